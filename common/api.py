@@ -1,0 +1,31 @@
+"""API plumbing shared by every layer: one error format that names the field at fault."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(errors, prefix: str = "") -> list[str]:
+    if isinstance(errors, dict):
+        lines = []
+        for key, value in errors.items():
+            name = key if key != "non_field_errors" else ""
+            lines += _flatten(value, f"{prefix}.{name}" if prefix and name else (name or prefix))
+        return lines
+    if isinstance(errors, list):
+        lines = []
+        for index, value in enumerate(errors):
+            nested = isinstance(value, (dict, list))
+            lines += _flatten(value, f"{prefix}[{index}]" if nested else prefix)
+        return lines
+    return [f"{prefix}: {errors}" if prefix else str(errors)]
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with validation errors as {"detail": "field: message; ...", "errors": {...}}."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, ValidationError):
+        errors = response.data
+        response.data = {"detail": "; ".join(_flatten(errors)), "errors": errors}
+    return response

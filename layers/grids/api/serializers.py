@@ -1,0 +1,44 @@
+"""Serializers of the grid layer's API."""
+
+from rest_framework import serializers
+
+from layers.grids.models import Duty, Grid
+
+
+class GridSummarySerializer(serializers.ModelSerializer):
+    level = serializers.CharField(source="level_name")
+
+    class Meta:
+        model = Grid
+        fields = ["code", "name", "level"]
+
+
+class PersonDutySerializer(serializers.Serializer):
+    """A leader or officer: who, how to reach them, and for which grid."""
+
+    person_id = serializers.IntegerField(source="person.id")
+    name = serializers.CharField(source="person.name")
+    phone = serializers.CharField(source="person.phone")
+    title = serializers.CharField(source="person.title")
+    grid_code = serializers.CharField(source="grid.code")
+
+
+class DepartmentDutySerializer(serializers.Serializer):
+    code = serializers.CharField(source="department.code")
+    name = serializers.CharField(source="department.name")
+    kind = serializers.CharField()
+    grid_code = serializers.CharField(source="grid.code")
+
+
+class LocateResultSerializer(serializers.Serializer):
+    outside = serializers.BooleanField()
+    chain = GridSummarySerializer(many=True)
+    leaders = PersonDutySerializer(many=True)
+    officers = PersonDutySerializer(many=True)
+    departments = DepartmentDutySerializer(many=True)
+
+
+class DutySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Duty
+        fields = ["id", "grid", "kind", "person", "department", "starts_on", "ends_on", "note"]

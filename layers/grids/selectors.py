@@ -1,0 +1,59 @@
+"""Reads of the grid tree: who answers for a place."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.contrib.gis.geos import Point
+
+from layers.grids.models import Duty, DutyKind, Grid
+
+
+@dataclass
+class Responsibility:
+    """Who is responsible at a point: the grid chain and the duties bound to it."""
+
+    chain: list[Grid] = field(default_factory=list)
+    leaders: list[Duty] = field(default_factory=list)
+    officers: list[Duty] = field(default_factory=list)
+    departments: list[Duty] = field(default_factory=list)
+
+    @property
+    def outside(self) -> bool:
+        return not self.chain
+
+    @property
+    def grid(self) -> Grid | None:
+        return self.chain[-1] if self.chain else None
+
+
+def responsibility_for_grid(grid: Grid, on: datetime.date | None = None) -> Responsibility:
+    """The chain from `grid`'s district down to `grid`, with the duties in force on `on`.
+
+    Leaders and officers come from the deepest grid of the chain that has any (walking up from
+    `grid`); partner departments and task groups from every grid of the chain.
+    """
+    chain = list(Grid.objects.chain(grid))
+    duties = list(
+        Duty.objects.active(on)
+        .filter(grid__in=chain)
+        .select_related("person", "department", "grid")
+        .order_by("-grid__level", "kind", "id")
+    )
+    result = Responsibility(chain=chain)
+    for kind, bucket in ((DutyKind.LEADER, result.leaders), (DutyKind.OFFICER, result.officers)):
+        of_kind = [d for d in duties if d.kind == kind]
+        if of_kind:
+            nearest_level = of_kind[0].grid.level
+            bucket.extend(d for d in of_kind if d.grid.level == nearest_level)
+    result.departments = [d for d in duties if d.department_id is not None]
+    return result
+
+
+def responsibility_at(point: Point, on: datetime.date | None = None) -> Responsibility:
+    """Who answers for `point` (in EPSG:4326): see GridQuerySet.smallest_covering for the rule."""
+    grid = Grid.objects.smallest_covering(point)
+    if grid is None:
+        return Responsibility()
+    return responsibility_for_grid(grid, on)
