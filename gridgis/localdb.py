@@ -147,9 +147,10 @@ def psql(sql: str, database: str = "postgres") -> str:
 
 
 def ensure_database(name: str) -> None:
-    # The name is one of this module's constants, never user input.
-    if psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":
-        psql(f'CREATE DATABASE "{name}"')
+    probe = _run([_bin("psql"), "-h", str(SOCKET_DIR), "-U", DB_USER, "-d", name, "-tAc", "SELECT 1"],
+                 check=False, capture=True)
+    if probe.returncode != 0:
+        _run([_bin("createdb"), "-h", str(SOCKET_DIR), "-U", DB_USER, name], capture=True)
     psql("CREATE EXTENSION IF NOT EXISTS postgis", database=name)
 
 

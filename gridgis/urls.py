@@ -7,6 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("layers.grids.api.urls")),
+    path("api/v1/", include("layers.incidents.api.urls")),
+    path("api/v1/", include("layers.inspections.api.urls")),
+    path("api/v1/", include("layers.estates.api.urls")),
+    path("api/v1/", include("layers.audits.api.urls")),
+    path("", include("maps.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

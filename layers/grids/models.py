@@ -40,7 +40,7 @@ class Level(models.IntegerChoices):
     MICROGRID = 5, "微网格 micro-grid"
 
     @classmethod
-    def from_name(cls, name: str) -> "Level":
+    def from_name(cls, name: str) -> Level:
         """'district', 'micro-grid', 'microgrid', '4' ... → Level; raises ValueError."""
         key = name.strip().lower().replace("-", "").replace("_", "")
         for level in cls:
@@ -60,7 +60,7 @@ CODE_LENGTH = {
 }
 
 
-def code_problem(level: int, code: str, parent: "Grid | None") -> str | None:
+def code_problem(level: int, code: str, parent: Grid | None) -> str | None:
     """Why `code` is not a valid code for a grid of `level` under `parent`, or None if it is."""
     level = Level(level)
     want = CODE_LENGTH[level]
