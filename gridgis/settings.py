@@ -148,4 +148,9 @@ GRIDGIS = {
     "TIANDITU_TOKEN": os.environ.get("GRIDGIS_TIANDITU_TOKEN", ""),
     # The city centre the demo data and the maps' first view are built around (WGS84 lon, lat).
     "CITY_CENTRE": (105.4425, 28.8717),
+    # Audits (layers/audits): parts of a gap/overlap/outside_parent under this many m² are slivers,
+    # counted but not listed; the levels at which each duty is expected (a duty bound to the grid or to
+    # any ancestor counts, as in layers.grids.selectors.responsibility_for_grid).
+    "AUDIT_MIN_AREA_M2": float(os.environ.get("GRIDGIS_AUDIT_MIN_AREA_M2", 50)),
+    "AUDIT_DUTY_LEVELS": {"leader": "community", "officer": "grid"},
 }
