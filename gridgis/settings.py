@@ -152,5 +152,7 @@ GRIDGIS = {
     # counted but not listed; the levels at which each duty is expected (a duty bound to the grid or to
     # any ancestor counts, as in layers.grids.selectors.responsibility_for_grid).
     "AUDIT_MIN_AREA_M2": float(os.environ.get("GRIDGIS_AUDIT_MIN_AREA_M2", 50)),
+    # Overlays snap to this grid in degrees (1e-7° ≈ 1 cm), so that edges digitised twice leave no noise.
+    "AUDIT_SNAP_DEGREES": float(os.environ.get("GRIDGIS_AUDIT_SNAP_DEGREES", 1e-7)),
     "AUDIT_DUTY_LEVELS": {"leader": "community", "officer": "grid"},
 }

@@ -214,3 +214,19 @@ def test_bad_run_requests_name_the_field():
         services.create_run(parameters={"leader_level": "planet"})
     assert "leader_level" in bad_level.value.message_dict
     assert AuditRun.objects.count() == 0
+
+
+def test_an_overlap_under_the_minimum_area_is_a_sliver():
+    tree = small_tree()
+    # Grid 002 grows a 0.00005° square tab into grid 001 at its south-west corner (≈ 27 m², under 50 m²).
+    tab = 0.00005
+    tree["g2"].boundary = MultiPolygon(Polygon((
+        (105.42, 28.90), (105.45, 28.90), (105.45, 28.95), (105.42, 28.95), (105.42, 28.90 + tab),
+        (105.42 - tab, 28.90 + tab), (105.42 - tab, 28.90), (105.42, 28.90),
+    )), srid=4326)
+    tree["g2"].save()
+    run = audit(kinds=["overlap"])
+    assert findings(run, "overlap") == []
+    assert run.summary["overlap"]["slivers"] == 1
+    assert run.summary["overlap"]["sliver_m2"] == pytest.approx(box_area(105.42 - tab, 28.90, 105.42, 28.90 + tab),
+                                                               rel=1e-2)

@@ -41,6 +41,7 @@ def default_parameters() -> dict:
     levels = config["AUDIT_DUTY_LEVELS"]
     return {
         "min_area_m2": float(config["AUDIT_MIN_AREA_M2"]),
+        "snap_degrees": float(config["AUDIT_SNAP_DEGREES"]),
         "leader_level": Level.from_name(levels["leader"]).name.lower(),
         "officer_level": Level.from_name(levels["officer"]).name.lower(),
         "on": None,
@@ -53,6 +54,14 @@ def _clean_parameters(given: dict | None) -> dict:
     for key, value in (given or {}).items():
         if key not in parameters:
             errors[key] = f"unknown parameter; use one of {', '.join(sorted(parameters))}"
+        elif key == "snap_degrees":
+            try:
+                parameters[key] = float(value)
+            except (TypeError, ValueError):
+                errors[key] = f"{value!r} is not a number of degrees"
+                continue
+            if not 0 <= parameters[key] <= 1e-5:
+                errors[key] = "must be between 0 and 1e-5 degrees (about 1 m)"
         elif key == "min_area_m2":
             try:
                 parameters[key] = float(value)
@@ -109,6 +118,9 @@ def _statement_parameters(run: AuditRun, district: str) -> dict:
         "run": run.pk,
         "district": district,
         "min_area": p["min_area_m2"],
+        # Below this many m² a family's double cover is rounding, not an overlap (see sql.OVERLAP).
+        "noise": 0.01,
+        "snap": p.get("snap_degrees", settings.GRIDGIS["AUDIT_SNAP_DEGREES"]),
         "leader_level": int(Level.from_name(p["leader_level"])),
         "officer_level": int(Level.from_name(p["officer_level"])),
         "on": on,

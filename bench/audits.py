@@ -1,0 +1,168 @@
+"""Benchmark of the coverage audit on the database's tree (build it with `manage.py seed_demo --scale city`).
+
+Three ways to find the gaps and sibling overlaps of the same tree, timed in the same run:
+
+- audit: `layers.audits.services.execute_run` for kinds gap + overlap (what users run: it also writes
+  the findings and saves progress per chunk), and for all kinds;
+- baseline: the plain PostGIS queries one would write by hand: parent minus ST_Union of its children
+  grouped by parent, and an index-driven self-join of every pair of same-level grids whose interiors
+  meet (ST_Intersects, then the intersection's area), findings not stored;
+- shapely: the active grids read once into memory (reading timed apart), projected to EPSG:4544, then
+  union_all of each parent's children and an STRtree query for overlapping pairs.
+
+`figures()` returns a dict of seconds and counts; `python -m bench.audits` prints it. The target is
+audit(gap + overlap) ≤ 2 × baseline. The runs it makes are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+
+import numpy as np
+import shapely
+from django.db import connection
+from pyproj import Transformer
+
+MIN_AREA_M2 = 50.0
+
+# The hand-written baseline: what an engineer types at psql, no chunks, no writes.
+BASELINE_GAP = """
+SELECT count(*) FILTER (WHERE area >= %(min_area)s), coalesce(sum(area), 0)
+  FROM (SELECT ST_Area(ST_Difference(p.boundary, ST_Union(c.boundary))::geography) AS area
+          FROM grids_grid p JOIN grids_grid c ON c.parent_id = p.id AND c.is_active
+         WHERE p.is_active
+         GROUP BY p.id, p.boundary) AS per_parent
+"""
+
+# Same-level neighbours (cousins too), as "the neighbour overlap self-join" of issue 5 ...
+BASELINE_OVERLAP = """
+SELECT count(*)
+  FROM grids_grid a JOIN grids_grid b
+    ON a.level = b.level AND a.id < b.id AND ST_Intersects(a.boundary, b.boundary)
+ WHERE a.is_active AND b.is_active
+   AND ST_Area(ST_Intersection(a.boundary, b.boundary)::geography) >= %(min_area)s
+"""
+
+# ... and restricted to siblings, the audit's own definition (cousins are caught by outside_parent).
+BASELINE_SIBLING_OVERLAP = """
+SELECT count(*)
+  FROM grids_grid a JOIN grids_grid b
+    ON a.parent_id = b.parent_id AND a.id < b.id AND ST_Intersects(a.boundary, b.boundary)
+ WHERE a.is_active AND b.is_active
+   AND ST_Area(ST_Intersection(a.boundary, b.boundary)::geography) >= %(min_area)s
+"""
+
+LOAD_GRIDS = """
+SELECT id, parent_id, level, ST_AsBinary(boundary) FROM grids_grid WHERE is_active ORDER BY id
+"""
+
+
+def _timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def _sql(statement: str) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"min_area": MIN_AREA_M2})
+        return cursor.fetchone()
+
+
+def _audit(kinds: list[str]):
+    # Imported here so that `python -m bench.audits` can set Django up first.
+    from layers.audits import services
+    from layers.audits.models import AuditRun
+
+    run = services.create_run(kinds=kinds, parameters={"min_area_m2": MIN_AREA_M2}, via="bench")
+    try:
+        return services.execute_run(run.pk)
+    finally:
+        AuditRun.objects.filter(pk=run.pk).delete()
+
+
+def _shapely_load():
+    with connection.cursor() as cursor:
+        cursor.execute(LOAD_GRIDS)
+        rows = cursor.fetchall()
+    ids = np.array([r[0] for r in rows])
+    parents = [r[1] for r in rows]
+    levels = np.array([r[2] for r in rows])
+    shapes = shapely.from_wkb([bytes(r[3]) for r in rows])
+    return ids, parents, levels, shapes
+
+
+def _shapely_audit(ids, parents, levels, shapes) -> tuple[int, int]:
+    """Gaps and overlaps in memory, in EPSG:4544 metres (areas therefore comparable to geography)."""
+    to_metric = Transformer.from_crs("EPSG:4326", "EPSG:4544", always_xy=True)
+    # Edges are straight in lon/lat; densified first (0.0005° ≈ 50 m) so that a district's long edge
+    # does not become a chord that parts from its streets' many-vertex edges once projected.
+    dense = shapely.segmentize(shapes, 0.0005)
+    metric = shapely.transform(dense, to_metric.transform, interleaved=False)
+    index_of = {grid_id: i for i, grid_id in enumerate(ids)}
+    children = defaultdict(list)
+    for i, parent in enumerate(parents):
+        if parent in index_of:
+            children[index_of[parent]].append(i)
+    gaps = 0
+    for parent, kids in children.items():
+        uncovered = shapely.difference(metric[parent], shapely.union_all(metric[kids]))
+        gaps += sum(1 for part in shapely.get_parts(uncovered) if part.area >= MIN_AREA_M2)
+    tree = shapely.STRtree(metric)
+    left, right = tree.query(metric, predicate="intersects")
+    keep = (left < right) & (levels[left] == levels[right])
+    left, right = left[keep], right[keep]
+    areas = shapely.area(shapely.intersection(metric[left], metric[right]))
+    overlaps = int((areas >= MIN_AREA_M2).sum())
+    return gaps, overlaps
+
+
+def figures() -> dict:
+    """Time the audit, the hand-written baseline and shapely on the tree in the database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT level, count(*) FROM grids_grid WHERE is_active GROUP BY level ORDER BY level")
+        per_level = dict(cursor.fetchall())
+    out: dict = {"grids_by_level": per_level, "micro_grids": per_level.get(5, 0)}
+
+    # Warm the cache once so that neither side pays for the first read of the table.
+    _sql(BASELINE_GAP)
+
+    t_gap, (gaps, _) = _timed(lambda: _sql(BASELINE_GAP))
+    t_overlap, (overlaps,) = _timed(lambda: _sql(BASELINE_OVERLAP))
+    out["baseline_gap_s"] = round(t_gap, 3)
+    out["baseline_overlap_s"] = round(t_overlap, 3)
+    out["baseline_s"] = round(t_gap + t_overlap, 3)
+    out["baseline_gaps"], out["baseline_overlaps"] = gaps, overlaps
+    t_sibling, (sibling_overlaps,) = _timed(lambda: _sql(BASELINE_SIBLING_OVERLAP))
+    out["baseline_sibling_overlap_s"] = round(t_sibling, 3)
+    out["baseline_sibling_overlaps"] = sibling_overlaps
+
+    t_audit, run = _timed(lambda: _audit(["gap", "overlap"]))
+    out["audit_gap_overlap_s"] = round(t_audit, 3)
+    out["audit_gaps"] = run.summary["gap"]["findings"]
+    out["audit_overlaps"] = run.summary["overlap"]["findings"]
+    out["audit_vs_baseline"] = round(t_audit / (t_gap + t_overlap), 2)
+    out["audit_vs_sibling_baseline"] = round(t_audit / (t_gap + t_sibling), 2)
+
+    t_all, run = _timed(lambda: _audit(["gap", "overlap", "outside_parent", "orphan"]))
+    out["audit_all_kinds_s"] = round(t_all, 3)
+    out["audit_all_kinds_summary"] = run.summary
+
+    t_load, loaded = _timed(_shapely_load)
+    t_shapely, (s_gaps, s_overlaps) = _timed(lambda: _shapely_audit(*loaded))
+    out["shapely_load_s"] = round(t_load, 3)
+    out["shapely_s"] = round(t_shapely, 3)
+    out["shapely_gaps"], out["shapely_overlaps"] = s_gaps, s_overlaps
+    return out
+
+
+if __name__ == "__main__":
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgis.settings")
+    django.setup()
+    print(json.dumps(figures(), indent=2, ensure_ascii=False))
