@@ -149,8 +149,8 @@ GRIDGIS = {
     # The city centre the demo data and the maps' first view are built around (WGS84 lon, lat).
     "CITY_CENTRE": (105.4425, 28.8717),
     # Audits (layers/audits): parts of a gap/overlap/outside_parent under this many m² are slivers,
-    # counted but not listed; the levels at which each duty is expected (a duty bound to the grid or to
-    # any ancestor counts, as in layers.grids.selectors.responsibility_for_grid).
+    # counted but not listed; the levels at which each duty is expected, bound to the grid itself
+    # (see layers/audits/sql.py ORPHAN).
     "AUDIT_MIN_AREA_M2": float(os.environ.get("GRIDGIS_AUDIT_MIN_AREA_M2", 50)),
     # Overlays snap to this grid in degrees (1e-7° ≈ 1 cm), so that edges digitised twice leave no noise.
     "AUDIT_SNAP_DEGREES": float(os.environ.get("GRIDGIS_AUDIT_SNAP_DEGREES", 1e-7)),

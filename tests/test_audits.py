@@ -126,20 +126,29 @@ def test_grids_without_a_leader_or_an_officer_are_orphans():
     make_duty(tree["g2"], DutyKind.OFFICER, officer, starts_on=datetime.date(2020, 1, 1),
               ends_on=datetime.date(2021, 1, 1))
     run = audit(kinds=["orphan"])
-    # Leaders are expected on communities, officers on grids (settings.GRIDGIS AUDIT_DUTY_LEVELS).
-    # c2 has no leader; g2 has no officer; g1 has both (its leader is its community's).
+    # Leaders are expected on communities, officers on unit grids (settings.GRIDGIS AUDIT_DUTY_LEVELS).
+    # c2 has no leader; g2 has no officer in force; g1 has one; micro-grids are not checked.
     orphans = {o.grid_code: o.detail["missing"] for o in findings(run, "orphan")}
     assert orphans == {"510502001002": ["leader"], "510502001001002": ["officer"]}
+    assert {o.measure for o in findings(run, "orphan")} == {1.0}
+    # On a date when g2's officer was still in post, g2 is covered.
+    then = audit(kinds=["orphan"], parameters={"on": "2020-06-01"})
+    assert {o.grid_code for o in findings(then, "orphan")} == {"510502001002"}
 
 
-def test_a_leader_bound_higher_up_covers_the_communities_below():
+def test_a_duty_higher_up_does_not_stand_in_for_the_expected_one():
     tree = small_tree()
+    # The street's leader answers for the street; each community still needs its own.
     make_duty(tree["s1"], DutyKind.LEADER, make_person())
     make_duty(tree["c1"], DutyKind.OFFICER, make_person())
     run = audit(kinds=["orphan"])
-    # The street's leader answers for both its communities; c1's officer for both of its grids.
-    assert findings(run, "orphan") == []
-    assert run.summary["orphan"]["findings"] == 0
+    orphans = {o.grid_code: o.detail["missing"] for o in findings(run, "orphan")}
+    assert orphans == {
+        "510502001001": ["leader"],
+        "510502001002": ["leader"],
+        "510502001001001": ["officer"],
+        "510502001001002": ["officer"],
+    }
 
 
 def test_duty_levels_are_parameters_of_the_run():
@@ -148,10 +157,13 @@ def test_duty_levels_are_parameters_of_the_run():
     make_duty(tree["c2"], DutyKind.LEADER, make_person())
     make_duty(tree["m2"], DutyKind.OFFICER, make_person())
     run = audit(kinds=["orphan"], parameters={"officer_level": "micro-grid"})
-    # Officers now expected on micro-grids (and no longer on grids): m2 has its own, m1 has none on
-    # itself nor on its grid g1 or above.
+    # Officers now expected on micro-grids (and no longer on grids): m2 has one, m1 none.
     orphans = {o.grid_code: o.detail["missing"] for o in findings(run, "orphan")}
     assert orphans == {"510502001001001001": ["officer"]}
+    # A grid expected to hold both duties and holding neither counts 2.
+    both = audit(kinds=["orphan"], parameters={"leader_level": "grid", "officer_level": "grid"})
+    assert {(o.grid_code, o.measure) for o in findings(both, "orphan")} == {
+        ("510502001001001", 2.0), ("510502001001002", 2.0)}
 
 
 def test_a_district_run_only_looks_at_that_district():

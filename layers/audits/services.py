@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from common.dbfuncs import SEGMENT_DEGREES
 from layers.audits import sql
 from layers.audits.models import AuditRun, Finding, Kind
 from layers.grids.models import Grid, Level
@@ -120,6 +121,7 @@ def _statement_parameters(run: AuditRun, district: str) -> dict:
         "min_area": p["min_area_m2"],
         # Below this many m² a family's double cover is rounding, not an overlap (see sql.OVERLAP).
         "noise": 0.01,
+        "segment": SEGMENT_DEGREES,
         "snap": p.get("snap_degrees", settings.GRIDGIS["AUDIT_SNAP_DEGREES"]),
         "leader_level": int(Level.from_name(p["leader_level"])),
         "officer_level": int(Level.from_name(p["officer_level"])),

@@ -4,7 +4,9 @@ Every statement audits one district's share of the tree (`%(district)s`, matched
 indexed `grids_grid.district_code`), writes its findings into audits_finding for run `%(run)s` in
 the same statement (a data-modifying CTE, so that nothing crosses to Python row by row) and returns
 one row: (findings written, slivers counted, sliver area in m²). Areas are measured on the
-spheroid through `::geography`, never in degrees; `%(min_area)s` is the size in m² under which a
+spheroid through `::geography`, never in degrees, after segmentizing to `%(segment)s` degrees so that
+the arcs follow the stored straight edges (common.dbfuncs.AreaM2 explains why); `%(min_area)s` is the
+size in m² under which a
 part is a sliver (digitising noise) that is counted, not listed. The overlay functions work on a
 grid of `%(snap)s` degrees (GEOS's fixed-precision overlay; 1e-7° is about 1 cm): two boundaries
 digitised from the same line differ in the 15th decimal, and without snapping every shared edge
@@ -31,7 +33,7 @@ WITH parents AS (
                                 ELSE ST_Difference(p.boundary, p.covered, %(snap)s) END) AS part
      WHERE ST_Dimension(part.geom) = 2
 ), measured AS (
-    SELECT parts.*, ST_Area(parts.geom::geography) AS area FROM parts
+    SELECT parts.*, ST_Area(ST_Segmentize(parts.geom, %(segment)s)::geography) AS area FROM parts
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
                                 other_grid_id, other_grid_code, district_code, detail)
@@ -74,7 +76,7 @@ WITH families AS (
        AND b.boundary && a.boundary AND ST_Relate(a.boundary, b.boundary, 'T********')
      WHERE a.is_active AND a.district_code = %(district)s
 ), measured AS (
-    SELECT pairs.*, ST_Area(pairs.geom::geography) AS area FROM pairs
+    SELECT pairs.*, ST_Area(ST_Segmentize(pairs.geom, %(segment)s)::geography) AS area FROM pairs
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
                                 other_grid_id, other_grid_code, district_code, detail)
@@ -101,7 +103,7 @@ WITH parts AS (
        AND NOT ST_CoveredBy(c.boundary, p.boundary)
        AND ST_Dimension(part.geom) = 2
 ), measured AS (
-    SELECT parts.*, ST_Area(parts.geom::geography) AS area FROM parts
+    SELECT parts.*, ST_Area(ST_Segmentize(parts.geom, %(segment)s)::geography) AS area FROM parts
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
                                 other_grid_id, other_grid_code, district_code, detail)
@@ -116,26 +118,27 @@ SELECT (SELECT count(*) FROM written),
   FROM measured
 """
 
-# A duty bound to a grid or to any of its ancestors counts (the walk-up of
-# layers.grids.selectors.responsibility_for_grid): ancestors are found by the code rule, the code's
-# prefixes of 6, 9, 12 ... digits, through the unique index on code. Leaders are expected on grids
-# of %(leader_level)s, officers on grids of %(officer_level)s (settings.GRIDGIS AUDIT_DUTY_LEVELS).
-# The measure is the number of missing duties (1 or 2); slivers do not apply.
+# A leader is expected on every active grid of %(leader_level)s, an officer on every active grid of
+# %(officer_level)s (settings.GRIDGIS AUDIT_DUTY_LEVELS: communities and unit grids by default), bound
+# to that grid itself and in force on %(on)s. A duty higher up does not stand in: a street's leader
+# answers for the street, while each community is meant to have its own (one per community in
+# Longmatan), and an officer patrols the grid he is bound to. Grids below the expected level share
+# their ancestor's duty (locate walks up the tree), so they are not checked. The measure is the
+# number of missing duties (1 or 2); slivers do not apply.
 ORPHAN = """
 WITH targets AS (
     SELECT g.id, g.code, g.name, g.district_code, g.boundary,
-           g.level = %(leader_level)s AS wants_leader, g.level = %(officer_level)s AS wants_officer,
-           ARRAY(SELECT left(g.code, n) FROM generate_series(6, length(g.code), 3) AS n) AS chain
+           g.level = %(leader_level)s AS wants_leader, g.level = %(officer_level)s AS wants_officer
       FROM grids_grid g
      WHERE g.is_active AND g.district_code = %(district)s
        AND g.level IN (%(leader_level)s, %(officer_level)s)
 ), held AS (
     SELECT t.*,
-           EXISTS (SELECT 1 FROM grids_duty d JOIN grids_grid a ON a.id = d.grid_id
-                    WHERE a.code = ANY (t.chain) AND d.kind = 'leader'
+           EXISTS (SELECT 1 FROM grids_duty d
+                    WHERE d.grid_id = t.id AND d.kind = 'leader'
                       AND d.starts_on <= %(on)s AND (d.ends_on IS NULL OR d.ends_on >= %(on)s)) AS has_leader,
-           EXISTS (SELECT 1 FROM grids_duty d JOIN grids_grid a ON a.id = d.grid_id
-                    WHERE a.code = ANY (t.chain) AND d.kind = 'officer'
+           EXISTS (SELECT 1 FROM grids_duty d
+                    WHERE d.grid_id = t.id AND d.kind = 'officer'
                       AND d.starts_on <= %(on)s AND (d.ends_on IS NULL OR d.ends_on >= %(on)s)) AS has_officer
       FROM targets t
 ), missing AS (
