@@ -19,7 +19,7 @@ the city's, are reached through parent_id from the city's own chunk.
 """
 
 GAP = """
-WITH parents AS (
+WITH parents AS MATERIALIZED (  -- materialized: inlined, the union would be computed twice per parent
     SELECT p.id, p.code, p.name, p.district_code, p.boundary,
            (SELECT ST_Union(c.boundary) FROM grids_grid c
              WHERE c.parent_id = p.id AND c.is_active) AS covered
@@ -91,8 +91,10 @@ SELECT (SELECT count(*) FROM written),
   FROM measured
 """
 
-# The parts of a child that its parent does not cover; ST_CoveredBy first, so that the difference is
-# computed only for the few children that stick out.
+# The parts of a child that its parent does not cover. ST_CoveredBy against the parent padded by the
+# snapping distance first, so that the difference is computed only for the few children that stick
+# out: children cut from their parent (Voronoi cells clipped to it, imported files) have vertices a
+# few ulps off the parent's edge, which fails a strict ST_CoveredBy for most of them.
 OUTSIDE_PARENT = """
 WITH parts AS (
     SELECT c.id, c.code, c.name, c.district_code, p.id AS parent_id, p.code AS parent_code, part.geom
@@ -100,7 +102,7 @@ WITH parts AS (
       JOIN grids_grid p ON p.id = c.parent_id,
            LATERAL ST_Dump(ST_Difference(c.boundary, p.boundary, %(snap)s)) AS part
      WHERE c.is_active AND c.district_code = %(district)s
-       AND NOT ST_CoveredBy(c.boundary, p.boundary)
+       AND NOT ST_CoveredBy(c.boundary, ST_Buffer(p.boundary, %(snap)s))
        AND ST_Dimension(part.geom) = 2
 ), measured AS (
     SELECT parts.*, ST_Area(ST_Segmentize(parts.geom, %(segment)s)::geography) AS area FROM parts
