@@ -42,9 +42,10 @@ def _describe(finding) -> str:
     return ""
 
 
-def finding_rows(run: AuditRun, *, kind: str | None = None) -> Iterable[list]:
+def finding_rows(run: AuditRun, *, kind: str | None = None, bbox_wkt: str | None = None) -> Iterable[list]:
     """The ledger's rows, in FINDING_HEADERS order."""
-    for number, finding in enumerate(findings_for_ledger(run, kind=kind).iterator(), start=1):
+    rows = findings_for_ledger(run, kind=kind, bbox_wkt=bbox_wkt).iterator()
+    for number, finding in enumerate(rows, start=1):
         anchor = finding.anchor
         yield [
             number,
@@ -102,9 +103,9 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def findings_xlsx(run: AuditRun, *, kind: str | None = None) -> bytes:
-    return write_xlsx(FINDING_HEADERS, finding_rows(run, kind=kind), title=f"死角排查台账{run.pk}")
+def findings_xlsx(run: AuditRun, *, kind: str | None = None, bbox_wkt: str | None = None) -> bytes:
+    return write_xlsx(FINDING_HEADERS, finding_rows(run, kind=kind, bbox_wkt=bbox_wkt), title=f"死角排查台账{run.pk}")
 
 
-def findings_csv(run: AuditRun, *, kind: str | None = None) -> bytes:
-    return write_csv(FINDING_HEADERS, finding_rows(run, kind=kind))
+def findings_csv(run: AuditRun, *, kind: str | None = None, bbox_wkt: str | None = None) -> bytes:
+    return write_csv(FINDING_HEADERS, finding_rows(run, kind=kind, bbox_wkt=bbox_wkt))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib.gis.db.models.functions import PointOnSurface
+from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
 
 from layers.audits import sql
@@ -27,9 +28,11 @@ def findings_geojson(run: AuditRun, *, kind: str | None = None, bbox_wkt: str | 
     return collection
 
 
-def findings_for_ledger(run: AuditRun, *, kind: str | None = None):
+def findings_for_ledger(run: AuditRun, *, kind: str | None = None, bbox_wkt: str | None = None):
     """The run's findings in ledger order, each with a point on its surface (`anchor`) for the lon/lat columns."""
     findings = Finding.objects.filter(run=run)
     if kind:
         findings = findings.filter(kind=kind)
+    if bbox_wkt:
+        findings = findings.filter(geometry__bboverlaps=GEOSGeometry(bbox_wkt, srid=4326))
     return findings.annotate(anchor=PointOnSurface("geometry")).order_by("kind", "grid_code", "other_grid_code", "id")

@@ -66,7 +66,7 @@ class AuditRunDetailView(APIView):
 
 
 class FindingsExportView(APIView):
-    """The run's findings as an Excel ledger (.xlsx) or CSV, Chinese column headers (?kind= filters)."""
+    """The run's findings as an Excel ledger (.xlsx) or CSV, Chinese column headers (?kind=, ?bbox= filter)."""
 
     @extend_schema(parameters=[FindingFilterSerializer],
                    responses={(200, exports.XLSX_CONTENT_TYPE): OpenApiResponse(description="ledger")})
@@ -74,11 +74,11 @@ class FindingsExportView(APIView):
         run = get_object_or_404(selectors.runs(), pk=pk)
         query = FindingFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        kind = query.validated_data.get("kind")
+        filters = {"kind": query.validated_data.get("kind"), "bbox_wkt": query.validated_data.get("bbox")}
         if fmt == "xlsx":
-            body, content_type = exports.findings_xlsx(run, kind=kind), exports.XLSX_CONTENT_TYPE
+            body, content_type = exports.findings_xlsx(run, **filters), exports.XLSX_CONTENT_TYPE
         else:
-            body, content_type = exports.findings_csv(run, kind=kind), exports.CSV_CONTENT_TYPE
+            body, content_type = exports.findings_csv(run, **filters), exports.CSV_CONTENT_TYPE
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="audit-{run.pk}-findings.{fmt}"'
         return response
