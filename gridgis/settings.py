@@ -155,4 +155,13 @@ GRIDGIS = {
     # Overlays snap to this grid in degrees (1e-7° ≈ 1 cm), so that edges digitised twice leave no noise.
     "AUDIT_SNAP_DEGREES": float(os.environ.get("GRIDGIS_AUDIT_SNAP_DEGREES", 1e-7)),
     "AUDIT_DUTY_LEVELS": {"leader": "community", "officer": "grid"},
+    # Quarterly assessment (考核, layers/audits/assessment.py; the rates are defined in sql.ASSESSMENT).
+    # Units with fewer cases than MIN_SAMPLE are listed but not ranked; the score is 100 × the weighted
+    # rates minus DEDUCTIONS points per escalation rung climbed (1 rectify, 2 expose, 3 deduct, 4 account).
+    "ASSESSMENT": {
+        "MIN_SAMPLE": env_int("GRIDGIS_ASSESSMENT_MIN_SAMPLE", 10),
+        "NOTICE_SIZE": 5,
+        "WEIGHTS": {"closure": 0.25, "on_time": 0.35, "register": 0.1, "accurate_dispatch": 0.15, "rework": 0.15},
+        "DEDUCTIONS": {1: 0.0, 2: 1.0, 3: 2.0, 4: 5.0},
+    },
 }

@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Font
@@ -62,19 +63,15 @@ def finding_rows(run: AuditRun, *, kind: str | None = None, bbox_wkt: str | None
         ]
 
 
-def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence], *, title: str) -> bytes:
-    """A one-sheet workbook; text cells forced to strings so that no value becomes a formula."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
+def _fill(sheet, headers: Sequence[str], rows: Iterable[Sequence]) -> None:
     sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for r, row in enumerate(rows, start=2):
         for c, value in enumerate(row, start=1):
-            cell = sheet.cell(row=r, column=c)
             if value is None:
                 continue
+            cell = sheet.cell(row=r, column=c)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 cell.value = value
             else:
@@ -82,6 +79,17 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence], *, title: str) 
                 cell.value = str(value)
                 cell.data_type = TYPE_STRING
     sheet.freeze_panes = "A2"
+
+
+def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence], *, title: str,
+               more: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]] = ()) -> bytes:
+    """A workbook: sheet `title`, then any (title, headers, rows) in `more`; text cells never formulas."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    _fill(sheet, headers, rows)
+    for extra_title, extra_headers, extra_rows in more:
+        _fill(book.create_sheet(extra_title[:31]), extra_headers, extra_rows)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -109,3 +117,52 @@ def findings_xlsx(run: AuditRun, *, kind: str | None = None, bbox_wkt: str | Non
 
 def findings_csv(run: AuditRun, *, kind: str | None = None, bbox_wkt: str | None = None) -> bytes:
     return write_csv(FINDING_HEADERS, finding_rows(run, kind=kind, bbox_wkt=bbox_wkt))
+
+
+ASSESSMENT_HEADERS = ["排名", "单位编码", "单位名称", "受理数", "立案数", "应结案数", "结案数", "按期结案数", "派遣数",
+                      "退回数", "处置数", "返工数", "超期数", "扣分", "立案率", "结案率", "按期结案率", "返工率",
+                      "派遣准确率", "得分", "参与排名"]
+NOTICE_HEADERS = ["排名", "单位编码", "单位名称", "得分", "超期数", "案件编号", "类别", "状态", "网格编码", "地址",
+                  "上报时间", "结案时限"]
+
+
+def _percent(rate) -> float | None:
+    return None if rate is None else round(100 * rate, 2)
+
+
+def assessment_rows(result) -> Iterable[list]:
+    """The assessment table in ASSESSMENT_HEADERS order (rates in %)."""
+    for row in result.rows:
+        yield [
+            row["rank"] if row["ranked"] else "未排名(样本不足)",
+            row["unit_code"], row["unit_name"], row["received"], row["registered"], row["due"], row["closed"],
+            row["on_time"], row["dispatched"], row["returned"], row["handled"], row["reworked"], row["overdue"],
+            row["deductions"], _percent(row["register_rate"]), _percent(row["closure_rate"]),
+            _percent(row["on_time_rate"]), _percent(row["rework_rate"]), _percent(row["accurate_dispatch_rate"]),
+            row["score"], "是" if row["ranked"] else "否",
+        ]
+
+
+def notice_rows(result) -> Iterable[list]:
+    """The notice list (通报), one line per overdue case of each of the worst units."""
+    for row in result.notice:
+        head = [row["rank"], row["unit_code"], row["unit_name"], row["score"], row["overdue"]]
+        if not row["overdue_cases"]:
+            yield head + ["", "", "", "", "", "", ""]
+        for case in row["overdue_cases"]:
+            yield head + [case["id"], case["category_name"], case["status"], case["grid_code"], case["address"],
+                          _local(case["reported_at"]), _local(case["final_due_at"])]
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def assessment_xlsx(result) -> bytes:
+    """The table on one sheet and the notice list (通报) on a second, both with text-only cells."""
+    return write_xlsx(ASSESSMENT_HEADERS, assessment_rows(result), title=f"考核{result.period.label}",
+                      more=[("通报", NOTICE_HEADERS, notice_rows(result))])
+
+
+def assessment_csv(result) -> bytes:
+    return write_csv(ASSESSMENT_HEADERS, assessment_rows(result))

@@ -159,6 +159,73 @@ WITH targets AS (
 SELECT (SELECT count(*) FROM written), 0, 0
 """
 
+# Cases (incidents app) of one category clustered by ST_ClusterDBSCAN in the metric CRS %(metric_srid)s
+# (EPSG:4544, CGCS2000 Gauss-Krüger 105°E, for Luzhou): a case with at least %(cases)s cases of its
+# category (itself included) within %(metres)s m is a core case, and the cases reachable from core
+# cases form a hotspot. Cases reported in [%(since)s, %(until)s), duplicates and rejected reports
+# left out (a "me too" is the same problem, a rejection is not one). Clustered per district: the
+# district is the chunk and the case table's distribution key. The finding is the convex hull of its
+# cases (a line or point when they are collinear or coincide), measured in cases, and names the grid
+# most of its cases were assigned to.
+HOTSPOT = """
+WITH recent AS (
+    SELECT c.id, c.category_id, c.location, c.grid_id
+      FROM incidents_case c
+     WHERE c.district_code = %(district)s
+       AND c.reported_at >= %(since)s AND c.reported_at < %(until)s
+       AND c.duplicate_of_id IS NULL AND c.status NOT IN ('duplicate', 'rejected')
+), clustered AS (
+    SELECT recent.*,
+           ST_ClusterDBSCAN(ST_Transform(location, %(metric_srid)s), eps := %(metres)s, minpoints := %(cases)s)
+               OVER (PARTITION BY category_id) AS cluster
+      FROM recent
+), clusters AS (
+    SELECT category_id, cluster, count(*) AS n, ST_ConvexHull(ST_Collect(location)) AS geom,
+           (array_agg(id ORDER BY id))[1:50] AS case_ids,
+           mode() WITHIN GROUP (ORDER BY grid_id) AS grid_id
+      FROM clustered WHERE cluster IS NOT NULL
+     GROUP BY category_id, cluster
+), written AS (
+    INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
+                                other_grid_id, other_grid_code, district_code, detail)
+    SELECT %(run)s, 'hotspot', k.geom, k.n, 'count', g.id, coalesce(g.code, ''), coalesce(g.name, ''), NULL, '',
+           %(district)s,
+           jsonb_build_object('category', cat.code, 'category_name', cat.name_zh, 'case_ids', to_jsonb(k.case_ids),
+                              'metres', %(metres)s, 'days', %(days)s)
+      FROM clusters k
+      JOIN incidents_category cat ON cat.id = k.category_id
+      LEFT JOIN grids_grid g ON g.id = k.grid_id
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM written), 0, 0
+"""
+
+# Open cases that no active grid covers (ST_Covers through the boundary index, the rule of
+# GridQuerySet.covering): nobody is bound to act on them. Cases outside every district carry a blank
+# district code and are audited in the whole-tree run's '' chunk. The measure is how many days the case
+# has been waiting at %(until)s.
+DEAD_CORNER_CASE = """
+WITH lost AS (
+    SELECT c.id, c.location, c.reported_at, c.status, c.address, cat.code AS category, cat.name_zh
+      FROM incidents_case c JOIN incidents_category cat ON cat.id = c.category_id
+     WHERE c.district_code = %(district)s
+       AND c.status = ANY (%(open_statuses)s)
+       AND c.reported_at < %(until)s
+       AND NOT EXISTS (SELECT 1 FROM grids_grid g WHERE g.is_active AND ST_Covers(g.boundary, c.location))
+), written AS (
+    INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
+                                other_grid_id, other_grid_code, district_code, detail)
+    SELECT %(run)s, 'dead_corner_case', location,
+           round((extract(epoch FROM %(until)s - reported_at) / 86400)::numeric, 1), 'days',
+           NULL, '', '', NULL, '', %(district)s,
+           jsonb_build_object('case_id', id, 'category', category, 'category_name', name_zh, 'status', status,
+                              'address', address)
+      FROM lost
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM written), 0, 0
+"""
+
 # The district codes present in the tree (the chunks of a whole-tree run).
 DISTRICTS = """
 SELECT DISTINCT district_code FROM grids_grid WHERE is_active ORDER BY district_code
@@ -183,4 +250,110 @@ SELECT json_build_object(
  WHERE f.run_id = %(run)s
    AND (%(kind)s::text IS NULL OR f.kind = %(kind)s::text)
    AND (%(bbox)s::text IS NULL OR f.geometry && ST_GeomFromText(%(bbox)s::text, 4326))
+"""
+
+# --- Assessment (考核), layers/audits/assessment.py -------------------------------------------------
+
+# Per unit (grid at a level, department or leader), from the incidents app's cases and their trail:
+# the cases received in [%(start)s, %(end)s) (duplicates excluded: a "me too" is not a new case),
+# with each stage read from the trail as it stood at %(cutoff)s (the period's end, or now while the
+# period runs). Definitions:
+#   received   cases reported in the period            registered  those with a 'register' step
+#   due        registered and closed, or past the deadline to close (final_due_at) at the cutoff
+#   closed     a 'close' step                           on_time     closed no later than final_due_at
+#   dispatched a 'dispatch' step                        returned    a 'return' step (wrong department)
+#   handled    a 'handle' step                          reworked    a 'fail' step (verification failed)
+#   overdue    registered, past final_due_at at the cutoff, and not closed by then or closed late
+#   deduction  points for each escalation rung climbed in the period, %(deductions)s[rung]
+# Rates: register = registered / received, closure = closed / due, on-time = on_time / due (so an
+# open overdue case counts against it), rework = reworked / handled, accurate dispatch =
+# (dispatched - returned) / dispatched. The score is 100 × the weighted rates (rework as 1 - rate; a
+# rate without a denominator counts as 1) minus the deductions; units with fewer than %(min_sample)s
+# cases are listed, not ranked. The unit key: %(unit)s is 'grid' (the case's grid's ancestor whose
+# code has %(code_len)s digits), 'department' or 'leader'.
+ASSESSMENT = """
+WITH scope AS (
+    SELECT c.id, c.final_due_at, c.grid_id, c.department_id, c.leader_id
+      FROM incidents_case c
+     WHERE c.reported_at >= %(start)s AND c.reported_at < %(end)s AND c.reported_at < %(cutoff)s
+       AND c.duplicate_of_id IS NULL AND c.status <> 'duplicate'
+       AND (%(district)s::text IS NULL OR c.district_code = %(district)s::text)
+), steps AS (
+    SELECT t.case_id,
+           bool_or(t.action = 'register') AS registered,
+           bool_or(t.action = 'dispatch') AS dispatched,
+           bool_or(t.action = 'return') AS returned,
+           bool_or(t.action = 'handle') AS handled,
+           bool_or(t.action = 'fail') AS reworked,
+           min(t.at) FILTER (WHERE t.action = 'close') AS closed_at,
+           coalesce(sum((%(deductions)s::float8[])[t.escalation_level])
+                    FILTER (WHERE t.action = 'escalate' AND t.at >= %(start)s), 0) AS deduction
+      FROM incidents_trailentry t JOIN scope s ON s.id = t.case_id
+     WHERE t.at < %(cutoff)s
+     GROUP BY t.case_id
+), facts AS (
+    SELECT s.id, s.final_due_at,
+           CASE %(unit)s WHEN 'grid' THEN u.id WHEN 'department' THEN s.department_id ELSE s.leader_id END
+               AS unit_id,
+           coalesce(st.registered, false) AS registered,
+           coalesce(st.dispatched, false) AS dispatched,
+           coalesce(st.returned, false) AS returned,
+           coalesce(st.handled, false) AS handled,
+           coalesce(st.reworked, false) AS reworked,
+           st.closed_at IS NOT NULL AS closed,
+           st.closed_at IS NOT NULL AND st.closed_at <= s.final_due_at AS on_time,
+           coalesce(st.registered, false) AND s.final_due_at <= %(cutoff)s
+               AND (st.closed_at IS NULL OR st.closed_at > s.final_due_at) AS overdue,
+           coalesce(st.deduction, 0) AS deduction
+      FROM scope s
+      LEFT JOIN steps st ON st.case_id = s.id
+      LEFT JOIN grids_grid g ON %(unit)s = 'grid' AND g.id = s.grid_id
+      LEFT JOIN grids_grid u ON %(unit)s = 'grid' AND length(g.code) >= %(code_len)s
+                             AND u.code = left(g.code, %(code_len)s)
+), per_unit AS (
+    SELECT unit_id,
+           count(*) AS received,
+           count(*) FILTER (WHERE registered) AS registered,
+           count(*) FILTER (WHERE registered AND (closed OR final_due_at <= %(cutoff)s)) AS due,
+           count(*) FILTER (WHERE closed) AS closed,
+           count(*) FILTER (WHERE on_time) AS on_time,
+           count(*) FILTER (WHERE dispatched) AS dispatched,
+           count(*) FILTER (WHERE dispatched AND returned) AS returned,
+           count(*) FILTER (WHERE handled) AS handled,
+           count(*) FILTER (WHERE handled AND reworked) AS reworked,
+           count(*) FILTER (WHERE overdue) AS overdue,
+           sum(deduction) AS deductions,
+           coalesce(array_agg(id ORDER BY final_due_at, id) FILTER (WHERE overdue), '{}') AS overdue_case_ids
+      FROM facts WHERE unit_id IS NOT NULL
+     GROUP BY unit_id
+), rated AS (
+    SELECT per_unit.*,
+           registered::float8 / nullif(received, 0) AS register_rate,
+           closed::float8 / nullif(due, 0) AS closure_rate,
+           on_time::float8 / nullif(due, 0) AS on_time_rate,
+           reworked::float8 / nullif(handled, 0) AS rework_rate,
+           (dispatched - returned)::float8 / nullif(dispatched, 0) AS accurate_dispatch_rate,
+           received >= %(min_sample)s AS ranked
+      FROM per_unit
+), scored AS (
+    SELECT rated.*,
+           round((100 * (%(w_closure)s * coalesce(closure_rate, 1) + %(w_on_time)s * coalesce(on_time_rate, 1)
+                         + %(w_register)s * coalesce(register_rate, 1)
+                         + %(w_dispatch)s * coalesce(accurate_dispatch_rate, 1)
+                         + %(w_rework)s * (1 - coalesce(rework_rate, 0))) - deductions)::numeric, 2)::float8
+               AS score
+      FROM rated
+)
+SELECT scored.unit_id,
+       CASE %(unit)s WHEN 'grid' THEN ug.code WHEN 'department' THEN ud.code ELSE up.id::text END AS unit_code,
+       CASE %(unit)s WHEN 'grid' THEN ug.name WHEN 'department' THEN ud.name ELSE up.name END AS unit_name,
+       received, registered, due, closed, on_time, dispatched, returned, handled, reworked, overdue,
+       deductions, register_rate, closure_rate, on_time_rate, rework_rate, accurate_dispatch_rate, score, ranked,
+       CASE WHEN ranked THEN rank() OVER (PARTITION BY ranked ORDER BY score DESC) END AS rank,
+       overdue_case_ids
+  FROM scored
+  LEFT JOIN grids_grid ug ON %(unit)s = 'grid' AND ug.id = scored.unit_id
+  LEFT JOIN grids_department ud ON %(unit)s = 'department' AND ud.id = scored.unit_id
+  LEFT JOIN grids_person up ON %(unit)s = 'leader' AND up.id = scored.unit_id
+ ORDER BY ranked DESC, rank, received DESC, unit_code
 """

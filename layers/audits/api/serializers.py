@@ -62,3 +62,67 @@ class FindingFilterSerializer(serializers.Serializer):
         if not (-180 <= lon_min < lon_max <= 180 and -90 <= lat_min < lat_max <= 90):
             raise serializers.ValidationError("not a WGS84 box with min < max")
         return Polygon.from_bbox(numbers).wkt
+
+
+class AssessmentQuerySerializer(serializers.Serializer):
+    """GET /api/v1/assessments/ parameters; the assessment module checks the values."""
+
+    period = serializers.CharField(help_text="2026Q3, 2026-07 or 2026")
+    unit = serializers.ChoiceField(choices=["grid", "department", "leader"], default="grid")
+    level = serializers.CharField(default="grid", help_text="which grids are units when unit=grid")
+    district = serializers.CharField(required=False, allow_blank=True, max_length=6)
+    notice = serializers.IntegerField(required=False, min_value=0, max_value=100,
+                                      help_text="how many of the worst ranked units go on the notice list")
+
+
+class AssessmentRowSerializer(serializers.Serializer):
+    """One unit's figures; rates are fractions (0-1), null without a denominator."""
+
+    unit_id = serializers.IntegerField()
+    unit_code = serializers.CharField(allow_null=True)
+    unit_name = serializers.CharField(allow_null=True)
+    received = serializers.IntegerField()
+    registered = serializers.IntegerField()
+    due = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    dispatched = serializers.IntegerField()
+    returned = serializers.IntegerField()
+    handled = serializers.IntegerField()
+    reworked = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    deductions = serializers.FloatField()
+    register_rate = serializers.FloatField(allow_null=True)
+    closure_rate = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    rework_rate = serializers.FloatField(allow_null=True)
+    accurate_dispatch_rate = serializers.FloatField(allow_null=True)
+    score = serializers.FloatField()
+    ranked = serializers.BooleanField()
+    rank = serializers.IntegerField(allow_null=True)
+
+
+class OverdueCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    category = serializers.CharField()
+    category_name = serializers.CharField()
+    status = serializers.CharField()
+    grid_code = serializers.CharField()
+    address = serializers.CharField()
+    reported_at = serializers.DateTimeField()
+    final_due_at = serializers.DateTimeField(allow_null=True)
+
+
+class NoticeSerializer(AssessmentRowSerializer):
+    overdue_cases = OverdueCaseSerializer(many=True)
+
+
+class AssessmentSerializer(serializers.Serializer):
+    period = serializers.CharField(source="period.label")
+    start = serializers.DateTimeField(source="period.start")
+    end = serializers.DateTimeField(source="period.end")
+    cutoff = serializers.DateTimeField()
+    unit = serializers.CharField()
+    min_sample = serializers.IntegerField()
+    rows = AssessmentRowSerializer(many=True)
+    notice = NoticeSerializer(many=True)
