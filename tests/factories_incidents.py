@@ -34,7 +34,9 @@ def make_jurisdiction_department(bbox, **fields) -> Department:
 
 def make_user(*groups: str, person=None, department=None, name: str | None = None) -> User:
     number = next(_sequence)
-    user = User.objects.create_user(username=f"user{number}", password=f"pw-{number}-not-used")
+    user = User(username=f"user{number}")
+    user.set_unusable_password()  # tests authenticate with force_authenticate; no slow hashing
+    user.save()
     for group in groups:
         user.groups.add(Group.objects.get_or_create(name=group)[0])
     if person is None and (department is not None or name):

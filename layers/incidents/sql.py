@@ -78,7 +78,7 @@ WITH climbed AS (
     SET escalation_level = %(level)s, version = c.version + 1, updated_at = %(now)s
     WHERE c.escalation_level = %(level)s - 1
       AND c.status = ANY(%(open_statuses)s)
-      AND c.due_at <= %(now)s - make_interval(hours => %(hours)s)
+      AND c.due_at <= %(now)s - %(hours)s * interval '1 hour'
     RETURNING c.id, c.status, c.due_at
 )
 INSERT INTO incidents_trailentry
