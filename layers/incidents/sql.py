@@ -87,3 +87,126 @@ SELECT id, %(now)s, NULL, 'system', 'escalate', status, status, %(note)s, %(leve
        jsonb_build_object('due_at', due_at, 'threshold_hours', %(hours)s)
 FROM climbed
 """
+
+# --- Reassignment after grids are redrawn (layers/incidents/reassign.py) -----------------------------
+
+# Grids drawn differently from their stamp (version, boundary digest, active flag), new grids, and
+# stamped grids that no longer exist.
+CHANGED_GRIDS = """
+SELECT g.id
+FROM grids_grid g
+LEFT JOIN incidents_gridstamp s ON s.grid_id = g.id
+WHERE s.grid_id IS NULL
+   OR s.version <> g.version
+   OR s.is_active <> g.is_active
+   OR s.digest <> md5(ST_AsEWKB(g.boundary))
+UNION
+SELECT s.grid_id
+FROM incidents_gridstamp s
+LEFT JOIN grids_grid g ON g.id = s.grid_id
+WHERE g.id IS NULL
+"""
+
+# Stamp every grid as it is drawn now (after a successful reassignment).
+RESTAMP_GRIDS = """
+WITH gone AS (
+    DELETE FROM incidents_gridstamp s WHERE NOT EXISTS (SELECT 1 FROM grids_grid g WHERE g.id = s.grid_id)
+)
+INSERT INTO incidents_gridstamp (grid_id, version, digest, is_active)
+SELECT g.id, g.version, md5(ST_AsEWKB(g.boundary)), g.is_active FROM grids_grid g
+ON CONFLICT (grid_id) DO UPDATE
+SET version = EXCLUDED.version, digest = EXCLUDED.digest, is_active = EXCLUDED.is_active
+"""
+
+# The tail shared by both reassignment statements: given `best` (each examined case with its old
+# grid and the grid the one rule gives it now), write the cases whose grid or grid drawing changed,
+# a trail entry for each case that moved to another grid, and return (examined, updated, moved).
+_WRITE_BEST = """
+moved AS (
+    UPDATE incidents_case c
+    SET grid_id = b.grid_id,
+        grid_version = b.grid_version,
+        dead_corner = b.grid_id IS NULL,
+        district_code = COALESCE(b.new_district, c.district_code),
+        version = c.version + CASE WHEN b.old_grid_id IS DISTINCT FROM b.grid_id THEN 1 ELSE 0 END,
+        updated_at = %(now)s
+    FROM best b
+    WHERE c.id = b.id
+      AND (c.grid_id IS DISTINCT FROM b.grid_id OR c.grid_version IS DISTINCT FROM b.grid_version)
+    RETURNING c.id
+),
+trail AS (
+    INSERT INTO incidents_trailentry
+        (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
+    SELECT b.id, %(now)s, NULL, 'system', 'reassign', b.status, b.status, %(note)s, NULL,
+           jsonb_build_object('from_grid', og.code, 'to_grid', ng.code, 'grid_version', b.grid_version)
+    FROM moved m
+    JOIN best b ON b.id = m.id
+    LEFT JOIN grids_grid og ON og.id = b.old_grid_id
+    LEFT JOIN grids_grid ng ON ng.id = b.grid_id
+    WHERE b.old_grid_id IS DISTINCT FROM b.grid_id
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM best), (SELECT count(*) FROM moved), (SELECT count(*) FROM trail)
+"""
+
+# Full reassignment of one district's cases, driven by the grids: for each active grid of the
+# district, an index scan of the cases it covers (the GiST index on incidents_case.location), the
+# deepest grid (then the lowest code) kept per case as in GridQuerySet.smallest_covering. A case no
+# grid of its own district covers is looked up among all grids (it may have crossed into another
+# district, or be a dead corner).
+REASSIGN_DISTRICT = """
+WITH hits AS MATERIALIZED (
+    SELECT DISTINCT ON (c.id) c.id AS case_id, g.id AS grid_id, g.version AS grid_version
+    FROM grids_grid g
+    CROSS JOIN LATERAL (
+        SELECT c.id FROM incidents_case c
+        WHERE c.district_code = %(district)s AND ST_Covers(g.boundary, c.location)
+    ) c
+    WHERE g.is_active AND g.district_code = %(district)s
+    ORDER BY c.id, g.level DESC, g.code
+),
+best AS MATERIALIZED (
+    SELECT c.id, c.status, c.grid_id AS old_grid_id,
+           COALESCE(h.grid_id, f.id) AS grid_id,
+           COALESCE(h.grid_version, f.version) AS grid_version,
+           CASE WHEN h.grid_id IS NULL THEN f.district_code END AS new_district
+    FROM incidents_case c
+    LEFT JOIN hits h ON h.case_id = c.id
+    LEFT JOIN LATERAL (
+        SELECT g.id, g.version, g.district_code FROM grids_grid g
+        WHERE h.case_id IS NULL AND g.is_active AND ST_Covers(g.boundary, c.location)
+        ORDER BY g.level DESC, g.code
+        LIMIT 1
+    ) f ON true
+    WHERE c.district_code = %(district)s
+),
+""" + _WRITE_BEST
+
+# Reassignment of only the cases a redraw can affect: those assigned to a changed grid, and those
+# inside a changed grid's new boundary; each is looked up again by the one rule.
+REASSIGN_AFFECTED = """
+WITH changed AS (
+    SELECT g.id, g.boundary, g.is_active FROM grids_grid g WHERE g.id = ANY(%(grid_ids)s)
+),
+candidates AS (
+    SELECT c.id FROM incidents_case c WHERE c.grid_id = ANY(%(grid_ids)s)
+    UNION
+    SELECT c.id FROM changed g JOIN incidents_case c ON ST_Covers(g.boundary, c.location) WHERE g.is_active
+),
+best AS MATERIALIZED (
+    SELECT c.id, c.status, c.grid_id AS old_grid_id, f.id AS grid_id, f.version AS grid_version,
+           f.district_code AS new_district
+    FROM candidates k
+    JOIN incidents_case c ON c.id = k.id
+    LEFT JOIN LATERAL (
+        SELECT g.id, g.version, g.district_code FROM grids_grid g
+        WHERE g.is_active AND ST_Covers(g.boundary, c.location)
+        ORDER BY g.level DESC, g.code
+        LIMIT 1
+    ) f ON true
+),
+""" + _WRITE_BEST
+
+# The districts that hold cases, for a full run (blank: cases outside every district).
+CASE_DISTRICTS = "SELECT DISTINCT district_code FROM incidents_case ORDER BY district_code"
