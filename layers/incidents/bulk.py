@@ -36,16 +36,21 @@ WITH leaves AS (
     WHERE g.is_active AND g.level >= 2
       AND NOT EXISTS (SELECT 1 FROM grids_grid c WHERE c.parent_id = g.id AND c.is_active)
 ),
-staffed AS (
+staffed AS MATERIALIZED (
+    -- Per leaf, not per point: walk the chain (deepest first) through the unique code index.
     SELECT l.*,
-           (SELECT du.person_id FROM grids_grid dg JOIN grids_duty du ON du.grid_id = dg.id
-            WHERE dg.code = ANY(l.chain) AND du.kind = 'officer' AND du.person_id IS NOT NULL
+           (SELECT du.person_id FROM unnest(l.chain) WITH ORDINALITY AS ch(code, depth)
+            JOIN grids_grid dg ON dg.code = ch.code
+            JOIN grids_duty du ON du.grid_id = dg.id AND du.kind = 'officer'
+            WHERE du.person_id IS NOT NULL
               AND du.starts_on <= %(today)s AND (du.ends_on IS NULL OR du.ends_on >= %(today)s)
-            ORDER BY dg.level DESC, du.id LIMIT 1) AS officer_id,
-           (SELECT du.person_id FROM grids_grid dg JOIN grids_duty du ON du.grid_id = dg.id
-            WHERE dg.code = ANY(l.chain) AND du.kind = 'leader' AND du.person_id IS NOT NULL
+            ORDER BY ch.depth, du.id LIMIT 1) AS officer_id,
+           (SELECT du.person_id FROM unnest(l.chain) WITH ORDINALITY AS ch(code, depth)
+            JOIN grids_grid dg ON dg.code = ch.code
+            JOIN grids_duty du ON du.grid_id = dg.id AND du.kind = 'leader'
+            WHERE du.person_id IS NOT NULL
               AND du.starts_on <= %(today)s AND (du.ends_on IS NULL OR du.ends_on >= %(today)s)
-            ORDER BY dg.level DESC, du.id LIMIT 1) AS leader_id
+            ORDER BY ch.depth, du.id LIMIT 1) AS leader_id
     FROM leaves l
 )
 SELECT row_number() OVER (ORDER BY hashint4(s.id::int + %(seed)s) # hashint4(d.path[1]), s.id, d.path[1]) AS site,
