@@ -122,37 +122,10 @@ ON CONFLICT (grid_id) DO UPDATE
 SET version = EXCLUDED.version, digest = EXCLUDED.digest, is_active = EXCLUDED.is_active
 """
 
-# The tail shared by both reassignment statements: given `best` (each examined case with its old
-# grid and the grid the one rule gives it now), write the cases whose grid or grid drawing changed,
-# a trail entry for each case that moved to another grid, and return (examined, updated, moved).
-_WRITE_BEST = """
-moved AS (
-    UPDATE incidents_case c
-    SET grid_id = b.grid_id,
-        grid_version = b.grid_version,
-        dead_corner = b.grid_id IS NULL,
-        district_code = COALESCE(b.new_district, c.district_code),
-        version = c.version + CASE WHEN b.old_grid_id IS DISTINCT FROM b.grid_id THEN 1 ELSE 0 END,
-        updated_at = %(now)s
-    FROM best b
-    WHERE c.id = b.id
-      AND (c.grid_id IS DISTINCT FROM b.grid_id OR c.grid_version IS DISTINCT FROM b.grid_version)
-    RETURNING c.id
-),
-trail AS (
-    INSERT INTO incidents_trailentry
-        (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
-    SELECT b.id, %(now)s, NULL, 'system', 'reassign', b.status, b.status, %(note)s, NULL,
-           jsonb_build_object('from_grid', og.code, 'to_grid', ng.code, 'grid_version', b.grid_version)
-    FROM moved m
-    JOIN best b ON b.id = m.id
-    LEFT JOIN grids_grid og ON og.id = b.old_grid_id
-    LEFT JOIN grids_grid ng ON ng.id = b.grid_id
-    WHERE b.old_grid_id IS DISTINCT FROM b.grid_id
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM best), (SELECT count(*) FROM moved), (SELECT count(*) FROM trail)
-"""
+
+# Both reassignment statements end alike: given `best` (each examined case with its old grid and the
+# grid the one rule gives it now), they write the cases whose grid or grid drawing changed, a trail
+# entry for each case that moved to another grid, and return (examined, updated, moved).
 
 # Full reassignment of one district's cases, driven by the grids: for each active grid of the
 # district, an index scan of the cases it covers (the GiST index on incidents_case.location), the
@@ -185,7 +158,33 @@ best AS MATERIALIZED (
     ) f ON true
     WHERE c.district_code = %(district)s
 ),
-""" + _WRITE_BEST
+moved AS (
+    UPDATE incidents_case c
+    SET grid_id = b.grid_id,
+        grid_version = b.grid_version,
+        dead_corner = b.grid_id IS NULL,
+        district_code = COALESCE(b.new_district, c.district_code),
+        version = c.version + CASE WHEN b.old_grid_id IS DISTINCT FROM b.grid_id THEN 1 ELSE 0 END,
+        updated_at = %(now)s
+    FROM best b
+    WHERE c.id = b.id
+      AND (c.grid_id IS DISTINCT FROM b.grid_id OR c.grid_version IS DISTINCT FROM b.grid_version)
+    RETURNING c.id
+),
+trail AS (
+    INSERT INTO incidents_trailentry
+        (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
+    SELECT b.id, %(now)s, NULL, 'system', 'reassign', b.status, b.status, %(note)s, NULL,
+           jsonb_build_object('from_grid', og.code, 'to_grid', ng.code, 'grid_version', b.grid_version)
+    FROM moved m
+    JOIN best b ON b.id = m.id
+    LEFT JOIN grids_grid og ON og.id = b.old_grid_id
+    LEFT JOIN grids_grid ng ON ng.id = b.grid_id
+    WHERE b.old_grid_id IS DISTINCT FROM b.grid_id
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM best), (SELECT count(*) FROM moved), (SELECT count(*) FROM trail)
+"""
 
 # Reassignment of only the cases a redraw can affect: those assigned to a changed grid, and those
 # inside a changed grid's new boundary; each is looked up again by the one rule.
@@ -210,7 +209,33 @@ best AS MATERIALIZED (
         LIMIT 1
     ) f ON true
 ),
-""" + _WRITE_BEST
+moved AS (
+    UPDATE incidents_case c
+    SET grid_id = b.grid_id,
+        grid_version = b.grid_version,
+        dead_corner = b.grid_id IS NULL,
+        district_code = COALESCE(b.new_district, c.district_code),
+        version = c.version + CASE WHEN b.old_grid_id IS DISTINCT FROM b.grid_id THEN 1 ELSE 0 END,
+        updated_at = %(now)s
+    FROM best b
+    WHERE c.id = b.id
+      AND (c.grid_id IS DISTINCT FROM b.grid_id OR c.grid_version IS DISTINCT FROM b.grid_version)
+    RETURNING c.id
+),
+trail AS (
+    INSERT INTO incidents_trailentry
+        (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
+    SELECT b.id, %(now)s, NULL, 'system', 'reassign', b.status, b.status, %(note)s, NULL,
+           jsonb_build_object('from_grid', og.code, 'to_grid', ng.code, 'grid_version', b.grid_version)
+    FROM moved m
+    JOIN best b ON b.id = m.id
+    LEFT JOIN grids_grid og ON og.id = b.old_grid_id
+    LEFT JOIN grids_grid ng ON ng.id = b.grid_id
+    WHERE b.old_grid_id IS DISTINCT FROM b.grid_id
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM best), (SELECT count(*) FROM moved), (SELECT count(*) FROM trail)
+"""
 
 # The districts that hold cases, for a full run (blank: cases outside every district).
 CASE_DISTRICTS = "SELECT DISTINCT district_code FROM incidents_case ORDER BY district_code"
