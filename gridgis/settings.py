@@ -176,6 +176,10 @@ GRIDGIS = {
     # Overlays snap to this grid in degrees (1e-7° ≈ 1 cm), so that edges digitised twice leave no noise.
     "AUDIT_SNAP_DEGREES": float(os.environ.get("GRIDGIS_AUDIT_SNAP_DEGREES", 1e-7)),
     "AUDIT_DUTY_LEVELS": {"leader": "community", "officer": "grid"},
+    # Hotspots: at least CASES cases of one category within METRES m of each other in the last DAYS days,
+    # clustered (ST_ClusterDBSCAN) in AUDIT_METRIC_SRID, the metric CRS of the city (CGCS2000 GK 105°E).
+    "AUDIT_HOTSPOT": {"CASES": 5, "METRES": 50.0, "DAYS": 30.0},
+    "AUDIT_METRIC_SRID": env_int("GRIDGIS_AUDIT_METRIC_SRID", 4544),
     # Quarterly assessment (考核, layers/audits/assessment.py; the rates are defined in sql.ASSESSMENT).
     # Units with fewer cases than MIN_SAMPLE are listed but not ranked; the score is 100 × the weighted
     # rates minus DEDUCTIONS points per escalation rung climbed (1 rectify, 2 expose, 3 deduct, 4 account).

@@ -12,6 +12,7 @@ import io
 
 import pytest
 import shapely
+from django.contrib.gis.geos import Point
 from django.core.management import call_command
 from django.db import connection
 
@@ -20,9 +21,12 @@ from fixtures.demo.grids import PLANTED_GAP_CODE, PLANTED_ORPHAN_CODE, PLANTED_O
 from layers.audits import services
 from layers.audits.models import AuditRun, Finding
 from layers.grids.models import Grid, Level
+from layers.incidents.models import Case
 from tests.factories_audits import metric_area
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
+
+GRID_KINDS = ["gap", "overlap", "outside_parent", "orphan"]
 
 
 @pytest.fixture
@@ -31,7 +35,7 @@ def demo():
 
 
 def test_the_demo_audit_finds_exactly_the_planted_defects(demo):
-    run = services.execute_run(services.create_run(via="test").pk)
+    run = services.execute_run(services.create_run(kinds=GRID_KINDS, via="test").pk)
     assert run.status == AuditRun.Status.DONE
     below_city = Finding.objects.filter(run=run).exclude(grid__level=Level.CITY)
     found = {(f.kind, f.grid_code, f.other_grid_code) for f in below_city}
@@ -78,6 +82,17 @@ def test_the_city_level_gaps_are_the_districts_the_demo_does_not_load(demo):
     assert total > 5e9
 
 
+def test_the_demo_dead_corner_case_is_the_one_reported_outside_luzhou(demo):
+    # fixtures/demo/incidents.py reports one case at 105.05°E 28.86°N, west of the city's boundary.
+    outside = Case.objects.get(location__equals=Point(105.05, 28.86, srid=4326))
+    run = services.execute_run(services.create_run(kinds=["dead_corner_case"], via="test").pk)
+    found = list(Finding.objects.filter(run=run))
+    assert [(f.case_id, f.district_code) for f in found] == [(outside.pk, outside.district_code)]
+    assert found[0].unit == "days" and found[0].measure >= 0
+    assert found[0].geometry.equals(outside.location)
+
+
 def test_a_district_run_on_the_demo_reports_only_that_district(demo):
-    run = services.execute_run(services.create_run(district_code=PLANTED_GAP_CODE[:6], via="test").pk)
+    run = services.execute_run(services.create_run(district_code=PLANTED_GAP_CODE[:6], kinds=GRID_KINDS,
+                                                   via="test").pk)
     assert {(f.kind, f.grid_code) for f in Finding.objects.filter(run=run)} == {("gap", PLANTED_GAP_CODE[:12])}

@@ -40,6 +40,12 @@ def _describe(finding) -> str:
     if finding.kind == Kind.ORPHAN:
         names = {"leader": "包片领导", "officer": "网格员"}
         return "缺少在岗" + "、".join(names.get(d, d) for d in detail.get("missing", []))
+    if finding.kind == Kind.HOTSPOT:
+        return (f"{detail.get('category_name', '')}: {int(finding.measure)} 件, {detail.get('metres', '')} 米内, "
+                f"近 {detail.get('days', '')} 天")
+    if finding.kind == Kind.DEAD_CORNER_CASE:
+        return (f"案件 {finding.case_id or detail.get('case_id', '')} {detail.get('category_name', '')} "
+                f"{detail.get('address', '')} 不在任何网格内").strip()
     return ""
 
 

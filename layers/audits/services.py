@@ -22,6 +22,7 @@ from common.dbfuncs import SEGMENT_DEGREES
 from layers.audits import sql
 from layers.audits.models import AuditRun, Finding, Kind
 from layers.grids.models import Grid, Level
+from layers.incidents.models import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,12 @@ STATEMENTS = {
     Kind.OVERLAP: sql.OVERLAP,
     Kind.OUTSIDE_PARENT: sql.OUTSIDE_PARENT,
     Kind.ORPHAN: sql.ORPHAN,
+    Kind.HOTSPOT: sql.HOTSPOT,
+    Kind.DEAD_CORNER_CASE: sql.DEAD_CORNER_CASE,
 }
+
+# Kinds about cases: a whole-tree run also audits the cases outside every district (blank district code).
+CASE_KINDS = {Kind.DEAD_CORNER_CASE}
 
 # The kinds a run checks when none are named, in the order they run.
 DEFAULT_KINDS = [kind.value for kind in STATEMENTS]
@@ -45,6 +51,9 @@ def default_parameters() -> dict:
         "snap_degrees": float(config["AUDIT_SNAP_DEGREES"]),
         "leader_level": Level.from_name(levels["leader"]).name.lower(),
         "officer_level": Level.from_name(levels["officer"]).name.lower(),
+        "hotspot_cases": int(config["AUDIT_HOTSPOT"]["CASES"]),
+        "hotspot_metres": float(config["AUDIT_HOTSPOT"]["METRES"]),
+        "hotspot_days": float(config["AUDIT_HOTSPOT"]["DAYS"]),
         "on": None,
     }
 
@@ -71,6 +80,14 @@ def _clean_parameters(given: dict | None) -> dict:
                 continue
             if not 0 <= parameters[key] < 1e9:
                 errors[key] = "must be between 0 and 1e9 m²"
+        elif key in ("hotspot_cases", "hotspot_metres", "hotspot_days"):
+            try:
+                parameters[key] = int(value) if key == "hotspot_cases" else float(value)
+            except (TypeError, ValueError):
+                errors[key] = f"{value!r} is not a number"
+                continue
+            if not 0 < parameters[key] <= 100_000:
+                errors[key] = "must be above 0 and at most 100000"
         elif key in ("leader_level", "officer_level"):
             try:
                 parameters[key] = Level.from_name(str(value)).name.lower()
@@ -112,9 +129,33 @@ def _districts(run: AuditRun) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _chunks(run: AuditRun) -> list[tuple[str, str]]:
+    """(kind, district) pairs in the order they run; see CASE_KINDS for the blank district."""
+    districts = _districts(run)
+    chunks = []
+    for kind in run.kinds:
+        chunks += [(kind, district) for district in districts]
+        if kind in CASE_KINDS and not run.district_code:
+            chunks.append((kind, ""))
+    return chunks
+
+
+def _window(run: AuditRun) -> tuple[datetime.datetime, datetime.datetime]:
+    """The moment the run looks from (now, or the end of the day `on`) and the start of the hotspot window."""
+    on = run.parameters.get("on")
+    if on:
+        day = datetime.date.fromisoformat(on) + datetime.timedelta(days=1)
+        until = datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_current_timezone())
+    else:
+        until = timezone.now()
+    return until, until - datetime.timedelta(days=run.parameters.get("hotspot_days", 30))
+
+
 def _statement_parameters(run: AuditRun, district: str) -> dict:
     p = run.parameters
     on = p.get("on") or timezone.localdate().isoformat()
+    until, since = _window(run)
+    hotspot = settings.GRIDGIS["AUDIT_HOTSPOT"]
     return {
         "run": run.pk,
         "district": district,
@@ -126,6 +167,13 @@ def _statement_parameters(run: AuditRun, district: str) -> dict:
         "leader_level": int(Level.from_name(p["leader_level"])),
         "officer_level": int(Level.from_name(p["officer_level"])),
         "on": on,
+        "until": until,
+        "since": since,
+        "cases": p.get("hotspot_cases", hotspot["CASES"]),
+        "metres": p.get("hotspot_metres", hotspot["METRES"]),
+        "days": p.get("hotspot_days", hotspot["DAYS"]),
+        "metric_srid": settings.GRIDGIS["AUDIT_METRIC_SRID"],
+        "open_statuses": [str(status) for status in OPEN_STATUSES],
     }
 
 
@@ -159,8 +207,7 @@ def execute_run(run_id: int, *, resume: bool = False, progress=None) -> AuditRun
     if run is None:
         return AuditRun.objects.get(pk=run_id)
     try:
-        districts = _districts(run)
-        chunks = [(kind, district) for kind in run.kinds for district in districts]
+        chunks = _chunks(run)
         total = max(len(chunks), 1)
         for kind, district in chunks:
             key = f"{kind}:{district}"

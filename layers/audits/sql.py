@@ -36,8 +36,8 @@ WITH parents AS MATERIALIZED (  -- materialized: inlined, the union would be com
     SELECT parts.*, ST_Area(ST_Segmentize(parts.geom, %(segment)s)::geography) AS area FROM parts
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, district_code, detail)
-    SELECT %(run)s, 'gap', geom, area, 'm2', id, code, name, NULL, '', district_code,
+                                other_grid_id, other_grid_code, case_id, district_code, detail)
+    SELECT %(run)s, 'gap', geom, area, 'm2', id, code, name, NULL, '', NULL, district_code,
            jsonb_build_object('uncovered_by', 'children')
       FROM measured WHERE area >= %(min_area)s
     RETURNING 1
@@ -79,8 +79,8 @@ WITH families AS (
     SELECT pairs.*, ST_Area(ST_Segmentize(pairs.geom, %(segment)s)::geography) AS area FROM pairs
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, district_code, detail)
-    SELECT %(run)s, 'overlap', geom, area, 'm2', a_id, a_code, a_name, b_id, b_code, district_code,
+                                other_grid_id, other_grid_code, case_id, district_code, detail)
+    SELECT %(run)s, 'overlap', geom, area, 'm2', a_id, a_code, a_name, b_id, b_code, NULL, district_code,
            jsonb_build_object('other_grid_name', b_name)
       FROM measured WHERE area >= %(min_area)s
     RETURNING 1
@@ -108,8 +108,8 @@ WITH parts AS (
     SELECT parts.*, ST_Area(ST_Segmentize(parts.geom, %(segment)s)::geography) AS area FROM parts
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, district_code, detail)
-    SELECT %(run)s, 'outside_parent', geom, area, 'm2', id, code, name, parent_id, parent_code,
+                                other_grid_id, other_grid_code, case_id, district_code, detail)
+    SELECT %(run)s, 'outside_parent', geom, area, 'm2', id, code, name, parent_id, parent_code, NULL,
            district_code, jsonb_build_object('outside_of', parent_code)
       FROM measured WHERE area >= %(min_area)s
     RETURNING 1
@@ -150,8 +150,8 @@ WITH targets AS (
       FROM held
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, district_code, detail)
-    SELECT %(run)s, 'orphan', boundary, cardinality(duties), 'count', id, code, name, NULL, '',
+                                other_grid_id, other_grid_code, case_id, district_code, detail)
+    SELECT %(run)s, 'orphan', boundary, cardinality(duties), 'count', id, code, name, NULL, '', NULL,
            district_code, jsonb_build_object('missing', to_jsonb(duties))
       FROM missing WHERE cardinality(duties) > 0
     RETURNING 1
@@ -187,9 +187,9 @@ WITH recent AS (
      GROUP BY category_id, cluster
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, district_code, detail)
+                                other_grid_id, other_grid_code, case_id, district_code, detail)
     SELECT %(run)s, 'hotspot', k.geom, k.n, 'count', g.id, coalesce(g.code, ''), coalesce(g.name, ''), NULL, '',
-           %(district)s,
+           NULL, %(district)s,
            jsonb_build_object('category', cat.code, 'category_name', cat.name_zh, 'case_ids', to_jsonb(k.case_ids),
                               'metres', %(metres)s, 'days', %(days)s)
       FROM clusters k
@@ -214,10 +214,10 @@ WITH lost AS (
        AND NOT EXISTS (SELECT 1 FROM grids_grid g WHERE g.is_active AND ST_Covers(g.boundary, c.location))
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, district_code, detail)
+                                other_grid_id, other_grid_code, case_id, district_code, detail)
     SELECT %(run)s, 'dead_corner_case', location,
            round((extract(epoch FROM %(until)s - reported_at) / 86400)::numeric, 1), 'days',
-           NULL, '', '', NULL, '', %(district)s,
+           NULL, '', '', NULL, '', id, %(district)s,
            jsonb_build_object('case_id', id, 'category', category, 'category_name', name_zh, 'status', status,
                               'address', address)
       FROM lost
@@ -244,7 +244,7 @@ SELECT json_build_object(
         'properties', json_build_object(
             'kind', f.kind, 'measure', round(f.measure::numeric, 2), 'unit', f.unit,
             'grid_code', f.grid_code, 'grid_name', f.grid_name, 'other_grid_code', f.other_grid_code,
-            'district_code', f.district_code, 'detail', f.detail)
+            'case_id', f.case_id, 'district_code', f.district_code, 'detail', f.detail)
     ) ORDER BY f.kind, f.grid_code, f.other_grid_code, f.id), '[]'::json))
   FROM audits_finding f
  WHERE f.run_id = %(run)s

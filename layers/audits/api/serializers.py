@@ -19,10 +19,17 @@ class AuditRunRequestSerializer(serializers.Serializer):
                                          help_text="parts smaller than this are counted as slivers")
     leader_level = serializers.CharField(required=False, help_text="level at which a leader is expected")
     officer_level = serializers.CharField(required=False, help_text="level at which an officer is expected")
-    on = serializers.DateField(required=False, help_text="date at which duties must be in force (today)")
+    hotspot_cases = serializers.IntegerField(required=False, min_value=1, max_value=100_000,
+                                             help_text="hotspot: at least K cases of one category")
+    hotspot_metres = serializers.FloatField(required=False, min_value=0.1, max_value=100_000,
+                                            help_text="hotspot: within R metres of each other")
+    hotspot_days = serializers.FloatField(required=False, min_value=0.1, max_value=100_000,
+                                          help_text="hotspot: reported in the last D days")
+    on = serializers.DateField(required=False, help_text="date the run looks from: duties in force, case windows")
 
     def parameters(self) -> dict:
-        keys = ("min_area_m2", "leader_level", "officer_level", "on")
+        keys = ("min_area_m2", "leader_level", "officer_level", "on", "hotspot_cases", "hotspot_metres",
+                "hotspot_days")
         return {k: (v.isoformat() if k == "on" else v) for k, v in self.validated_data.items() if k in keys}
 
 
