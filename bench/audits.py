@@ -10,8 +10,10 @@ Three ways to find the gaps and sibling overlaps of the same tree, timed in the 
 - shapely: the active grids read once into memory (reading timed apart), projected to EPSG:4544, then
   union_all of each parent's children and an STRtree query for overlapping pairs.
 
-`figures()` returns a dict of seconds and counts; `python -m bench.audits` prints it. The target is
-audit(gap + overlap) ≤ 2 × baseline. The runs it makes are deleted afterwards.
+`figures()` returns a dict of seconds and counts (`python -m bench.audits` prints it, on the database
+the settings point at); `bench_audits()` gives the lines of `make bench`'s table. The target is
+audit(gap + overlap) ≤ 2 × baseline. Also timed: all grid kinds, the case kinds (hotspot, dead-corner
+case) and the assessment of the latest quarter by grid. The runs it makes are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -126,12 +128,22 @@ def _shapely_audit(ids, parents, levels, shapes) -> tuple[int, int]:
     return gaps, overlaps
 
 
+GRID_KINDS = ["gap", "overlap", "outside_parent", "orphan"]
+
+
 def figures(repeat: int = REPEAT) -> dict:
-    """Time the audit, the hand-written baseline and shapely on the tree in the database (best of `repeat`)."""
+    """Time the audit, the hand-written baseline and shapely on the tree in the database (best of `repeat`).
+
+    Seconds and counts in a flat dict; `bench_audits` turns them into lines of `make bench`'s table.
+    """
+    from layers.audits.assessment import assess
+
     with connection.cursor() as cursor:
         cursor.execute("SELECT level, count(*) FROM grids_grid WHERE is_active GROUP BY level ORDER BY level")
         per_level = dict(cursor.fetchall())
-    out: dict = {"grids_by_level": per_level, "micro_grids": per_level.get(5, 0), "repeat": repeat}
+        cursor.execute("SELECT count(*) FROM incidents_case")
+        cases = cursor.fetchone()[0]
+    out: dict = {"grids_by_level": per_level, "micro_grids": per_level.get(5, 0), "cases": cases, "repeat": repeat}
 
     # Warm the cache once so that neither side pays for the first read of the table.
     _sql(BASELINE_GAP)
@@ -153,16 +165,65 @@ def figures(repeat: int = REPEAT) -> dict:
     out["audit_vs_baseline"] = round(t_audit / (t_gap + t_overlap), 2)
     out["audit_vs_sibling_baseline"] = round(t_audit / (t_gap + t_sibling), 2)
 
-    t_all, run = _timed(lambda: _audit(["gap", "overlap", "outside_parent", "orphan"]))
-    out["audit_all_kinds_s"] = round(t_all, 3)
-    out["audit_all_kinds_summary"] = run.summary
+    t_grid_kinds, run = _timed(lambda: _audit(GRID_KINDS), repeat)
+    out["audit_grid_kinds_s"] = round(t_grid_kinds, 3)
+    out["audit_grid_kinds_summary"] = run.summary
+    t_case_kinds, run = _timed(lambda: _audit(["hotspot", "dead_corner_case"]), repeat)
+    out["audit_case_kinds_s"] = round(t_case_kinds, 3)
+    out["audit_case_kinds_summary"] = run.summary
 
     t_load, loaded = _timed(_shapely_load)
     t_shapely, (s_gaps, s_overlaps) = _timed(lambda: _shapely_audit(*loaded), repeat)
     out["shapely_load_s"] = round(t_load, 3)
     out["shapely_s"] = round(t_shapely, 3)
     out["shapely_gaps"], out["shapely_overlaps"] = s_gaps, s_overlaps
+
+    period = _latest_period()
+    t_assess, result = _timed(lambda: assess(period=period, unit="grid"), repeat)
+    out["assessment_period"] = period
+    out["assessment_grid_s"] = round(t_assess, 3)
+    out["assessment_units"] = len(result.rows)
     return out
+
+
+def _latest_period() -> str:
+    """The quarter of the latest case (the seeded cases lie in the days before the seed ran)."""
+    from django.utils import timezone
+
+    from layers.incidents.models import Case
+
+    latest = Case.objects.order_by("-reported_at").values_list("reported_at", flat=True).first()
+    moment = timezone.localtime(latest) if latest else timezone.localtime()
+    return f"{moment.year}Q{(moment.month - 1) // 3 + 1}"
+
+
+def bench_audits(repeat: int = REPEAT) -> list:
+    """Lines for `make bench` (bench/run.py): the audit against the hand-written baseline and shapely."""
+    from bench.common import Result
+
+    f = figures(repeat)
+    counts = {"micro_grids": f["micro_grids"], "repeat": repeat, "findings": {
+        "audit": [f["audit_gaps"], f["audit_overlaps"]], "baseline": [f["baseline_gaps"], f["baseline_overlaps"]],
+        "sibling_baseline_overlaps": f["baseline_sibling_overlaps"], "shapely": [f["shapely_gaps"], f["shapely_overlaps"]],
+    }}
+    ms = 1000
+    return [
+        Result("audit gap + overlap (run, chunks, findings written)", f["audit_gap_overlap_s"] * ms, None,
+               "hand-written PostGIS gap + same-level neighbour self-join", f["baseline_s"] * ms,
+               target="≤ 2× baseline", extra=counts),
+        Result("audit gap + overlap", f["audit_gap_overlap_s"] * ms, None,
+               "hand-written PostGIS gap + sibling self-join", (f["baseline_gap_s"] + f["baseline_sibling_overlap_s"]) * ms,
+               target="≤ 2× baseline"),
+        Result("shapely union_all + STRtree in memory (gap + overlap)", f["shapely_s"] * ms, None,
+               "hand-written PostGIS gap + same-level neighbour self-join", f["baseline_s"] * ms,
+               extra={"load_from_db_s": f["shapely_load_s"]}),
+        Result("audit all grid kinds (gap, overlap, outside_parent, orphan)", f["audit_grid_kinds_s"] * ms, None,
+               extra=f["audit_grid_kinds_summary"]),
+        Result("audit case kinds (hotspot, dead_corner_case)", f["audit_case_kinds_s"] * ms, None,
+               extra={"cases": f["cases"], **f["audit_case_kinds_summary"]}),
+        Result(f"assessment by grid, {f['assessment_period']}", f["assessment_grid_s"] * ms, None,
+               extra={"cases": f["cases"], "units": f["assessment_units"]}),
+    ]
 
 
 if __name__ == "__main__":
