@@ -32,7 +32,7 @@ from layers.audits.assessment import Period, assess
 from layers.grids.models import Level
 from tests.factories import make_department, make_grid, make_person, small_tree
 from tests.factories_audits import add_steps, make_case
-from tests.factories_incidents import make_category
+from tests.factories_incidents import make_category, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -174,12 +174,14 @@ def test_community_level_units(history):
 ])
 def test_bad_queries_are_400s_naming_the_field(api, params, field):
     small_tree()
+    api.force_authenticate(make_user("supervisor"))
     response = api.get("/api/v1/assessments/", params)
     assert response.status_code == 400
     assert response.json()["detail"].split(":")[0] == field, response.json()
 
 
 def test_the_api_and_its_exports(api, history):
+    api.force_authenticate(make_user("supervisor"))
     # The API reads "now" from the clock; the third quarter of 2026 is over, so its cutoff is the quarter's end.
     response = api.get("/api/v1/assessments/", {"period": "2026Q3", "unit": "grid", "notice": 1})
     assert response.status_code == 200, response.content

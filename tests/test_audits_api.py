@@ -18,6 +18,7 @@ from layers.audits import services
 from layers.audits.models import AuditRun
 from tests.factories import small_tree
 from tests.factories_audits import box_area
+from tests.factories_incidents import make_user
 
 FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'
 
@@ -32,6 +33,14 @@ def broken_tree():
     return tree
 
 
+@pytest.fixture
+def supervisor(api):
+    """The API client logged in as a member of the "supervisor" group."""
+    user = make_user("supervisor")
+    api.force_authenticate(user)
+    return user
+
+
 def wait_until_finished(api, url: str, seconds: float = 30.0) -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -43,13 +52,14 @@ def wait_until_finished(api, url: str, seconds: float = 30.0) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_post_runs_in_the_background_and_get_gives_status_and_geojson_findings(api):
+def test_post_runs_in_the_background_and_get_gives_status_and_geojson_findings(api, supervisor):
     broken_tree()
     response = api.post("/api/v1/audits/", {"district": "510502", "kinds": ["gap", "overlap"]}, format="json")
     assert response.status_code == 202, response.content
     url = response["Location"]
     assert url == f"/api/v1/audits/{response.json()['id']}/"
-    assert response.json()["requested_via"] == "api:anonymous"
+    assert response.json()["requested_via"] == f"api:{supervisor.username}"
+    assert response.json()["requested_by"] == supervisor.username
 
     body = wait_until_finished(api, url)
     assert body["status"] == "done" and body["progress"] == 1.0
@@ -73,7 +83,7 @@ def test_post_runs_in_the_background_and_get_gives_status_and_geojson_findings(a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_exports_write_text_cells_and_chinese_headers(api):
+def test_exports_write_text_cells_and_chinese_headers(api, supervisor):
     broken_tree()
     run = services.execute_run(services.create_run(kinds=["gap"], via="test").pk)
 
@@ -117,7 +127,7 @@ def test_exports_write_text_cells_and_chinese_headers(api):
         ({"on": "yesterday"}, "on"),
     ],
 )
-def test_bad_requests_are_400s_naming_the_field_and_store_nothing(api, payload, field):
+def test_bad_requests_are_400s_naming_the_field_and_store_nothing(api, supervisor, payload, field):
     small_tree()
     response = api.post("/api/v1/audits/", payload, format="json")
     assert response.status_code == 400
@@ -127,7 +137,7 @@ def test_bad_requests_are_400s_naming_the_field_and_store_nothing(api, payload, 
 
 
 @pytest.mark.django_db
-def test_bad_filters_are_400s(api):
+def test_bad_filters_are_400s(api, supervisor):
     small_tree()
     run = services.execute_run(services.create_run(kinds=["gap"], via="test").pk)
     response = api.get(f"/api/v1/audits/{run.pk}/", {"bbox": "1,2,3"})
@@ -135,6 +145,21 @@ def test_bad_filters_are_400s(api):
     response = api.get(f"/api/v1/audits/{run.pk}/", {"kind": "volcano"})
     assert response.status_code == 400 and response.json()["detail"].startswith("kind:")
     assert api.get("/api/v1/audits/424242/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_only_supervisors_may_use_the_audits_api(api):
+    small_tree()
+    run = services.execute_run(services.create_run(kinds=["gap"], via="test").pk)
+    urls = ["/api/v1/audits/", f"/api/v1/audits/{run.pk}/", f"/api/v1/audits/{run.pk}/findings.csv",
+            "/api/v1/assessments/?period=2026Q3"]
+    for url in urls:
+        assert api.get(url).status_code in (401, 403), url
+    assert api.post("/api/v1/audits/", {}, format="json").status_code in (401, 403)
+    api.force_authenticate(make_user("dispatcher"))
+    assert api.get(urls[0]).status_code == 403
+    assert api.post("/api/v1/audits/", {}, format="json").status_code == 403
+    assert AuditRun.objects.count() == 1
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from layers.audits import exports
+from layers.audits.api.permissions import IsSupervisor
 from layers.audits.api.serializers import AssessmentQuerySerializer, AssessmentSerializer
 from layers.audits.api.views import _drf_error
 from layers.audits.assessment import assess
@@ -28,6 +29,8 @@ def _assessment(request):
 class AssessmentView(APIView):
     """GET ?period=2026Q3&unit=grid|department|leader: figures, score and rank per unit, and the notice list."""
 
+    permission_classes = [IsSupervisor]
+
     @extend_schema(parameters=[AssessmentQuerySerializer], responses=AssessmentSerializer)
     def get(self, request):
         return Response(AssessmentSerializer(_assessment(request)).data)
@@ -35,6 +38,8 @@ class AssessmentView(APIView):
 
 class AssessmentExportView(APIView):
     """The same table as .xlsx (with the notice list on a second sheet) or CSV, Chinese headers."""
+
+    permission_classes = [IsSupervisor]
 
     @extend_schema(parameters=[AssessmentQuerySerializer],
                    responses={(200, exports.XLSX_CONTENT_TYPE): OpenApiResponse(description="assessment table")})

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from layers.audits import exports, selectors, services
+from layers.audits.api.permissions import IsSupervisor
 from layers.audits.api.serializers import AuditRunRequestSerializer, AuditRunSerializer, FindingFilterSerializer
 
 
@@ -25,6 +26,7 @@ class AuditRunListView(ListAPIView):
     """GET: audit runs, newest first. POST: start a run; it works in the background (202 + its URL)."""
 
     serializer_class = AuditRunSerializer
+    permission_classes = [IsSupervisor]
 
     def get_queryset(self):
         return selectors.runs()
@@ -33,7 +35,7 @@ class AuditRunListView(ListAPIView):
     def post(self, request):
         given = AuditRunRequestSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        who = request.user.get_username() if request.user.is_authenticated else "anonymous"
+        who = request.user.get_username()
         try:
             run = services.create_run(
                 district_code=given.validated_data.get("district", ""),
@@ -53,6 +55,8 @@ class AuditRunListView(ListAPIView):
 class AuditRunDetailView(APIView):
     """A run's status and progress, and its findings as a GeoJSON FeatureCollection (?kind=, ?bbox=)."""
 
+    permission_classes = [IsSupervisor]
+
     @extend_schema(parameters=[FindingFilterSerializer], responses=AuditRunSerializer)
     def get(self, request, pk: int):
         run = get_object_or_404(selectors.runs(), pk=pk)
@@ -67,6 +71,8 @@ class AuditRunDetailView(APIView):
 
 class FindingsExportView(APIView):
     """The run's findings as an Excel ledger (.xlsx) or CSV, Chinese column headers (?kind=, ?bbox= filter)."""
+
+    permission_classes = [IsSupervisor]
 
     @extend_schema(parameters=[FindingFilterSerializer],
                    responses={(200, exports.XLSX_CONTENT_TYPE): OpenApiResponse(description="ledger")})
