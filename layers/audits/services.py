@@ -188,6 +188,8 @@ def _claim(run_id: int, resume: bool) -> AuditRun | None:
         if run.status == AuditRun.Status.RUNNING and not resume:
             return None
         if run.status == AuditRun.Status.DONE:
+            # Starting over: the tree may have changed since (a district added or gone).
+            Finding.objects.filter(run=run).delete()
             run.done, run.summary, run.progress = [], {}, 0.0
         run.status = AuditRun.Status.RUNNING
         run.error = ""
