@@ -1,4 +1,4 @@
-"""The audits' SQL: one named statement per kind of dead corner, parameters only.
+"""The audits' SQL: one named statement per kind of dead corner, parameters only (and the assessment's).
 
 Every statement audits one district's share of the tree (`%(district)s`, matched against the
 indexed `grids_grid.district_code`), writes its findings into audits_finding for run `%(run)s` in
@@ -6,8 +6,7 @@ the same statement (a data-modifying CTE, so that nothing crosses to Python row 
 one row: (findings written, slivers counted, sliver area in m²). Areas are measured on the
 spheroid through `::geography`, never in degrees, after segmentizing to `%(segment)s` degrees so that
 the arcs follow the stored straight edges (common.dbfuncs.AreaM2 explains why); `%(min_area)s` is the
-size in m² under which a
-part is a sliver (digitising noise) that is counted, not listed. The overlay functions work on a
+size in m² under which a part is a sliver (digitising noise) that is counted, not listed. The overlay functions work on a
 grid of `%(snap)s` degrees (GEOS's fixed-precision overlay; 1e-7° is about 1 cm): two boundaries
 digitised from the same line differ in the 15th decimal, and without snapping every shared edge
 would leave thousands of zero-width "slivers" whose geodesic area is not even zero (a long straight
