@@ -199,8 +199,8 @@ WITH recent AS (
 SELECT (SELECT count(*) FROM written), 0, 0
 """
 
-# Open cases that no active grid covers (ST_Covers through the boundary index, the rule of
-# GridQuerySet.covering): nobody is bound to act on them. Cases outside every district carry a blank
+# Open cases that no active grid covers: grids_smallest_covering (the grids layer's one rule for who
+# answers for a point, grids migration 0003) finds nothing for them, so nobody is bound to act. Cases outside every district carry a blank
 # district code and are audited in the whole-tree run's '' chunk. The measure is how many days the case
 # has been waiting at %(until)s.
 DEAD_CORNER_CASE = """
@@ -210,7 +210,7 @@ WITH lost AS (
      WHERE c.district_code = %(district)s
        AND c.status = ANY (%(open_statuses)s)
        AND c.reported_at < %(until)s
-       AND NOT EXISTS (SELECT 1 FROM grids_grid g WHERE g.is_active AND ST_Covers(g.boundary, c.location))
+       AND NOT EXISTS (SELECT 1 FROM grids_smallest_covering(c.location))
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
                                 other_grid_id, other_grid_code, case_id, district_code, detail)
