@@ -79,7 +79,7 @@ def test_post_runs_in_the_background_and_get_gives_status_and_geojson_findings(a
     assert len(api.get(url, {"bbox": "105.43,28.91,105.44,28.92"}).json()["findings"]["features"]) == 1
 
     listing = api.get("/api/v1/audits/").json()
-    assert [run["id"] for run in listing] == [body["id"]]
+    assert listing["count"] == 1 and [run["id"] for run in listing["results"]] == [body["id"]]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,12 +10,19 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from layers.audits import exports, selectors, services
 from layers.audits.api.permissions import IsSupervisor
 from layers.audits.api.serializers import AuditRunRequestSerializer, AuditRunSerializer, FindingFilterSerializer
+
+
+class RunPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
 
 
 def _drf_error(exc: DjangoValidationError) -> ValidationError:
@@ -27,6 +34,7 @@ class AuditRunListView(ListAPIView):
 
     serializer_class = AuditRunSerializer
     permission_classes = [IsSupervisor]
+    pagination_class = RunPagination
 
     def get_queryset(self):
         return selectors.runs()
