@@ -148,4 +148,16 @@ GRIDGIS = {
     "TIANDITU_TOKEN": os.environ.get("GRIDGIS_TIANDITU_TOKEN", ""),
     # The city centre the demo data and the maps' first view are built around (WGS84 lon, lat).
     "CITY_CENTRE": (105.4425, 28.8717),
+    # Estates: how far around a renovation footprint the overlay looks for open cases (metres), and the
+    # largest buffer a client may ask for.
+    "OVERLAY_CASE_BUFFER_M": float(os.environ.get("GRIDGIS_OVERLAY_CASE_BUFFER_M", 50)),
+    "OVERLAY_CASE_BUFFER_MAX_M": 2000.0,
+    # Inspections: a check-in counts only this close to its point (metres); patrol coverage counts the
+    # area within this distance of a track (metres) over the last days by default.
+    "CHECKIN_MAX_DISTANCE_M": float(os.environ.get("GRIDGIS_CHECKIN_MAX_DISTANCE_M", 50)),
+    "PATROL_COVERAGE_RADIUS_M": 30.0,
+    "PATROL_COVERAGE_DAYS": 7,
+    # The largest GPS track a patrol upload may carry (bytes and positions).
+    "TRACK_MAX_BYTES": 5_000_000,
+    "TRACK_MAX_POSITIONS": 50_000,
 }
