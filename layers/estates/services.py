@@ -124,7 +124,7 @@ def change_project_status(*, project: RenovationProject, to_status: str, by, not
         raise ValidationError({"status": f"unknown status {to_status!r}; use one of {', '.join(ProjectStatus.values)}"})
     allowed = STATUS_TRANSITIONS[project.status]
     if to_status not in allowed:
-        raise ValidationError({"status": f"a {project.status} project cannot become {to_status}; "
+        raise ValidationError({"status": f"a project that is {project.status} cannot become {to_status}; "
                                          f"allowed: {', '.join(allowed) or 'none (final)'}"})
     change = ProjectStatusChange.objects.create(project=project, from_status=project.status, to_status=to_status,
                                                 changed_by=by, changed_at=at or timezone.now(), note=note)
