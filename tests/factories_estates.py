@@ -36,3 +36,25 @@ def make_project(bbox, starts_on: datetime.date | None = None, ends_on: datetime
     fields.setdefault("name", f"project {number}")
     return estate_services.create_project(by=by, footprint=box(*bbox), batch=batch, starts_on=starts_on,
                                           ends_on=ends_on, **fields)
+
+
+def make_point(location, category_code: str = "farmers-market", **fields):
+    """An inspection point at `location` (a Point in EPSG:4326) through the service (grid, street set)."""
+    from layers.inspections import services as inspection_services
+    from layers.inspections.models import InspectionCategory
+
+    fields.setdefault("name", f"point {next(_sequence)}")
+    return inspection_services.save_point(category=InspectionCategory.objects.get(code=category_code),
+                                          location=location, **fields)
+
+
+def make_patrol(officer, grid, started_at, hours: float = 2.0, track=None, **fields):
+    """A patrol of `hours` from `started_at`, with an optional MultiLineString track."""
+    from layers.inspections import services as inspection_services
+    from layers.inspections.tracks import Track
+
+    patrol = inspection_services.start_patrol(officer=officer, grid=grid, started_at=started_at,
+                                              ended_at=started_at + datetime.timedelta(hours=hours), **fields)
+    if track is not None:
+        inspection_services.attach_track(patrol=patrol, track=Track(geometry=track, positions=len(track.coords)))
+    return patrol
