@@ -1,8 +1,8 @@
-"""Database functions that measure in metres on the ellipsoid, for any layer's querysets.
+"""Database functions that measure lengths and distances in metres, and buffer by metres.
 
 Geometries are stored in EPSG:4326, whose units are degrees. These wrap PostGIS's geography type
-(ST_Area, ST_Length, ST_Buffer, ST_Distance on `geography`), which measures on the WGS84 spheroid
-in metres and square metres wherever the data lies, so no caller has to pick a projected zone.
+(ST_Length, ST_Distance, ST_Buffer on `geography`), which works on the WGS84 spheroid in metres
+wherever the data lies, so no caller has to pick a projected zone. Areas: common.dbfuncs.AreaM2.
 Casting happens on the measured expression only: filters that need the spatial index use plain
 geometry lookups (e.g. `intersects`) first, and these measure what they found.
 
@@ -31,24 +31,6 @@ class ToGeography(Func):
 
     def __init__(self, expression, **extra):
         super().__init__(_expression(expression), output_field=GeometryField(geography=True, srid=4326), **extra)
-
-
-class ToGeometry(Func):
-    """`expr::geometry`: a geography back as an EPSG:4326 geometry."""
-
-    template = "(%(expressions)s)::geometry"
-
-    def __init__(self, expression, **extra):
-        super().__init__(expression, output_field=GeometryField(srid=4326), **extra)
-
-
-class GeographyArea(Func):
-    """Area in square metres of a (multi)polygon, on the spheroid."""
-
-    function = "ST_Area"
-
-    def __init__(self, expression, **extra):
-        super().__init__(ToGeography(expression), output_field=FloatField(), **extra)
 
 
 class GeographyLength(Func):

@@ -10,7 +10,8 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db.models import Case, Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least
 
-from common.spatial import GeographyArea, GeographyLength
+from common.dbfuncs import AreaM2
+from common.spatial import GeographyLength
 
 
 class EstateQuerySet(models.QuerySet):
@@ -56,7 +57,7 @@ class RenovationProjectQuerySet(models.QuerySet):
             .sharing_area_with(project.footprint)
             .active_during(project.starts_on, project.ends_on)
             .annotate(
-                overlap_m2=GeographyArea(Intersection("footprint", project.footprint)),
+                overlap_m2=AreaM2(Intersection("footprint", project.footprint)),
                 overlap_starts_on=Greatest("starts_on", Value(project.starts_on)),
                 # PostgreSQL's LEAST ignores nulls: an open end on one side takes the other's end.
                 overlap_ends_on=Least("ends_on", Value(project.ends_on, output_field=models.DateField())),

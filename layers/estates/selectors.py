@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.gis.db.models.functions import Intersection
 from django.db.models import QuerySet
 
-from common.spatial import GeographyArea
+from common.dbfuncs import AreaM2
 from layers.estates.models import Estate, RenovationProject, WorkItem, WorkKind
 from layers.grids.models import Duty, Grid
 from layers.grids.selectors import responsibility_for_grid
@@ -50,7 +50,7 @@ def grids_under_footprint(footprint) -> QuerySet[Grid]:
         Grid.objects.active()
         .filter(boundary__intersects=footprint)
         .exclude(boundary__touches=footprint)
-        .annotate(overlap_m2=GeographyArea(Intersection("boundary", footprint)))
+        .annotate(overlap_m2=AreaM2(Intersection("boundary", footprint)))
         .order_by("level", "code")
     )
 

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from common.dbfuncs import SEGMENT_DEGREES
 from layers.grids.models import Duty, DutyKind, Level
 from layers.inspections import sql
 from layers.inspections.models import CheckIn, InspectionPoint, Patrol, PatrolSchedule
@@ -103,7 +104,8 @@ def patrol_coverage(*, code_prefix: str = "", level: int = Level.GRID, days: int
     days = int(settings.GRIDGIS.get("PATROL_COVERAGE_DAYS", 7)) if days is None else days
     until = until or timezone.now()
     params = {"radius": coverage_radius_m() if radius_m is None else radius_m, "level": int(level),
-              "since": until - datetime.timedelta(days=days), "until": until, "code_prefix": f"{code_prefix}%"}
+              "since": until - datetime.timedelta(days=days), "until": until, "code_prefix": f"{code_prefix}%",
+              "segment": SEGMENT_DEGREES}
     with connection.cursor() as cursor:
         cursor.execute(sql.PATROL_COVERAGE, params)
         columns = [c.name for c in cursor.description]

@@ -3,12 +3,14 @@
 # Patrol coverage per grid: the share of each grid's area within `radius` metres of any patrol track
 # that started in [since, until). Tracks are grown by a geography buffer (metres on the spheroid, via
 # PostGIS's best local projection), unioned per grid so that two officers on the same lane count
-# once, intersected with the grid and measured as geography. The candidate tracks are found with
+# once, intersected with the grid and measured as geography (segmentized first, as
+# common.dbfuncs.AreaM2 does, so that the grid's straight lon/lat edges are measured as stored). The candidate tracks are found with
 # the track column's spatial index against the grid grown by the same radius.
 PATROL_COVERAGE = """
 SELECT g.id, g.code, g.name, g.level,
-       ST_Area(g.boundary::geography) AS area_m2,
-       COALESCE(ST_Area(ST_Intersection(g.boundary, walked.cover)::geography), 0) AS covered_m2,
+       ST_Area(ST_Segmentize(g.boundary, %(segment)s)::geography) AS area_m2,
+       COALESCE(ST_Area(ST_Segmentize(ST_Intersection(g.boundary, walked.cover), %(segment)s)::geography), 0)
+           AS covered_m2,
        walked.patrols
 FROM grids_grid AS g
 CROSS JOIN LATERAL (
