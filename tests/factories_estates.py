@@ -41,8 +41,10 @@ def make_project(bbox, starts_on: datetime.date | None = None, ends_on: datetime
 def make_point(location, category_code: str = "farmers-market", **fields):
     """An inspection point at `location` (a Point in EPSG:4326) through the service (grid, street set)."""
     from layers.inspections import services as inspection_services
+    from layers.inspections.categories import ensure_categories
     from layers.inspections.models import InspectionCategory
 
+    ensure_categories()  # a transactional test elsewhere may have flushed migration 0002's rows
     fields.setdefault("name", f"point {next(_sequence)}")
     return inspection_services.save_point(category=InspectionCategory.objects.get(code=category_code),
                                           location=location, **fields)

@@ -1,6 +1,7 @@
 """Inspection points, patrols, track uploads (GeoJSON, GPX, malformed), check-ins, ledger, schedules."""
 
 import datetime
+import importlib
 import json
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from common.crs import wgs84_to_gcj02
 from layers.grids.models import DutyKind
+from layers.inspections.categories import CATEGORIES, ensure_categories
 from layers.inspections.models import CheckIn, Patrol
 from tests.factories import make_duty, make_person, small_tree
 from tests.factories_estates import make_patrol, make_point, make_user
@@ -50,6 +52,7 @@ def patrol(tree):
 
 
 def test_point_gets_its_grid_and_street_from_its_location(api, tree, user):
+    ensure_categories()
     body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [105.41, 28.91]},
             "properties": {"name": "<script>蔬菜市场</script>", "category": "farmers-market"}}
     response = api.post("/api/v1/inspection-points/", body, format="json")
@@ -63,6 +66,10 @@ def test_point_gets_its_grid_and_street_from_its_location(api, tree, user):
 
 
 def test_at_least_thirty_point_categories_are_seeded(api):
+    # Migration 0002 inserts a frozen copy of layers.inspections.categories.CATEGORIES.
+    migration = importlib.import_module("layers.inspections.migrations.0002_seed_categories")
+    assert migration.CATEGORIES == CATEGORIES
+    ensure_categories()  # idempotent; restores rows a transactional test's flush removed
     categories = api.get("/api/v1/inspection-categories/").json()
     assert len(categories) >= 30
     names = {c["name"] for c in categories}
@@ -280,3 +287,19 @@ def test_schedule_attendance_lists_who_missed_the_day(api, tree, user):
                                                  "starts_on": "2026-01-01"}, format="json")
     assert bad.status_code == 400
     assert bad.json()["detail"].startswith("weekday:")
+
+
+def test_a_scheduled_day_still_to_come_has_nobody_missing(api, tree):
+    from layers.inspections import services
+
+    today = timezone.localdate()
+    schedule = services.create_schedule(name="走院落", weekday=(today.weekday() + 1) % 7, scope=tree["c1"],
+                                        starts_on=today - datetime.timedelta(days=30))
+    # The default is the latest scheduled day so far: yesterday's weekday, six days ago.
+    body = api.get(f"/api/v1/patrol-schedules/{schedule.id}/attendance/").json()
+    assert body["day"] == str(today - datetime.timedelta(days=6))
+    assert (body["upcoming"], [p["name"] for p in body["missed"]]) == (False, ["李网格员"])
+    # This week's day is tomorrow (or later this week): nobody has missed it yet.
+    tomorrow = today + datetime.timedelta(days=1)
+    body = api.get(f"/api/v1/patrol-schedules/{schedule.id}/attendance/", {"week": str(tomorrow)}).json()
+    assert (body["day"], body["upcoming"], body["missed"]) == (str(tomorrow), True, [])

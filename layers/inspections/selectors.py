@@ -66,21 +66,30 @@ class ScheduleDay:
     schedule: PatrolSchedule
     day: datetime.date
     in_force: bool
+    upcoming: bool
     walked: list[Duty]
     missed: list[Duty]
 
 
-def schedule_day(schedule: PatrolSchedule, week_day: datetime.date) -> ScheduleDay:
-    """Who walked and who missed `schedule` in the week of `week_day`.
+def last_scheduled_day(schedule: PatrolSchedule, today: datetime.date) -> datetime.date:
+    """The latest day on or before `today` that falls on the schedule's weekday."""
+    return today - datetime.timedelta(days=(today.weekday() - schedule.weekday) % 7)
+
+
+def schedule_day(schedule: PatrolSchedule, week_day: datetime.date | None = None) -> ScheduleDay:
+    """Who walked and who missed `schedule` in the week of `week_day` (default: its latest day so far).
 
     The officers are those with an officer duty, in force that day, in the schedule's grid or below
     it; an officer walked if a patrol of theirs started that day (server's time zone), in any grid.
+    A day still to come has nobody missing yet; today counts those who have not walked so far.
     """
+    today = timezone.localdate()
+    week_day = week_day or last_scheduled_day(schedule, today)
     monday = week_day - datetime.timedelta(days=week_day.weekday())
     day = monday + datetime.timedelta(days=schedule.weekday)
     in_force = schedule.starts_on <= day and (schedule.ends_on is None or day <= schedule.ends_on)
-    if not in_force:
-        return ScheduleDay(schedule, day, False, [], [])
+    if not in_force or day > today:
+        return ScheduleDay(schedule, day, in_force, day > today, [], [])
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
     patrolled = Patrol.objects.filter(officer=OuterRef("person"), started_at__gte=start,
                                       started_at__lt=start + datetime.timedelta(days=1))
@@ -90,7 +99,7 @@ def schedule_day(schedule: PatrolSchedule, week_day: datetime.date) -> ScheduleD
     walked, missed = [], []
     for duty in duties:
         (walked if duty.walked else missed).append(duty)
-    return ScheduleDay(schedule, day, True, walked, missed)
+    return ScheduleDay(schedule, day, True, False, walked, missed)
 
 
 def coverage_radius_m() -> float:

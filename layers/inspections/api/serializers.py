@@ -95,12 +95,14 @@ class ScheduleDaySerializer(serializers.Serializer):
     schedule = ScheduleSerializer()
     day = serializers.DateField()
     in_force = serializers.BooleanField()
+    upcoming = serializers.BooleanField(help_text="the day is still to come: nobody has missed it yet")
     walked = PersonDutySerializer(many=True)
     missed = PersonDutySerializer(many=True)
 
 
 class WeekQuerySerializer(serializers.Serializer):
-    week = serializers.DateField(required=False, help_text="any day of the week (this week by default)")
+    week = serializers.DateField(required=False,
+                                 help_text="any day of the week (default: the latest scheduled day so far)")
 
 
 class LedgerQuerySerializer(serializers.Serializer):

@@ -168,7 +168,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         """The scheduled day of the given week: the officers who walked and those who missed it."""
         query = WeekQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        day = selectors.schedule_day(self.get_object(), query.validated_data.get("week") or timezone.localdate())
+        day = selectors.schedule_day(self.get_object(), query.validated_data.get("week"))
         return Response(ScheduleDaySerializer(day).data)
 
 
