@@ -132,6 +132,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Grid management (网格化管理): the grid tree, duties, cases, inspections, estates and audits.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStatusEnum": "layers.estates.models.ProjectStatus",
+        "SuggestionStatusEnum": "layers.estates.models.SuggestionStatus",
+    },
 }
 
 LOGGING = {

@@ -182,3 +182,27 @@ def test_suggestion_answered_with_who_and_when(api, tree, user):
     answered = api.post(url, {"answer": "已纳入二期", "status": "adopted"}, format="json").json()
     assert (answered["status"], answered["answered_by"], answered["answer"]) == ("adopted", "planner", "已纳入二期")
     assert answered["answered_at"]
+
+
+def test_redrawing_a_pipe_re_measures_it(api, tree, user):
+    api.force_authenticate(user)
+    project = make_project((105.40, 28.90, 105.42, 28.92))
+    line = {"type": "LineString", "coordinates": [[105.41, 28.90], [105.41, 28.91]]}
+    created = api.post("/api/v1/work-items/", feature(line, project=project.id, kind="pipes"), format="json").json()
+    # Redrawn along 28.90°N over 0.01° of longitude: 975.33 m.
+    longer = {"type": "LineString", "coordinates": [[105.40, 28.90], [105.41, 28.90]]}
+    response = api.patch(f"/api/v1/work-items/{created['id']}/", {"geometry": longer}, format="json")
+    assert response.status_code == 200, response.json()
+    assert float(response.json()["properties"]["quantity"]) == pytest.approx(EAST_WEST_001, abs=0.05)
+
+
+def test_estate_patch_keeps_the_rules(api, tree, user):
+    api.force_authenticate(user)
+    estate = make_estate(tree["c1"], (105.401, 28.931, 105.403, 28.933))
+    url = f"/api/v1/estates/{estate.id}/"
+    response = api.patch(url, {"properties": {"households": 300, "management_type": "self"}}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["properties"]["households"], response.json()["properties"]["is_three_no"]) == (300, False)
+    response = api.patch(url, {"properties": {"year_built": 1700}}, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("year_built:")

@@ -148,6 +148,8 @@ def test_geojson_track_upload(api, tree, user, patrol):
     assert response.status_code == 200, response.json()
     assert response.json()["geometry"]["type"] == "MultiLineString"
     assert response.json()["properties"]["track_positions"] == 3
+    assert response.json()["properties"]["track_uploaded_by"] == "officer-app"
+    assert response.json()["properties"]["track_uploaded_at"]
     # The same walk given in CGCS2000 GK zone CM 105°E (EPSG:4544) metres lands on the same place.
     patrol.refresh_from_db()
     projected = patrol.track.transform(4544, clone=True)
@@ -303,3 +305,18 @@ def test_a_scheduled_day_still_to_come_has_nobody_missing(api, tree):
     tomorrow = today + datetime.timedelta(days=1)
     body = api.get(f"/api/v1/patrol-schedules/{schedule.id}/attendance/", {"week": str(tomorrow)}).json()
     assert (body["day"], body["upcoming"], body["missed"]) == (str(tomorrow), True, [])
+
+
+def test_patrols_listed_as_geojson_by_bbox_and_point_moves_with_its_location(api, tree, user):
+    make_patrol(tree["officer"], tree["g1"], at("2026-11-17 09:00"), track=meridian())
+    make_patrol(tree["officer"], tree["g1"], at("2026-11-18 09:00"), track=meridian(lon=105.48))
+    listing = api.get("/api/v1/patrols/", {"in_bbox": "105.40,28.88,105.42,28.94"}).json()
+    assert listing["type"] == "FeatureCollection"
+    assert [f["properties"]["started_at"][:10] for f in listing["features"]] == ["2026-11-17"]
+    point = make_point(Point(105.41, 28.93, srid=4326))  # micro-grid m1 (north of 28.92)
+    url = f"/api/v1/inspection-points/{point.id}/"
+    assert api.get(url).json()["properties"]["grid"] == "510502001001001001"
+    moved = api.patch(url, {"type": "Feature", "geometry": {"type": "Point", "coordinates": [105.43, 28.93]},
+                            "properties": {}}, format="json")
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["properties"]["grid"] == "510502001001002"  # grid g2 has no micro-grids

@@ -14,9 +14,16 @@ class EstateAdmin(admin.GISModelAdmin):
 
 
 class WorkItemInline(admin.TabularInline):
+    """Read-only here: work items are written through the API, which measures drawn pipes."""
+
     model = WorkItem
     fields = ["kind", "quantity", "unit", "description"]
+    readonly_fields = fields
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class StatusChangeInline(admin.TabularInline):

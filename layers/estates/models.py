@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
 from layers.estates.querysets import EstateQuerySet, RenovationProjectQuerySet, WorkItemQuerySet
@@ -44,7 +45,8 @@ class Estate(models.Model):
     address = models.CharField(max_length=200, blank=True)
     buildings = models.PositiveIntegerField(default=0)
     households = models.PositiveIntegerField(default=0)
-    year_built = models.PositiveSmallIntegerField(null=True, blank=True)
+    year_built = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                  validators=[MinValueValidator(1900), MaxValueValidator(2100)])
     management_type = models.CharField(max_length=10, choices=ManagementType.choices, default=ManagementType.NONE)
     has_party_organisation = models.BooleanField(default=False, help_text="党组织 set up in the estate")
     has_owners_committee = models.BooleanField(default=False, help_text="业主委员会 elected")

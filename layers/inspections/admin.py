@@ -38,5 +38,5 @@ class PatrolAdmin(admin.GISModelAdmin):
     list_display = ["officer", "grid", "started_at", "ended_at", "track_positions"]
     list_filter = ["schedule"]
     raw_id_fields = ["officer", "grid", "schedule"]
-    readonly_fields = ["track_positions", "track_uploaded_at", "created_by"]
+    readonly_fields = ["track_positions", "track_uploaded_at", "track_uploaded_by", "created_by"]
     inlines = [CheckInInline]

@@ -107,6 +107,8 @@ class Patrol(models.Model):
     track = models.MultiLineStringField(srid=4326, null=True, blank=True)
     track_positions = models.PositiveIntegerField(default=0)
     track_uploaded_at = models.DateTimeField(null=True, blank=True)
+    track_uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="+")
     note = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

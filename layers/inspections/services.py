@@ -82,18 +82,20 @@ def start_patrol(*, officer: Person, started_at: datetime.datetime, by=None, gri
     patrol = Patrol.objects.create(officer=officer, grid=grid, started_at=started_at, ended_at=ended_at,
                                    schedule=schedule, note=note, created_by=by)
     if track is not None:
-        attach_track(patrol=patrol, track=track)
+        attach_track(patrol=patrol, track=track, by=by)
     return patrol
 
 
 @transaction.atomic
-def attach_track(*, patrol: Patrol, track: Track) -> Patrol:
-    """Store an uploaded track on a patrol (replacing any earlier one); GPX times fill missing ends."""
+def attach_track(*, patrol: Patrol, track: Track, by=None) -> Patrol:
+    """Store an uploaded track on a patrol (replacing any earlier one), with who uploaded it and when;
+    GPX times fill a missing end."""
     patrol = Patrol.objects.select_for_update().get(pk=patrol.pk)
-    patrol.track, patrol.track_positions, patrol.track_uploaded_at = track.geometry, track.positions, timezone.now()
+    patrol.track, patrol.track_positions = track.geometry, track.positions
+    patrol.track_uploaded_at, patrol.track_uploaded_by = timezone.now(), by
     if patrol.ended_at is None and track.ended_at is not None and track.ended_at >= patrol.started_at:
         patrol.ended_at = track.ended_at
-    patrol.save(update_fields=["track", "track_positions", "track_uploaded_at", "ended_at"])
+    patrol.save(update_fields=["track", "track_positions", "track_uploaded_at", "track_uploaded_by", "ended_at"])
     return patrol
 
 

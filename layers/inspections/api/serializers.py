@@ -39,12 +39,13 @@ class PatrolSerializer(GeoFeatureModelSerializer):
     grid = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.all(), required=False)
     officer_name = serializers.CharField(source="officer.name", read_only=True)
     check_in_count = serializers.IntegerField(source="check_ins.count", read_only=True)
+    track_uploaded_by = serializers.CharField(source="track_uploaded_by.get_username", default=None, read_only=True)
 
     class Meta:
         model = Patrol
         geo_field = "track"
         fields = ["id", "officer", "officer_name", "grid", "schedule", "started_at", "ended_at", "note",
-                  "track_positions", "track_uploaded_at", "check_in_count"]
+                  "track_positions", "track_uploaded_at", "track_uploaded_by", "check_in_count"]
         read_only_fields = ["track", "track_positions", "track_uploaded_at"]
 
 

@@ -119,7 +119,7 @@ class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
             track = _read_track(data.validated_data)
         except TrackError as exc:
             raise ValidationError({"track": str(exc)}) from None
-        patrol = services.attach_track(patrol=self.get_object(), track=track)
+        patrol = services.attach_track(patrol=self.get_object(), track=track, by=request.user)
         return Response(PatrolSerializer(patrol).data)
 
     @extend_schema(request=CheckInInputSerializer, responses=CheckInSerializer(many=True))
