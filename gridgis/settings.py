@@ -164,4 +164,25 @@ GRIDGIS = {
     # The largest GPS track a patrol upload may carry (bytes and positions).
     "TRACK_MAX_BYTES": 5_000_000,
     "TRACK_MAX_POSITIONS": 50_000,
+    # Cases (layers/incidents). Stage limits are clock hours; a category may override each.
+    "DEFAULT_STAGE_HOURS": {"register": 2, "dispatch": 2, "handle": 48, "verify": 24},
+    # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.
+    "EDGE_METRES": float(os.environ.get("GRIDGIS_EDGE_METRES", 5)),
+    # "Me too": a new case within this distance of an open case of the same category reported in the
+    # last DUPLICATE_DAYS days is linked to it instead of starting a second workflow.
+    "DUPLICATE_METRES": float(os.environ.get("GRIDGIS_DUPLICATE_METRES", 30)),
+    "DUPLICATE_DAYS": float(os.environ.get("GRIDGIS_DUPLICATE_DAYS", 3)),
+    # Photos: at most this many per upload, each at most PHOTO_MAX_BYTES and PHOTO_MAX_PIXELS.
+    "PHOTO_MAX_COUNT": 6,
+    "PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+    "PHOTO_MAX_PIXELS": 40_000_000,
+    # The escalation ladder: hours past the current stage's due time at which each rung is reached
+    # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
+    "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
+    "CASE_PAGE_SIZE": 100,
+    "CASE_MAX_PAGE_SIZE": 1000,
+    # Open311 GeoReport v2: the jurisdiction this server answers for.
+    "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),
+    # reassign: cases per committed batch (interrupting loses at most one batch of work).
+    "REASSIGN_BATCH": 200_000,
 }
