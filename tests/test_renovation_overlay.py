@@ -95,3 +95,35 @@ def test_overlay_buffer_is_checked(api, tree):
     assert response.status_code == 400
     assert response.json()["detail"] == "buffer: at most 2000 metres"
     assert overlay(api, project, buffer=120)["buffer_m"] == 120
+
+
+def test_overlay_lists_open_cases_inside_the_footprint_and_its_buffer(api, tree):
+    from django.contrib.gis.geos import Point
+    from django.utils import timezone
+
+    from layers.incidents.models import Case
+    from tests.factories_incidents import make_category
+
+    category = make_category("0101", name_zh="暴露垃圾")
+
+    def case(lon, lat, status="dispatched"):
+        return Case.objects.create(category=category, status=status, location=Point(lon, lat, srid=4326),
+                                   reported_at=timezone.now())
+
+    project = make_project((105.40, 28.90, 105.41, 28.91), D(2026, 3, 1))
+    inside = case(105.405, 28.905)
+    case(105.406, 28.906, status="closed")  # closed: not a reason to wait
+    # East of the footprint's east edge (105.41) along 28.905°N: 0.00041° ≈ 39.99 m and
+    # 0.00082° ≈ 79.98 m (0.0001° of longitude there is 9.754 m on the spheroid).
+    near = case(105.41041, 28.905, status="handling")
+    farther = case(105.41082, 28.905)
+    body = overlay(api, project)
+    assert [c["id"] for c in body["cases"]] == [inside.id, near.id]  # default buffer 50 m
+    assert body["cases_total"] == 2
+    assert body["cases"][0]["distance_m"] == 0
+    assert body["cases"][1]["distance_m"] == pytest.approx(39.99, abs=0.05)
+    assert body["cases"][0]["category_name"] == "暴露垃圾"
+    wider = overlay(api, project, buffer=100)
+    assert [c["id"] for c in wider["cases"]] == [inside.id, near.id, farther.id]
+    assert wider["cases"][2]["distance_m"] == pytest.approx(79.98, abs=0.05)
+    assert [c["id"] for c in overlay(api, project, buffer=0)["cases"]] == [inside.id]

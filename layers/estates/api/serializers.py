@@ -128,6 +128,21 @@ class ConflictSerializer(serializers.Serializer):
     overlap_ends_on = serializers.DateField()
 
 
+class OverlayCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    category = serializers.CharField()
+    category_name = serializers.CharField()
+    address = serializers.CharField()
+    reported_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    escalation_level = serializers.IntegerField()
+    grid = serializers.CharField(allow_null=True)
+    distance_m = serializers.FloatField(help_text="metres from the footprint; 0 inside")
+    lon = serializers.FloatField()
+    lat = serializers.FloatField()
+
+
 class ProjectSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = RenovationProject
@@ -143,6 +158,7 @@ class OverlaySerializer(serializers.Serializer):
     leaders = PersonDutySerializer(many=True)
     officers = PersonDutySerializer(many=True)
     departments = DepartmentDutySerializer(many=True)
-    cases = serializers.ListField(child=serializers.DictField(), allow_null=True,
-                                  help_text="open cases in the footprint + buffer; null if no case layer")
+    cases = OverlayCaseSerializer(many=True, allow_null=True,
+                                  help_text="open cases in the footprint + buffer, nearest first; null if no case layer")
+    cases_total = serializers.IntegerField()
     conflicts = ConflictSerializer(many=True)
