@@ -18,8 +18,20 @@ from tests.factories import box
 _sequence = itertools.count(1)
 
 
-def make_user(username: str | None = None):
-    return get_user_model().objects.create_user(username=username or f"user{next(_sequence)}", password="x-unused")
+def make_user(username: str | None = None, *groups: str, person=None):
+    """A user in `groups` (e.g. "planner", "supervisor"), linked to `person` if given; no usable password
+    (tests authenticate with force_authenticate)."""
+    from django.contrib.auth.models import Group
+
+    user = get_user_model()(username=username or f"user{next(_sequence)}")
+    user.set_unusable_password()
+    user.save()
+    for group in groups:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    if person is not None:
+        person.user = user
+        person.save(update_fields=["user"])
+    return user
 
 
 def make_estate(community: Grid, bbox, **fields) -> Estate:

@@ -26,7 +26,7 @@ def tree():
 
 @pytest.fixture
 def user():
-    return make_user("planner")
+    return make_user("planner", "planner")
 
 
 def feature(geometry, **properties):
@@ -67,9 +67,13 @@ def test_estate_rejects_a_non_community_and_a_bow_tie(api, tree, user):
     assert "boundary: invalid polygon: Self-intersection" in response.json()["detail"]
 
 
-def test_writes_need_a_user(api, tree):
+def test_writes_need_a_planner(api, tree):
     body = feature(square(105.401, 28.931, 105.403, 28.933), name="x", community="510502001001")
     assert api.post("/api/v1/estates/", body, format="json").status_code == 403
+    api.force_authenticate(make_user("clerk"))
+    response = api.post("/api/v1/estates/", body, format="json")
+    assert response.status_code == 403
+    assert "planner" in response.json()["detail"]
 
 
 def test_status_changes_are_recorded_with_who_and_when(api, tree, user):
@@ -173,11 +177,15 @@ def test_suggestion_answered_with_who_and_when(api, tree, user):
     estate = make_estate(tree["c1"], (105.401, 28.931, 105.403, 28.933))
     created = api.post("/api/v1/resident-suggestions/", {"estate": estate.id, "text": "<b>加装电梯</b>"}, format="json")
     assert created.status_code == 403
-    api.force_authenticate(user)
+    # A community worker records it; only a planner answers.
+    api.force_authenticate(make_user("community-worker"))
     created = api.post("/api/v1/resident-suggestions/", {"estate": estate.id, "text": "<b>加装电梯</b>"}, format="json")
     assert created.status_code == 201
     assert created.json()["status"] == "received"
+    assert created.json()["text"] == "<b>加装电梯</b>"  # stored as given; JSON is not HTML
     url = f"/api/v1/resident-suggestions/{created.json()['id']}/answer/"
+    assert api.post(url, {"answer": "好"}, format="json").status_code == 403
+    api.force_authenticate(user)
     assert api.post(url, {"answer": " "}, format="json").status_code == 400
     answered = api.post(url, {"answer": "已纳入二期", "status": "adopted"}, format="json").json()
     assert (answered["status"], answered["answered_by"], answered["answer"]) == ("adopted", "planner", "已纳入二期")

@@ -37,8 +37,16 @@ def tree():
 
 
 @pytest.fixture
-def user(api):
-    user = make_user("officer-app")
+def user(api, tree):
+    """The officer 李网格员's own account."""
+    user = make_user("officer-app", person=tree["officer"])
+    api.force_authenticate(user)
+    return user
+
+
+@pytest.fixture
+def supervisor(api):
+    user = make_user("inspection-office", "supervisor")
     api.force_authenticate(user)
     return user
 
@@ -51,7 +59,7 @@ def patrol(tree):
 # --- points -----------------------------------------------------------------------------------------
 
 
-def test_point_gets_its_grid_and_street_from_its_location(api, tree, user):
+def test_point_gets_its_grid_and_street_from_its_location(api, tree, supervisor):
     ensure_categories()
     body = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [105.41, 28.91]},
             "properties": {"name": "<script>蔬菜市场</script>", "category": "farmers-market"}}
@@ -135,6 +143,12 @@ def test_patrol_takes_the_officers_grid_unless_named(api, tree, user):
     assert response.status_code == 201, response.json()
     assert response.json()["properties"]["grid"] == "510502001001001"
     stranger = make_person("路人")
+    # An officer records only their own patrols ...
+    response = api.post("/api/v1/patrols/", {"officer": stranger.id, "started_at": "2026-11-17T09:00:00+08:00"},
+                        format="json")
+    assert response.status_code == 403
+    # ... a supervisor may record anyone's, but a person without an officer duty needs a grid.
+    api.force_authenticate(make_user("inspection-office", "supervisor"))
     response = api.post("/api/v1/patrols/", {"officer": stranger.id, "started_at": "2026-11-17T09:00:00+08:00"},
                         format="json")
     assert response.status_code == 400
@@ -232,9 +246,25 @@ def test_malformed_gpx_file_upload(api, tree, user, patrol):
     assert response.json()["detail"].startswith("track: GPX is not well-formed XML")
 
 
-def test_uploads_need_a_user(api, tree, patrol):
+def test_uploads_and_check_ins_are_the_patrols_own_officers(api, tree, patrol):
     line = {"type": "LineString", "coordinates": [[105.41, 28.90], [105.41, 28.91]]}
-    assert api.post(f"/api/v1/patrols/{patrol.id}/track/", {"track": line}, format="json").status_code == 403
+    url = f"/api/v1/patrols/{patrol.id}/track/"
+    assert api.post(url, {"track": line}, format="json").status_code == 403  # anonymous
+    # Another officer cannot upload a track or check in on 李's patrol.
+    other = make_person("赵网格员")
+    make_duty(tree["g2"], DutyKind.OFFICER, other)
+    api.force_authenticate(make_user("zhao", person=other))
+    response = api.post(url, {"track": line}, format="json")
+    assert response.status_code == 403
+    assert response.json()["detail"] == "only the patrol's own officer or a supervisor may change it"
+    point = make_point(Point(105.41, 28.91, srid=4326))
+    response = api.post(f"/api/v1/patrols/{patrol.id}/check-ins/",
+                        {"point": point.id, "lon": 105.41, "lat": 28.91, "checked_at": "2026-11-17T10:00:00+08:00"},
+                        format="json")
+    assert response.status_code == 403
+    # A supervisor may correct it.
+    api.force_authenticate(make_user("inspection-office", "supervisor"))
+    assert api.post(url, {"track": line}, format="json").status_code == 200
 
 
 # --- ledger and schedules --------------------------------------------------------------------------
@@ -270,7 +300,7 @@ def test_ledger_per_officer_grid_and_week(api, tree):
     assert [r["officer"] for r in only_g2] == ["赵网格员"]
 
 
-def test_schedule_attendance_lists_who_missed_the_day(api, tree, user):
+def test_schedule_attendance_lists_who_missed_the_day(api, tree, supervisor):
     other = make_person("赵网格员")
     make_duty(tree["g2"], DutyKind.OFFICER, other)
     elsewhere = make_person("钱网格员")
@@ -307,7 +337,7 @@ def test_a_scheduled_day_still_to_come_has_nobody_missing(api, tree):
     assert (body["day"], body["upcoming"], body["missed"]) == (str(tomorrow), True, [])
 
 
-def test_patrols_listed_as_geojson_by_bbox_and_point_moves_with_its_location(api, tree, user):
+def test_patrols_listed_as_geojson_by_bbox_and_point_moves_with_its_location(api, tree, supervisor):
     make_patrol(tree["officer"], tree["g1"], at("2026-11-17 09:00"), track=meridian())
     make_patrol(tree["officer"], tree["g1"], at("2026-11-18 09:00"), track=meridian(lon=105.48))
     listing = api.get("/api/v1/patrols/", {"in_bbox": "105.40,28.88,105.42,28.94"}).json()

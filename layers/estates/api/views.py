@@ -26,6 +26,7 @@ from layers.estates.api.serializers import (
     WorkItemSerializer,
 )
 from layers.estates.models import ResidentSuggestion, WorkItem
+from layers.estates.permissions import IsPlanner, IsPlannerOrReadOnly
 
 
 class GeoPagination(GeoJsonPagination):
@@ -37,7 +38,7 @@ class EstateViewSet(viewsets.ModelViewSet):
     """Estates (小区) as GeoJSON; filter by community, management_type, in_bbox."""
 
     serializer_class = EstateSerializer
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    permission_classes = [IsPlannerOrReadOnly]
     pagination_class = GeoPagination
     filter_backends = [DjangoFilterBackend, InBBoxFilter]
     bbox_filter_field = "boundary"
@@ -59,7 +60,7 @@ class RenovationProjectViewSet(viewsets.ModelViewSet):
     """Renovation projects as GeoJSON; filter by batch, status, in_bbox. Status moves via POST status/."""
 
     serializer_class = ProjectSerializer
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    permission_classes = [IsPlannerOrReadOnly]
     pagination_class = GeoPagination
     filter_backends = [DjangoFilterBackend, InBBoxFilter]
     bbox_filter_field = "footprint"
@@ -121,7 +122,7 @@ class WorkItemViewSet(viewsets.ModelViewSet):
     """Work items as GeoJSON (geometry may be null); filter by project, kind."""
 
     serializer_class = WorkItemSerializer
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    permission_classes = [IsPlannerOrReadOnly]
     pagination_class = GeoPagination
     filter_backends = [DjangoFilterBackend, InBBoxFilter]
     bbox_filter_field = "geometry"
@@ -153,7 +154,7 @@ class SuggestionViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.R
         serializer.instance = services.create_suggestion(**serializer.validated_data)
 
     @extend_schema(request=AnswerSerializer, responses=SuggestionSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[IsPlanner])
     def answer(self, request, pk=None):
         """Answer the suggestion; who answered and when are recorded."""
         data = AnswerSerializer(data=request.data)

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,6 +36,12 @@ from layers.inspections.api.serializers import (
     WeekQuerySerializer,
 )
 from layers.inspections.models import InspectionCategory, PatrolSchedule
+from layers.inspections.permissions import (
+    IsPatrolOfficerOrSupervisor,
+    IsSupervisorOrReadOnly,
+    is_supervisor,
+    person_of,
+)
 from layers.inspections.tracks import TrackError, read_geojson, read_gpx, read_upload
 
 
@@ -57,7 +63,7 @@ class PointViewSet(viewsets.ModelViewSet):
     """Inspection points as GeoJSON; filter by category__code, street__code, grid__code, in_bbox."""
 
     serializer_class = PointSerializer
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    permission_classes = [IsSupervisorOrReadOnly]
     pagination_class = GeoPagination
     filter_backends = [DjangoFilterBackend, InBBoxFilter]
     bbox_filter_field = "location"
@@ -95,7 +101,7 @@ class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
     """Patrols as GeoJSON (geometry = track); filter by officer, grid__code, schedule, in_bbox."""
 
     serializer_class = PatrolSerializer
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    permission_classes = [IsPatrolOfficerOrSupervisor]
     pagination_class = GeoPagination
     filter_backends = [DjangoFilterBackend, InBBoxFilter]
     bbox_filter_field = "track"
@@ -107,6 +113,10 @@ class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         return selectors.patrols_list()
 
     def perform_create(self, serializer):
+        officer = serializer.validated_data["officer"]
+        person = person_of(self.request.user)
+        if not is_supervisor(self.request.user) and (person is None or person.pk != officer.pk):
+            raise PermissionDenied("an officer records only their own patrols")
         serializer.instance = services.start_patrol(by=self.request.user, **serializer.validated_data)
 
     @extend_schema(request=TrackUploadSerializer, responses=PatrolSerializer)
@@ -156,7 +166,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     """Weekly patrol schedules ("walk the courtyards" every Tuesday); GET {id}/attendance/ for who missed it."""
 
     serializer_class = ScheduleSerializer
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    permission_classes = [IsSupervisorOrReadOnly]
     queryset = PatrolSchedule.objects.select_related("scope")
 
     def perform_create(self, serializer):
