@@ -1,41 +1,27 @@
-"""Speed figures of the estates layer, for bench/run.py: run against a seeded database
-(`manage.py seed_demo --scale city` for city scale). Each function returns a dict of figures. Import after django.setup(), e.g.
-`manage.py shell -c "import bench.<name> as b; print(b.run())"`."""
+"""Estates benchmarks: the planners' overlay of every seeded project and the totals per batch/status.
+
+Called by bench/run.py after django.setup() on the seeded database; returns bench.common.Result rows.
+"""
 
 from __future__ import annotations
 
-import statistics
-import time
-
+from bench.common import Result, summarise, timed
 from layers.estates.models import RenovationProject
 from layers.estates.selectors import project_overlay, renovation_totals
 
 
-def _timed(function, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
-def overlay_ms(repeat: int = 5) -> dict:
-    """Median and worst time of the planners' overlay (grids, duties, conflicts) over every project."""
+def bench_estates(requests: int = 50) -> list[Result]:
+    """Overlay (grids, duties, open cases within 50 m, conflicts) and the totals, `requests` calls each."""
     projects = list(RenovationProject.objects.order_by("id"))
-    if not projects:
-        return {"overlay_projects": 0}
-    times = [t for project in projects for t in _timed(lambda p=project: project_overlay(p), repeat)]
-    return {"overlay_projects": len(projects), "overlay_median_ms": round(statistics.median(times), 1),
-            "overlay_max_ms": round(max(times), 1)}
-
-
-def totals_ms(repeat: int = 5) -> dict:
-    """Time of the totals per batch and status (two GROUP BY queries over all projects and items)."""
-    times = _timed(lambda: renovation_totals(group="batch,status"), repeat)
-    return {"totals_median_ms": round(statistics.median(times), 1)}
-
-
-def run() -> dict:
-    return {**overlay_ms(), **totals_ms()}
-
+    results = []
+    if projects:
+        samples = []
+        for n in range(requests):
+            project = projects[n % len(projects)]
+            samples += timed(lambda project=project: project_overlay(project), 1)
+        median, p99 = summarise(samples)
+        results.append(Result("renovation overlay (one project)", median, p99, target="< 300 ms",
+                              extra={"projects": len(projects)}))
+    median, p99 = summarise(timed(lambda: renovation_totals(group="batch,status"), requests))
+    results.append(Result("renovation totals per batch and status", median, p99, target="< 100 ms"))
+    return results

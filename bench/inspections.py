@@ -1,72 +1,46 @@
-"""Speed figures of the inspections layer, for bench/run.py: run against a seeded database
-(`manage.py seed_demo` or `--scale city`). Each function returns a dict of figures. Import after django.setup(), e.g.
-`manage.py shell -c "import bench.<name> as b; print(b.run())"`."""
+"""Inspections benchmarks: patrol coverage per grid, the ledger, one check-in.
+
+Called by bench/run.py after django.setup() on the seeded database; returns bench.common.Result rows.
+"""
 
 from __future__ import annotations
 
-import statistics
-import time
+import datetime
 
 from django.contrib.gis.geos import Point
 from django.db import transaction
+from django.utils import timezone
 
+from bench.common import Result, summarise, timed
 from layers.grids.models import Grid, Level
 from layers.inspections import services
 from layers.inspections.models import InspectionPoint, Patrol
 from layers.inspections.selectors import patrol_coverage, patrol_ledger
 
 
-def _timed(function, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
-def coverage_ms(repeat: int = 3) -> dict:
-    """Patrol coverage (30 m, last 7 days) of every unit grid of the first district, and of all."""
+def bench_inspections(requests: int = 50) -> list[Result]:
+    results = []
     district = Grid.objects.filter(level=Level.DISTRICT).order_by("code").first()
-    if district is None:
-        return {}
-    grids = Grid.objects.filter(level=Level.GRID, code__startswith=district.code, is_active=True).count()
-    one = _timed(lambda: patrol_coverage(code_prefix=district.code, level=Level.GRID, days=7), repeat)
-    every = _timed(lambda: patrol_coverage(level=Level.GRID, days=7), 1)
-    return {"coverage_district_grids": grids, "coverage_district_ms": round(statistics.median(one), 1),
-            "coverage_all_grids": Grid.objects.filter(level=Level.GRID, is_active=True).count(),
-            "coverage_all_ms": round(every[0], 1),
-            "patrols_in_window": Patrol.objects.filter(track__isnull=False).count()}
-
-
-def ledger_ms(repeat: int = 3) -> dict:
-    """The ledger of all officers over the last four weeks."""
-    from django.utils import timezone
-
+    patrols = Patrol.objects.filter(track__isnull=False).count()
+    if district is not None:
+        grids = Grid.objects.filter(level=Level.GRID, code__startswith=district.code, is_active=True).count()
+        median, p99 = summarise(timed(lambda: patrol_coverage(code_prefix=district.code, level=Level.GRID,
+                                                              days=7), 3))
+        results.append(Result(f"patrol coverage, {grids} grids of {district.code}, 7 days", median, p99,
+                              target="< 5 s", extra={"grids": grids, "patrols_with_tracks": patrols}))
     until = timezone.now()
-    since = until - timezone.timedelta(days=28)
-    times = _timed(lambda: patrol_ledger(since=since, until=until), repeat)
-    return {"ledger_rows": len(patrol_ledger(since=since, until=until)),
-            "ledger_median_ms": round(statistics.median(times), 1)}
-
-
-def check_in_ms(repeat: int = 20) -> dict:
-    """One check-in (distance measured in PostGIS, rule applied, row written), rolled back each time."""
+    since = until - datetime.timedelta(days=28)
+    median, p99 = summarise(timed(lambda: patrol_ledger(since=since, until=until), max(3, requests // 10)))
+    results.append(Result("patrol ledger, all officers, 4 weeks", median, p99, target="< 500 ms"))
     patrol = Patrol.objects.filter(ended_at__isnull=False).order_by("id").first()
     point = InspectionPoint.objects.order_by("id").first()
-    if patrol is None or point is None:
-        return {}
+    if patrol is not None and point is not None:
+        def check_in():
+            with transaction.atomic():
+                services.check_in(patrol=patrol, point=point, checked_at=patrol.started_at,
+                                  location=Point(point.location.x, point.location.y + 0.0001, srid=4326))
+                transaction.set_rollback(True)
 
-    def once():
-        with transaction.atomic():
-            services.check_in(patrol=patrol, point=point, checked_at=patrol.started_at,
-                              location=Point(point.location.x, point.location.y + 0.0001, srid=4326))
-            transaction.set_rollback(True)
-
-    times = _timed(once, repeat)
-    return {"check_in_median_ms": round(statistics.median(times), 2)}
-
-
-def run() -> dict:
-    return {**coverage_ms(), **ledger_ms(), **check_in_ms()}
-
+        median, p99 = summarise(timed(check_in, requests))
+        results.append(Result("check-in (distance rule in PostGIS, rolled back)", median, p99, target="< 20 ms"))
+    return results
