@@ -11,13 +11,13 @@ from layers.grids.models import Grid, Level
 from layers.inspections.models import CheckIn, InspectionCategory, InspectionPoint, Patrol, PatrolSchedule
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class InspectionCategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = InspectionCategory
         fields = ["code", "name", "name_en", "sort_order"]
 
 
-class PointSerializer(GeoFeatureModelSerializer):
+class InspectionPointSerializer(GeoFeatureModelSerializer):
     """An inspection point as a GeoJSON Feature; `category` and `street` by code, `grid` follows the location."""
 
     category = serializers.SlugRelatedField(slug_field="code", queryset=InspectionCategory.objects.all())
@@ -84,7 +84,7 @@ class CheckInSerializer(serializers.ModelSerializer):
         fields = ["id", "patrol", "point", "point_name", "lon", "lat", "distance_m", "checked_at", "note"]
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class PatrolScheduleSerializer(serializers.ModelSerializer):
     scope = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.all())
 
     class Meta:
@@ -92,8 +92,8 @@ class ScheduleSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "weekday", "scope", "starts_on", "ends_on"]
 
 
-class ScheduleDaySerializer(serializers.Serializer):
-    schedule = ScheduleSerializer()
+class PatrolScheduleDaySerializer(serializers.Serializer):
+    schedule = PatrolScheduleSerializer()
     day = serializers.DateField()
     in_force = serializers.BooleanField()
     upcoming = serializers.BooleanField(help_text="the day is still to come: nobody has missed it yet")

@@ -21,17 +21,17 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from common.crs import WGS84
 from layers.inspections import selectors, services
 from layers.inspections.api.serializers import (
-    CategorySerializer,
     CheckInInputSerializer,
     CheckInSerializer,
     CoverageQuerySerializer,
     CoverageRowSerializer,
+    InspectionCategorySerializer,
+    InspectionPointSerializer,
     LedgerQuerySerializer,
     LedgerRowSerializer,
+    PatrolScheduleDaySerializer,
+    PatrolScheduleSerializer,
     PatrolSerializer,
-    PointSerializer,
-    ScheduleDaySerializer,
-    ScheduleSerializer,
     TrackUploadSerializer,
     WeekQuerySerializer,
 )
@@ -53,7 +53,7 @@ class GeoPagination(GeoJsonPagination):
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """The kinds of inspection point."""
 
-    serializer_class = CategorySerializer
+    serializer_class = InspectionCategorySerializer
     queryset = InspectionCategory.objects.all()
     lookup_field = "code"
     pagination_class = None
@@ -62,7 +62,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 class PointViewSet(viewsets.ModelViewSet):
     """Inspection points as GeoJSON; filter by category__code, street__code, grid__code, in_bbox."""
 
-    serializer_class = PointSerializer
+    serializer_class = InspectionPointSerializer
     permission_classes = [IsSupervisorOrReadOnly]
     pagination_class = GeoPagination
     filter_backends = [DjangoFilterBackend, InBBoxFilter]
@@ -165,21 +165,21 @@ class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
 class ScheduleViewSet(viewsets.ModelViewSet):
     """Weekly patrol schedules ("walk the courtyards" every Tuesday); GET {id}/attendance/ for who missed it."""
 
-    serializer_class = ScheduleSerializer
+    serializer_class = PatrolScheduleSerializer
     permission_classes = [IsSupervisorOrReadOnly]
     queryset = PatrolSchedule.objects.select_related("scope")
 
     def perform_create(self, serializer):
         serializer.instance = services.create_schedule(**serializer.validated_data)
 
-    @extend_schema(parameters=[WeekQuerySerializer], responses=ScheduleDaySerializer)
+    @extend_schema(parameters=[WeekQuerySerializer], responses=PatrolScheduleDaySerializer)
     @action(detail=True, methods=["get"])
     def attendance(self, request, pk=None):
         """The scheduled day of the given week: the officers who walked and those who missed it."""
         query = WeekQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         day = selectors.schedule_day(self.get_object(), query.validated_data.get("week"))
-        return Response(ScheduleDaySerializer(day).data)
+        return Response(PatrolScheduleDaySerializer(day).data)
 
 
 class CoverageView(APIView):
