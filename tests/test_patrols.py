@@ -350,3 +350,18 @@ def test_patrols_listed_as_geojson_by_bbox_and_point_moves_with_its_location(api
                             "properties": {}}, format="json")
     assert moved.status_code == 200, moved.json()
     assert moved.json()["properties"]["grid"] == "510502001001002"  # grid g2 has no micro-grids
+
+
+def test_an_officer_ends_their_patrol(api, tree, user):
+    created = api.post("/api/v1/patrols/", {"officer": tree["officer"].id, "started_at": "2026-11-17T09:00:00+08:00"},
+                       format="json").json()
+    url = f"/api/v1/patrols/{created['id']}/"
+    early = api.patch(url, {"ended_at": "2026-11-17T08:00:00+08:00"}, format="json")
+    assert early.status_code == 400
+    assert early.json()["detail"] == "ended_at: a patrol cannot end before it starts"
+    moved = api.patch(url, {"started_at": "2026-11-17T07:00:00+08:00"}, format="json")
+    assert moved.status_code == 400
+    assert moved.json()["detail"] == "started_at: cannot be changed after the patrol is recorded"
+    ended = api.patch(url, {"ended_at": "2026-11-17T11:30:00+08:00", "note": "走完"}, format="json")
+    assert ended.status_code == 200, ended.json()
+    assert ended.json()["properties"]["ended_at"] == "2026-11-17T11:30:00+08:00"

@@ -87,6 +87,23 @@ def start_patrol(*, officer: Person, started_at: datetime.datetime, by=None, gri
 
 
 @transaction.atomic
+def update_patrol(*, patrol: Patrol, **fields) -> Patrol:
+    """End a patrol or change its note; an end cannot come before the start or a check-in."""
+    patrol = Patrol.objects.select_for_update().get(pk=patrol.pk)
+    ended_at = fields.get("ended_at", patrol.ended_at)
+    if ended_at is not None:
+        if ended_at < patrol.started_at:
+            raise ValidationError({"ended_at": "a patrol cannot end before it starts"})
+        last = patrol.check_ins.order_by("-checked_at").values_list("checked_at", flat=True).first()
+        if last is not None and ended_at < last:
+            raise ValidationError({"ended_at": f"a check-in was made at {last.isoformat()}, after that end"})
+    for name, value in fields.items():
+        setattr(patrol, name, value)
+    patrol.save(update_fields=list(fields))
+    return patrol
+
+
+@transaction.atomic
 def attach_track(*, patrol: Patrol, track: Track, by=None) -> Patrol:
     """Store an uploaded track on a patrol (replacing any earlier one), with who uploaded it and when;
     GPX times fill a missing end."""

@@ -97,8 +97,9 @@ def _read_track(data: dict):
 
 
 class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                    viewsets.GenericViewSet):
-    """Patrols as GeoJSON (geometry = track); filter by officer, grid__code, schedule, in_bbox."""
+                    mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Patrols as GeoJSON (geometry = track); filter by officer, grid__code, schedule, in_bbox.
+    PATCH sets the end time or the note; the track comes through POST track/."""
 
     serializer_class = PatrolSerializer
     permission_classes = [IsPatrolOfficerOrSupervisor]
@@ -118,6 +119,12 @@ class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         if not is_supervisor(self.request.user) and (person is None or person.pk != officer.pk):
             raise PermissionDenied("an officer records only their own patrols")
         serializer.instance = services.start_patrol(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        fixed = set(serializer.validated_data) - {"ended_at", "note"}
+        if fixed:
+            raise ValidationError({name: "cannot be changed after the patrol is recorded" for name in sorted(fixed)})
+        serializer.instance = services.update_patrol(patrol=serializer.instance, **serializer.validated_data)
 
     @extend_schema(request=TrackUploadSerializer, responses=PatrolSerializer)
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
