@@ -58,7 +58,7 @@ class StatusChangeInputSerializer(serializers.Serializer):
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
-    changed_by = serializers.CharField(source="changed_by.get_username", default=None, read_only=True)
+    changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = ProjectStatusChange
@@ -84,7 +84,7 @@ class WorkItemSerializer(GeoFeatureModelSerializer):
 
 
 class SuggestionSerializer(serializers.ModelSerializer):
-    answered_by = serializers.CharField(source="answered_by.get_username", default=None, read_only=True)
+    answered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = ResidentSuggestion

@@ -39,7 +39,7 @@ class PatrolSerializer(GeoFeatureModelSerializer):
     grid = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.all(), required=False)
     officer_name = serializers.CharField(source="officer.name", read_only=True)
     check_in_count = serializers.IntegerField(source="check_ins.count", read_only=True)
-    track_uploaded_by = serializers.CharField(source="track_uploaded_by.get_username", default=None, read_only=True)
+    track_uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Patrol
