@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "common.apps.CommonConfig",
     "layers.grids.apps.GridsConfig",
     "layers.incidents.apps.IncidentsConfig",
@@ -136,6 +137,10 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "layers.estates.models.ProjectStatus",
         "SuggestionStatusEnum": "layers.estates.models.SuggestionStatus",
     },
+    # Swagger UI's assets from the drf-spectacular-sidecar package, not a CDN: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {
