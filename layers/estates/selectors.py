@@ -59,10 +59,11 @@ def grids_under_footprint(footprint) -> QuerySet[Grid]:
 
 
 def _deepest(grids: list[Grid]) -> list[Grid]:
-    # A touched grid whose touched children exist is covered by them: ask only the deepest ones,
-    # so a district's leader is not listed beside the community leader who answers first.
-    codes = [g.code for g in grids]
-    return [g for g in grids if not any(c != g.code and c.startswith(g.code) for c in codes)]
+    # A touched grid with a touched child is covered by it: ask only the deepest ones, so a district's
+    # leader is not listed beside the community leader who answers first. (A child sharing area with
+    # the footprint means its parent does too, so direct children are enough to look at.)
+    parents = {g.parent_id for g in grids}
+    return [g for g in grids if g.id not in parents]
 
 
 def project_overlay(project: RenovationProject, *, buffer_m: float | None = None,
