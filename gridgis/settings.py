@@ -168,6 +168,8 @@ GRIDGIS = {
     "DEFAULT_STAGE_HOURS": {"register": 2, "dispatch": 2, "handle": 48, "verify": 24},
     # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.
     "EDGE_METRES": float(os.environ.get("GRIDGIS_EDGE_METRES", 5)),
+    # A report farther than this from every district is refused as a likely swapped lon/lat or wrong srs.
+    "SERVICE_AREA_KM": float(os.environ.get("GRIDGIS_SERVICE_AREA_KM", 50)),
     # "Me too": a new case within this distance of an open case of the same category reported in the
     # last DUPLICATE_DAYS days is linked to it instead of starting a second workflow.
     "DUPLICATE_METRES": float(os.environ.get("GRIDGIS_DUPLICATE_METRES", 30)),

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from layers.incidents.models import FINAL_STATUSES, OPEN_STATUSES, Case, Category, Open311Key, Source, Status
 from layers.incidents.open311.render import errors, respond
+from layers.incidents.selectors import outside_service_area
 from layers.incidents.services import report_case
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -218,6 +219,9 @@ def _create_request(request, fmt: str):
         return errors(fmt, 400, "lat and long must be decimal degrees (WGS84)")
     if not (-90 <= lat_value <= 90 and -180 <= lon_value <= 180):
         return errors(fmt, 400, "lat must be within -90..90 and long within -180..180")
+    if (far := outside_service_area(Point(lon_value, lat_value, srid=4326))) is not None:
+        return errors(fmt, 400, f"lat/long: the point is {far / 1000:,.0f} km from the nearest district served "
+                                "here; are lat and long swapped?")
     description = data.get("description", "")
     if len(description) > MAX_DESCRIPTION:
         return errors(fmt, 400, f"description is longer than {MAX_DESCRIPTION} characters")
