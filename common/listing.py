@@ -20,13 +20,20 @@ from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
 # The box's area on the WGS84 ellipsoid (geography), in km²: metres from the database, not degrees.
-BBOX_AREA_KM2_SQL = "SELECT ST_Area(ST_MakeEnvelope(%s, %s, %s, %s, 4326)::geography) / 1e6"
+# The box is cut into strips at most 90° wide and segmentized to 0.5°: its edges follow parallels, not
+# great circles, and a strip 180° wide or more would have antipodal edges that geography cannot measure
+# (a whole-world box then reads as 0 km²).
+BBOX_AREA_KM2_SQL = """
+SELECT sum(ST_Area(ST_Segmentize(ST_MakeEnvelope(
+           %(xmin)s + 90 * n, %(ymin)s, least(%(xmin)s + 90 * (n + 1), %(xmax)s), %(ymax)s, 4326), 0.5)::geography)) / 1e6
+FROM generate_series(0, ceil((%(xmax)s::float8 - %(xmin)s::float8) / 90)::int - 1) AS n
+"""
 
 
 def bbox_area_km2(xmin: float, ymin: float, xmax: float, ymax: float) -> float:
     """Area of a lon/lat box in km², measured by PostGIS on the ellipsoid."""
     with connection.cursor() as cursor:
-        cursor.execute(BBOX_AREA_KM2_SQL, [xmin, ymin, xmax, ymax])
+        cursor.execute(BBOX_AREA_KM2_SQL, {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax})
         return cursor.fetchone()[0]
 
 
