@@ -76,6 +76,23 @@ def _post(port: int, path: str, body: dict, token: str) -> tuple[int, dict]:
         conn.close()
 
 
+def race(port: int, path: str, body: dict, tokens: list[str]) -> list[tuple[int, dict]]:
+    """POST `body` to `path` once per token, all released at the same instant by a barrier."""
+    barrier = threading.Barrier(len(tokens))
+    results: list = [None] * len(tokens)
+
+    def send(index: int) -> None:
+        barrier.wait()
+        results[index] = _post(port, path, body, tokens[index])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(tokens))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
 def test_two_handlers_acting_on_one_case_at_once_one_wins_the_other_gets_409(server, world):
     dispatcher = Token.objects.create(user=make_user("dispatcher")).key
     handlers = [Token.objects.create(user=make_user(department=world["cgj"])).key for _ in range(2)]
@@ -89,19 +106,7 @@ def test_two_handlers_acting_on_one_case_at_once_one_wins_the_other_gets_409(ser
             version = Case.objects.get(pk=case_id).version
             assert _post(server, f"/api/v1/incidents/{case_id}/{action}/", {"version": version}, dispatcher)[0] == 200
         version = Case.objects.get(pk=case_id).version
-        barrier = threading.Barrier(2)
-        results = [None, None]
-
-        def accept(index):
-            barrier.wait()
-            results[index] = _post(server, f"/api/v1/incidents/{case_id}/accept/", {"version": version},
-                                   handlers[index])
-
-        threads = [threading.Thread(target=accept, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+        results = race(server, f"/api/v1/incidents/{case_id}/accept/", {"version": version}, handlers)
         statuses = sorted(status for status, _ in results)
         assert statuses == [200, 409], results
         loser = next(body for status, body in results if status == 409)
