@@ -1,4 +1,10 @@
-"""Geometry input at the API's edge: parse, check and convert once to the storage CRS."""
+"""Geometry input at the API's edge: parse, check and convert once to the storage CRS.
+
+`LonLatSerializer` takes a point as lon/lat/srs; `GeoJSONGeometryField` takes any GeoJSON geometry and is
+the field every layer uses for geometry input (see its docstring for what it refuses and why);
+`geometry_from_geojson` is the same check for code that is not a serializer. Limits come from
+settings.GRIDGIS (MAX_VERTICES); accepted CRSs from the allow-list in common.crs.
+"""
 
 from __future__ import annotations
 
