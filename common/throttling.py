@@ -52,3 +52,17 @@ class ScopedThrottle(ScopedRateThrottle):
 
     def get_rate(self):
         return configured_rate(self.scope)
+
+
+def refused_by_throttles(request, scope: str | None = None) -> float | None:
+    """For plain Django views (outside DRF): None if the per-IP, per-user and `scope` throttles let the
+    request through, else the seconds to wait. Counts the request like DRF's own throttling does."""
+    throttles = [PerIPThrottle(), PerUserThrottle()]
+    if scope is not None:
+        scoped = PerIPThrottle()
+        scoped.scope = scope
+        scoped.rate = configured_rate(scope)
+        scoped.num_requests, scoped.duration = scoped.parse_rate(scoped.rate)
+        throttles.append(scoped)
+    waits = [throttle.wait() or 1.0 for throttle in throttles if not throttle.allow_request(request, None)]
+    return max(waits) if waits else None
