@@ -78,3 +78,21 @@ def test_body_limit_is_configuration(api, settings):
 
 def test_pillow_pixel_cap_follows_the_photo_limit():
     assert Image.MAX_IMAGE_PIXELS == django_settings.GRIDGIS["PHOTO_MAX_PIXELS"]
+
+
+def test_open311_is_throttled_too(api, rates):
+    from layers.incidents.models import Open311Key
+
+    small_tree()
+    make_category("0101")
+    Open311Key.objects.create(key="K", name="client")
+    rates(intake="2/min")
+    form = {"api_key": "K", "service_code": "0101", "lat": "28.93", "long": "105.41"}
+    statuses = [api.post("/open311/v2/requests.json", form).status_code for _ in range(3)]
+    assert statuses == [201, 201, 429]
+    assert Case.objects.count() == 2
+    assert api.get("/open311/v2/requests.json").status_code == 200  # reads are not under the intake scope
+    rates(ip="1/min")
+    assert api.get("/open311/v2/requests.json", REMOTE_ADDR="10.9.9.9").status_code == 200
+    refused = api.get("/open311/v2/requests.json", REMOTE_ADDR="10.9.9.9")
+    assert refused.status_code == 429 and refused.json()[0]["code"] == 429 and "Retry-After" in refused.headers

@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.throttling import refused_by_throttles
 from layers.incidents.models import FINAL_STATUSES, OPEN_STATUSES, Case, Category, Open311Key, Source, Status
 from layers.incidents.open311.render import errors, respond
 from layers.incidents.selectors import outside_service_area
@@ -263,6 +264,13 @@ def _create_request(request, fmt: str):
 @require_http_methods(["GET", "POST"])
 def requests(request, fmt=None):
     fmt = _fmt(fmt)
+    # Open311 is a plain Django view, outside DRF's throttling: the same per-IP, per-user and (for a new
+    # request) intake rates apply here.
+    wait = refused_by_throttles(request, "intake" if request.method == "POST" else None)
+    if wait is not None:
+        response = errors(fmt, 429, f"too many requests; retry in {wait:.0f} s")
+        response["Retry-After"] = str(max(1, round(wait)))
+        return response
     refusal = _bad_jurisdiction(request, fmt)
     if refusal:
         return refusal
