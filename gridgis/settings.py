@@ -237,6 +237,8 @@ GRIDGIS = {
     # clustered (ST_ClusterDBSCAN) in AUDIT_METRIC_SRID, the metric CRS of the city (CGCS2000 GK 105°E).
     "AUDIT_HOTSPOT": {"CASES": 5, "METRES": 50.0, "DAYS": 30.0},
     "AUDIT_METRIC_SRID": env_int("GRIDGIS_AUDIT_METRIC_SRID", 4544),
+    # Stale: inspection points not visited, and unit grids not patrolled, in the last N days.
+    "AUDIT_STALE_DAYS": float(os.environ.get("GRIDGIS_AUDIT_STALE_DAYS", 7)),
     # Quarterly assessment (考核, layers/audits/assessment.py; the rates are defined in sql.ASSESSMENT).
     # Units with fewer cases than MIN_SAMPLE are listed but not ranked; the score is 100 × the weighted
     # rates minus DEDUCTIONS points per escalation rung climbed (1 rectify, 2 expose, 3 deduct, 4 account).

@@ -43,6 +43,16 @@ def _describe(finding) -> str:
     if finding.kind == Kind.HOTSPOT:
         return (f"{detail.get('category_name', '')}: {int(finding.measure)} 件, {detail.get('metres', '')} 米内, "
                 f"近 {detail.get('days', '')} 天")
+    if finding.kind == Kind.UNOWNED_POINT:
+        names = {"micro_grid": "不在任何微网格内", "leader": "无包片领导", "department": "无包保部门"}
+        return f"点位 {detail.get('point_name', '')}: " + "、".join(names.get(m, m) for m in detail.get("missing", []))
+    if finding.kind == Kind.STALE:
+        what = f"点位 {detail.get('point_name', '')}" if detail.get("what") == "point" else "网格"
+        return f"{what} {int(finding.measure)} 天未巡查" + ("（从未巡查）" if detail.get("never") else "")
+    if finding.kind == Kind.UNCOVERED_ESTATE:
+        if detail.get("reason") == "no_leader":
+            return f"小区 {detail.get('estate_name', '')} 改造中，社区无包片领导"
+        return f"小区 {detail.get('estate_name', '')} 部分不在任何微网格内"
     if finding.kind == Kind.DEAD_CORNER_CASE:
         return (f"案件 {finding.case_id or detail.get('case_id', '')} {detail.get('category_name', '')} "
                 f"{detail.get('address', '')} 不在任何网格内").strip()

@@ -4,8 +4,10 @@ A grid tree is only useful if its children tile their parent and every grid has 
 for it. An audit run checks a district (or the whole city) for the kinds of dead corner listed in
 `Kind`: parts of a parent that no child covers (gap), siblings that both claim the same ground
 (overlap), children that stick out of their parent (outside_parent), grids nobody is on duty for
-(orphan), places where cases of one category cluster (hotspot) and open cases that no grid covers
-(dead_corner_case). Each kind is one set-based SQL statement (layers/audits/sql.py) that writes its findings
+(orphan), places where cases of one category cluster (hotspot), open cases that no grid covers
+(dead_corner_case), inspection points nobody owns (unowned_point), points not visited and grids not
+patrolled lately (stale) and estates no micro-grid covers or under renovation without a leader
+(uncovered_estate). Each kind is one set-based SQL statement (layers/audits/sql.py) that writes its findings
 straight into `Finding`; the run keeps its parameters, status, progress and a per-kind summary
 (findings listed, slivers counted but not listed), so a city-wide run can report progress while it
 works and be resumed or re-run after an interruption.
@@ -26,6 +28,9 @@ class Kind(models.TextChoices):
     ORPHAN = "orphan", "无人负责 orphan"
     HOTSPOT = "hotspot", "热点 hotspot"
     DEAD_CORNER_CASE = "dead_corner_case", "死角案件 dead-corner case"
+    UNOWNED_POINT = "unowned_point", "无主点位 unowned point"
+    STALE = "stale", "久未巡查 stale"
+    UNCOVERED_ESTATE = "uncovered_estate", "未覆盖小区 uncovered estate"
 
     @property
     def label_zh(self) -> str:
@@ -84,7 +89,7 @@ class Finding(models.Model):
     `grid` is the grid concerned (the parent for a gap, the first of the pair for an overlap, the
     child for outside_parent, the grid itself for an orphan, the grid most of a hotspot's cases were
     assigned to); `other_grid` the second sibling of an overlap or the parent a child sticks out of;
-    `case` the case of a dead-corner case. Codes and names are copied at the time of the run, so that the ledger still reads right
+    `case` the case of a dead-corner case, `point` the inspection point and `estate` the estate concerned. Codes and names are copied at the time of the run, so that the ledger still reads right
     after a grid is renamed or deleted.
     """
 
@@ -101,6 +106,9 @@ class Finding(models.Model):
     other_grid_code = models.CharField(max_length=18, blank=True)
     # The case concerned (dead-corner cases); a hotspot lists its cases' ids in detail["case_ids"].
     case = models.ForeignKey("incidents.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    point = models.ForeignKey("inspections.InspectionPoint", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    estate = models.ForeignKey("estates.Estate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     district_code = models.CharField(max_length=6, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 

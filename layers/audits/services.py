@@ -33,10 +33,14 @@ STATEMENTS = {
     Kind.ORPHAN: sql.ORPHAN,
     Kind.HOTSPOT: sql.HOTSPOT,
     Kind.DEAD_CORNER_CASE: sql.DEAD_CORNER_CASE,
+    Kind.UNOWNED_POINT: sql.UNOWNED_POINT,
+    Kind.STALE: sql.STALE,
+    Kind.UNCOVERED_ESTATE: sql.UNCOVERED_ESTATE,
 }
 
-# Kinds about cases: a whole-tree run also audits the cases outside every district (blank district code).
-CASE_KINDS = {Kind.DEAD_CORNER_CASE}
+# Kinds about things that may lie outside every grid: a whole-tree run also audits those with a blank
+# district code (cases reported, points placed beyond the tree).
+OUTSIDE_KINDS = {Kind.DEAD_CORNER_CASE, Kind.UNOWNED_POINT, Kind.STALE}
 
 # The kinds a run checks when none are named, in the order they run.
 DEFAULT_KINDS = [kind.value for kind in STATEMENTS]
@@ -54,6 +58,7 @@ def default_parameters() -> dict:
         "hotspot_cases": int(config["AUDIT_HOTSPOT"]["CASES"]),
         "hotspot_metres": float(config["AUDIT_HOTSPOT"]["METRES"]),
         "hotspot_days": float(config["AUDIT_HOTSPOT"]["DAYS"]),
+        "stale_days": float(config["AUDIT_STALE_DAYS"]),
         "on": None,
     }
 
@@ -80,7 +85,7 @@ def _clean_parameters(given: dict | None) -> dict:
                 continue
             if not 0 <= parameters[key] < 1e9:
                 errors[key] = "must be between 0 and 1e9 m²"
-        elif key in ("hotspot_cases", "hotspot_metres", "hotspot_days"):
+        elif key in ("hotspot_cases", "hotspot_metres", "hotspot_days", "stale_days"):
             try:
                 parameters[key] = int(value) if key == "hotspot_cases" else float(value)
             except (TypeError, ValueError):
@@ -130,12 +135,12 @@ def _districts(run: AuditRun) -> list[str]:
 
 
 def _chunks(run: AuditRun) -> list[tuple[str, str]]:
-    """(kind, district) pairs in the order they run; see CASE_KINDS for the blank district."""
+    """(kind, district) pairs in the order they run; see OUTSIDE_KINDS for the blank district."""
     districts = _districts(run)
     chunks = []
     for kind in run.kinds:
         chunks += [(kind, district) for district in districts]
-        if kind in CASE_KINDS and not run.district_code:
+        if kind in OUTSIDE_KINDS and not run.district_code:
             chunks.append((kind, ""))
     return chunks
 
@@ -173,6 +178,7 @@ def _statement_parameters(run: AuditRun, district: str) -> dict:
         "metres": p.get("hotspot_metres", hotspot["METRES"]),
         "days": p.get("hotspot_days", hotspot["DAYS"]),
         "metric_srid": settings.GRIDGIS["AUDIT_METRIC_SRID"],
+        "stale_days": p.get("stale_days", settings.GRIDGIS["AUDIT_STALE_DAYS"]),
         "open_statuses": [str(status) for status in OPEN_STATUSES],
     }
 

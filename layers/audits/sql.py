@@ -35,8 +35,8 @@ WITH parents AS MATERIALIZED (  -- materialized: inlined, the union would be com
     SELECT parts.*, ST_Area(ST_Segmentize(parts.geom, %(segment)s)::geography) AS area FROM parts
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, case_id, district_code, detail)
-    SELECT %(run)s, 'gap', geom, area, 'm2', id, code, name, NULL, '', NULL, district_code,
+                                other_grid_id, other_grid_code, case_id, point_id, estate_id, district_code, detail)
+    SELECT %(run)s, 'gap', geom, area, 'm2', id, code, name, NULL, '', NULL, NULL, NULL, district_code,
            jsonb_build_object('uncovered_by', 'children')
       FROM measured WHERE area >= %(min_area)s
     RETURNING 1
@@ -78,8 +78,9 @@ WITH families AS (
     SELECT pairs.*, ST_Area(ST_Segmentize(pairs.geom, %(segment)s)::geography) AS area FROM pairs
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, case_id, district_code, detail)
-    SELECT %(run)s, 'overlap', geom, area, 'm2', a_id, a_code, a_name, b_id, b_code, NULL, district_code,
+                                other_grid_id, other_grid_code, case_id, point_id, estate_id, district_code, detail)
+    SELECT %(run)s, 'overlap', geom, area, 'm2', a_id, a_code, a_name, b_id, b_code, NULL, NULL, NULL,
+           district_code,
            jsonb_build_object('other_grid_name', b_name)
       FROM measured WHERE area >= %(min_area)s
     RETURNING 1
@@ -107,8 +108,8 @@ WITH parts AS (
     SELECT parts.*, ST_Area(ST_Segmentize(parts.geom, %(segment)s)::geography) AS area FROM parts
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, case_id, district_code, detail)
-    SELECT %(run)s, 'outside_parent', geom, area, 'm2', id, code, name, parent_id, parent_code, NULL,
+                                other_grid_id, other_grid_code, case_id, point_id, estate_id, district_code, detail)
+    SELECT %(run)s, 'outside_parent', geom, area, 'm2', id, code, name, parent_id, parent_code, NULL, NULL, NULL,
            district_code, jsonb_build_object('outside_of', parent_code)
       FROM measured WHERE area >= %(min_area)s
     RETURNING 1
@@ -149,8 +150,8 @@ WITH targets AS (
       FROM held
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, case_id, district_code, detail)
-    SELECT %(run)s, 'orphan', boundary, cardinality(duties), 'count', id, code, name, NULL, '', NULL,
+                                other_grid_id, other_grid_code, case_id, point_id, estate_id, district_code, detail)
+    SELECT %(run)s, 'orphan', boundary, cardinality(duties), 'count', id, code, name, NULL, '', NULL, NULL, NULL,
            district_code, jsonb_build_object('missing', to_jsonb(duties))
       FROM missing WHERE cardinality(duties) > 0
     RETURNING 1
@@ -186,9 +187,9 @@ WITH recent AS (
      GROUP BY category_id, cluster
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, case_id, district_code, detail)
+                                other_grid_id, other_grid_code, case_id, point_id, estate_id, district_code, detail)
     SELECT %(run)s, 'hotspot', k.geom, k.n, 'count', g.id, coalesce(g.code, ''), coalesce(g.name, ''), NULL, '',
-           NULL, %(district)s,
+           NULL, NULL, NULL, %(district)s,
            jsonb_build_object('category', cat.code, 'category_name', cat.name_zh, 'case_ids', to_jsonb(k.case_ids),
                               'metres', %(metres)s, 'days', %(days)s)
       FROM clusters k
@@ -213,16 +214,140 @@ WITH lost AS (
        AND NOT EXISTS (SELECT 1 FROM grids_smallest_covering(c.location))
 ), written AS (
     INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
-                                other_grid_id, other_grid_code, case_id, district_code, detail)
+                                other_grid_id, other_grid_code, case_id, point_id, estate_id, district_code, detail)
     SELECT %(run)s, 'dead_corner_case', location,
            round((extract(epoch FROM %(until)s - reported_at) / 86400)::numeric, 1), 'days',
-           NULL, '', '', NULL, '', id, %(district)s,
+           NULL, '', '', NULL, '', id, NULL, NULL, %(district)s,
            jsonb_build_object('case_id', id, 'category', category, 'category_name', name_zh, 'status', status,
                               'address', address)
       FROM lost
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM written), 0, 0
+"""
+
+# --- Kinds over the inspections and estates layers ---------------------------------------------------
+
+# Inspection points that nobody owns: in no active micro-grid (ST_Covers through the boundary index),
+# or with no responsible leader, or with no partner department. A point belongs to the district of the
+# grid that answers for it (grids_smallest_covering, the grids layer's rule); points outside every grid
+# go to the whole-tree run's '' chunk. The measure counts what is missing (1 to 3).
+UNOWNED_POINT = """
+WITH located AS (
+    SELECT p.id, p.name, p.code, p.location, p.responsible_leader_id, p.partner_department_id,
+           g.id AS grid_id, coalesce(g.code, '') AS grid_code, coalesce(g.name, '') AS grid_name,
+           coalesce(g.district_code, '') AS district_code
+      FROM inspections_inspectionpoint p
+      LEFT JOIN LATERAL grids_smallest_covering(p.location) AS g ON true
+     WHERE p.is_active
+), missing AS (
+    SELECT located.*,
+           array_remove(ARRAY[
+               CASE WHEN NOT EXISTS (SELECT 1 FROM grids_grid m
+                                      WHERE m.level = 5 AND m.is_active AND ST_Covers(m.boundary, location))
+                    THEN 'micro_grid' END,
+               CASE WHEN responsible_leader_id IS NULL THEN 'leader' END,
+               CASE WHEN partner_department_id IS NULL THEN 'department' END], NULL) AS what
+      FROM located WHERE district_code = %(district)s
+), written AS (
+    INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
+                                other_grid_id, other_grid_code, case_id, point_id, estate_id, district_code, detail)
+    SELECT %(run)s, 'unowned_point', location, cardinality(what), 'count', grid_id, grid_code, grid_name,
+           NULL, '', NULL, id, NULL, district_code,
+           jsonb_build_object('point_name', name, 'point_code', code, 'missing', to_jsonb(what))
+      FROM missing WHERE cardinality(what) > 0
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM written), 0, 0
+"""
+
+# Inspection points nobody checked in at, and unit grids (the officer level) nobody patrolled, in the
+# %(stale_days)s days before %(until)s. The measure is the days since the last visit or patrol, or,
+# for one never visited, since the point or grid was created (detail "never": true).
+STALE = """
+WITH points AS (
+    SELECT p.id, p.name, p.location, p.created_at, g.id AS grid_id, coalesce(g.code, '') AS grid_code,
+           coalesce(g.name, '') AS grid_name, coalesce(g.district_code, '') AS district_code,
+           (SELECT max(ci.checked_at) FROM inspections_checkin ci
+             WHERE ci.point_id = p.id AND ci.checked_at < %(until)s) AS last_seen
+      FROM inspections_inspectionpoint p
+      LEFT JOIN LATERAL grids_smallest_covering(p.location) AS g ON true
+     WHERE p.is_active AND p.created_at < %(until)s
+), grids AS (
+    SELECT g.id, g.code, g.name, g.boundary, g.created_at, g.district_code,
+           (SELECT max(pa.started_at) FROM inspections_patrol pa
+             WHERE pa.grid_id = g.id AND pa.started_at < %(until)s) AS last_seen
+      FROM grids_grid g
+     WHERE g.is_active AND g.level = %(officer_level)s AND g.district_code = %(district)s
+), stale AS (
+    SELECT 'point' AS what, id AS point_id, grid_id, grid_code, grid_name, location AS geom, created_at,
+           last_seen, district_code, name AS point_name
+      FROM points WHERE district_code = %(district)s
+    UNION ALL
+    SELECT 'grid', NULL, id, code, name, boundary, created_at, last_seen, district_code, ''
+      FROM grids
+), late AS (
+    SELECT stale.*, extract(epoch FROM %(until)s - coalesce(last_seen, created_at)) / 86400 AS days
+      FROM stale
+     WHERE coalesce(last_seen, created_at) < %(until)s - %(stale_days)s * interval '1 day'
+), written AS (
+    INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
+                                other_grid_id, other_grid_code, case_id, point_id, estate_id, district_code, detail)
+    SELECT %(run)s, 'stale', geom, round(days::numeric, 1), 'days', grid_id, grid_code, grid_name, NULL, '',
+           NULL, point_id, NULL, district_code,
+           jsonb_build_object('what', what, 'never', last_seen IS NULL, 'last_seen', last_seen,
+                              'point_name', point_name)
+      FROM late
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM written), 0, 0
+"""
+
+# Estates no micro-grid covers (the part outside the union of the active micro-grids meeting the
+# estate, measured in m²; parts under %(min_area)s m² are slivers) and estates under renovation (a
+# project approved or under construction includes them) whose community has no responsible leader
+# in force on %(on)s (measure: 1, unit count). District: the estate's community's.
+UNCOVERED_ESTATE = """
+WITH estates AS (
+    SELECT e.id, e.name, e.boundary, c.id AS community_id, c.code AS community_code, c.name AS community_name,
+           c.district_code
+      FROM estates_estate e JOIN grids_grid c ON c.id = e.community_id
+     WHERE c.district_code = %(district)s
+), uncovered AS (
+    SELECT e.*, part.geom
+      FROM estates e,
+           LATERAL ST_Dump(ST_Difference(e.boundary,
+               coalesce((SELECT ST_Union(m.boundary) FROM grids_grid m
+                          WHERE m.level = 5 AND m.is_active AND m.boundary && e.boundary
+                            AND ST_Intersects(m.boundary, e.boundary)),
+                        ST_SetSRID('POLYGON EMPTY'::geometry, 4326)), %(snap)s)) AS part
+     WHERE ST_Dimension(part.geom) = 2
+), measured AS (
+    SELECT uncovered.*, ST_Area(ST_Segmentize(geom, %(segment)s)::geography) AS area FROM uncovered
+), leaderless AS (
+    SELECT e.* FROM estates e
+     WHERE EXISTS (SELECT 1 FROM estates_renovationproject_estates pe
+                     JOIN estates_renovationproject p ON p.id = pe.renovationproject_id
+                    WHERE pe.estate_id = e.id AND p.status IN ('approved', 'under_construction'))
+       AND NOT EXISTS (SELECT 1 FROM grids_duty d
+                        WHERE d.grid_id = e.community_id AND d.kind = 'leader'
+                          AND d.starts_on <= %(on)s AND (d.ends_on IS NULL OR d.ends_on >= %(on)s))
+), written AS (
+    INSERT INTO audits_finding (run_id, kind, geometry, measure, unit, grid_id, grid_code, grid_name,
+                                other_grid_id, other_grid_code, case_id, point_id, estate_id, district_code, detail)
+    SELECT %(run)s, 'uncovered_estate', geom, area, 'm2', community_id, community_code, community_name,
+           NULL::bigint, '', NULL::bigint, NULL::bigint, id, district_code, jsonb_build_object('estate_name', name, 'reason', 'no_micro_grid')
+      FROM measured WHERE area >= %(min_area)s
+    UNION ALL
+    SELECT %(run)s, 'uncovered_estate', boundary, 1, 'count', community_id, community_code, community_name,
+           NULL::bigint, '', NULL::bigint, NULL::bigint, id, district_code, jsonb_build_object('estate_name', name, 'reason', 'no_leader')
+      FROM leaderless
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM written),
+       count(*) FILTER (WHERE area < %(min_area)s),
+       coalesce(sum(area) FILTER (WHERE area < %(min_area)s), 0)
+  FROM measured
 """
 
 # The district codes present in the tree (the chunks of a whole-tree run).
@@ -243,7 +368,7 @@ SELECT json_build_object(
         'properties', json_build_object(
             'kind', f.kind, 'measure', round(f.measure::numeric, 2), 'unit', f.unit,
             'grid_code', f.grid_code, 'grid_name', f.grid_name, 'other_grid_code', f.other_grid_code,
-            'case_id', f.case_id, 'district_code', f.district_code, 'detail', f.detail)
+            'case_id', f.case_id, 'point_id', f.point_id, 'estate_id', f.estate_id, 'district_code', f.district_code, 'detail', f.detail)
     ) ORDER BY f.kind, f.grid_code, f.other_grid_code, f.id), '[]'::json))
   FROM audits_finding f
  WHERE f.run_id = %(run)s

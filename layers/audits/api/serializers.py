@@ -25,11 +25,13 @@ class AuditRunRequestSerializer(serializers.Serializer):
                                             help_text="hotspot: within R metres of each other")
     hotspot_days = serializers.FloatField(required=False, min_value=0.1, max_value=100_000,
                                           help_text="hotspot: reported in the last D days")
+    stale_days = serializers.FloatField(required=False, min_value=0.1, max_value=100_000,
+                                        help_text="stale: not visited or patrolled in the last N days")
     on = serializers.DateField(required=False, help_text="date the run looks from: duties in force, case windows")
 
     def parameters(self) -> dict:
         keys = ("min_area_m2", "leader_level", "officer_level", "on", "hotspot_cases", "hotspot_metres",
-                "hotspot_days")
+                "hotspot_days", "stale_days")
         return {k: (v.isoformat() if k == "on" else v) for k, v in self.validated_data.items() if k in keys}
 
 

@@ -27,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--hotspot-cases", type=int, help="hotspot: at least K cases of one category (default 5)")
         parser.add_argument("--hotspot-metres", type=float, help="hotspot: within R metres (default 50)")
         parser.add_argument("--hotspot-days", type=float, help="hotspot: reported in the last D days (default 30)")
+        parser.add_argument("--stale-days", type=float, help="stale: not visited/patrolled in N days (default 7)")
         parser.add_argument("--on", help="date at which duties must be in force (YYYY-MM-DD, default today)")
         parser.add_argument("--resume", type=int, metavar="RUN_ID",
                             help="execute the chunks an earlier run has not done (or recompute a finished one)")
@@ -42,7 +43,7 @@ class Command(BaseCommand):
             run_id = options["resume"]
         else:
             given = {k: options[k] for k in ("min_area_m2", "leader_level", "officer_level", "on", "hotspot_cases",
-                                                 "hotspot_metres", "hotspot_days") if options[k]}
+                                                 "hotspot_metres", "hotspot_days", "stale_days") if options[k]}
             try:
                 run_id = services.create_run(district_code=options["district"], kinds=options["kinds"],
                                              parameters=given, via=f"cli:{getpass.getuser()}"[:100]).pk
