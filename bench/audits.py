@@ -168,7 +168,8 @@ def figures(repeat: int = REPEAT) -> dict:
     t_grid_kinds, run = _timed(lambda: _audit(GRID_KINDS), repeat)
     out["audit_grid_kinds_s"] = round(t_grid_kinds, 3)
     out["audit_grid_kinds_summary"] = run.summary
-    t_case_kinds, run = _timed(lambda: _audit(["hotspot", "dead_corner_case"]), repeat)
+    t_case_kinds, run = _timed(lambda: _audit(["hotspot", "dead_corner_case", "unowned_point", "stale",
+                                                "uncovered_estate"]), repeat)
     out["audit_case_kinds_s"] = round(t_case_kinds, 3)
     out["audit_case_kinds_summary"] = run.summary
 
@@ -219,7 +220,8 @@ def bench_audits(repeat: int = REPEAT) -> list:
                extra={"load_from_db_s": f["shapely_load_s"]}),
         Result("audit all grid kinds (gap, overlap, outside_parent, orphan)", f["audit_grid_kinds_s"] * ms, None,
                extra=f["audit_grid_kinds_summary"]),
-        Result("audit case kinds (hotspot, dead_corner_case)", f["audit_case_kinds_s"] * ms, None,
+        Result("audit case, point and estate kinds (hotspot, dead_corner_case, unowned_point, stale, "
+               "uncovered_estate)", f["audit_case_kinds_s"] * ms, None,
                extra={"cases": f["cases"], **f["audit_case_kinds_summary"]}),
         Result(f"assessment by grid, {f['assessment_period']}", f["assessment_grid_s"] * ms, None,
                extra={"cases": f["cases"], "units": f["assessment_units"]}),
