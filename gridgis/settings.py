@@ -148,6 +148,8 @@ GRIDGIS = {
     "TIANDITU_TOKEN": os.environ.get("GRIDGIS_TIANDITU_TOKEN", ""),
     # The city centre the demo data and the maps' first view are built around (WGS84 lon, lat).
     "CITY_CENTRE": (105.4425, 28.8717),
+    # A metric CRS for planar measurements in the city (CGCS2000 Gauss-Krüger, CM 105°E, covers Luzhou).
+    "METRIC_SRID": 4544,
     # Cases (layers/incidents). Stage limits are clock hours; a category may override each.
     "DEFAULT_STAGE_HOURS": {"register": 2, "dispatch": 2, "handle": 48, "verify": 24},
     # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.

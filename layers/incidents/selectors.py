@@ -81,7 +81,7 @@ def route(category: Category, point: Point, district: Grid | None) -> tuple[Depa
     """
     category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
     row = _one(sql.ROUTING_RULE_AT, {"category_ids": category_ids, "category_id": category.pk,
-                                     "point": _ewkt(point)})
+                                     "point": _ewkt(point), "metric_srid": settings.GRIDGIS["METRIC_SRID"]})
     if row is not None:
         department = Department.objects.get(pk=row[1])
         return department, {"rule": "routing_rule", "routing_rule_id": row[0], "department": department.code,
