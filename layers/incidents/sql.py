@@ -149,13 +149,15 @@ hits AS MATERIALIZED (
     SELECT DISTINCT ON (c.id) c.id AS case_id, l.id AS grid_id, l.version AS grid_version, l.level
     FROM leaves l
     CROSS JOIN LATERAL (
-        SELECT c.id FROM incidents_case c
-        WHERE ST_Covers(l.boundary, c.location) AND c.district_code = %(district)s
+        -- Only the spatial index: a district_code condition here would make the planner AND a bitmap
+        -- of the whole district into every leaf's scan. Cases of other districts found here are
+        -- ignored below (best keeps this district's cases) and found by their own district's run.
+        SELECT c.id FROM incidents_case c WHERE ST_Covers(l.boundary, c.location)
     ) c
     ORDER BY c.id, l.level DESC, l.code
 ),
 best AS MATERIALIZED (
-    SELECT c.id, c.status, c.grid_id AS old_grid_id,
+    SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
            CASE WHEN h.level = %(deepest)s THEN h.grid_id ELSE f.id END AS grid_id,
            CASE WHEN h.level = %(deepest)s THEN h.grid_version ELSE f.version END AS grid_version,
            CASE WHEN h.level = %(deepest)s THEN NULL ELSE f.district_code END AS new_district
@@ -177,9 +179,13 @@ moved AS (
         district_code = COALESCE(b.new_district, c.district_code),
         version = c.version + CASE WHEN b.old_grid_id IS DISTINCT FROM b.grid_id THEN 1 ELSE 0 END,
         updated_at = %(now)s
-    FROM best b
+    FROM (
+        -- Only the cases whose answer changed: the join to incidents_case is then a few primary-key
+        -- lookups, not a hash of the whole table.
+        SELECT * FROM best
+        WHERE old_grid_id IS DISTINCT FROM grid_id OR old_version IS DISTINCT FROM grid_version
+    ) b
     WHERE c.id = b.id
-      AND (c.grid_id IS DISTINCT FROM b.grid_id OR c.grid_version IS DISTINCT FROM b.grid_version)
     RETURNING c.id
 ),
 trail AS (
@@ -211,7 +217,7 @@ candidates AS (
     SELECT c.id FROM changed g JOIN incidents_case c ON ST_Covers(g.boundary, c.location) WHERE g.is_active
 ),
 best AS MATERIALIZED (
-    SELECT c.id, c.status, c.grid_id AS old_grid_id,
+    SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
            COALESCE(m.id, f.id) AS grid_id, COALESCE(m.version, f.version) AS grid_version,
            COALESCE(m.district_code, f.district_code) AS new_district
     FROM candidates k
@@ -237,9 +243,13 @@ moved AS (
         district_code = COALESCE(b.new_district, c.district_code),
         version = c.version + CASE WHEN b.old_grid_id IS DISTINCT FROM b.grid_id THEN 1 ELSE 0 END,
         updated_at = %(now)s
-    FROM best b
+    FROM (
+        -- Only the cases whose answer changed: the join to incidents_case is then a few primary-key
+        -- lookups, not a hash of the whole table.
+        SELECT * FROM best
+        WHERE old_grid_id IS DISTINCT FROM grid_id OR old_version IS DISTINCT FROM grid_version
+    ) b
     WHERE c.id = b.id
-      AND (c.grid_id IS DISTINCT FROM b.grid_id OR c.grid_version IS DISTINCT FROM b.grid_version)
     RETURNING c.id
 ),
 trail AS (
