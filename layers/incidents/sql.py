@@ -135,9 +135,9 @@ SET version = EXCLUDED.version, digest = EXCLUDED.digest, is_active = EXCLUDED.i
 # active leaf grid of the district (no active children; micro-grids in a full tree), a LATERAL
 # index scan of the cases it covers (GiST on incidents_case.location) with the prepared leaf
 # polygon. A hit on the deepest level (%(deepest)s, micro-grid) is final: nothing can be smaller,
-# and DISTINCT ON keeps the lowest code where leaves overlap, as GridQuerySet.smallest_covering
-# does. Every other case (a shallower leaf, a gap inside a parent, another district, a dead
-# corner) is looked up exactly, case by case, by the same rule over all active grids.
+# and DISTINCT ON keeps the lowest code where leaves overlap, as grids_smallest_covering does.
+# Every other case (a shallower leaf, a gap inside a parent, another district, a dead corner) is
+# looked up by that function itself.
 REASSIGN_DISTRICT = """
 WITH leaves AS MATERIALIZED (
     SELECT g.id, g.level, g.code, g.version, g.boundary
@@ -157,19 +157,22 @@ hits AS MATERIALIZED (
     ORDER BY c.id, l.level DESC, l.code
 ),
 best AS MATERIALIZED (
-    SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
-           CASE WHEN h.level = %(deepest)s THEN h.grid_id ELSE f.id END AS grid_id,
-           CASE WHEN h.level = %(deepest)s THEN h.grid_version ELSE f.version END AS grid_version,
-           CASE WHEN h.level = %(deepest)s THEN NULL ELSE f.district_code END AS new_district
-    FROM incidents_case c
-    LEFT JOIN hits h ON h.case_id = c.id
-    LEFT JOIN LATERAL (
-        SELECT g.id, g.version, g.district_code FROM grids_grid g
-        WHERE (h.level IS NULL OR h.level <> %(deepest)s) AND g.is_active AND ST_Covers(g.boundary, c.location)
-        ORDER BY g.level DESC, g.code
-        LIMIT 1
-    ) f ON true
-    WHERE c.district_code = %(district)s
+    SELECT e.id, e.status, e.old_grid_id, e.old_version,
+           COALESCE(e.hit_id, (e.exact).id) AS grid_id,
+           COALESCE(e.hit_version, (e.exact).version) AS grid_version,
+           (e.exact).district_code AS new_district
+    FROM (
+        SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
+               CASE WHEN h.level = %(deepest)s THEN h.grid_id END AS hit_id,
+               CASE WHEN h.level = %(deepest)s THEN h.grid_version END AS hit_version,
+               -- The rule itself (grids_smallest_covering, migration grids 0003), evaluated only
+               -- for the cases the micro-grid scan did not settle.
+               CASE WHEN h.level IS DISTINCT FROM %(deepest)s
+                    THEN (SELECT f FROM grids_smallest_covering(c.location) f) END AS exact
+        FROM incidents_case c
+        LEFT JOIN hits h ON h.case_id = c.id
+        WHERE c.district_code = %(district)s
+    ) e
 ),
 moved AS (
     UPDATE incidents_case c
@@ -204,9 +207,8 @@ SELECT (SELECT count(*) FROM best), (SELECT count(*) FROM moved), (SELECT count(
 """
 
 # Reassignment of only the cases a redraw can affect: those assigned to a changed grid, and those
-# inside a changed grid's new boundary. Each is looked up again by the one rule, trying the deepest
-# level first (a cheap `level` filter before ST_Covers, so the big city and district outlines are
-# only tested for the few cases no micro-grid covers).
+# inside a changed grid's new boundary. Each is looked up again by the one rule, the SQL function
+# grids_smallest_covering (inlined by PostgreSQL: an index scan per case).
 REASSIGN_AFFECTED = """
 WITH changed AS (
     SELECT g.id, g.boundary, g.is_active FROM grids_grid g WHERE g.id = ANY(%(grid_ids)s)
@@ -218,22 +220,10 @@ candidates AS (
 ),
 best AS MATERIALIZED (
     SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
-           COALESCE(m.id, f.id) AS grid_id, COALESCE(m.version, f.version) AS grid_version,
-           COALESCE(m.district_code, f.district_code) AS new_district
+           f.id AS grid_id, f.version AS grid_version, f.district_code AS new_district
     FROM candidates k
     JOIN incidents_case c ON c.id = k.id
-    LEFT JOIN LATERAL (
-        SELECT g.id, g.version, g.district_code FROM grids_grid g
-        WHERE g.level = %(deepest)s AND g.is_active AND ST_Covers(g.boundary, c.location)
-        ORDER BY g.code
-        LIMIT 1
-    ) m ON true
-    LEFT JOIN LATERAL (
-        SELECT g.id, g.version, g.district_code FROM grids_grid g
-        WHERE m.id IS NULL AND g.is_active AND ST_Covers(g.boundary, c.location)
-        ORDER BY g.level DESC, g.code
-        LIMIT 1
-    ) f ON true
+    LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true
 ),
 moved AS (
     UPDATE incidents_case c
