@@ -195,7 +195,7 @@ def reassign_full_noop() -> dict:
     from layers.incidents.reassign import reassign
 
     report = reassign(full=True)
-    return {**_counts(), "set_based_noop_s": round(report.seconds, 2), "moved": report.moved}
+    return {**_counts(), "set_based_noop_s": round(report.seconds, 2), "set_based_noop_moved": report.moved}
 
 
 def reassign_full_all_rows() -> dict:
@@ -215,7 +215,7 @@ def reassign_full_all_rows() -> dict:
         report = reassign(full=True)
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
-    return {"set_based_all_rows_s": round(seconds, 2), "moved": report.moved,
+    return {"set_based_all_rows_s": round(seconds, 2), "set_based_all_rows_moved": report.moved,
             "plain_update_all_rows_s": round(clear_s, 2)}
 
 
@@ -232,7 +232,7 @@ def reassign_hand_written() -> dict:
             seconds = time.perf_counter() - started
             rows = cursor.rowcount
         transaction.set_rollback(True)
-    return {"hand_written_case_driven_s": round(seconds, 2), "rows": rows}
+    return {"hand_written_case_driven_s": round(seconds, 2), "hand_written_rows": rows}
 
 
 def reassign_orm_loop(sample: int = 2000) -> dict:
