@@ -173,6 +173,8 @@ GRIDGIS = {
     "TIANDITU_TOKEN": os.environ.get("GRIDGIS_TIANDITU_TOKEN", ""),
     # The city centre the demo data and the maps' first view are built around (WGS84 lon, lat).
     "CITY_CENTRE": (105.4425, 28.8717),
+    # A metric CRS for planar measurements in the city (CGCS2000 Gauss-Krüger, CM 105°E, covers Luzhou).
+    "METRIC_SRID": 4544,
     # Estates: how far around a renovation footprint the overlay looks for open cases (metres), and the
     # largest buffer a client may ask for.
     "OVERLAY_CASE_BUFFER_M": float(os.environ.get("GRIDGIS_OVERLAY_CASE_BUFFER_M", 50)),

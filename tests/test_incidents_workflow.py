@@ -197,3 +197,12 @@ def test_escalate_command_is_idempotent(world):
     call_command("escalate")
     assert list(TrailEntry.objects.filter(action="escalate").order_by("escalation_level")
                 .values_list("escalation_level", flat=True)) == [1, 2]
+
+
+def test_registering_an_edge_case_records_the_confirmation(api, world):
+    # 28.92002 is about 2.2 m from the m1/m2 edge: flagged; registering it confirms the grid.
+    case_id = api.post(URL, {"category": "0101", "lon": 105.41, "lat": 28.92002}, format="json").json()["id"]
+    world["case_id"] = case_id
+    response = act(api, world, "dispatcher", "register")
+    entry = response.json()["properties"]["trail"][-1]
+    assert entry["data"]["edge_confirmed"]["grid"] == "510502001001001001"

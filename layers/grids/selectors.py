@@ -36,7 +36,8 @@ def responsibility_for_grid(grid: Grid, on: datetime.date | None = None) -> Resp
     Leaders and officers come from the deepest grid of the chain that has any (walking up from
     `grid`); partner departments and task groups from every grid of the chain.
     """
-    chain = list(Grid.objects.chain(grid))
+    # Boundaries are not needed here and are large (a city outline is ~100 KB): leave them behind.
+    chain = list(Grid.objects.chain(grid).defer("boundary"))
     duties = list(
         Duty.objects.active(on)
         .filter(grid__in=chain)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
+from layers.grids.models import Level
 from layers.incidents import sql
 
 NOTE = "grids redrawn: reassigned by the smallest covering grid"
@@ -55,10 +56,10 @@ def has_stamps() -> bool:
 
 
 @transaction.atomic
-def restamp() -> None:
-    """Record how every grid is drawn now."""
+def restamp(grid_ids: list[int] | None = None) -> None:
+    """Record how the grids are drawn now: all of them, or only `grid_ids`."""
     with connection.cursor() as cursor:
-        cursor.execute(sql.RESTAMP_GRIDS)
+        cursor.execute(sql.RESTAMP_GRIDS, {"all": grid_ids is None, "grid_ids": grid_ids or []})
 
 
 def case_districts() -> list[str]:
@@ -70,13 +71,15 @@ def case_districts() -> list[str]:
 def reassign_district(district: str) -> tuple[int, int, int]:
     """Re-examine every case of one district in one transaction: (examined, updated, moved)."""
     with transaction.atomic():
-        return _run(sql.REASSIGN_DISTRICT, {"district": district, "now": timezone.now(), "note": NOTE})
+        return _run(sql.REASSIGN_DISTRICT, {"district": district, "now": timezone.now(), "note": NOTE,
+                                            "deepest": int(Level.MICROGRID)})
 
 
 def reassign_affected(grid_ids: list[int]) -> tuple[int, int, int]:
     """Re-examine only the cases the changed grids can affect, in one transaction."""
     with transaction.atomic():
-        return _run(sql.REASSIGN_AFFECTED, {"grid_ids": grid_ids, "now": timezone.now(), "note": NOTE})
+        return _run(sql.REASSIGN_AFFECTED, {"grid_ids": grid_ids, "now": timezone.now(), "note": NOTE,
+                                            "deepest": int(Level.MICROGRID)})
 
 
 def reassign(*, district: str | None = None, full: bool = False,
@@ -108,8 +111,8 @@ def reassign(*, district: str | None = None, full: bool = False,
         if changed:
             report.examined, report.updated, report.moved = reassign_affected(changed)
             progress(f"{len(changed)} grid(s) redrawn: {report.examined} cases examined, {report.moved} moved")
+            restamp(changed)
         else:
             progress("no grid redrawn since the last run")
-        restamp()
     report.seconds = time.perf_counter() - started
     return report

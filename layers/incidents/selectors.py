@@ -53,7 +53,7 @@ def dispatch_office(district: Grid | None) -> Department | None:
     if district is None:
         return None
     return (Department.objects.filter(kind=Department.Kind.DISPATCH_OFFICE, district=district)
-            .order_by("code").first())
+            .defer("jurisdiction").order_by("code").first())
 
 
 def nearest_district(point: Point) -> tuple[Grid | None, float | None]:
@@ -61,7 +61,7 @@ def nearest_district(point: Point) -> tuple[Grid | None, float | None]:
     row = _one(sql.NEAREST_DISTRICT, {"point": _ewkt(point)})
     if row is None:
         return None, None
-    return Grid.objects.get(pk=row[0]), row[2]
+    return Grid.objects.defer("boundary").get(pk=row[0]), row[2]
 
 
 def outside_service_area(point: Point) -> float | None:
@@ -78,7 +78,7 @@ def nearest_grid(point: Point) -> tuple[Grid | None, float | None]:
     for min_level in (Level.GRID, Level.CITY):
         row = _one(sql.NEAREST_GRID, {"point": _ewkt(point), "min_level": int(min_level)})
         if row is not None:
-            return Grid.objects.get(pk=row[0]), row[1]
+            return Grid.objects.defer("boundary").get(pk=row[0]), row[1]
     return None, None
 
 
@@ -90,9 +90,9 @@ def route(category: Category, point: Point, district: Grid | None) -> tuple[Depa
     """
     category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
     row = _one(sql.ROUTING_RULE_AT, {"category_ids": category_ids, "category_id": category.pk,
-                                     "point": _ewkt(point)})
+                                     "point": _ewkt(point), "metric_srid": settings.GRIDGIS["METRIC_SRID"]})
     if row is not None:
-        department = Department.objects.get(pk=row[1])
+        department = Department.objects.defer("jurisdiction").get(pk=row[1])
         return department, {"rule": "routing_rule", "routing_rule_id": row[0], "department": department.code,
                             "jurisdiction_m2": round(row[2], 1)}
     default = category.default_department or (category.parent.default_department if category.parent else None)
@@ -164,12 +164,13 @@ def duplicate_of(category: Category, point: Point, now: datetime.datetime) -> Ca
         "category_id": category.pk, "open_statuses": list(OPEN_STATUSES), "since": since,
         "metres": settings.GRIDGIS["DUPLICATE_METRES"], "point": _ewkt(point),
     })
-    return None if row is None else Case.objects.get(pk=row[0])
+    return None if row is None else Case.objects.only("id", "status").get(pk=row[0])
 
 
 def case_queryset() -> QuerySet[Case]:
     """Cases with what the API shows about them, in one query."""
-    return Case.objects.select_related("category", "grid", "department", "leader", "officer", "suggested_grid")
+    return (Case.objects.select_related("category", "grid", "department", "leader", "officer", "suggested_grid")
+            .defer("grid__boundary", "department__jurisdiction", "suggested_grid__boundary"))
 
 
 def case_detail(case_id: int) -> Case:

@@ -196,6 +196,10 @@ def transition(*, case_id: int, action: str, user, version: int | None, note: st
         case.department = department
         case.provenance = {**case.provenance, "department": {"rule": "dispatcher", "department": department.code,
                                                              "by": _actor_name(user)}}
+    if action == "register" and case.near_edge:
+        # Registering a case flagged near a grid edge is the dispatcher's confirmation of its grid.
+        data["edge_confirmed"] = {"grid": case.grid.code if case.grid else None,
+                                  "edge_distance_m": case.edge_distance_m}
     if action == "return":
         data["returned_by"] = case.department.code if case.department else None
     if action == "handle":

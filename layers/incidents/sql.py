@@ -7,8 +7,10 @@ always taken from the geography distance.
 
 # Routing: the rules for the category (or its major) whose department's jurisdiction covers the point,
 # most specific first: the smallest jurisdiction in m², then a rule on the minor over one on the major.
+# Areas are planar in the metric CRS %(metric_srid)s (CGCS2000 Gauss-Krüger, scale error ~2e-5 here):
+# the geodesic area of a real district outline (1,200+ vertices) costs ~25 ms, too much per report.
 ROUTING_RULE_AT = """
-SELECT r.id AS rule_id, d.id AS department_id, ST_Area(d.jurisdiction::geography) AS area_m2
+SELECT r.id AS rule_id, d.id AS department_id, ST_Area(ST_Transform(d.jurisdiction, %(metric_srid)s)) AS area_m2
 FROM incidents_routingrule r
 JOIN grids_department d ON d.id = r.department_id
 WHERE r.category_id = ANY(%(category_ids)s)
@@ -111,13 +113,15 @@ LEFT JOIN grids_grid g ON g.id = s.grid_id
 WHERE g.id IS NULL
 """
 
-# Stamp every grid as it is drawn now (after a successful reassignment).
+# Stamp grids as they are drawn now (after a successful reassignment): all of them (%(all)s) or the
+# ones listed; stamps of deleted grids go.
 RESTAMP_GRIDS = """
 WITH gone AS (
     DELETE FROM incidents_gridstamp s WHERE NOT EXISTS (SELECT 1 FROM grids_grid g WHERE g.id = s.grid_id)
 )
 INSERT INTO incidents_gridstamp (grid_id, version, digest, is_active)
 SELECT g.id, g.version, md5(ST_AsEWKB(g.boundary)), g.is_active FROM grids_grid g
+WHERE %(all)s OR g.id = ANY(%(grid_ids)s)
 ON CONFLICT (grid_id) DO UPDATE
 SET version = EXCLUDED.version, digest = EXCLUDED.digest, is_active = EXCLUDED.is_active
 """
@@ -127,36 +131,48 @@ SET version = EXCLUDED.version, digest = EXCLUDED.digest, is_active = EXCLUDED.i
 # grid the one rule gives it now), they write the cases whose grid or grid drawing changed, a trail
 # entry for each case that moved to another grid, and return (examined, updated, moved).
 
-# Full reassignment of one district's cases, driven by the grids: for each active grid of the
-# district, an index scan of the cases it covers (the GiST index on incidents_case.location), the
-# deepest grid (then the lowest code) kept per case as in GridQuerySet.smallest_covering. A case no
-# grid of its own district covers is looked up among all grids (it may have crossed into another
-# district, or be a dead corner).
+# Full reassignment of one district's cases, driven by the grids as the plans advise: for each
+# active leaf grid of the district (no active children; micro-grids in a full tree), a LATERAL
+# index scan of the cases it covers (GiST on incidents_case.location) with the prepared leaf
+# polygon. A hit on the deepest level (%(deepest)s, micro-grid) is final: nothing can be smaller,
+# and DISTINCT ON keeps the lowest code where leaves overlap, as grids_smallest_covering does.
+# Every other case (a shallower leaf, a gap inside a parent, another district, a dead corner) is
+# looked up by that function itself.
 REASSIGN_DISTRICT = """
-WITH hits AS MATERIALIZED (
-    SELECT DISTINCT ON (c.id) c.id AS case_id, g.id AS grid_id, g.version AS grid_version
+WITH leaves AS MATERIALIZED (
+    SELECT g.id, g.level, g.code, g.version, g.boundary
     FROM grids_grid g
-    CROSS JOIN LATERAL (
-        SELECT c.id FROM incidents_case c
-        WHERE c.district_code = %(district)s AND ST_Covers(g.boundary, c.location)
-    ) c
     WHERE g.is_active AND g.district_code = %(district)s
-    ORDER BY c.id, g.level DESC, g.code
+      AND NOT EXISTS (SELECT 1 FROM grids_grid ch WHERE ch.parent_id = g.id AND ch.is_active)
+),
+hits AS MATERIALIZED (
+    SELECT DISTINCT ON (c.id) c.id AS case_id, l.id AS grid_id, l.version AS grid_version, l.level
+    FROM leaves l
+    CROSS JOIN LATERAL (
+        -- Only the spatial index: a district_code condition here would make the planner AND a bitmap
+        -- of the whole district into every leaf's scan. Cases of other districts found here are
+        -- ignored below (best keeps this district's cases) and found by their own district's run.
+        SELECT c.id FROM incidents_case c WHERE ST_Covers(l.boundary, c.location)
+    ) c
+    ORDER BY c.id, l.level DESC, l.code
 ),
 best AS MATERIALIZED (
-    SELECT c.id, c.status, c.grid_id AS old_grid_id,
-           COALESCE(h.grid_id, f.id) AS grid_id,
-           COALESCE(h.grid_version, f.version) AS grid_version,
-           CASE WHEN h.grid_id IS NULL THEN f.district_code END AS new_district
-    FROM incidents_case c
-    LEFT JOIN hits h ON h.case_id = c.id
-    LEFT JOIN LATERAL (
-        SELECT g.id, g.version, g.district_code FROM grids_grid g
-        WHERE h.case_id IS NULL AND g.is_active AND ST_Covers(g.boundary, c.location)
-        ORDER BY g.level DESC, g.code
-        LIMIT 1
-    ) f ON true
-    WHERE c.district_code = %(district)s
+    SELECT e.id, e.status, e.old_grid_id, e.old_version,
+           COALESCE(e.hit_id, (e.exact).id) AS grid_id,
+           COALESCE(e.hit_version, (e.exact).version) AS grid_version,
+           (e.exact).district_code AS new_district
+    FROM (
+        SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
+               CASE WHEN h.level = %(deepest)s THEN h.grid_id END AS hit_id,
+               CASE WHEN h.level = %(deepest)s THEN h.grid_version END AS hit_version,
+               -- The rule itself (grids_smallest_covering, migration grids 0003), evaluated only
+               -- for the cases the micro-grid scan did not settle.
+               CASE WHEN h.level IS DISTINCT FROM %(deepest)s
+                    THEN (SELECT f FROM grids_smallest_covering(c.location) f) END AS exact
+        FROM incidents_case c
+        LEFT JOIN hits h ON h.case_id = c.id
+        WHERE c.district_code = %(district)s
+    ) e
 ),
 moved AS (
     UPDATE incidents_case c
@@ -166,9 +182,13 @@ moved AS (
         district_code = COALESCE(b.new_district, c.district_code),
         version = c.version + CASE WHEN b.old_grid_id IS DISTINCT FROM b.grid_id THEN 1 ELSE 0 END,
         updated_at = %(now)s
-    FROM best b
+    FROM (
+        -- Only the cases whose answer changed: the join to incidents_case is then a few primary-key
+        -- lookups, not a hash of the whole table.
+        SELECT * FROM best
+        WHERE old_grid_id IS DISTINCT FROM grid_id OR old_version IS DISTINCT FROM grid_version
+    ) b
     WHERE c.id = b.id
-      AND (c.grid_id IS DISTINCT FROM b.grid_id OR c.grid_version IS DISTINCT FROM b.grid_version)
     RETURNING c.id
 ),
 trail AS (
@@ -187,7 +207,8 @@ SELECT (SELECT count(*) FROM best), (SELECT count(*) FROM moved), (SELECT count(
 """
 
 # Reassignment of only the cases a redraw can affect: those assigned to a changed grid, and those
-# inside a changed grid's new boundary; each is looked up again by the one rule.
+# inside a changed grid's new boundary. Each is looked up again by the one rule, the SQL function
+# grids_smallest_covering (inlined by PostgreSQL: an index scan per case).
 REASSIGN_AFFECTED = """
 WITH changed AS (
     SELECT g.id, g.boundary, g.is_active FROM grids_grid g WHERE g.id = ANY(%(grid_ids)s)
@@ -198,16 +219,11 @@ candidates AS (
     SELECT c.id FROM changed g JOIN incidents_case c ON ST_Covers(g.boundary, c.location) WHERE g.is_active
 ),
 best AS MATERIALIZED (
-    SELECT c.id, c.status, c.grid_id AS old_grid_id, f.id AS grid_id, f.version AS grid_version,
-           f.district_code AS new_district
+    SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
+           f.id AS grid_id, f.version AS grid_version, f.district_code AS new_district
     FROM candidates k
     JOIN incidents_case c ON c.id = k.id
-    LEFT JOIN LATERAL (
-        SELECT g.id, g.version, g.district_code FROM grids_grid g
-        WHERE g.is_active AND ST_Covers(g.boundary, c.location)
-        ORDER BY g.level DESC, g.code
-        LIMIT 1
-    ) f ON true
+    LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true
 ),
 moved AS (
     UPDATE incidents_case c
@@ -217,9 +233,13 @@ moved AS (
         district_code = COALESCE(b.new_district, c.district_code),
         version = c.version + CASE WHEN b.old_grid_id IS DISTINCT FROM b.grid_id THEN 1 ELSE 0 END,
         updated_at = %(now)s
-    FROM best b
+    FROM (
+        -- Only the cases whose answer changed: the join to incidents_case is then a few primary-key
+        -- lookups, not a hash of the whole table.
+        SELECT * FROM best
+        WHERE old_grid_id IS DISTINCT FROM grid_id OR old_version IS DISTINCT FROM grid_version
+    ) b
     WHERE c.id = b.id
-      AND (c.grid_id IS DISTINCT FROM b.grid_id OR c.grid_version IS DISTINCT FROM b.grid_version)
     RETURNING c.id
 ),
 trail AS (

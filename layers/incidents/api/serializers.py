@@ -38,7 +38,10 @@ class IntakeSerializer(serializers.Serializer):
     `srs` gives the CRS of either form (EPSG:4326 by default; EPSG:4490, CGCS2000 Gauss-Krüger or gcj02).
     """
 
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True))
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.filter(is_active=True).select_related(
+            "parent", "default_department", "parent__default_department").defer(
+            "default_department__jurisdiction", "parent__default_department__jurisdiction"))
     geometry = GeoJSONGeometryField(types=("Point",), required=False,
                                     help_text='GeoJSON Point, e.g. {"type": "Point", "coordinates": [105.44, 28.87]}')
     lon = serializers.FloatField(required=False)
