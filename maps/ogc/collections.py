@@ -1,0 +1,145 @@
+"""The feature collections served as OGC API - Features, and the reads behind them.
+
+Each layer app owns its models; the map layer only describes how a model is published: which
+geometry field, which properties, which rows. A collection is listed only when its model exists in
+the running code (the layer apps land one by one), so /ogc/collections never names a table that is
+not there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.contrib.gis.db.models import Extent, GeometryField
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.geos import Polygon
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+# Property names never published, whatever the model: contact details and request plumbing.
+PRIVATE_NAMES = {"phone", "email", "first_name", "last_name", "idempotency_key", "api_key", "password",
+                 "reporter_phone", "reporter_email", "reporter_name", "contact", "user"}
+
+_PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.FloatField, models.DecimalField,
+                 models.BooleanField, models.DateField, models.DateTimeField, models.ForeignKey)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """How one model is published: `model` is "app_label.ModelName"; `geometry` its geometry field.
+
+    `properties` lists the published fields; None publishes every plain field except PRIVATE_NAMES
+    (foreign keys as their id). `id_field` names the field used as the feature id; `rows` narrows
+    the queryset (e.g. active grids only).
+    """
+
+    id: str
+    title: str
+    description: str
+    model: str
+    geometry: str
+    properties: tuple[str, ...] | None = None
+    id_field: str = "pk"
+    rows: Callable[[models.QuerySet], models.QuerySet] = field(default=lambda qs: qs)
+
+    def model_class(self):
+        """The model, or None if the app that owns it has not defined it (yet)."""
+        app_label, name = self.model.split(".")
+        try:
+            model = apps.get_model(app_label, name)
+        except LookupError:
+            return None
+        try:
+            geometry = model._meta.get_field(self.geometry)
+        except Exception:
+            return None
+        return model if isinstance(geometry, GeometryField) else None
+
+    def property_names(self) -> list[str]:
+        """The published property names, as they appear in the features."""
+        model = self.model_class()
+        if self.properties is not None:
+            return list(self.properties)
+        names = []
+        for f in model._meta.concrete_fields:
+            if f.primary_key or f.name == self.geometry or f.name in PRIVATE_NAMES:
+                continue
+            if isinstance(f, _PLAIN_FIELDS) and not isinstance(f, GeometryField):
+                names.append(f.attname)
+        return names
+
+    def queryset(self) -> models.QuerySet:
+        return self.rows(self.model_class()._default_manager.all())
+
+    def extent(self) -> tuple[float, float, float, float] | None:
+        return self.queryset().aggregate(extent=Extent(self.geometry))["extent"]
+
+    def items(self, *, bbox=None, limit: int, offset: int, properties: list[str]) -> tuple[int, list[dict]]:
+        """(numberMatched, features) for a page of this collection, ordered by id for stable paging."""
+        qs = self.queryset()
+        if bbox is not None:
+            qs = qs.filter(**{f"{self.geometry}__intersects": Polygon.from_bbox(bbox)})
+        matched = qs.count()
+        order = "pk" if self.id_field == "pk" else self.id_field
+        rows = (qs.order_by(order)
+                .annotate(ogc_geometry=AsGeoJSON(self.geometry, precision=7))
+                .values(order, "ogc_geometry", *properties)[offset:offset + limit])
+        return matched, [self._feature(row, order, properties) for row in rows]
+
+    def item(self, fid: str, properties: list[str]) -> dict | None:
+        """One feature by its id, or None."""
+        order = "pk" if self.id_field == "pk" else self.id_field
+        if order == "pk" and not fid.isdigit():
+            return None
+        row = (self.queryset().filter(**{order: fid})
+               .annotate(ogc_geometry=AsGeoJSON(self.geometry, precision=7))
+               .values(order, "ogc_geometry", *properties).first())
+        return None if row is None else self._feature(row, order, properties)
+
+    @staticmethod
+    def _feature(row: dict, id_key: str, properties: list[str]) -> dict:
+        geometry = row["ogc_geometry"]
+        return {
+            "type": "Feature",
+            "id": row[id_key],
+            "geometry": json.loads(geometry) if geometry else None,
+            # Dates, datetimes and decimals as DjangoJSONEncoder writes them (ISO 8601, strings).
+            "properties": json.loads(json.dumps({name: row[name] for name in properties}, cls=DjangoJSONEncoder)),
+        }
+
+
+def _active(qs):
+    return qs.filter(is_active=True)
+
+
+# Every layer a desktop GIS may want. Collections of apps still being built appear when their
+# models land; the field names are those the layer issues specify.
+REGISTRY: list[Collection] = [
+    Collection(
+        id="grids", title="Grids 网格", model="grids.Grid", geometry="boundary", id_field="code",
+        description="The grid tree from district to micro-grid; level 1 district ... 5 micro-grid.",
+        properties=("code", "name", "level", "district_code", "households", "population"), rows=_active,
+    ),
+    Collection(id="inspection-points", title="Inspection points 实地考察点位", model="inspections.InspectionPoint",
+               geometry="location", description="Places officers check in at on patrol."),
+    Collection(id="estates", title="Estates 小区", model="estates.Estate", geometry="boundary",
+               description="Old residential estates and their management type."),
+    Collection(id="renovation-projects", title="Renovation footprints 改造项目", model="estates.RenovationProject",
+               geometry="footprint", description="Old-estate renovation projects by batch and status."),
+    Collection(id="cases", title="Cases 事件", model="incidents.Case", geometry="location",
+               description="Reported problems and where they are in the case loop."),
+    Collection(id="audit-findings", title="Audit findings 审计发现", model="audits.Finding", geometry="geometry",
+               description="Dead corners: gaps, overlaps, orphan grids, unowned and stale points."),
+]
+
+
+def available() -> list[Collection]:
+    """The registered collections whose model exists, in registry order."""
+    return [c for c in REGISTRY if c.model_class() is not None]
+
+
+def get(collection_id: str) -> Collection | None:
+    return next((c for c in available() if c.id == collection_id), None)

@@ -1,0 +1,192 @@
+"""The three map pages, built with folium: what each role sees, in the page's language.
+
+- officer: the grids and micro-grids (the officer's own highlighted), inspection points, cases;
+- planner: communities and grids with their leaders, estates, renovation footprints by batch;
+- supervisor: the grid tree by zoom, filtered by district and street, audit findings, case tiles
+  and a case heatmap, and a box to jump to a grid by code.
+
+A layer whose app has no model yet (see maps.ogc.collections) is simply left out, so the pages fill
+in as the layer apps land. No feature is embedded in a page: every overlay asks the API for the
+visible bbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import folium
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from layers.grids.models import Duty, Level
+from maps import selectors, tiles
+from maps.folium_offline import (
+    BBoxLayer,
+    CaseTileLayer,
+    FilterControl,
+    HeatLayer,
+    Legend,
+    OfflineMap,
+    Setup,
+    basemap_layer,
+)
+from maps.models import GridCaseCount
+from maps.ogc import collections
+
+# Which grid level the supervisor's adaptive layer asks for up to each zoom (see maps.tiles too).
+SUPERVISOR_LEVELS = [[10, "district"], [12, "street"], [13, "community"], [15, "grid"], [22, "microgrid"]]
+
+GRID_POPUP = [["code", "code"], ["leaders", "leaders"], ["officers", "officers"]]
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page is built for: the user, and the language labels are shown in."""
+
+    user: object
+    title: str
+    role: str
+
+
+def labels() -> dict[str, str]:
+    """The words gridmap.js shows, translated into the active language (Django i18n)."""
+    return {
+        "code": _("Code"), "name": _("Name"), "level": _("Level"), "leaders": _("Responsible leaders"),
+        "officers": _("Grid officers"), "cases": _("Cases"), "open": _("Open"), "status": _("Status"),
+        "district": _("District"), "street": _("Street"), "all_districts": _("All districts"),
+        "all_streets": _("All streets"), "grid_code": _("Grid code"), "go": _("Go"),
+        "not_found": _("No such grid"), "category": _("Category"), "description": _("Description"),
+        "batch": _("Batch"), "households": _("Households"), "kind": _("Kind"), "measure": _("Measure"),
+        "due_at": _("Due"),
+    }
+
+
+def _grid_codes_of(user) -> list[str]:
+    """Codes of the grids the signed-in user holds a duty for (drawn highlighted)."""
+    person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
+    if person is None:
+        return []
+    return list(Duty.objects.active().filter(person=person).values_list("grid__code", flat=True).order_by("grid__code"))
+
+
+def _new_map(page: PageContext) -> folium.Map:
+    m = OfflineMap(location=list(reversed(settings.GRIDGIS["CITY_CENTRE"])), zoom_start=12, position="absolute",
+                   control_scale=True, prefer_canvas=False)
+    m.get_root().title = page.title
+    Setup({
+        "view": selectors.initial_view(page.user),
+        "labels": labels(),
+        "language": get_language(),
+        "myGrids": _grid_codes_of(page.user),
+        "extentUrl": reverse("map-grid-extent", kwargs={"code": "000000"}).replace("000000", "CODE"),
+        "dueSoonHours": 24,
+    }).add_to(m)
+    base = basemap_layer(settings.GRIDGIS["BASEMAP"], settings.GRIDGIS["TIANDITU_TOKEN"])
+    if base is not None:
+        base.add_to(m)
+    return m
+
+
+def _grid_layer(m, name: str, key: str, *, level: str | None = None, levels_by_zoom=None,
+                min_zoom: int = 0, uses_filter: bool = False, show: bool = True) -> None:
+    options = {
+        "key": key, "url": reverse("map-grids"), "params": {"level": level} if level else {},
+        "minZoom": min_zoom, "style": "grid", "titleField": "name", "popupFields": GRID_POPUP,
+        "usesFilter": uses_filter,
+    }
+    if levels_by_zoom:
+        options["levelByZoom"] = levels_by_zoom
+    BBoxLayer(name, options, show=show).add_to(m)
+
+
+def _collection_layer(m, collection_id: str, name: str, *, style: str, min_zoom: int, title_field: str,
+                      popup_fields: list[list[str]], show: bool = True) -> bool:
+    """Adds an OGC collection as a bbox overlay if its model exists; returns whether it did."""
+    collection = collections.get(collection_id)
+    if collection is None:
+        return False
+    offered = set(collection.property_names())
+    BBoxLayer(name, {
+        "key": collection_id, "url": reverse("ogc-items", kwargs={"collection_id": collection_id}),
+        "params": {"limit": settings.GRIDGIS["OGC_MAX_LIMIT"]}, "minZoom": min_zoom, "style": style,
+        "titleField": title_field, "popupFields": [f for f in popup_fields if f[0] in offered],
+    }, show=show).add_to(m)
+    return True
+
+
+def _level_entry(level: Level, label: str) -> dict:
+    colours = {1: "#6a3d9a", 2: "#1f78b4", 3: "#33a02c", 4: "#ff7f00", 5: "#b15928"}
+    return {"label": label, "colour": colours[int(level)], "fill": "transparent", "shape": "box"}
+
+
+def officer_map(page: PageContext) -> folium.Map:
+    m = _new_map(page)
+    _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=12)
+    _grid_layer(m, _("Micro-grids"), "microgrids", level="microgrid", min_zoom=15)
+    legend = [_level_entry(Level.GRID, _("Grid")), _level_entry(Level.MICROGRID, _("Micro-grid")),
+              {"label": _("My grids"), "colour": "#ff7f00", "fill": "#e31a1c", "shape": "box"}]
+    if _collection_layer(m, "inspection-points", _("Inspection points"), style="point", min_zoom=13,
+                         title_field="name", popup_fields=[["category", "category"]]):
+        legend.append({"label": _("Inspection point"), "colour": "#08519c", "fill": "#3182bd", "shape": "circle"})
+    if _collection_layer(m, "cases", _("Cases"), style="case", min_zoom=14, title_field="description",
+                         popup_fields=[["status", "status"], ["category_id", "category"], ["due_at", "due_at"]]):
+        legend += [{"label": _("On time"), "colour": "#333", "fill": "#1a9850", "shape": "circle"},
+                   {"label": _("Due soon"), "colour": "#333", "fill": "#fee08b", "shape": "circle"},
+                   {"label": _("Overdue"), "colour": "#333", "fill": "#d73027", "shape": "circle"}]
+    Legend(_("Legend"), legend).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def planner_map(page: PageContext) -> folium.Map:
+    m = _new_map(page)
+    _grid_layer(m, _("Communities"), "communities", level="community", min_zoom=10)
+    _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=13)
+    legend = [_level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid"))]
+    if _collection_layer(m, "estates", _("Estates"), style="estate", min_zoom=12, title_field="name",
+                         popup_fields=[["households", "households"]]):
+        legend.append({"label": _("Estate"), "colour": "#8c510a", "fill": "#dfc27d", "shape": "box"})
+    if _collection_layer(m, "renovation-projects", _("Renovation footprints"), style="footprint", min_zoom=11,
+                         title_field="name", popup_fields=[["batch", "batch"], ["status", "status"]]):
+        legend += [{"label": _("Batch: implement"), "colour": "#d7301f", "fill": "#d7301f", "shape": "box"},
+                   {"label": _("Batch: plan"), "colour": "#fc8d59", "fill": "#fc8d59", "shape": "box"},
+                   {"label": _("Batch: reserve"), "colour": "#fdcc8a", "fill": "#fdcc8a", "shape": "box"}]
+    Legend(_("Legend"), legend).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def supervisor_map(page: PageContext) -> folium.Map:
+    m = _new_map(page)
+    _grid_layer(m, _("Grid tree (by zoom)"), "tree", levels_by_zoom=SUPERVISOR_LEVELS, uses_filter=True)
+    legend = [_level_entry(Level.DISTRICT, _("District")), _level_entry(Level.STREET, _("Street")),
+              _level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid")),
+              _level_entry(Level.MICROGRID, _("Micro-grid"))]
+    if _collection_layer(m, "audit-findings", _("Audit findings"), style="finding", min_zoom=0, title_field="kind",
+                         popup_fields=[["kind", "kind"], ["measure", "measure"]]):
+        legend.append({"label": _("Audit finding"), "colour": "#e31a1c", "fill": "#fb9a99", "shape": "box"})
+    if tiles.case_source() is not None:
+        CaseTileLayer(_("Cases (tiles)"), {
+            "key": "case_tiles", "url": reverse("tiles-incidents", kwargs={"z": 0, "x": 0, "y": 0})
+            .replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf")}, show=False).add_to(m)
+        legend.append({"label": _("Cases per grid"), "colour": "#7f0000", "fill": "#ef6548", "shape": "circle"})
+    if tiles.case_source() is not None or GridCaseCount.objects.exists():
+        HeatLayer(_("Case heatmap"), {"key": "heat", "url": reverse("map-case-counts"),
+                                      "params": {}}, show=True).add_to(m)
+        legend.append({"label": _("Case heatmap"), "colour": "#ff0000", "fill": "#ffff00", "shape": "circle"})
+    FilterControl(selectors.districts_and_streets()).add_to(m)
+    Legend(_("Legend"), legend).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+PAGES = {"officer": officer_map, "planner": planner_map, "supervisor": supervisor_map}
+
+
+def render_parts(m: folium.Map) -> dict[str, str]:
+    """folium's page in three parts (head, body, script) for the Django page template."""
+    figure = m.get_root()
+    figure.render()
+    return {"head": figure.header.render(), "body": figure.html.render(), "script": figure.script.render()}

@@ -1,0 +1,138 @@
+"""Vector tiles (Mapbox Vector Tile, built by PostGIS's ST_AsMVT) for grids and cases.
+
+A city has about 2.2 million cases (2,000 reports a day for three years). A browser cannot draw
+them, and a tile that carries tens of thousands of points is slow to build and to send, so what a
+case tile holds depends on the zoom:
+
+    zoom <= 10      one point per district, with its case count     (layer "case_counts")
+    zoom 11 - 12    one point per street                            (layer "case_counts")
+    zoom 13         one point per community                         (layer "case_counts")
+    zoom 14         one point per grid                              (layer "case_counts")
+    zoom >= 15      the cases themselves, merged per 16-unit cell   (layer "cases")
+
+The counts come from maps_gridcasecount (see refresh_case_counts), rebuilt in one statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.gis.db.models import PointField
+from django.db import connection, transaction
+from psycopg2 import sql as pgsql
+
+from layers.grids.models import Level
+from maps import sql
+
+MAX_ZOOM = 22
+
+# Which grid level a tile of each zoom shows: a grid of that level spans a few dozen to a few hundred
+# pixels there, large enough to click and small enough that a tile holds at most a few hundred.
+_GRID_LEVEL_BY_ZOOM = [(10, Level.DISTRICT), (12, Level.STREET), (13, Level.COMMUNITY), (15, Level.GRID)]
+
+
+class TileOutOfRange(ValueError):
+    """z/x/y does not name a tile of the Web Mercator pyramid."""
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """Refuse tiles that do not exist: zoom 0-22 and x, y within 0 .. 2^z - 1."""
+    if not 0 <= z <= MAX_ZOOM:
+        raise TileOutOfRange(f"z: zoom {z} is outside 0..{MAX_ZOOM}")
+    side = 1 << z
+    if not (0 <= x < side and 0 <= y < side):
+        raise TileOutOfRange(f"x/y: tile {x}/{y} does not exist at zoom {z} (0..{side - 1})")
+
+
+def grid_level_for_zoom(z: int) -> Level:
+    """The grid level drawn at zoom `z` (micro-grids from zoom 16)."""
+    for max_zoom, level in _GRID_LEVEL_BY_ZOOM:
+        if z <= max_zoom:
+            return level
+    return Level.MICROGRID
+
+
+def _fetch_tile(statement, params: dict) -> bytes:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    return bytes(row[0]) if row and row[0] is not None else b""
+
+
+def grid_tile(z: int, x: int, y: int, level: Level | None = None) -> bytes:
+    """One MVT tile of grid boundaries (layer "grids"), of `level` or the level the zoom calls for."""
+    check_tile(z, x, y)
+    level = grid_level_for_zoom(z) if level is None else level
+    return _fetch_tile(sql.GRID_TILE, {"z": z, "x": x, "y": y, "level": int(level)})
+
+
+@dataclass(frozen=True)
+class CaseSource:
+    """Where the cases are: the table and columns the case tile statements read.
+
+    The case model belongs to the incidents app; the map layer only reads it, so it describes the
+    table here rather than importing the app's internals.
+    """
+
+    table: str
+    pk: str
+    geom: str
+    grid: str
+    status: str
+    open_statuses: tuple[str, ...]
+
+    def identifiers(self) -> dict:
+        return {
+            "table": pgsql.Identifier(self.table),
+            "pk": pgsql.Identifier(self.pk),
+            "geom": pgsql.Identifier(self.geom),
+            "grid": pgsql.Identifier(self.grid),
+            "status": pgsql.Identifier(self.status),
+        }
+
+
+def case_source() -> CaseSource | None:
+    """The incidents app's case table, or None while that app has no case model.
+
+    Reads the model's metadata: its point field, its `grid` foreign key and its `status` field; a case
+    is open unless its status is one of GRIDGIS["CASE_CLOSED_STATUSES"].
+    """
+    try:
+        model = apps.get_model("incidents", "Case")
+    except LookupError:
+        return None
+    fields = {f.name: f for f in model._meta.get_fields() if getattr(f, "concrete", False)}
+    point = next((f for f in fields.values() if isinstance(f, PointField)), None)
+    if point is None or "grid" not in fields or "status" not in fields:
+        return None
+    closed = set(settings.GRIDGIS.get("CASE_CLOSED_STATUSES", ("closed", "rejected")))
+    statuses = tuple(value for value, _ in (fields["status"].choices or []) if value not in closed)
+    return CaseSource(
+        table=model._meta.db_table, pk=model._meta.pk.column, geom=point.column,
+        grid=fields["grid"].column, status=fields["status"].column, open_statuses=statuses,
+    )
+
+
+def case_tile(z: int, x: int, y: int, source: CaseSource) -> bytes:
+    """One MVT tile of cases: counts per grid below GRIDGIS["CASE_TILE_POINT_ZOOM"], points from it."""
+    check_tile(z, x, y)
+    params = {"z": z, "x": x, "y": y}
+    if z >= settings.GRIDGIS["CASE_TILE_POINT_ZOOM"]:
+        statement = sql.CASE_TILE_POINTS.format(**source.identifiers())
+        return _fetch_tile(statement, {**params, "open_statuses": list(source.open_statuses)})
+    return _fetch_tile(sql.CASE_TILE_COUNTS, {**params, "level": int(grid_level_for_zoom(z))})
+
+
+@transaction.atomic
+def refresh_case_counts(*, source: CaseSource) -> int:
+    """Rebuild maps_gridcasecount from the case table (one statement); returns the rows written.
+
+    Runs in one transaction, so tiles read either the old counts or the new ones, never a mix.
+    """
+    statement = sql.CASE_COUNTS_REFRESH.format(**source.identifiers())
+    with connection.cursor() as cursor:
+        cursor.execute(sql.CASE_COUNTS_CLEAR)
+        cursor.execute(statement, {"open_statuses": list(source.open_statuses)})
+        return cursor.rowcount
