@@ -90,7 +90,7 @@ class CaseTileView(_TileView):
 
 class CaseCountQuerySerializer(serializers.Serializer):
     bbox = BBoxField(help_text="minlon,minlat,maxlon,maxlat in EPSG:4326")
-    level = LevelsField(required=False, default="grid", help_text="grid level whose counts to return")
+    level = LevelsField(required=False, default=(int(Level.GRID),), help_text="grid levels whose counts to return (default grid)")
 
 
 class CaseCountsView(APIView):

@@ -1,0 +1,71 @@
+"""OGC API - Features, read by OWSLib's client (as QGIS would) from a live server."""
+
+import pytest
+import requests
+from owslib.ogcapi.features import Features
+
+from maps.ogc import collections
+from tests.factories import small_tree
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def ogc(live_server):
+    small_tree()
+    return Features(f"{live_server.url}/ogc/")
+
+
+def test_landing_page_and_conformance(ogc, live_server):
+    rels = {link["rel"] for link in ogc.links}
+    assert {"self", "conformance", "data", "service-desc"} <= rels
+    conforms = ogc.conformance()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conforms
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conforms
+
+
+def test_collections_are_those_whose_models_exist(ogc):
+    listed = ogc.feature_collections()
+    # grids always; the others exactly when their layer app has defined the model.
+    assert listed == [c.id for c in collections.available()]
+    assert listed[0] == "grids"
+    grids = ogc.collection("grids")
+    assert grids["itemType"] == "feature"
+    # small_tree's district spans (105.40, 28.85)-(105.50, 28.95); the extent covers all active grids.
+    assert grids["extent"]["spatial"]["bbox"] == [[105.40, 28.85, 105.50, 28.95]]
+
+
+def test_items_with_bbox_limit_offset_and_properties(ogc):
+    everything = ogc.collection_items("grids", limit=100)
+    # small_tree has 9 grids (district, 2 streets, 2 communities, 2 grids, 2 micro-grids).
+    assert everything["numberMatched"] == 9 and everything["numberReturned"] == 9
+    assert everything["features"][0]["id"] == "510502"
+
+    # A bbox inside micro-grid ...001 meets the district, street 001, community 001, grid 001, micro 001.
+    inside = ogc.collection_items("grids", bbox=[105.405, 28.93, 105.41, 28.94], limit=100)
+    assert [f["id"] for f in inside["features"]] == [
+        "510502", "510502001", "510502001001", "510502001001001", "510502001001001001"]
+
+    page = ogc.collection_items("grids", limit=2, offset=2)
+    assert [f["id"] for f in page["features"]] == ["510502001001", "510502001001001"]
+    assert page["numberMatched"] == 9
+    assert {link["rel"] for link in page["links"]} >= {"self", "next", "prev"}
+
+    slim = ogc.collection_items("grids", limit=1, properties="code,level")
+    assert slim["features"][0]["properties"] == {"code": "510502", "level": 1}
+    assert slim["features"][0]["geometry"]["type"] == "MultiPolygon"
+
+
+def test_one_item_and_errors(ogc, live_server):
+    item = ogc.collection_item("grids", "510502001001001")
+    assert item["properties"]["name"] == "第一网格"
+    base = f"{live_server.url}/ogc/collections"
+    assert requests.get(f"{base}/grids/items/999", timeout=10).status_code == 404
+    assert requests.get(f"{base}/nope/items", timeout=10).status_code == 404
+    bad = requests.get(f"{base}/grids/items", params={"properties": "code,secret"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("properties: ")
+    assert requests.get(f"{base}/grids/items", params={"bbox": "1,2"}, timeout=10).status_code == 400
+    assert requests.get(f"{base}/grids/items", params={"limit": "0"}, timeout=10).status_code == 400
+    assert requests.get(f"{base}/grids/items", params={"f": "html"}, timeout=10).status_code == 400
+    response = requests.get(f"{base}/grids/items", timeout=10)
+    assert response.headers["Content-Type"] == "application/geo+json"
