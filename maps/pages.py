@@ -95,6 +95,8 @@ def _grid_layer(m, name: str, key: str, *, level: str | None = None, levels_by_z
         "key": key, "url": reverse("map-grids"), "params": {"level": level} if level else {},
         "minZoom": min_zoom, "style": "grid", "titleField": "name", "popupFields": GRID_POPUP,
         "usesFilter": uses_filter,
+        # Finer levels draw above coarser ones (Leaflet's overlay pane is 400, markers 600).
+        "zIndex": 400 + 10 * int(Level.from_name(level)) if level else 410,
     }
     if levels_by_zoom:
         options["levelByZoom"] = levels_by_zoom
@@ -102,7 +104,7 @@ def _grid_layer(m, name: str, key: str, *, level: str | None = None, levels_by_z
 
 
 def _collection_layer(m, collection_id: str, name: str, *, style: str, min_zoom: int, title_field: str,
-                      popup_fields: list[list[str]], show: bool = True) -> bool:
+                      popup_fields: list[list[str]], z_index: int, show: bool = True) -> bool:
     """Adds an OGC collection as a bbox overlay if its model exists; returns whether it did."""
     collection = collections.get(collection_id)
     if collection is None:
@@ -112,6 +114,7 @@ def _collection_layer(m, collection_id: str, name: str, *, style: str, min_zoom:
         "key": collection_id, "url": reverse("ogc-items", kwargs={"collection_id": collection_id}),
         "params": {"limit": settings.GRIDGIS["OGC_MAX_LIMIT"]}, "minZoom": min_zoom, "style": style,
         "titleField": title_field, "popupFields": [f for f in popup_fields if f[0] in offered],
+        "zIndex": z_index,
     }, show=show).add_to(m)
     return True
 
@@ -127,10 +130,10 @@ def officer_map(page: PageContext) -> folium.Map:
     _grid_layer(m, _("Micro-grids"), "microgrids", level="microgrid", min_zoom=15)
     legend = [_level_entry(Level.GRID, _("Grid")), _level_entry(Level.MICROGRID, _("Micro-grid")),
               {"label": _("My grids"), "colour": "#ff7f00", "fill": "#e31a1c", "shape": "box"}]
-    if _collection_layer(m, "inspection-points", _("Inspection points"), style="point", min_zoom=13,
+    if _collection_layer(m, "inspection-points", _("Inspection points"), style="point", min_zoom=13, z_index=480,
                          title_field="name", popup_fields=[["category", "category"]]):
         legend.append({"label": _("Inspection point"), "colour": "#08519c", "fill": "#3182bd", "shape": "circle"})
-    if _collection_layer(m, "cases", _("Cases"), style="case", min_zoom=14, title_field="description",
+    if _collection_layer(m, "cases", _("Cases"), style="case", min_zoom=14, z_index=490, title_field="description",
                          popup_fields=[["status", "status"], ["category_id", "category"], ["due_at", "due_at"]]):
         legend += [{"label": _("On time"), "colour": "#333", "fill": "#1a9850", "shape": "circle"},
                    {"label": _("Due soon"), "colour": "#333", "fill": "#fee08b", "shape": "circle"},
@@ -145,10 +148,10 @@ def planner_map(page: PageContext) -> folium.Map:
     _grid_layer(m, _("Communities"), "communities", level="community", min_zoom=10)
     _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=13)
     legend = [_level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid"))]
-    if _collection_layer(m, "estates", _("Estates"), style="estate", min_zoom=12, title_field="name",
+    if _collection_layer(m, "estates", _("Estates"), style="estate", min_zoom=12, z_index=460, title_field="name",
                          popup_fields=[["households", "households"]]):
         legend.append({"label": _("Estate"), "colour": "#8c510a", "fill": "#dfc27d", "shape": "box"})
-    if _collection_layer(m, "renovation-projects", _("Renovation footprints"), style="footprint", min_zoom=11,
+    if _collection_layer(m, "renovation-projects", _("Renovation footprints"), style="footprint", min_zoom=11, z_index=470,
                          title_field="name", popup_fields=[["batch", "batch"], ["status", "status"]]):
         legend += [{"label": _("Batch: implement"), "colour": "#d7301f", "fill": "#d7301f", "shape": "box"},
                    {"label": _("Batch: plan"), "colour": "#fc8d59", "fill": "#fc8d59", "shape": "box"},
@@ -164,7 +167,7 @@ def supervisor_map(page: PageContext) -> folium.Map:
     legend = [_level_entry(Level.DISTRICT, _("District")), _level_entry(Level.STREET, _("Street")),
               _level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid")),
               _level_entry(Level.MICROGRID, _("Micro-grid"))]
-    if _collection_layer(m, "audit-findings", _("Audit findings"), style="finding", min_zoom=0, title_field="kind",
+    if _collection_layer(m, "audit-findings", _("Audit findings"), style="finding", min_zoom=0, z_index=480, title_field="kind",
                          popup_fields=[["kind", "kind"], ["measure", "measure"]]):
         legend.append({"label": _("Audit finding"), "colour": "#e31a1c", "fill": "#fb9a99", "shape": "box"})
     if tiles.case_source() is not None:

@@ -41,8 +41,8 @@
     var table = el('table');
     rows.forEach(function (row) {
       var value = row[1];
-      if (value === undefined || value === null || value === '') { return; }
       if (Array.isArray(value)) { value = value.join('、'); }
+      if (value === undefined || value === null || value === '') { return; }
       var tr = el('tr');
       tr.appendChild(el('th', null, row[0]));
       tr.appendChild(el('td', null, value));
@@ -109,7 +109,12 @@
    */
   G.bboxLayer = function (map, opts) {
     var styleFn = G.styles[opts.style] || G.styles.grid;
+    // Each layer draws in its own pane, stacked by opts.zIndex (finer grids above coarser ones),
+    // so the order does not depend on which answer arrived first and a click hits the finest grid.
+    var pane = 'gridgis-' + opts.key;
+    if (!map.getPane(pane)) { map.createPane(pane).style.zIndex = String(opts.zIndex || 400); }
     var layer = L.geoJSON(null, {
+      pane: pane,
       style: styleFn,
       pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, styleFn(feature)); },
       onEachFeature: function (feature, featureLayer) {
@@ -172,6 +177,8 @@
 
     function schedule() {
       clearTimeout(timer);
+      // Mark the layer stale at once, so that nobody reads the previous view's counts as this one's.
+      if (map.hasLayer(layer)) { G.loaded[opts.key] = false; }
       timer = setTimeout(refresh, 120);
     }
 
@@ -235,8 +242,13 @@
         .catch(function (err) { G.errors.push(String(err)); })
         .finally(function () { G.pending--; });
     }
-    map.on('moveend', function () { clearTimeout(timer); timer = setTimeout(refresh, 120); });
-    heat.on('add', function () { setTimeout(refresh, 0); });
+    function schedule() {
+      clearTimeout(timer);
+      if (map.hasLayer(heat)) { G.loaded[opts.key] = false; }
+      timer = setTimeout(refresh, 120);
+    }
+    map.on('moveend', schedule);
+    heat.on('add', schedule);
     G.layers[opts.key] = heat;
     return heat;
   };

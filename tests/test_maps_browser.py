@@ -1,0 +1,222 @@
+"""The map pages in a real headless Chromium (Debian's), against a live server.
+
+Each page must load with no JavaScript error, make no request to any host but the app (the pages
+must work on an intranet with no internet), draw the features the API holds for the view, and show
+user text as text. A screenshot of each page goes to test-artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import sync_playwright
+
+from layers.grids.models import DutyKind
+from tests.factories import make_duty, make_person, small_tree
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+class PageWatch:
+    """Everything a page did that a test must check: requests, JS errors, console errors, dialogs."""
+
+    def __init__(self, page, origin: str):
+        self.origin = origin
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.failed: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("response", lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def foreign_requests(self) -> list[str]:
+        """Requests to anything but the app's own origin (data: URIs are not requests to a host)."""
+        return [u for u in self.requests if not u.startswith("data:")
+                and f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" != self.origin]
+
+
+@contextlib.contextmanager
+def browser_page(live_server, language: str = "zh-CN"):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=language)
+            page = context.new_page()
+            watch = PageWatch(page, live_server.url)
+            yield page, watch
+        finally:
+            browser.close()
+
+
+def wait_until_drawn(page, *keys: str) -> None:
+    """Waits until every named layer has loaded for the current view and nothing is pending."""
+    condition = " && ".join(f"gridgis.loaded[{key!r}] === true" for key in keys)
+    page.wait_for_function(f"() => window.gridgis && gridgis.pending === 0 && {condition}", timeout=15000)
+
+
+def wait_for_count(page, key: str, count: int) -> None:
+    """Waits until layer `key` has settled with `count` features drawn."""
+    page.wait_for_function(f"() => gridgis.pending === 0 && gridgis.loaded[{key!r}] === true"
+                           f" && gridgis.drawn[{key!r}] === {count}", timeout=15000)
+
+
+def drawn(page, key: str) -> int:
+    return page.evaluate(f"gridgis.drawn[{key!r}]")
+
+
+def set_view(page, lat: float, lon: float, zoom: int) -> None:
+    """Moves the map and returns once Leaflet has finished moving (its layers then start loading)."""
+    page.evaluate(f"""() => new Promise(done => {{
+        gridgis.map.once('moveend', () => done());
+        gridgis.map.setView([{lat}, {lon}], {zoom}, {{animate: false}});
+    }})""")
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def assert_clean(watch: PageWatch, page, expected_404: tuple[str, ...] = ()) -> None:
+    """No JS error, no foreign request, no dialog; no failed response but the `expected_404` paths."""
+    assert [f.split(" ", 1)[1].removeprefix(watch.origin) for f in watch.failed] == list(expected_404)
+    assert all(f.startswith("404 ") for f in watch.failed)
+    # Chromium logs each failed response on the console too; those are the ones just checked.
+    errors = [e for e in watch.errors if not e.startswith("Failed to load resource: the server responded with a status of 404")]
+    assert errors == [], errors
+    assert page.evaluate("gridgis.errors") == []
+    assert watch.foreign_requests() == []
+    assert watch.dialogs == []
+
+
+def click_at(page, lat: float, lon: float) -> None:
+    """Clicks the map at a place (converted to screen pixels by Leaflet itself)."""
+    point = page.evaluate(f"""() => {{
+        const p = gridgis.map.latLngToContainerPoint([{lat}, {lon}]);
+        const r = gridgis.map.getContainer().getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y];
+    }}""")
+    page.mouse.click(point[0], point[1])
+
+
+@pytest.fixture
+def tree():
+    tree = small_tree()
+    make_duty(tree["g1"], DutyKind.OFFICER, make_person("王网格"))
+    make_duty(tree["g1"], DutyKind.LEADER, make_person("李领导"))
+    return tree
+
+
+def test_officer_map(live_server, tree):
+    with browser_page(live_server) as (page, watch):
+        page.goto(f"{live_server.url}/map/officer/")
+        wait_until_drawn(page, "grids", "microgrids")
+        # The first view fits the district (0.1° x 0.1°), zoom 13: both unit grids, no micro-grids yet
+        # (they appear from zoom 15).
+        assert page.evaluate("gridgis.map.getZoom()") == 13
+        assert drawn(page, "grids") == 2
+        assert drawn(page, "microgrids") == 0
+        assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() == 2
+        # zh-hans by default: the layer control and legend say 网格 / 图例; a scale bar is there.
+        assert "网格" in page.locator(".leaflet-control-layers").inner_text()
+        assert "图例" in page.locator(".gridgis-legend").inner_text()
+        assert page.locator(".leaflet-control-scale").count() == 1
+        screenshot(page, "map-officer")
+
+        # Zoom into micro-grid ...001 (105.40-105.42, 28.92-28.95): the micro-grids load by bbox.
+        set_view(page, 28.935, 105.41, 16)
+        wait_until_drawn(page, "grids", "microgrids")
+        assert drawn(page, "microgrids") >= 1
+        click_at(page, 28.935, 105.41)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        text = popup.inner_text()
+        assert "1号楼" in text or "第一网格" in text
+        assert_clean(watch, page)
+
+
+def test_planner_map_in_english(live_server, tree):
+    with browser_page(live_server, language="en-US") as (page, watch):
+        page.goto(f"{live_server.url}/map/planner/?lang=en")
+        wait_until_drawn(page, "communities", "grids")
+        # Zoom 13: community layer (from zoom 10) has small_tree's 2 communities, grid layer its 2 grids.
+        assert drawn(page, "communities") == 2
+        assert drawn(page, "grids") == 2
+        assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() == 4
+        assert "Communities" in page.locator(".leaflet-control-layers").inner_text()
+        assert "Legend" in page.locator(".gridgis-legend").inner_text()
+        # Grid 001 (105.40-105.42, 28.90-28.95): its popup names its leader and officer.
+        click_at(page, 28.91, 105.41)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert "李领导" in popup.inner_text() and "王网格" in popup.inner_text()
+        screenshot(page, "map-planner")
+        assert_clean(watch, page)
+
+
+def test_supervisor_map_filter_and_jump(live_server, tree):
+    with browser_page(live_server) as (page, watch):
+        page.goto(f"{live_server.url}/map/supervisor/")
+        wait_until_drawn(page, "tree")
+        # Zoom 13 shows communities: small_tree has two.
+        assert drawn(page, "tree") == 2
+        # The filter lists the district and, once chosen, its streets. Street 002 has no communities
+        # (small_tree splits only street 001), so the view empties; street 001 brings its two back.
+        assert page.locator("select[name=district] option").all_inner_texts() == ["全部区县", "江阳区"]
+        page.select_option("select[name=district]", "510502")
+        assert page.locator("select[name=street] option").all_inner_texts() == ["全部街道", "南城街道", "北城街道"]
+        page.select_option("select[name=street]", "510502002")
+        page.wait_for_function("() => gridgis.filter.prefix === '510502002'")
+        wait_for_count(page, "tree", 0)
+        page.select_option("select[name=street]", "510502001")
+        wait_for_count(page, "tree", 2)
+        screenshot(page, "map-supervisor")
+
+        # Jump to micro-grid ...001 by code: the map fits its box.
+        page.select_option("select[name=district]", "")
+        page.fill("input[name=code]", "510502001001001001")
+        page.click(".gridgis-filter button")
+        page.wait_for_function("() => gridgis.map.getBounds().contains([[28.92, 105.40], [28.95, 105.42]])"
+                               " && gridgis.map.getZoom() >= 14")
+        wait_until_drawn(page, "tree")
+        assert drawn(page, "tree") >= 1
+        # An unknown code says so, as text.
+        page.fill("input[name=code]", "510502999999")
+        page.click(".gridgis-filter button")
+        page.wait_for_function("() => document.querySelector('.gridgis-message').textContent.length > 0")
+        assert "510502999999" in page.locator(".gridgis-message").inner_text()
+        assert_clean(watch, page, expected_404=("/api/v1/map/grids/510502999999/extent/",))
+
+
+def test_user_text_is_shown_as_text(live_server, tree):
+    tree["g2"].name = XSS
+    tree["g2"].save()
+    make_duty(tree["g2"], DutyKind.OFFICER, make_person(XSS))
+    with browser_page(live_server, language="en-US") as (page, watch):
+        page.goto(f"{live_server.url}/map/officer/?lang=en")
+        wait_until_drawn(page, "grids")
+        # Grid 002 spans 105.42-105.45 x 28.90-28.95.
+        page.mouse.move(0, 0)
+        click_at(page, 28.925, 105.435)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert XSS in popup.inner_text()
+        assert page.locator(".leaflet-popup-content img").count() == 0
+        assert page.locator("img[src=x]").count() == 0
+        screenshot(page, "map-escaped-popup")
+        assert_clean(watch, page)
