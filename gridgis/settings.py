@@ -68,7 +68,7 @@ WSGI_APPLICATION = "gridgis.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "map_templates", BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "map_templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
