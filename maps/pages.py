@@ -38,7 +38,7 @@ from maps.ogc import collections
 # Which grid level the supervisor's adaptive layer asks for up to each zoom (see maps.tiles too).
 SUPERVISOR_LEVELS = [[10, "district"], [12, "street"], [13, "community"], [15, "grid"], [22, "microgrid"]]
 
-GRID_POPUP = [["code", "code"], ["leaders", "leaders"], ["officers", "officers"]]
+GRID_POPUP = [["code", "code"]]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ def labels() -> dict[str, str]:
     """The words gridmap.js shows, translated into the active language (Django i18n)."""
     return {
         "code": _("Code"), "name": _("Name"), "level": _("Level"), "leaders": _("Responsible leaders"),
-        "officers": _("Grid officers"), "cases": _("Cases"), "open": _("Open"), "status": _("Status"),
+        "officers": _("Grid officers"), "departments": _("Partner departments"), "cases": _("Cases"),
+        "open": _("Open"), "status": _("Status"),
         "district": _("District"), "street": _("Street"), "all_districts": _("All districts"),
         "all_streets": _("All streets"), "grid_code": _("Grid code"), "go": _("Go"),
         "not_found": _("No such grid"), "category": _("Category"), "description": _("Description"),
@@ -95,6 +96,7 @@ def _grid_layer(m, name: str, key: str, *, level: str | None = None, levels_by_z
         "key": key, "url": reverse("map-grids"), "params": {"level": level} if level else {},
         "minZoom": min_zoom, "style": "grid", "titleField": "name", "popupFields": GRID_POPUP,
         "usesFilter": uses_filter,
+        "detailUrl": reverse("map-grid-detail", kwargs={"code": "000000"}).replace("000000", "CODE"),
         # Finer levels draw above coarser ones (Leaflet's overlay pane is 400, markers 600).
         "zIndex": 400 + 10 * int(Level.from_name(level)) if level else 410,
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 from dataclasses import dataclass
 
@@ -11,9 +10,9 @@ from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
 from django.db import connection
-from django.utils import timezone
 
 from layers.grids.models import Duty, Grid, Level
+from layers.grids.selectors import responsibility_for_grid
 from maps import sql
 from maps.models import GridCaseCount
 
@@ -31,11 +30,11 @@ class GridQuery:
     precision: int = 6
 
 
-def grids_feature_collection(query: GridQuery, today: datetime.date | None = None) -> str:
-    """The grids of `query` as a GeoJSON FeatureCollection (text), built by PostgreSQL in one statement.
+def grids_feature_collection(query: GridQuery) -> bytes:
+    """The grids of `query` as a GeoJSON FeatureCollection (UTF-8 bytes), built by PostgreSQL in one statement.
 
-    Each feature has the grid's code (also its id), name, level, and the names of its leaders and
-    officers in force on `today`. `truncated` is true when more than `limit` grids matched.
+    Each feature has the grid's code (also its id), name and level; `truncated` is true when more
+    than `limit` grids matched.
     """
     xmin, ymin, xmax, ymax = query.bbox
     params = {
@@ -45,11 +44,33 @@ def grids_feature_collection(query: GridQuery, today: datetime.date | None = Non
         "prefix": query.prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
         "limit": query.limit,
         "precision": query.precision,
-        "today": today or timezone.localdate(),
     }
     with connection.cursor() as cursor:
         cursor.execute(sql.GRIDS_BBOX_FEATURE_COLLECTION, params)
-        return cursor.fetchone()[0]
+        return bytes(cursor.fetchone()[0])
+
+
+def grid_detail(code: str) -> dict | None:
+    """The grid with `code`, its chain of ancestors, and the names of who answers for it today.
+
+    Leaders and officers come from layers.grids.selectors.responsibility_for_grid, the one rule (the
+    nearest level up the tree that has any); names and posts only, no phone numbers.
+    """
+    grid = Grid.objects.active().filter(code=code).first()
+    if grid is None:
+        return None
+    who = responsibility_for_grid(grid)
+
+    def people(duties):
+        return [{"name": d.person.name, "title": d.person.title, "grid_code": d.grid.code} for d in duties]
+
+    return {
+        "code": grid.code, "name": grid.name, "level": grid.level,
+        "chain": [{"code": g.code, "name": g.name, "level": g.level} for g in who.chain],
+        "leaders": people(who.leaders), "officers": people(who.officers),
+        "departments": [{"name": d.department.name, "kind": d.kind, "grid_code": d.grid.code}
+                        for d in who.departments],
+    }
 
 
 def grid_extent(code: str) -> BBox | None:

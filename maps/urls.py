@@ -26,6 +26,7 @@ urlpatterns = [
     path("map/supervisor/", views.SupervisorMapView.as_view(), name="map-supervisor"),
     path("api/v1/map/grids/", api.GridBBoxView.as_view(), name="map-grids"),
     path("api/v1/map/case-counts/", api.CaseCountsView.as_view(), name="map-case-counts"),
+    path("api/v1/map/grids/<gridcode:code>/", api.GridDetailView.as_view(), name="map-grid-detail"),
     path("api/v1/map/grids/<gridcode:code>/extent/", api.GridExtentView.as_view(), name="map-grid-extent"),
     path("tiles/grids/<int:z>/<int:x>/<int:y>.pbf", api.GridTileView.as_view(), name="tiles-grids"),
     path("tiles/incidents/<int:z>/<int:x>/<int:y>.pbf", api.CaseTileView.as_view(), name="tiles-incidents"),

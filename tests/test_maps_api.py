@@ -24,26 +24,39 @@ def features(response):
     return json.loads(response.content)
 
 
-def test_grids_in_bbox_by_level_with_their_people(client):
-    tree = small_tree()
-    make_duty(tree["g1"], DutyKind.OFFICER, make_person("王网格"))
-    make_duty(tree["g1"], DutyKind.LEADER, make_person("李领导"))
-    # An officer whose duty ended yesterday is no longer named.
-    make_duty(tree["g1"], DutyKind.OFFICER, make_person("张离任"), starts_on=datetime.date(2020, 1, 1),
-              ends_on=datetime.date.today() - datetime.timedelta(days=1))
-
+def test_grids_in_bbox_by_level(client):
+    small_tree()
     body = features(client.get("/api/v1/map/grids/", {"bbox": WHOLE_DISTRICT, "level": "grid"}))
 
     # small_tree has two unit grids, both inside the district's box; ordered by code.
     assert [f["id"] for f in body["features"]] == ["510502001001001", "510502001001002"]
     assert body["numberReturned"] == 2 and body["truncated"] is False
     first = body["features"][0]
-    assert first["properties"] == {"code": "510502001001001", "name": "第一网格", "level": 4,
-                                   "leaders": ["李领导"], "officers": ["王网格"]}
+    assert first["properties"] == {"code": "510502001001001", "name": "第一网格", "level": 4}
     assert first["geometry"]["type"] == "MultiPolygon"
     # The box (105.40, 28.90)-(105.42, 28.95) comes back as its 5-point ring.
     ring = first["geometry"]["coordinates"][0][0]
     assert len(ring) == 5 and min(p[0] for p in ring) == 105.4 and max(p[1] for p in ring) == 28.95
+
+
+def test_grid_detail_names_who_answers_walking_up_the_tree(client):
+    tree = small_tree()
+    make_duty(tree["g1"], DutyKind.OFFICER, make_person("王网格"))
+    make_duty(tree["c1"], DutyKind.LEADER, make_person("李领导", title="社区书记"))
+    # An officer whose duty ended yesterday is no longer named.
+    make_duty(tree["g1"], DutyKind.OFFICER, make_person("张离任"), starts_on=datetime.date(2020, 1, 1),
+              ends_on=datetime.date.today() - datetime.timedelta(days=1))
+
+    response = client.get("/api/v1/map/grids/510502001001001001/")
+    assert response.status_code == 200
+    body = response.json()
+    assert [g["code"] for g in body["chain"]] == [
+        "510502", "510502001", "510502001001", "510502001001001", "510502001001001001"]
+    # The micro-grid has no duties of its own: the officer comes from its grid, the leader from its
+    # community (the nearest level up that has one); no phone numbers in a popup.
+    assert body["officers"] == [{"name": "王网格", "title": "", "grid_code": "510502001001001"}]
+    assert body["leaders"] == [{"name": "李领导", "title": "社区书记", "grid_code": "510502001001"}]
+    assert client.get("/api/v1/map/grids/510502999/").status_code == 404
 
 
 def test_bbox_selects_only_intersecting_grids_and_levels_combine(client):

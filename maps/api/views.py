@@ -50,6 +50,17 @@ class GridExtentView(APIView):
         return Response({"code": code, "bbox": list(extent)})
 
 
+class GridDetailView(APIView):
+    """A grid and who answers for it (leaders and officers walking up the tree, departments): a popup's body."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
+    def get(self, request, code: str):
+        detail = selectors.grid_detail(code)
+        if detail is None:
+            raise Http404(f"code: no active grid has code {code!r}")
+        return Response(detail)
+
+
 class _TileView(APIView):
     def tile_response(self, body: bytes) -> HttpResponse:
         response = HttpResponse(body, content_type=MVT_CONTENT_TYPE)

@@ -52,6 +52,28 @@
     return box;
   };
 
+  /* Adds who answers for a grid (leaders, officers, departments) to an open popup, as text. */
+  G.fillGridDetail = function (box, url) {
+    G.pending++;
+    fetch(url, { credentials: 'same-origin' })
+      .then(function (r) { if (!r.ok) { throw new Error(url + ': HTTP ' + r.status); } return r.json(); })
+      .then(function (detail) {
+        var table = box.querySelector('table');
+        var names = function (list) { return list.map(function (x) { return x.name; }).join('、'); };
+        [['leaders', names(detail.leaders)], ['officers', names(detail.officers)],
+         ['departments', names(detail.departments)]].forEach(function (row) {
+          if (!row[1]) { return; }
+          var tr = el('tr');
+          tr.appendChild(el('th', null, G.text(row[0])));
+          tr.appendChild(el('td', null, row[1]));
+          table.appendChild(tr);
+        });
+        box.setAttribute('data-detail', 'loaded');
+      })
+      .catch(function (err) { G.errors.push(String(err)); })
+      .finally(function () { G.pending--; });
+  };
+
   function clamp(v, lo, hi) { return Math.max(lo, Math.min(hi, v)); }
 
   G.bboxParam = function (map) {
@@ -121,7 +143,9 @@
         var title = (feature.properties || {})[opts.titleField] || feature.id;
         featureLayer.bindTooltip(el('span', null, title), { sticky: true });
         featureLayer.bindPopup(function () {
-          return G.popupContent(title, propertyRows(feature, opts.popupFields || []));
+          var box = G.popupContent(title, propertyRows(feature, opts.popupFields || []));
+          if (opts.detailUrl) { G.fillGridDetail(box, opts.detailUrl.replace('CODE', encodeURIComponent(feature.id))); }
+          return box;
         });
       }
     });

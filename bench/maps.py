@@ -1,0 +1,183 @@
+"""Benchmarks of the map layer, each a function returning its figures as a dict (bench/run.py calls them).
+
+- grids_bbox: the bbox GeoJSON of every unit grid of the city (5,399 at `seed_demo --scale city`)
+  through the API (Django's full request stack), next to the same FeatureCollection built by one
+  bare SQL statement from a cursor (the baseline). Target: ≤ 60 ms.
+- grid_tiles / case_tiles: ms per vector tile at three zooms, over the tiles that cover the city
+  (case tiles need the incidents app's cases; with none they say so instead of measuring).
+  Target for case tiles: p95 ≤ 100 ms at every zoom with 2.2 million cases.
+
+Run alone with `python -m bench.maps` against the dev database (after `seed_demo --scale city`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import time
+
+import django
+
+if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+    os.environ["DJANGO_SETTINGS_MODULE"] = "gridgis.settings"
+    django.setup()
+
+from django.contrib.gis.db.models import Extent  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from layers.grids.models import Grid, Level  # noqa: E402
+from maps import sql, tiles  # noqa: E402
+from maps.models import GridCaseCount  # noqa: E402
+
+ZOOMS = (11, 14, 16)
+
+
+def _stats(samples_ms: list[float]) -> dict:
+    ordered = sorted(samples_ms)
+    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+    return {"median_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2),
+            "max_ms": round(ordered[-1], 2), "n": len(ordered)}
+
+
+def _timed(fn, runs: int) -> list[float]:
+    fn()  # warm the caches and the connection once
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def _interleaved(first, second, runs: int) -> tuple[list[float], list[float]]:
+    first()
+    second()
+    a, b = [], []
+    for _ in range(runs):
+        for fn, samples in ((first, a), (second, b)):
+            start = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - start) * 1000)
+    return a, b
+
+
+def city_bbox() -> tuple[float, float, float, float] | None:
+    return Grid.objects.active().filter(level=Level.GRID).aggregate(e=Extent("boundary"))["e"]
+
+
+def grids_bbox(runs: int = 50) -> dict:
+    """The API's bbox GeoJSON of all unit grids vs one bare SQL statement building the same collection."""
+    bbox = city_bbox()
+    if bbox is None:
+        return {"what": "grids bbox GeoJSON", "skipped": "no unit grids: run seed_demo --scale city"}
+    client = Client()
+    params = {"bbox": ",".join(f"{v:.6f}" for v in bbox), "level": "grid", "limit": "10000"}
+    body = client.get("/api/v1/map/grids/", params)
+    assert body.status_code == 200, body.content[:200]
+    returned = json.loads(body.content)["numberReturned"]
+
+    def api():
+        response = client.get("/api/v1/map/grids/", params)
+        assert response.status_code == 200
+
+    def baseline():
+        with connection.cursor() as cursor:
+            cursor.execute(sql.GRIDS_BBOX_BASELINE, {"levels": [int(Level.GRID)], "xmin": bbox[0], "ymin": bbox[1],
+                                                     "xmax": bbox[2], "ymax": bbox[3]})
+            cursor.fetchone()
+
+    # Interleaved, so that both see the same load on a shared machine.
+    api_samples, base_samples = _interleaved(api, baseline, runs)
+    api_stats, base_stats = _stats(api_samples), _stats(base_samples)
+    return {
+        "what": "grids bbox GeoJSON (API vs one bare SQL statement)",
+        "features": returned, "bytes": len(body.content),
+        "api": api_stats, "baseline": base_stats,
+        "ratio": round(api_stats["median_ms"] / base_stats["median_ms"], 2),
+        "target_ms": 60,
+    }
+
+
+def _tiles_over(bbox, z: int, most: int) -> list[tuple[int, int, int]]:
+    """Up to `most` tiles of zoom z over bbox, spread evenly over it (a fixed, repeatable sample)."""
+    def tile(lon, lat):
+        n = 1 << z
+        return (int((lon + 180) / 360 * n),
+                int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+    x0, y1 = tile(bbox[0], bbox[1])
+    x1, y0 = tile(bbox[2], bbox[3])
+    every = [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+    step = max(1, len(every) // most)
+    return every[::step][:most]
+
+
+def _busiest_tiles(z: int, most: int) -> list[tuple[int, int, int]]:
+    """The tiles of zoom z holding the micro-grids with the most cases: the worst case for a tile."""
+    seen = []
+    anchors = GridCaseCount.objects.filter(level=Level.MICROGRID).order_by("-total").values_list("anchor", flat=True)
+    for anchor in anchors[: most * 20]:
+        n = 1 << z
+        zxy = (z, int((anchor.x + 180) / 360 * n),
+               int((1 - math.asinh(math.tan(math.radians(anchor.y))) / math.pi) / 2 * n))
+        if zxy not in seen:
+            seen.append(zxy)
+        if len(seen) == most:
+            break
+    return seen
+
+
+def _tile_figures(fetch, z: int, sample: list) -> dict:
+    samples, sizes = [], []
+    for zxy in sample:
+        fetch(*zxy)
+    for zxy in sample:
+        start = time.perf_counter()
+        body = fetch(*zxy)
+        samples.append((time.perf_counter() - start) * 1000)
+        sizes.append(len(body))
+    figures = _stats(samples)
+    figures.update({"zoom": z, "tiles": len(sample), "max_bytes": max(sizes), "median_bytes": int(statistics.median(sizes))})
+    return figures
+
+
+def grid_tiles(per_zoom: int = 40) -> dict:
+    """ms per grid boundary tile (layer "grids", level by zoom) at three zooms over the city."""
+    bbox = city_bbox()
+    if bbox is None:
+        return {"what": "grid tiles", "skipped": "no unit grids"}
+    return {"what": "grid vector tiles (ms per tile)",
+            "zooms": [_tile_figures(tiles.grid_tile, z, _tiles_over(bbox, z, per_zoom)) for z in ZOOMS]}
+
+
+def case_tiles(per_zoom: int = 40) -> dict:
+    """ms per case tile at three zooms (counts per grid below zoom 15, merged points from it)."""
+    source = tiles.case_source()
+    if source is None:
+        return {"what": "case tiles", "skipped": "the incidents app has no Case model in this build"}
+    bbox = city_bbox()
+    start = time.perf_counter()
+    rows = tiles.refresh_case_counts(source=source)
+    refresh_s = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute(sql.CASE_COUNT_TOTAL.format(**source.identifiers()))
+        cases = cursor.fetchone()[0]
+    figures = []
+    for z in ZOOMS:
+        # Half the sample where the cases are densest, half spread evenly over the city.
+        sample = _busiest_tiles(z, per_zoom // 2)
+        sample += [t for t in _tiles_over(bbox, z, per_zoom - len(sample)) if t not in sample]
+        figures.append(_tile_figures(lambda z, x, y: tiles.case_tile(z, x, y, source), z, sample))
+    return {"what": "case vector tiles (ms per tile)", "cases": cases, "count_rows": rows,
+            "refresh_counts_s": round(refresh_s, 2), "zooms": figures, "target_p95_ms": 100}
+
+
+def run() -> list[dict]:
+    return [grids_bbox(), grid_tiles(), case_tiles()]
+
+
+if __name__ == "__main__":
+    for result in run():
+        print(json.dumps(result, ensure_ascii=False))
