@@ -72,12 +72,12 @@ def _grid_codes_of(user) -> list[str]:
     return list(Duty.objects.active().filter(person=person).values_list("grid__code", flat=True).order_by("grid__code"))
 
 
-def _new_map(page: PageContext) -> folium.Map:
+def _new_map(page: PageContext, *, whole_city: bool, zoom: int | None = None) -> folium.Map:
     m = OfflineMap(location=list(reversed(settings.GRIDGIS["CITY_CENTRE"])), zoom_start=12, position="absolute",
                    control_scale=True, prefer_canvas=False)
     m.get_root().title = page.title
     Setup({
-        "view": selectors.initial_view(page.user),
+        "view": selectors.initial_view(page.user, whole_city=whole_city, zoom=zoom),
         "labels": labels(),
         "language": get_language(),
         "myGrids": _grid_codes_of(page.user),
@@ -127,7 +127,7 @@ def _level_entry(level: Level, label: str) -> dict:
 
 
 def officer_map(page: PageContext) -> folium.Map:
-    m = _new_map(page)
+    m = _new_map(page, whole_city=False, zoom=14)
     _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=12)
     _grid_layer(m, _("Micro-grids"), "microgrids", level="microgrid", min_zoom=15)
     legend = [_level_entry(Level.GRID, _("Grid")), _level_entry(Level.MICROGRID, _("Micro-grid")),
@@ -146,7 +146,7 @@ def officer_map(page: PageContext) -> folium.Map:
 
 
 def planner_map(page: PageContext) -> folium.Map:
-    m = _new_map(page)
+    m = _new_map(page, whole_city=False, zoom=13)
     _grid_layer(m, _("Communities"), "communities", level="community", min_zoom=10)
     _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=13)
     legend = [_level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid"))]
@@ -164,7 +164,7 @@ def planner_map(page: PageContext) -> folium.Map:
 
 
 def supervisor_map(page: PageContext) -> folium.Map:
-    m = _new_map(page)
+    m = _new_map(page, whole_city=True)
     _grid_layer(m, _("Grid tree (by zoom)"), "tree", levels_by_zoom=SUPERVISOR_LEVELS, uses_filter=True)
     legend = [_level_entry(Level.DISTRICT, _("District")), _level_entry(Level.STREET, _("Street")),
               _level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid")),

@@ -89,20 +89,22 @@ def user_area(user) -> BBox | None:
     return Grid.objects.filter(id__in=grid_ids).aggregate(extent=Extent("boundary"))["extent"]
 
 
-def initial_view(user) -> dict:
-    """Where a map opens: the user's area, else all districts, else GRIDGIS["CITY_CENTRE"].
+def initial_view(user, *, whole_city: bool = True, zoom: int | None = None) -> dict:
+    """Where a map opens: the user's area; else all districts (whole_city) or GRIDGIS["CITY_CENTRE"].
 
-    Returns {"bounds": [[south, west], [north, east]]} or {"centre": [lat, lon], "zoom": z}, in
-    Leaflet's latitude-first order.
+    An officer's map without a signed-in officer opens on the city centre at street level (`zoom`),
+    where grids are drawn; the supervisor's opens on the whole city. Returns
+    {"bounds": [[south, west], [north, east]]} or {"centre": [lat, lon], "zoom": z}, in Leaflet's
+    latitude-first order.
     """
     extent = user_area(user)
-    if extent is None:
+    if extent is None and whole_city:
         extent = Grid.objects.active().filter(level=Level.DISTRICT).aggregate(extent=Extent("boundary"))["extent"]
     if extent is not None:
         xmin, ymin, xmax, ymax = extent
         return {"bounds": [[ymin, xmin], [ymax, xmax]]}
     lon, lat = settings.GRIDGIS["CITY_CENTRE"]
-    return {"centre": [lat, lon], "zoom": settings.GRIDGIS["MAP_START_ZOOM"]}
+    return {"centre": [lat, lon], "zoom": zoom or settings.GRIDGIS["MAP_START_ZOOM"]}
 
 
 def districts_and_streets() -> list[dict]:

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
 from playwright.sync_api import sync_playwright
 
 from layers.grids.models import DutyKind
@@ -48,12 +50,28 @@ class PageWatch:
                 and f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" != self.origin]
 
 
+def officer_user(grid, name: str):
+    """A signed-in officer: a Django user whose Person holds an officer duty for `grid`."""
+    user = User.objects.create_user(username=f"officer{grid.code}", password=None)
+    make_duty(grid, DutyKind.OFFICER, make_person(name, user=user))
+    return user
+
+
 @contextlib.contextmanager
-def browser_page(live_server, language: str = "zh-CN"):
+def browser_page(live_server, language: str = "zh-CN", user=None):
+    """A Chromium page (1280 x 800) watched by PageWatch; signed in as `user` if given."""
+    cookies = []
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        host = urlsplit(live_server.url).hostname
+        cookies = [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "domain": host, "path": "/"}]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=language)
+            context.add_cookies(cookies)
             page = context.new_page()
             watch = PageWatch(page, live_server.url)
             yield page, watch
@@ -122,16 +140,22 @@ def tree():
     return tree
 
 
-def test_officer_map(live_server, tree):
-    with browser_page(live_server) as (page, watch):
+def test_officer_map_opens_on_the_officers_grids(live_server, tree):
+    user = officer_user(tree["g1"], "赵网格")
+    with browser_page(live_server, user=user) as (page, watch):
         page.goto(f"{live_server.url}/map/officer/")
         wait_until_drawn(page, "grids", "microgrids")
-        # The first view fits the district (0.1° x 0.1°), zoom 13: both unit grids, no micro-grids yet
-        # (they appear from zoom 15).
-        assert page.evaluate("gridgis.map.getZoom()") == 13
+        # The first view fits the officer's grid g1 (0.02° x 0.05°): zoom 14 in a 1280 x 765 map, a
+        # view 0.11° wide that holds both unit grids; micro-grids appear from zoom 15.
+        assert page.evaluate("gridgis.map.getZoom()") == 14
+        assert page.evaluate("gridgis.map.getBounds().contains([[28.90, 105.40], [28.95, 105.42]])")
+        assert page.evaluate("gridgis.config.myGrids") == ["510502001001001"]
         assert drawn(page, "grids") == 2
         assert drawn(page, "microgrids") == 0
         assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() == 2
+        # The officer's own grid is drawn highlighted (weight 3), the other plainly.
+        assert sorted(page.evaluate(
+            "Object.values(gridgis.layers.grids._layers).map(l => l.options.weight)")) == [1.5, 3]
         # zh-hans by default: the layer control and legend say 网格 / 图例; a scale bar is there.
         assert "网格" in page.locator(".leaflet-control-layers").inner_text()
         assert "图例" in page.locator(".gridgis-legend").inner_text()
@@ -141,12 +165,14 @@ def test_officer_map(live_server, tree):
         # Zoom into micro-grid ...001 (105.40-105.42, 28.92-28.95): the micro-grids load by bbox.
         set_view(page, 28.935, 105.41, 16)
         wait_until_drawn(page, "grids", "microgrids")
-        assert drawn(page, "microgrids") >= 1
+        # At zoom 16 the view spans 0.0275° of longitude and 0.0144° of latitude (28.928-28.942), which
+        # lies within m1 (28.92-28.95): one micro-grid.
+        assert drawn(page, "microgrids") == 1
         click_at(page, 28.935, 105.41)
-        popup = page.locator(".leaflet-popup-content")
+        popup = page.locator(".leaflet-popup-content .gridgis-popup[data-detail=loaded]")
         popup.wait_for()
-        text = popup.inner_text()
-        assert "1号楼" in text or "第一网格" in text
+        # The micro-grid's popup names the officer of its grid (walking up the tree).
+        assert "1号楼" in popup.inner_text() and "赵网格" in popup.inner_text()
         assert_clean(watch, page)
 
 
@@ -206,8 +232,8 @@ def test_supervisor_map_filter_and_jump(live_server, tree):
 def test_user_text_is_shown_as_text(live_server, tree):
     tree["g2"].name = XSS
     tree["g2"].save()
-    make_duty(tree["g2"], DutyKind.OFFICER, make_person(XSS))
-    with browser_page(live_server, language="en-US") as (page, watch):
+    user = officer_user(tree["g2"], XSS)
+    with browser_page(live_server, language="en-US", user=user) as (page, watch):
         page.goto(f"{live_server.url}/map/officer/?lang=en")
         wait_until_drawn(page, "grids")
         # Grid 002 spans 105.42-105.45 x 28.90-28.95.

@@ -154,6 +154,26 @@
     G.drawn[opts.key] = 0;
     G.loaded[opts.key] = false;
 
+    /* Keeps the features that are still in view (an open popup stays open), adds the new ones and
+       drops those that left; features are matched by their id. */
+    var byId = {};
+    function update(features) {
+      var keep = {};
+      features.forEach(function (feature) {
+        var id = String(feature.id);
+        keep[id] = true;
+        if (!byId[id]) {
+          layer.addData(feature);
+          var layers = layer.getLayers();
+          byId[id] = layers[layers.length - 1];
+        }
+      });
+      Object.keys(byId).forEach(function (id) {
+        if (!keep[id]) { layer.removeLayer(byId[id]); delete byId[id]; }
+      });
+    }
+    function clear() { layer.clearLayers(); byId = {}; }
+
     function levelFor(zoom) {
       for (var i = 0; i < opts.levelByZoom.length; i++) {
         if (zoom <= opts.levelByZoom[i][0]) { return opts.levelByZoom[i][1]; }
@@ -166,7 +186,7 @@
       var zoom = map.getZoom();
       if (controller) { controller.abort(); controller = null; }
       if (opts.minZoom && zoom < opts.minZoom) {
-        layer.clearLayers();
+        clear();
         G.drawn[opts.key] = 0;
         G.loaded[opts.key] = true;
         return;
@@ -186,8 +206,7 @@
         if (!response.ok) { throw new Error(opts.url + ': HTTP ' + response.status); }
         return response.json();
       }).then(function (collection) {
-        layer.clearLayers();
-        layer.addData(collection);
+        update(collection.features);
         G.drawn[opts.key] = collection.features.length;
         G.truncated[opts.key] = Boolean(collection.truncated) ||
           (collection.numberMatched !== undefined && collection.numberMatched > collection.numberReturned);
