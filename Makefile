@@ -30,7 +30,7 @@ test: db               ## the test suite against a real PostGIS
 stop:                  ## stop the local PostGIS cluster
 	@$(PYTHON) -m gridgis.localdb stop
 
-bench: migrate         ## city-scale benchmarks (builds the city database on first run)
+bench: setup           ## city-scale benchmarks in the gridgis_bench database (built on first run)
 	@$(PYTHON) -m bench.run $(BENCH_ARGS)
 
 lint:

@@ -28,7 +28,8 @@ PG_ROOT = BASE_DIR / "var" / "pg"
 DATA_DIR = PG_ROOT / "data"
 SOCKET_DIR = PG_ROOT / "run"
 LOG_FILE = PG_ROOT / "server.log"
-DB_NAME = "gridgis"
+# GRIDGIS_DB_NAME picks another database in the same cluster (the benchmarks use gridgis_bench).
+DB_NAME = os.environ.get("GRIDGIS_DB_NAME", "gridgis")
 DB_USER = "gridgis"
 SERVICE_USER = "postgres"
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "common.apps.CommonConfig",
     "layers.grids.apps.GridsConfig",
     "layers.incidents.apps.IncidentsConfig",
@@ -132,6 +133,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Grid management (网格化管理): the grid tree, duties, cases, inspections, estates and audits.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's assets from the drf-spectacular-sidecar package, not a CDN: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {
@@ -148,6 +153,27 @@ GRIDGIS = {
     "TIANDITU_TOKEN": os.environ.get("GRIDGIS_TIANDITU_TOKEN", ""),
     # The city centre the demo data and the maps' first view are built around (WGS84 lon, lat).
     "CITY_CENTRE": (105.4425, 28.8717),
+    # Cases (layers/incidents). Stage limits are clock hours; a category may override each.
+    "DEFAULT_STAGE_HOURS": {"register": 2, "dispatch": 2, "handle": 48, "verify": 24},
+    # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.
+    "EDGE_METRES": float(os.environ.get("GRIDGIS_EDGE_METRES", 5)),
+    # "Me too": a new case within this distance of an open case of the same category reported in the
+    # last DUPLICATE_DAYS days is linked to it instead of starting a second workflow.
+    "DUPLICATE_METRES": float(os.environ.get("GRIDGIS_DUPLICATE_METRES", 30)),
+    "DUPLICATE_DAYS": float(os.environ.get("GRIDGIS_DUPLICATE_DAYS", 3)),
+    # Photos: at most this many per upload, each at most PHOTO_MAX_BYTES and PHOTO_MAX_PIXELS.
+    "PHOTO_MAX_COUNT": 6,
+    "PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+    "PHOTO_MAX_PIXELS": 40_000_000,
+    # The escalation ladder: hours past the current stage's due time at which each rung is reached
+    # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
+    "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
+    "CASE_PAGE_SIZE": 100,
+    "CASE_MAX_PAGE_SIZE": 1000,
+    # Open311 GeoReport v2: the jurisdiction this server answers for.
+    "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),
+    # reassign: cases per committed batch (interrupting loses at most one batch of work).
+    "REASSIGN_BATCH": 200_000,
     # Maps (maps/): the zoom of the first view when no district exists yet; the most grids one bbox
     # request returns; from which zoom case tiles carry cases instead of counts per grid; statuses
     # that count as no longer open; OGC API - Features page sizes; tiles' Cache-Control max-age (s).

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("layers.inspections.api.urls")),
     path("api/v1/", include("layers.estates.api.urls")),
     path("api/v1/", include("layers.audits.api.urls")),
+    path("open311/v2/", include("layers.incidents.open311.urls")),
     path("", include("maps.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -64,3 +64,18 @@ def test_seed_is_deterministic_and_idempotent():
     assert fingerprint() == first
     with pytest.raises(CommandError, match="--reset"):
         call_command("seed_demo", seed=7, verbosity=0, stdout=open("/dev/null", "w"))
+
+
+def test_a_layer_added_later_is_seeded_into_an_existing_demo(monkeypatch):
+    from common.management.commands import seed_demo
+    from common.models import DemoSeed
+
+    all_steps = list(seed_demo.STEPS)
+    monkeypatch.setattr(seed_demo, "STEPS", all_steps[:1])
+    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
+    grids_only = fingerprint()
+    monkeypatch.setattr(seed_demo, "STEPS", all_steps)
+    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
+    assert fingerprint() == grids_only  # the grids step did not run again
+    assert DemoSeed.objects.count() == 2
+    assert set(DemoSeed.objects.order_by("finished_at").last().summary) == {s.rsplit(".", 1)[-1] for s in all_steps[1:]}

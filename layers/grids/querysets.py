@@ -7,6 +7,9 @@ import datetime
 from django.contrib.gis.db import models
 from django.contrib.gis.geos import Point
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from layers.grids.sql import SMALLEST_COVERING_ID_SQL
 
 
 class GridQuerySet(models.QuerySet):
@@ -20,16 +23,16 @@ class GridQuerySet(models.QuerySet):
     def smallest_covering(self, point: Point):
         """The one grid that answers for `point`: the deepest active grid covering it.
 
-        The rule every feature uses (locate, case intake, reassignment, audits). A point on an edge
-        shared by sibling grids is covered by both; it belongs to the one with the lowest code, so
-        that the answer is the same on every call and on every machine. Returns None outside all
-        grids.
+        The rule every feature uses (locate, case intake, reassignment, audits), defined once as the
+        SQL function grids_smallest_covering (migration 0003). A point on an edge shared by sibling
+        grids is covered by both; it belongs to the one with the lowest code, so that the answer is
+        the same on every call and on every machine. Returns None outside all grids.
         """
-        return self.covering(point).order_by("-level", "code").first()
+        return self.filter(id__in=RawSQL(SMALLEST_COVERING_ID_SQL, [bytes(point.ewkb)])).defer("boundary").first()
 
     def chain(self, grid):
         """`grid` and its ancestors from the district down (by the code rule: one indexed query)."""
-        return self.filter(code__in=grid.ancestor_codes()).order_by("level")
+        return self.filter(code__in=grid.ancestor_codes()).defer("boundary").order_by("level")
 
     def subtree(self, code: str):
         """The grid with `code` and everything below it."""

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import Point
 
+from common.prepared import execute_prepared
 from layers.grids.models import Duty, DutyKind, Grid
+from layers.grids.sql import LOCATE_SQL
 
 
 @dataclass
@@ -39,6 +41,7 @@ def responsibility_for_grid(grid: Grid, on: datetime.date | None = None) -> Resp
         Duty.objects.active(on)
         .filter(grid__in=chain)
         .select_related("person", "department", "grid")
+        .defer("grid__boundary", "department__jurisdiction")
         .order_by("-grid__level", "kind", "id")
     )
     result = Responsibility(chain=chain)
@@ -57,3 +60,10 @@ def responsibility_at(point: Point, on: datetime.date | None = None) -> Responsi
     if grid is None:
         return Responsibility()
     return responsibility_for_grid(grid, on)
+
+
+def locate_document(point: Point, on: datetime.date | None = None) -> dict:
+    """What GET /locate/ answers, in one round trip (LOCATE_SQL): the same facts as
+    responsibility_at(), already shaped as the API's JSON."""
+    row = execute_prepared("grids_locate", LOCATE_SQL, [point.x, point.y, on or datetime.date.today()])
+    return row[0]  # psycopg2 decodes json into a dict

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from common.geometry import LonLatSerializer
 from layers.grids.api.serializers import LocateResultSerializer
-from layers.grids.selectors import responsibility_at
+from layers.grids.selectors import locate_document
 
 
 class LocateView(APIView):
@@ -16,5 +16,4 @@ class LocateView(APIView):
     def get(self, request):
         query = LonLatSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        result = responsibility_at(query.validated_data["point"])
-        return Response(LocateResultSerializer(result).data)
+        return Response(locate_document(query.validated_data["point"]))

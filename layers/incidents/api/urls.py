@@ -1,1 +1,19 @@
-urlpatterns = []
+"""URLs of the incidents API, under /api/v1/."""
+
+from django.urls import path
+
+from layers.incidents.api import views
+from layers.incidents.services import TRANSITIONS
+
+urlpatterns = [
+    path("incidents/", views.CaseListCreateView.as_view(), name="incidents"),
+    path("incidents/categories/", views.CategoryListView.as_view(), name="incident-categories"),
+    path("incidents/overdue/", views.OverdueView.as_view(), name="incidents-overdue"),
+    path("incidents/overdue/summary/", views.OverdueSummaryView.as_view(), name="incidents-overdue-summary"),
+    path("incidents/<int:pk>/", views.CaseDetailView.as_view(), name="incident"),
+    path("incidents/<int:pk>/trail/", views.CaseTrailView.as_view(), name="incident-trail"),
+    *[
+        path(f"incidents/<int:pk>/{action}/", views.transition_view(action).as_view(), name=f"incident-{action}")
+        for action in TRANSITIONS
+    ],
+]

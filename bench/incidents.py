@@ -1,0 +1,271 @@
+"""Benchmarks of the incidents layer at city scale (issue 3). Each function returns its figures.
+
+Needs the city grid tree (`manage.py seed_demo --scale city`: 21,600 micro-grids) in the configured
+database; `prepare_cases(total)` tops the case table up to `total` cases with generate_cases.
+
+- intake_http: POST /api/v1/incidents/ through real HTTP on loopback (a threaded WSGI server in this
+  process, one keep-alive client), p50/p99 in ms; beside it, the one raw SQL lookup of the smallest
+  covering grid for the same points, to show what the rest of intake costs. Target: p99 ≤ 40 ms.
+- reassign_full: the full reassignment (per district, grid-driven join) when nothing moves and when
+  every case must be written; against one hand-written case-driven UPDATE and a per-case ORM loop on
+  a sample, extrapolated. Target: 2.2 M cases at 20,000 micro-grids ≤ 20 s.
+- reassign_after_redraw: redraw 10 micro-grids, reassign only what they can affect. Target ≤ 1 s.
+
+Run all: `.venv/bin/python -m bench.incidents [--cases N]` (prints JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgis.settings")
+    import django
+
+    django.setup()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _counts() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FILTER (WHERE level = 5), count(*) FROM grids_grid WHERE is_active")
+        micro, grids = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM incidents_case")
+        cases = cursor.fetchone()[0]
+    return {"micro_grids": micro, "grids": grids, "cases": cases}
+
+
+def prepare_cases(total: int, days: float = 1095) -> dict:
+    """Make sure the categories exist and the case table holds at least `total` cases."""
+    _setup_django()
+    from django.db import connection
+
+    from layers.incidents.bulk import generate_cases
+    from layers.incidents.catalogue import load_categories
+    from layers.incidents.models import Category
+
+    if not Category.objects.exists():
+        load_categories()
+    have = _counts()["cases"]
+    figures = {"had": have}
+    if have < total:
+        started = time.perf_counter()
+        made = generate_cases(total - have, days, seed=have + 1)
+        figures.update(generated=made["cases"], trail=made["trail"],
+                       generate_seconds=round(time.perf_counter() - started, 1))
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE incidents_case")
+            cursor.execute("ANALYZE incidents_trailentry")
+    figures.update(_counts())
+    return figures
+
+
+def _sample_points(n: int, seed: int = 11) -> list[tuple[float, float]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_X(p.geom), ST_Y(p.geom) FROM (SELECT boundary FROM grids_grid WHERE level = 5 AND is_active "
+            "ORDER BY hashint4(id::int + %(seed)s) LIMIT %(n)s) g, LATERAL ST_Dump(ST_GeneratePoints(g.boundary, 1, "
+            "%(seed)s)) p", {"n": n, "seed": seed})
+        return cursor.fetchall()
+
+
+class _Server:
+    """A threaded WSGI server for the project on a free loopback port (real HTTP, as in production)."""
+
+    def __enter__(self):
+        from django.core.handlers.wsgi import WSGIHandler
+        from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+        class QuietHandler(WSGIRequestHandler):
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
+        self.httpd.set_app(WSGIHandler())
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def intake_http(requests_count: int = 1000, warmup: int = 50) -> dict:
+    """POST cases (no photos) through HTTP; p50/p99 ms; then one raw SQL lookup per point for contrast.
+
+    The cases made here are deleted afterwards, so repeated runs measure the same table.
+    """
+    _setup_django()
+    import requests
+    from django.db import connection
+
+    from layers.incidents.models import Case, Category
+
+    codes = list(Category.objects.filter(parent__isnull=False).values_list("code", flat=True))
+    points = _sample_points(requests_count + warmup)
+    first_id = (Case.objects.order_by("-id").values_list("id", flat=True).first() or 0)
+    timings = []
+    with _Server() as server, requests.Session() as session:
+        for index, (lon, lat) in enumerate(points):
+            body = {"category": codes[index % len(codes)], "lon": lon, "lat": lat, "description": "bench",
+                    "source": "officer"}
+            started = time.perf_counter()
+            response = session.post(f"{server.url}/api/v1/incidents/", json=body,
+                                    headers={"Idempotency-Key": f"bench-{first_id}-{index}"})
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code not in (200, 201):
+                raise RuntimeError(f"intake failed: {response.status_code} {response.text[:200]}")
+            if index >= warmup:
+                timings.append(elapsed)
+    sql_timings = []
+    with connection.cursor() as cursor:
+        for lon, lat in points[warmup:]:
+            started = time.perf_counter()
+            cursor.execute("SELECT id FROM grids_grid WHERE is_active AND ST_Covers(boundary, "
+                           "ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY level DESC, code LIMIT 1", [lon, lat])
+            cursor.fetchone()
+            sql_timings.append((time.perf_counter() - started) * 1000)
+    made = Case.objects.filter(id__gt=first_id, description="bench")
+    made.filter(duplicate_of__isnull=False).delete()
+    made.delete()
+    return {
+        **_counts(), "requests": len(timings),
+        "intake_p50_ms": round(statistics.median(timings), 2), "intake_p99_ms": round(_percentile(timings, 99), 2),
+        "intake_mean_ms": round(statistics.fmean(timings), 2),
+        "sql_lookup_p50_ms": round(statistics.median(sql_timings), 3),
+        "sql_lookup_p99_ms": round(_percentile(sql_timings, 99), 3),
+        "target_p99_ms": 40,
+    }
+
+
+# A hand-written alternative to REASSIGN_DISTRICT: one UPDATE for the whole table, driven by the
+# cases (a LATERAL lookup of the smallest covering grid per case), the planner's natural plan.
+HAND_WRITTEN_CASE_DRIVEN = """
+UPDATE incidents_case c
+SET grid_id = f.id, grid_version = f.version
+FROM incidents_case c2
+LEFT JOIN LATERAL (
+    SELECT g.id, g.version FROM grids_grid g
+    WHERE g.is_active AND ST_Covers(g.boundary, c2.location)
+    ORDER BY g.level DESC, g.code LIMIT 1
+) f ON true
+WHERE c.id = c2.id AND (c.grid_id IS DISTINCT FROM f.id OR c.grid_version IS DISTINCT FROM f.version)
+"""
+
+
+def reassign_full(orm_sample: int = 2000) -> dict:
+    """Full reassignment: no-op, every case written, hand-written case-driven, per-case ORM (extrapolated)."""
+    _setup_django()
+    from django.db import connection, transaction
+
+    from layers.grids.models import Grid
+    from layers.incidents.models import Case
+    from layers.incidents.reassign import reassign
+
+    figures = _counts()
+    report = reassign(full=True)
+    figures["set_based_noop_s"] = round(report.seconds, 2)
+    # Every case loses its grid, as after a complete redraw: the join and a write of every row.
+    # Trail entries for 2 M moves would be real writes too; they are part of the figure.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE incidents_case SET grid_id = NULL, grid_version = NULL")
+        started = time.perf_counter()
+        report = reassign(full=True)
+        figures["set_based_all_rows_s"] = round(time.perf_counter() - started, 2)
+        figures["set_based_all_rows_moved"] = report.moved
+        transaction.set_rollback(True)  # keep the benchmark database as it was (and its trail)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE incidents_case SET grid_id = NULL, grid_version = NULL")
+            started = time.perf_counter()
+            cursor.execute(HAND_WRITTEN_CASE_DRIVEN)
+            figures["hand_written_case_driven_s"] = round(time.perf_counter() - started, 2)
+            figures["hand_written_rows"] = cursor.rowcount
+        transaction.set_rollback(True)
+    # The naive loop: one smallest_covering query and one save per case, on a sample.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM incidents_case ORDER BY hashint4(id::int) LIMIT %s", [orm_sample])
+        sample_ids = [row[0] for row in cursor.fetchall()]
+    sample = list(Case.objects.filter(id__in=sample_ids).only("id", "location", "grid_id"))
+    with transaction.atomic():
+        started = time.perf_counter()
+        for case in sample:
+            grid = Grid.objects.smallest_covering(case.location)
+            case.grid = grid
+            case.grid_version = grid.version if grid else None
+            case.save(update_fields=["grid", "grid_version"])
+        per_case = (time.perf_counter() - started) / max(1, len(sample))
+        transaction.set_rollback(True)
+    figures["orm_loop_sample"] = len(sample)
+    figures["orm_loop_ms_per_case"] = round(per_case * 1000, 3)
+    figures["orm_loop_extrapolated_s"] = round(per_case * figures["cases"], 1)
+    figures["orm_loop_extrapolated_2_2M_s"] = round(per_case * 2_200_000, 1)
+    figures["target_s"] = 20
+    return figures
+
+
+# Redraw micro-grids the way an editor would: grow each by 15 m (in metres, EPSG:4544) into its
+# neighbours, bumping its version.
+REDRAW = """
+UPDATE grids_grid
+SET boundary = ST_Multi(ST_Transform(ST_Buffer(ST_Transform(boundary, 4544), %(metres)s), 4326)),
+    version = version + 1
+WHERE id = ANY(%(ids)s)
+"""
+
+
+def reassign_after_redraw(count: int = 10, metres: float = 15.0) -> dict:
+    """Redraw `count` micro-grids; reassign only the affected cases; report the time. Undone after."""
+    _setup_django()
+    from django.db import connection, transaction
+
+    from layers.incidents.reassign import has_stamps, reassign, restamp
+
+    if not has_stamps():
+        restamp()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM grids_grid WHERE level = 5 AND is_active ORDER BY hashint4(id::int) LIMIT %s",
+                       [count])
+        ids = [row[0] for row in cursor.fetchall()]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(REDRAW, {"ids": ids, "metres": metres})
+        report = reassign()
+        transaction.set_rollback(True)  # leave the city as it was
+    return {**_counts(), "redrawn_grids": len(ids), "changed_grids_found": report.changed_grids,
+            "examined": report.examined, "moved": report.moved, "seconds": round(report.seconds, 3),
+            "target_s": 1}
+
+
+def main(argv: list[str]) -> None:
+    total = int(argv[argv.index("--cases") + 1]) if "--cases" in argv else 2_200_000
+    results = {"prepare": prepare_cases(total)}
+    print(json.dumps(results, indent=1), flush=True)
+    results["intake_http"] = intake_http()
+    print(json.dumps(results["intake_http"], indent=1), flush=True)
+    results["reassign_after_redraw"] = reassign_after_redraw()
+    print(json.dumps(results["reassign_after_redraw"], indent=1), flush=True)
+    results["reassign_full"] = reassign_full()
+    print(json.dumps(results, indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

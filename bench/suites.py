@@ -1,0 +1,7 @@
+"""The benchmark suites `make bench` runs, in order: (name, function(args) -> list[Result])."""
+
+from bench import grids
+
+SUITES = [
+    ("locate", lambda args: grids.bench_locate(requests=args.requests)),
+]

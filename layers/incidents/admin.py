@@ -1,0 +1,77 @@
+"""Admin for categories, routing rules, Open311 keys and (read-mostly) cases with their trail.
+
+Cases change state only through the workflow actions of the API (each writes a trail entry), so the
+admin shows them read-only.
+"""
+
+from django.contrib import admin
+from django.contrib.gis.admin import GISModelAdmin
+
+from common.widgets import LocalMapWidget
+from layers.incidents.models import Case, Category, Open311Key, Photo, RoutingRule, TrailEntry
+
+
+class RoutingRuleInline(admin.TabularInline):
+    model = RoutingRule
+    extra = 0
+    autocomplete_fields = ["department"]
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "parent", "default_department", "register_hours",
+                    "dispatch_hours", "handle_hours", "verify_hours", "is_active"]
+    list_filter = ["parent", "is_active"]
+    search_fields = ["code", "name_zh", "name_en", "keywords"]
+    autocomplete_fields = ["default_department"]
+    inlines = [RoutingRuleInline]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["category", "department", "note"]
+    list_select_related = ["category", "department"]
+    autocomplete_fields = ["department"]
+    search_fields = ["category__code", "department__code", "department__name"]
+
+
+@admin.register(Open311Key)
+class Open311KeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "key", "is_active"]
+
+
+class TrailInline(admin.TabularInline):
+    model = TrailEntry
+    extra = 0
+    can_delete = False
+    fields = ["at", "actor_name", "action", "from_status", "to_status", "note", "escalation_level"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PhotoInline(admin.TabularInline):
+    model = Photo
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "image", "width", "height", "uploaded_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(GISModelAdmin):
+    gis_widget = LocalMapWidget
+    list_display = ["id", "category", "status", "district_code", "grid", "department", "escalation_level",
+                    "reported_at", "due_at"]
+    list_filter = ["status", "escalation_level", "dead_corner", "near_edge", "source", "district_code"]
+    search_fields = ["id", "description", "address"]
+    list_select_related = ["category", "grid", "department"]
+    inlines = [PhotoInline, TrailInline]
+    readonly_fields = [field.name for field in Case._meta.fields if field.name != "location"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,183 @@
+"""Serializers of the incidents API: intake input, case features, trail entries, transitions."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from common.geometry import LonLatSerializer
+from layers.grids.models import Department
+from layers.incidents.models import OPEN_STATUSES, Case, Category, Photo, Source, TrailEntry
+from layers.incidents.photos import PhotoError, check_photo
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    default_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    limits_hours = serializers.SerializerMethodField(help_text="clock hours per stage")
+
+    class Meta:
+        model = Category
+        fields = ["code", "parent", "name_zh", "name_en", "keywords", "default_department", "limits_hours"]
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
+    def get_limits_hours(self, category: Category) -> dict:
+        return {stage: category.limit_hours(stage) for stage in ("register", "dispatch", "handle", "verify")}
+
+
+class IntakeSerializer(serializers.Serializer):
+    """A report: where (GeoJSON `geometry`, or `lon`/`lat`), what, and optional photos (multipart).
+
+    `srs` gives the CRS of either form (EPSG:4326 by default; EPSG:4490, CGCS2000 Gauss-Krüger or gcj02).
+    """
+
+    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True))
+    geometry = serializers.JSONField(required=False, help_text='GeoJSON Point, e.g. {"type": "Point", '
+                                                               '"coordinates": [105.44, 28.87]}')
+    lon = serializers.FloatField(required=False)
+    lat = serializers.FloatField(required=False)
+    srs = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    source = serializers.ChoiceField(choices=[c for c in Source.choices if c[0] != Source.OPEN311],
+                                     default=Source.CITIZEN)
+    reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    photos = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
+
+    def validate_geometry(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise serializers.ValidationError("not valid JSON") from exc
+        if not isinstance(value, dict) or value.get("type") != "Point":
+            raise serializers.ValidationError('must be a GeoJSON Point: {"type": "Point", "coordinates": [x, y]}')
+        if "crs" in value:
+            raise serializers.ValidationError('a "crs" member is not accepted; give the CRS in "srs"')
+        coordinates = value.get("coordinates")
+        if not (isinstance(coordinates, list) and len(coordinates) in (2, 3)
+                and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coordinates)):
+            raise serializers.ValidationError("coordinates must be [x, y] numbers")
+        return value
+
+    def validate_photos(self, files):
+        limit = settings.GRIDGIS["PHOTO_MAX_COUNT"]
+        if len(files) > limit:
+            raise serializers.ValidationError(f"at most {limit} photos")
+        checked = []
+        for upload in files:
+            try:
+                checked.append(check_photo(upload))
+            except PhotoError as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+        return checked
+
+    def validate(self, attrs):
+        geometry = attrs.pop("geometry", None)
+        if geometry is not None:
+            lon, lat = geometry["coordinates"][:2]
+            received = {"type": "Point", "coordinates": geometry["coordinates"]}
+        elif "lon" in attrs and "lat" in attrs:
+            lon, lat = attrs["lon"], attrs["lat"]
+            received = {"lon": lon, "lat": lat}
+        else:
+            raise serializers.ValidationError({"geometry": "give a GeoJSON Point in geometry, or lon and lat"})
+        where = LonLatSerializer(data={"lon": lon, "lat": lat, "srs": attrs.pop("srs", "")})
+        if not where.is_valid():
+            field = "geometry" if geometry is not None else None
+            errors = where.errors
+            raise serializers.ValidationError({field: errors} if field else errors)
+        attrs.pop("lon", None)
+        attrs.pop("lat", None)
+        attrs["point"] = where.validated_data["point"]
+        attrs["input_srs"] = where.validated_data["srs"].label
+        attrs["input_point"] = received
+        return attrs
+
+
+class PartySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    url = serializers.FileField(source="image", read_only=True)
+
+    class Meta:
+        model = Photo
+        fields = ["id", "kind", "url", "width", "height", "uploaded_at"]
+
+
+class TrailEntrySerializer(serializers.ModelSerializer):
+    who = serializers.CharField(source="actor_name")
+    when = serializers.DateTimeField(source="at")
+    photo = PhotoSerializer(allow_null=True)
+
+    class Meta:
+        model = TrailEntry
+        fields = ["id", "when", "who", "action", "from_status", "to_status", "note", "escalation_level", "photo",
+                  "data"]
+
+
+class CaseFeatureSerializer(GeoFeatureModelSerializer):
+    """A case as a GeoJSON Feature, with its assignment and where it stands."""
+
+    category = serializers.CharField(source="category.code")
+    category_name = serializers.CharField(source="category.name_zh")
+    grid = serializers.CharField(source="grid.code", allow_null=True, default=None)
+    department = serializers.CharField(source="department.code", allow_null=True, default=None)
+    department_name = serializers.CharField(source="department.name", allow_null=True, default=None)
+    leader = PartySerializer(allow_null=True)
+    officer = PartySerializer(allow_null=True)
+    suggested_grid = serializers.CharField(source="suggested_grid.code", allow_null=True, default=None)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        geo_field = "location"
+        id_field = False  # the id stays among the properties; to_representation adds the Feature's id
+        fields = ["id", "category", "category_name", "status", "source", "description", "address",
+                  "district_code", "grid", "grid_version", "department", "department_name", "leader", "officer",
+                  "near_edge", "edge_distance_m", "dead_corner", "suggested_grid", "suggested_distance_m",
+                  "duplicate_of", "me_too_count", "rework_count", "escalation_level", "reported_at", "due_at",
+                  "final_due_at", "closed_at", "overdue", "version", "input_point", "input_srs", "provenance"]
+
+    def to_representation(self, instance):
+        feature = super().to_representation(instance)
+        feature["id"] = instance.pk
+        return feature
+
+    def get_overdue(self, case: Case) -> bool:
+        return bool(case.status in OPEN_STATUSES and case.due_at and case.due_at < timezone.now())
+
+
+class CaseDetailSerializer(CaseFeatureSerializer):
+    """A case with its photos and its whole trail, oldest first."""
+
+    trail = TrailEntrySerializer(many=True)
+    photos = PhotoSerializer(many=True)
+
+    class Meta(CaseFeatureSerializer.Meta):
+        fields = [*CaseFeatureSerializer.Meta.fields, "photos", "trail"]
+
+
+class TransitionSerializer(serializers.Serializer):
+    """One workflow step's input; `version` may instead come as an If-Match header."""
+
+    version = serializers.IntegerField(required=False, min_value=1)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    photo = serializers.FileField(required=False)
+    department = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all(),
+                                              required=False, help_text="dispatch: send to this department")
+
+    def validate_photo(self, upload):
+        try:
+            return check_photo(upload)
+        except PhotoError as exc:
+            raise serializers.ValidationError(str(exc)) from exc

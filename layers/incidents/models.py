@@ -1,0 +1,292 @@
+"""Cases (事件/部件): what citizens and officers report, and the seven-stage loop that fixes them.
+
+The national digital-city-management model runs every problem through one loop:
+report (上报) → register (立案) or reject (不予立案) → dispatch (派遣) to a department → handle
+(处置) → feed back with an after-photo (反馈, "handled") → verify on site by the grid officer
+(核查; a failed check sends the case back to the department as rework, 返工) → close (结案).
+A department may return a case that is not its own (退回) for re-dispatch.
+
+Problems come in a two-level category tree (major/minor). Each category has a default department
+and a time limit per stage. Limits are in **clock hours** (自然小时), not working hours: the seeds'
+"each at the first moment" loop runs seven days a week, and clock hours make a due time a simple sum
+that SQL can compute for millions of cases. A late case climbs the ladder "rectify → expose →
+deduct points → hold to account" (一整改、二曝光、三扣分、四问责); see layers/incidents/escalation.py.
+
+A case records where it was reported (in EPSG:4326, plus the input exactly as received with its CRS)
+and who answers for it: the smallest grid covering the point (the grids layer's one rule), its
+department (routing rules), responsible leader and grid officer; `provenance` says which rule chose
+each party and which drawing (grid version) of the grid was used, so a later redraw can find the
+cases it affects (layers/incidents/reassign.py). `district_code` is stored on every case so that the
+table can be partitioned or distributed (Citus) by district.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+from layers.grids.models import Department, Grid, Person
+
+
+class Category(models.Model):
+    """A problem category: a major (parent null) or a minor under one major.
+
+    Stage limits are clock hours; a minor without its own limit inherits its major's (see
+    `limit_hours`).
+    """
+
+    code = models.CharField(max_length=16, unique=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               limit_choices_to={"parent__isnull": True})
+    name_zh = models.CharField(max_length=100)
+    name_en = models.CharField(max_length=100)
+    keywords = models.CharField(max_length=200, blank=True, help_text="comma-separated, for Open311 services")
+    default_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
+                                           related_name="default_categories")
+    register_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to register")
+    dispatch_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to dispatch")
+    handle_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to handle")
+    verify_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to verify")
+    # Open311 service-definition attributes, as the spec's attribute objects (code, datatype, ...).
+    attributes = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(name="category_not_own_parent", condition=~Q(parent=models.F("id"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_zh}"
+
+    @property
+    def is_major(self) -> bool:
+        return self.parent_id is None
+
+    def limit_hours(self, stage: str) -> int:
+        """Clock hours allowed for `stage` (register/dispatch/handle/verify), inherited from the major."""
+        own = getattr(self, f"{stage}_hours")
+        if own is not None:
+            return own
+        if self.parent is not None:
+            return self.parent.limit_hours(stage)
+        return settings.GRIDGIS["DEFAULT_STAGE_HOURS"][stage]
+
+
+class RoutingRule(models.Model):
+    """Category × department: the department fixes that category inside its jurisdiction polygon.
+
+    A rule on a major category covers its minors. Among rules whose department's jurisdiction covers
+    the point, the smallest jurisdiction (in m²) wins, then a rule on the minor over one on the major,
+    then the lowest id; with none, the category's default department; else the district's dispatch office.
+    """
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="routing_rules")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="routing_rules")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["category__code", "department__code"]
+        constraints = [models.UniqueConstraint(fields=["category", "department"], name="routing_rule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.category.code} → {self.department.code}"
+
+
+class Status(models.TextChoices):
+    REPORTED = "reported", "上报 reported"
+    REGISTERED = "registered", "立案 registered"
+    REJECTED = "rejected", "不予立案 rejected"
+    DISPATCHED = "dispatched", "派遣 dispatched"
+    HANDLING = "handling", "处置中 handling"
+    HANDLED = "handled", "已处置 handled"
+    VERIFIED = "verified", "已核查 verified"
+    CLOSED = "closed", "结案 closed"
+    DUPLICATE = "duplicate", "重复 duplicate"
+
+
+# States in which a case still needs someone to act (and can be late, or attract duplicates).
+OPEN_STATUSES = (Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.HANDLING, Status.HANDLED,
+                 Status.VERIFIED)
+FINAL_STATUSES = (Status.REJECTED, Status.CLOSED, Status.DUPLICATE)
+# Which stage limit runs while a case is in a status.
+STAGE_OF_STATUS = {
+    Status.REPORTED: "register",
+    Status.REGISTERED: "dispatch",
+    Status.DISPATCHED: "handle",
+    Status.HANDLING: "handle",
+    Status.HANDLED: "verify",
+    Status.VERIFIED: "verify",
+}
+
+
+class Source(models.TextChoices):
+    OFFICER = "officer", "网格员 grid officer"
+    CITIZEN = "citizen", "市民 citizen"
+    HOTLINE = "hotline", "热线 12345 hotline"
+    SUPERVISOR = "supervisor", "督查 supervisor"
+    OPEN311 = "open311", "Open311"
+
+
+class EscalationLevel(models.IntegerChoices):
+    NONE = 0, "—"
+    RECTIFY = 1, "一整改 rectify"
+    EXPOSE = 2, "二曝光 expose"
+    DEDUCT = 3, "三扣分 deduct points"
+    ACCOUNT = 4, "四问责 hold to account"
+
+
+class Case(models.Model):
+    """One reported problem and where it stands in the loop. See the module docstring."""
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.REPORTED)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.CITIZEN)
+    description = models.TextField(max_length=4000, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    location = models.PointField(srid=4326)
+    input_point = models.JSONField(default=dict, help_text="the point as received: coordinates and CRS")
+    input_srs = models.CharField(max_length=16, default="EPSG:4326")
+    district_code = models.CharField(max_length=6, db_index=True, blank=True,
+                                     help_text="distribution/partition key; blank when outside every district")
+
+    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    grid_version = models.PositiveIntegerField(null=True, blank=True)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="cases")
+    leader = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_cases")
+    officer = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="officer_cases")
+    provenance = models.JSONField(default=dict, help_text="which rule chose each party")
+    near_edge = models.BooleanField(default=False, help_text="within GRIDGIS EDGE_METRES of its grid's edge")
+    edge_distance_m = models.FloatField(null=True, blank=True)
+    dead_corner = models.BooleanField(default=False, help_text="no grid covers the point (死角)")
+    suggested_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    suggested_distance_m = models.FloatField(null=True, blank=True)
+
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="duplicates")
+    me_too_count = models.PositiveIntegerField(default=0)
+    rework_count = models.PositiveIntegerField(default=0)
+    escalation_level = models.PositiveSmallIntegerField(choices=EscalationLevel.choices, default=0)
+    handled_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    reported_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True, help_text="deadline of the current stage")
+    final_due_at = models.DateTimeField(null=True, blank=True, help_text="deadline to close, sum of stage limits")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, help_text="bumped by every change; ETag / If-Match")
+
+    # Personal data of the reporter: never shown in public (Open311) reads.
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="reported_cases")
+    reporter_name = models.CharField(max_length=100, blank=True)
+    reporter_phone = models.CharField(max_length=32, blank=True)
+    reporter_email = models.EmailField(blank=True)
+    media_url = models.URLField(blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        constraints = [
+            # The guarantee behind Idempotency-Key: a retry that races the first request fails here.
+            models.UniqueConstraint(fields=["idempotency_key"], name="case_idempotency_key_unique",
+                                    condition=Q(idempotency_key__isnull=False)),
+            models.CheckConstraint(name="case_escalation_level_range",
+                                   condition=Q(escalation_level__gte=0, escalation_level__lte=4)),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="case_status_due"),
+            models.Index(fields=["grid"], name="case_grid"),
+            models.Index(fields=["category", "reported_at"], name="case_category_reported"),
+            models.Index(fields=["district_code", "id"], name="case_district_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.pk} {self.category.code} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class Photo(models.Model):
+    """A photo of a case: as reported, or after the fix (the handler's proof)."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", "上报 report"
+        AFTER = "after", "处置后 after"
+        VERIFY = "verify", "核查 verification"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REPORT)
+    image = models.ImageField(upload_to="cases/%Y/%m/")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+
+class TrailEntry(models.Model):
+    """One change of a case: who, when, from which status to which, with a note and maybe a photo."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="trail")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField(max_length=100, blank=True, help_text="'system' for automatic steps")
+    action = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    note = models.TextField(blank=True)
+    photo = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    escalation_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "trail entries"
+        indexes = [models.Index(fields=["case", "at"], name="trail_case_at")]
+        constraints = [
+            # The escalation ladder is climbed once per rung: a repeat step cannot be written.
+            models.UniqueConstraint(fields=["case", "escalation_level"], name="trail_escalation_once",
+                                    condition=Q(action="escalate")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} {self.from_status}→{self.to_status}"
+
+
+class Open311Key(models.Model):
+    """An Open311 api_key allowed to POST requests (one per client application)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GridStamp(models.Model):
+    """How each grid was drawn when cases were last reassigned: its version and a digest of its boundary.
+
+    `reassign` compares these stamps with the grid table to find the grids redrawn since (whatever
+    wrote them, even a bulk UPDATE that forgot to bump `version`), and re-examines only their cases.
+    """
+
+    grid_id = models.BigIntegerField(primary_key=True)
+    version = models.PositiveIntegerField()
+    digest = models.CharField(max_length=32)
+    is_active = models.BooleanField()

@@ -1,0 +1,58 @@
+"""Factories for the incidents tests: categories, routing rules, users in roles, small images."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from layers.grids.models import Department
+from layers.incidents.models import Category, RoutingRule
+from tests.factories import box, make_department, make_person
+
+_sequence = itertools.count(1)
+
+
+def make_category(code: str = "0101", parent: Category | None = None, **fields) -> Category:
+    if parent is None and len(code) == 4:
+        parent, _ = Category.objects.get_or_create(code=code[:2], defaults={"name_zh": "大类", "name_en": "major"})
+    fields.setdefault("name_zh", f"类别{code}")
+    fields.setdefault("name_en", f"category {code}")
+    return Category.objects.create(code=code, parent=parent, **fields)
+
+
+def make_rule(category: Category, department: Department) -> RoutingRule:
+    return RoutingRule.objects.create(category=category, department=department)
+
+
+def make_jurisdiction_department(bbox, **fields) -> Department:
+    return make_department(jurisdiction=box(*bbox), **fields)
+
+
+def make_user(*groups: str, person=None, department=None, name: str | None = None) -> User:
+    number = next(_sequence)
+    user = User(username=f"user{number}")
+    user.set_unusable_password()  # tests authenticate with force_authenticate; no slow hashing
+    user.save()
+    for group in groups:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    if person is None and (department is not None or name):
+        person = make_person(name or f"staff {number}", department=department)
+    if person is not None:
+        person.user = user
+        person.save(update_fields=["user"])
+    return user
+
+
+def image_bytes(fmt: str = "PNG", size=(8, 6), color=(200, 30, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def image_upload(name: str = "photo.png", fmt: str = "PNG", size=(8, 6)) -> SimpleUploadedFile:
+    content_type = "image/png" if fmt == "PNG" else "image/jpeg"
+    return SimpleUploadedFile(name, image_bytes(fmt, size), content_type=content_type)

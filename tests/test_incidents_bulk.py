@@ -1,0 +1,70 @@
+"""generate_cases: city-scale cases built in PostgreSQL, consistent with the rules intake applies."""
+
+import datetime
+
+import pytest
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from layers.grids.models import Department, DutyKind
+from layers.incidents.bulk import generate_cases
+from layers.incidents.catalogue import load_categories
+from layers.incidents.escalation import escalate
+from layers.incidents.models import Case, TrailEntry
+from layers.incidents.reassign import reassign
+from tests.factories import make_department, make_duty, make_person, small_tree
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    grids = small_tree()
+    make_department("510502-DD", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
+    cgj = make_department("510502-CG", district=grids["district"])
+    load_categories(fixers={"urban_management": cgj})
+    officer = make_person("李网格员")
+    make_duty(grids["g1"], DutyKind.OFFICER, officer)
+    make_duty(grids["c1"], DutyKind.LEADER, make_person("王书记"))
+    grids["officer"] = officer
+    return grids
+
+
+def test_generated_cases_are_complete_and_consistent(world):
+    anchor = timezone.now()
+    counts = generate_cases(500, 30, anchor=anchor)
+    assert counts["cases"] == 500 == Case.objects.count()
+    # Every step taken has a trail entry: version = 1 + steps, so the trail holds sum(version) rows.
+    assert counts["trail"] == Case.objects.aggregate(n=Sum("version"))["n"] == TrailEntry.objects.count()
+    statuses = dict(Case.objects.values_list("status").annotate(n=Count("id")))
+    assert set(statuses) == {"reported", "registered", "dispatched", "handling", "handled", "verified", "closed",
+                             "rejected"}
+    assert statuses["closed"] > 250  # most cases are older than a week and closed
+    assert not Case.objects.filter(reported_at__gt=anchor).exists()
+    assert not Case.objects.filter(reported_at__lt=anchor - datetime.timedelta(days=30)).exists()
+    # Each case was generated inside its grid: reassigning from scratch moves none of them.
+    report = reassign(full=True)
+    assert report.examined == 500 and report.moved == 0
+    # The leaves of the small tree: micro-grids m1/m2, grid g2, community c2 and street s2.
+    assert Case.objects.values("grid").distinct().count() == 5
+    in_m1 = Case.objects.filter(grid=world["m1"]).first()
+    assert in_m1.officer == world["officer"] and in_m1.leader.name == "王书记"
+    assert in_m1.department.code == "510502-CG" or in_m1.department.code == "510502-DD"
+    closed = Case.objects.filter(status="closed").first()
+    trail = list(closed.trail.order_by("at", "id").values_list("action", flat=True))
+    assert trail == ["report", "register", "dispatch", "accept", "handle", "verify", "close"]
+    rejected = Case.objects.filter(status="rejected").first()
+    assert list(rejected.trail.order_by("at", "id").values_list("to_status", flat=True)) == ["reported", "rejected"]
+    # Open cases have due times; the stuck old ones are overdue and climb the ladder.
+    assert not Case.objects.filter(status__in=["reported", "handling"], due_at__isnull=True).exists()
+    climbed = escalate(anchor)
+    assert climbed[1] > 0
+
+
+def test_same_seed_same_cases(world):
+    anchor = timezone.now()
+    generate_cases(50, 10, anchor=anchor, seed=7)
+    first = list(Case.objects.order_by("id").values_list("category__code", "status", "grid__code"))
+    Case.objects.all().delete()
+    generate_cases(50, 10, anchor=anchor, seed=7)
+    assert list(Case.objects.order_by("id").values_list("category__code", "status", "grid__code")) == first
