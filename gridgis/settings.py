@@ -175,12 +175,11 @@ GRIDGIS = {
     # reassign: cases per committed batch (interrupting loses at most one batch of work).
     "REASSIGN_BATCH": 200_000,
     # Maps (maps/): the zoom of the first view when no district exists yet; the most grids one bbox
-    # request returns; from which zoom case tiles carry cases instead of counts per grid; statuses
-    # that count as no longer open; OGC API - Features page sizes; tiles' Cache-Control max-age (s).
+    # request returns; from which zoom case tiles carry cases instead of counts per grid; OGC API -
+    # Features page sizes; tiles' Cache-Control max-age (s).
     "MAP_START_ZOOM": 12,
     "MAP_MAX_FEATURES": env_int("GRIDGIS_MAP_MAX_FEATURES", 10000),
     "CASE_TILE_POINT_ZOOM": 15,
-    "CASE_CLOSED_STATUSES": ("closed", "rejected"),
     "OGC_DEFAULT_LIMIT": 100,
     "OGC_MAX_LIMIT": 10000,
     "TILE_MAX_AGE": 60,

@@ -39,6 +39,13 @@ from maps.ogc import collections
 SUPERVISOR_LEVELS = [[10, "district"], [12, "street"], [13, "community"], [15, "grid"], [22, "microgrid"]]
 
 GRID_POPUP = [["code", "code"]]
+CASE_POPUP = [["description", "description"], ["address", "address"], ["status", "status"], ["grid", "grid"],
+              ["department", "department"], ["due_at", "due_at"], ["rework_count", "rework"]]
+
+
+def _trail_url() -> str:
+    """The incidents API's trail of a case, with ID where the case's id goes (for gridmap.js)."""
+    return reverse("incident-trail", kwargs={"pk": 0}).replace("/0/", "/ID/")
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,8 @@ def labels() -> dict[str, str]:
         "all_streets": _("All streets"), "grid_code": _("Grid code"), "go": _("Go"),
         "not_found": _("No such grid"), "category": _("Category"), "description": _("Description"),
         "batch": _("Batch"), "households": _("Households"), "kind": _("Kind"), "measure": _("Measure"),
-        "due_at": _("Due"),
+        "due_at": _("Due"), "address": _("Address"), "grid": _("Grid"), "department": _("Department"),
+        "rework": _("Rework"), "trail": _("Trail"),
     }
 
 
@@ -106,13 +114,13 @@ def _grid_layer(m, name: str, key: str, *, level: str | None = None, levels_by_z
 
 
 def _collection_layer(m, collection_id: str, name: str, *, style: str, min_zoom: int, title_field: str,
-                      popup_fields: list[list[str]], z_index: int, show: bool = True) -> bool:
+                      popup_fields: list[list[str]], z_index: int, show: bool = True, **extra) -> bool:
     """Adds an OGC collection as a bbox overlay if its model exists; returns whether it did."""
     collection = collections.get(collection_id)
     if collection is None:
         return False
     offered = set(collection.property_names())
-    BBoxLayer(name, {
+    BBoxLayer(name, {**extra,
         "key": collection_id, "url": reverse("ogc-items", kwargs={"collection_id": collection_id}),
         "params": {"limit": settings.GRIDGIS["OGC_MAX_LIMIT"]}, "minZoom": min_zoom, "style": style,
         "titleField": title_field, "popupFields": [f for f in popup_fields if f[0] in offered],
@@ -135,8 +143,8 @@ def officer_map(page: PageContext) -> folium.Map:
     if _collection_layer(m, "inspection-points", _("Inspection points"), style="point", min_zoom=13, z_index=480,
                          title_field="name", popup_fields=[["category", "category"]]):
         legend.append({"label": _("Inspection point"), "colour": "#08519c", "fill": "#3182bd", "shape": "circle"})
-    if _collection_layer(m, "cases", _("Cases"), style="case", min_zoom=14, z_index=490, title_field="description",
-                         popup_fields=[["status", "status"], ["category_id", "category"], ["due_at", "due_at"]]):
+    if _collection_layer(m, "open-cases", _("Open cases"), style="case", min_zoom=14, z_index=490,
+                         title_field="category_name", popup_fields=CASE_POPUP, trailUrl=_trail_url()):
         legend += [{"label": _("On time"), "colour": "#333", "fill": "#1a9850", "shape": "circle"},
                    {"label": _("Due soon"), "colour": "#333", "fill": "#fee08b", "shape": "circle"},
                    {"label": _("Overdue"), "colour": "#333", "fill": "#d73027", "shape": "circle"}]
@@ -172,6 +180,9 @@ def supervisor_map(page: PageContext) -> folium.Map:
     if _collection_layer(m, "audit-findings", _("Audit findings"), style="finding", min_zoom=0, z_index=480, title_field="kind",
                          popup_fields=[["kind", "kind"], ["measure", "measure"]]):
         legend.append({"label": _("Audit finding"), "colour": "#e31a1c", "fill": "#fb9a99", "shape": "box"})
+    if _collection_layer(m, "dead-corner-cases", _("Dead-corner cases"), style="case", min_zoom=0, z_index=495,
+                         title_field="category_name", popup_fields=CASE_POPUP, trailUrl=_trail_url()):
+        legend.append({"label": _("Dead-corner case"), "colour": "#333", "fill": "#4575b4", "shape": "circle"})
     if tiles.case_source() is not None:
         CaseTileLayer(_("Cases (tiles)"), {
             "key": "case_tiles", "url": reverse("tiles-incidents", kwargs={"z": 0, "x": 0, "y": 0})

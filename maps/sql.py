@@ -73,14 +73,16 @@ SELECT ST_AsMVT(features.*, 'grids', 4096, 'geom') FROM features WHERE geom IS N
 # to the incidents app, so its identifiers are composed from the model's metadata (see
 # maps.tiles.CaseSource). Cases that fall on the same tile pixel cell (16 of 4096 units) are merged
 # into one feature with a count, so a busy street corner does not put thousands of points in a tile.
+# Points within 64 units (1/64 of a tile) outside the tile are included too, as in the counts tile
+# below, so that a symbol on a tile edge is drawn whole by both tiles instead of cut in half.
 CASE_TILE_POINTS = sql.SQL("""
 WITH env AS (
     SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS merc,
-           ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326) AS wgs
+           ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 0.015625), 4326) AS wgs
 ),
 pts AS (
     SELECT c.{pk} AS id, c.{status} AS status,
-           ST_SnapToGrid(ST_AsMVTGeom(ST_Transform(c.{geom}, 3857), env.merc, 4096, 0, true), 16) AS geom
+           ST_SnapToGrid(ST_AsMVTGeom(ST_Transform(c.{geom}, 3857), env.merc, 4096, 64, true), 16) AS geom
     FROM {table} c, env
     WHERE c.{geom} && env.wgs
 ),
@@ -102,11 +104,11 @@ SELECT ST_AsMVT(features.*, 'cases', 4096, 'geom') FROM features
 CASE_TILE_COUNTS = """
 WITH env AS (
     SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS merc,
-           ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326) AS wgs
+           ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 0.015625), 4326) AS wgs
 ),
 features AS (
     SELECT g.code, g.name, c.total, c.open,
-           ST_AsMVTGeom(ST_Transform(c.anchor, 3857), env.merc, 4096, 0, true) AS geom
+           ST_AsMVTGeom(ST_Transform(c.anchor, 3857), env.merc, 4096, 64, true) AS geom
     FROM maps_gridcasecount c JOIN grids_grid g ON g.id = c.grid_id, env
     WHERE c.level = %(level)s AND c.anchor && env.wgs
 )

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.gis.db.models import PointField
 from django.db import connection, transaction
 from psycopg2 import sql as pgsql
 
@@ -94,24 +93,19 @@ class CaseSource:
 
 
 def case_source() -> CaseSource | None:
-    """The incidents app's case table, or None while that app has no case model.
-
-    Reads the model's metadata: its point field, its `grid` foreign key and its `status` field; a case
-    is open unless its status is one of GRIDGIS["CASE_CLOSED_STATUSES"].
-    """
+    """The incidents app's case table (location, grid, status; open = its OPEN_STATUSES), or None
+    in a build without the incidents app's Case model."""
     try:
         model = apps.get_model("incidents", "Case")
     except LookupError:
         return None
-    fields = {f.name: f for f in model._meta.get_fields() if getattr(f, "concrete", False)}
-    point = next((f for f in fields.values() if isinstance(f, PointField)), None)
-    if point is None or "grid" not in fields or "status" not in fields:
-        return None
-    closed = set(settings.GRIDGIS.get("CASE_CLOSED_STATUSES", ("closed", "rejected")))
-    statuses = tuple(value for value, _ in (fields["status"].choices or []) if value not in closed)
+    from layers.incidents.models import OPEN_STATUSES
+
+    meta = model._meta
     return CaseSource(
-        table=model._meta.db_table, pk=model._meta.pk.column, geom=point.column,
-        grid=fields["grid"].column, status=fields["status"].column, open_statuses=statuses,
+        table=meta.db_table, pk=meta.pk.column, geom=meta.get_field("location").column,
+        grid=meta.get_field("grid").column, status=meta.get_field("status").column,
+        open_statuses=tuple(str(s) for s in OPEN_STATUSES),
     )
 
 

@@ -15,6 +15,8 @@ from django.views import View
 
 from maps import pages
 
+# "Maps" titles map_templates/maps/index.html; named here so that makemessages run in maps/ keeps it.
+INDEX_TITLE = gettext_noop("Maps")
 TITLES = {"officer": gettext_noop("Grid officer's map"), "planner": gettext_noop("Planner's map"),
           "supervisor": gettext_noop("Supervisor's map")}
 

@@ -8,17 +8,24 @@ user text as text. A screenshot of each page goes to test-artifacts/ (ignored by
 from __future__ import annotations
 
 import contextlib
+import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.contrib.gis.geos import Point
 from django.test import Client
+from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
-from layers.grids.models import DutyKind
-from tests.factories import make_duty, make_person, small_tree
+from layers.grids.models import Department, DutyKind
+from layers.incidents.models import Case, Status
+from layers.incidents.services import report_case
+from maps import tiles
+from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories_incidents import make_category
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -246,4 +253,75 @@ def test_user_text_is_shown_as_text(live_server, tree):
         assert page.locator(".leaflet-popup-content img").count() == 0
         assert page.locator("img[src=x]").count() == 0
         screenshot(page, "map-escaped-popup")
+        assert_clean(watch, page)
+
+
+@pytest.fixture
+def cases(tree):
+    """Five cases reported through the real intake: three in g1, one in g2, one in street 002
+    (closed); one of g1's is overdue and one carries a hostile description."""
+    make_department("JY-DD", kind=Department.Kind.DISPATCH_OFFICE, district=tree["district"])
+    rubbish = make_category("0101", default_department=make_department("JY-CG", district=tree["district"]))
+    now = timezone.now()
+
+    def report(lon, lat, description=""):
+        case, _ = report_case(category=rubbish, point=Point(lon, lat, srid=4326), input_point={},
+                              input_srs="EPSG:4326", description=description, now=now)
+        return case
+
+    made = {
+        "a": report(105.405, 28.935, XSS),
+        "b": report(105.41, 28.91),
+        "c": report(105.415, 28.945),
+        "d": report(105.43, 28.93),
+        "closed": report(105.47, 28.90),
+    }
+    Case.objects.filter(pk=made["b"].pk).update(due_at=now - datetime.timedelta(hours=3))
+    Case.objects.filter(pk=made["closed"].pk).update(status=Status.CLOSED, due_at=None)
+    tiles.refresh_case_counts(source=tiles.case_source())
+    return made
+
+
+def test_officer_sees_open_cases_by_time_left_and_their_trail(live_server, tree, cases):
+    user = officer_user(tree["g1"], "赵网格")
+    with browser_page(live_server, language="en-US", user=user) as (page, watch):
+        page.goto(f"{live_server.url}/map/officer/?lang=en")
+        wait_until_drawn(page, "grids", "open-cases")
+        # Zoom 14 over g1 and g2: the four open cases (the closed one is in street 002 and closed).
+        assert drawn(page, "open-cases") == 4
+        colours = page.evaluate("Object.values(gridgis.layers['open-cases']._layers).map(l => l.options.fillColor)")
+        # Case b is 3 hours overdue (red); the others are due in hours (due soon, yellow) or later.
+        assert colours.count("#d73027") == 1
+        assert "Open cases" in page.locator(".leaflet-control-layers").inner_text()
+        assert "Overdue" in page.locator(".gridgis-legend").inner_text()
+
+        # Case a's description is hostile HTML: its popup shows it as text, with the trail below.
+        click_at(page, 28.935, 105.405)
+        popup = page.locator(".leaflet-popup-content .gridgis-popup[data-detail=loaded]")
+        popup.wait_for()
+        assert XSS in popup.inner_text()
+        assert page.locator(".leaflet-popup-content img").count() == 0
+        # The trail of a new case: reported, then registered/dispatched as the intake routed it.
+        assert page.locator(".gridgis-trail li").count() >= 1
+        assert "report" in page.locator(".gridgis-trail li").first.inner_text()
+        screenshot(page, "map-officer-cases")
+        assert_clean(watch, page)
+
+
+def test_supervisor_case_tiles_and_heatmap(live_server, tree, cases):
+    with browser_page(live_server) as (page, watch):
+        page.goto(f"{live_server.url}/map/supervisor/")
+        wait_until_drawn(page, "tree", "heat")
+        # The heatmap reads the unit grids' case counts in view: g1 (3 cases) and g2 (1); the closed
+        # case's street has no unit grid in small_tree.
+        assert drawn(page, "heat") == 2
+        # Switch the case tiles on: zoom 13 tiles carry one point per community with its count.
+        page.locator(".leaflet-control-layers label", has_text="事件（矢量瓦片）").locator("input").check()
+        page.wait_for_function("() => document.querySelectorAll('.leaflet-tile-container svg path').length > 0")
+        tile_requests = [u for u in watch.requests if "/tiles/incidents/13/" in u]
+        assert tile_requests, watch.requests
+        # Community c1 holds 4 cases (3 in g1, 1 in g2) and c2 none: one point (drawn by each tile whose
+        # 64-unit buffer reaches it, so a symbol on a tile edge is whole), carrying the count 4.
+        assert page.evaluate("document.querySelectorAll('.leaflet-tile-container svg path').length") >= 1
+        screenshot(page, "map-supervisor-cases")
         assert_clean(watch, page)

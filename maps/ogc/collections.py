@@ -21,7 +21,8 @@ from django.db import models
 
 # Property names never published, whatever the model: contact details and request plumbing.
 PRIVATE_NAMES = {"phone", "email", "first_name", "last_name", "idempotency_key", "api_key", "password",
-                 "reporter_phone", "reporter_email", "reporter_name", "contact", "user"}
+                 "reporter", "reporter_id", "reporter_phone", "reporter_email", "reporter_name", "contact", "user",
+                 "user_id", "media_url", "input_point"}
 
 _PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.FloatField, models.DecimalField,
                  models.BooleanField, models.DateField, models.DateTimeField, models.ForeignKey)
@@ -31,9 +32,10 @@ _PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models
 class Collection:
     """How one model is published: `model` is "app_label.ModelName"; `geometry` its geometry field.
 
-    `properties` lists the published fields; None publishes every plain field except PRIVATE_NAMES
-    (foreign keys as their id). `id_field` names the field used as the feature id; `rows` narrows
-    the queryset (e.g. active grids only).
+    `properties` lists the published fields, each "name" or "name=lookup" (e.g.
+    "category=category__code" publishes the related category's code as `category`); None publishes
+    every plain field except PRIVATE_NAMES (foreign keys as their id). `id_field` names the field
+    used as the feature id; `rows` narrows the queryset (e.g. active grids only).
     """
 
     id: str
@@ -62,7 +64,7 @@ class Collection:
         """The published property names, as they appear in the features."""
         model = self.model_class()
         if self.properties is not None:
-            return list(self.properties)
+            return [p.split("=", 1)[0] for p in self.properties]
         names = []
         for f in model._meta.concrete_fields:
             if f.primary_key or f.name == self.geometry or f.name in PRIVATE_NAMES:
@@ -70,6 +72,15 @@ class Collection:
             if isinstance(f, _PLAIN_FIELDS) and not isinstance(f, GeometryField):
                 names.append(f.attname)
         return names
+
+    def _values(self, qs: models.QuerySet, id_key: str, properties: list[str]) -> models.QuerySet:
+        """qs as dicts of the id, the GeoJSON geometry and the chosen properties (renamed lookups too)."""
+        lookups = dict(p.split("=", 1) for p in self.properties or () if "=" in p)
+        plain = [name for name in properties if name not in lookups]
+        # Annotated under a prefix: a published name may be a field's own name ("category").
+        renamed = {f"ogc_{name}": models.F(lookups[name]) for name in properties if name in lookups}
+        return (qs.annotate(ogc_geometry=AsGeoJSON(self.geometry, precision=7))
+                .values(id_key, "ogc_geometry", *plain, **renamed))
 
     def queryset(self) -> models.QuerySet:
         return self.rows(self.model_class()._default_manager.all())
@@ -84,9 +95,7 @@ class Collection:
             qs = qs.filter(**{f"{self.geometry}__intersects": Polygon.from_bbox(bbox)})
         matched = qs.count()
         order = "pk" if self.id_field == "pk" else self.id_field
-        rows = (qs.order_by(order)
-                .annotate(ogc_geometry=AsGeoJSON(self.geometry, precision=7))
-                .values(order, "ogc_geometry", *properties)[offset:offset + limit])
+        rows = self._values(qs.order_by(order), order, properties)[offset:offset + limit]
         return matched, [self._feature(row, order, properties) for row in rows]
 
     def item(self, fid: str, properties: list[str]) -> dict | None:
@@ -94,9 +103,7 @@ class Collection:
         order = "pk" if self.id_field == "pk" else self.id_field
         if order == "pk" and not fid.isdigit():
             return None
-        row = (self.queryset().filter(**{order: fid})
-               .annotate(ogc_geometry=AsGeoJSON(self.geometry, precision=7))
-               .values(order, "ogc_geometry", *properties).first())
+        row = self._values(self.queryset().filter(**{order: fid}), order, properties).first()
         return None if row is None else self._feature(row, order, properties)
 
     @staticmethod
@@ -107,12 +114,31 @@ class Collection:
             "id": row[id_key],
             "geometry": json.loads(geometry) if geometry else None,
             # Dates, datetimes and decimals as DjangoJSONEncoder writes them (ISO 8601, strings).
-            "properties": json.loads(json.dumps({name: row[name] for name in properties}, cls=DjangoJSONEncoder)),
+            "properties": json.loads(json.dumps({name: row[name] if name in row else row[f"ogc_{name}"]
+                                                 for name in properties}, cls=DjangoJSONEncoder)),
         }
 
 
 def _active(qs):
     return qs.filter(is_active=True)
+
+
+def _open_cases(qs):
+    from layers.incidents.models import OPEN_STATUSES
+
+    return qs.filter(status__in=OPEN_STATUSES)
+
+
+def _dead_corner_cases(qs):
+    return qs.filter(dead_corner=True)
+
+
+# What a case publishes: where it stands and who holds it, never the reporter's contact details.
+CASE_PROPERTIES = (
+    "status", "category=category__code", "category_name=category__name_zh", "description", "address", "source",
+    "district_code", "grid=grid__code", "department=department__name", "dead_corner", "near_edge",
+    "me_too_count", "rework_count", "escalation_level", "reported_at", "due_at", "final_due_at", "closed_at",
+)
 
 
 # Every layer a desktop GIS may want. Collections of apps still being built appear when their
@@ -130,7 +156,13 @@ REGISTRY: list[Collection] = [
     Collection(id="renovation-projects", title="Renovation footprints 改造项目", model="estates.RenovationProject",
                geometry="footprint", description="Old-estate renovation projects by batch and status."),
     Collection(id="cases", title="Cases 事件", model="incidents.Case", geometry="location",
-               description="Reported problems and where they are in the case loop."),
+               description="Reported problems and where they are in the case loop.", properties=CASE_PROPERTIES),
+    Collection(id="open-cases", title="Open cases 未结事件", model="incidents.Case", geometry="location",
+               description="Cases not yet closed, rejected or merged as duplicates; due_at is the current "
+                           "stage's deadline.", properties=CASE_PROPERTIES, rows=_open_cases),
+    Collection(id="dead-corner-cases", title="Dead-corner cases 死角事件", model="incidents.Case",
+               geometry="location", description="Cases that no grid covers.", properties=CASE_PROPERTIES,
+               rows=_dead_corner_cases),
     Collection(id="audit-findings", title="Audit findings 审计发现", model="audits.Finding", geometry="geometry",
                description="Dead corners: gaps, overlaps, orphan grids, unowned and stale points."),
 ]

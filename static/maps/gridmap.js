@@ -34,6 +34,12 @@
   }
   G.el = el;
 
+  var ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+  G.formatTime = function (iso) {
+    return new Date(iso).toLocaleString(G.config.language === 'en' ? 'en-GB' : 'zh-CN',
+                                        { dateStyle: 'short', timeStyle: 'short' });
+  };
+
   /* Popup: a title and a two-column table, all set as text. */
   G.popupContent = function (title, rows) {
     var box = el('div', 'gridgis-popup');
@@ -42,6 +48,7 @@
     rows.forEach(function (row) {
       var value = row[1];
       if (Array.isArray(value)) { value = value.join('、'); }
+      if (typeof value === 'string' && ISO_DATETIME.test(value)) { value = G.formatTime(value); }
       if (value === undefined || value === null || value === '') { return; }
       var tr = el('tr');
       tr.appendChild(el('th', null, row[0]));
@@ -68,6 +75,27 @@
           tr.appendChild(el('td', null, row[1]));
           table.appendChild(tr);
         });
+        box.setAttribute('data-detail', 'loaded');
+      })
+      .catch(function (err) { G.errors.push(String(err)); })
+      .finally(function () { G.pending--; });
+  };
+
+  /* Adds a case's trail (who did what, when) to an open popup, oldest first, as text. */
+  G.fillTrail = function (box, url) {
+    G.pending++;
+    fetch(url, { credentials: 'same-origin' })
+      .then(function (r) { if (!r.ok) { throw new Error(url + ': HTTP ' + r.status); } return r.json(); })
+      .then(function (entries) {
+        box.appendChild(el('div', 'gridgis-trail-title', G.text('trail')));
+        var list = el('ol', 'gridgis-trail');
+        entries.forEach(function (entry) {
+          var line = G.formatTime(entry.when) + ' ' +
+            (entry.who || '') + ' ' + entry.action + ' ' + (entry.from_status || '') + '→' + entry.to_status +
+            (entry.note ? ' · ' + entry.note : '');
+          list.appendChild(el('li', null, line));
+        });
+        box.appendChild(list);
         box.setAttribute('data-detail', 'loaded');
       })
       .catch(function (err) { G.errors.push(String(err)); })
@@ -138,13 +166,16 @@
     var layer = L.geoJSON(null, {
       pane: pane,
       style: styleFn,
-      pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, styleFn(feature)); },
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, Object.assign({ pane: pane }, styleFn(feature)));
+      },
       onEachFeature: function (feature, featureLayer) {
         var title = (feature.properties || {})[opts.titleField] || feature.id;
         featureLayer.bindTooltip(el('span', null, title), { sticky: true });
         featureLayer.bindPopup(function () {
           var box = G.popupContent(title, propertyRows(feature, opts.popupFields || []));
           if (opts.detailUrl) { G.fillGridDetail(box, opts.detailUrl.replace('CODE', encodeURIComponent(feature.id))); }
+          if (opts.trailUrl) { G.fillTrail(box, opts.trailUrl.replace('ID', encodeURIComponent(feature.id))); }
           return box;
         });
       }
