@@ -180,7 +180,7 @@ def supervisor_map(page: PageContext) -> folium.Map:
     if _collection_layer(m, "audit-findings", _("Audit findings"), style="finding", min_zoom=0, z_index=480, title_field="kind",
                          popup_fields=[["kind", "kind"], ["measure", "measure"]]):
         legend.append({"label": _("Audit finding"), "colour": "#e31a1c", "fill": "#fb9a99", "shape": "box"})
-    if _collection_layer(m, "dead-corner-cases", _("Dead-corner cases"), style="case", min_zoom=0, z_index=495,
+    if _collection_layer(m, "dead-corner-cases", _("Dead-corner cases"), style="dead_corner", min_zoom=0, z_index=495,
                          title_field="category_name", popup_fields=CASE_POPUP, trailUrl=_trail_url()):
         legend.append({"label": _("Dead-corner case"), "colour": "#333", "fill": "#4575b4", "shape": "circle"})
     if tiles.case_source() is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
@@ -324,4 +326,39 @@ def test_supervisor_case_tiles_and_heatmap(live_server, tree, cases):
         # 64-unit buffer reaches it, so a symbol on a tile edge is whole), carrying the count 4.
         assert page.evaluate("document.querySelectorAll('.leaflet-tile-container svg path').length") >= 1
         screenshot(page, "map-supervisor-cases")
+        assert_clean(watch, page)
+
+
+def api_count(page, url: str, **params) -> int:
+    """How many features the API holds for the map's current view (asked from inside the page)."""
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return page.evaluate(f"""() => fetch({url!r} + '?bbox=' + gridgis.bboxParam(gridgis.map) + '&{query}')
+        .then(r => r.json()).then(b => b.numberMatched !== undefined ? b.numberMatched : b.numberReturned)""")
+
+
+def test_demo_maps_as_a_new_user_sees_them(live_server):
+    """What `make demo` shows: the Luzhou demo seed, each page as an anonymous visitor opens it."""
+    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+    with browser_page(live_server) as (page, watch):
+        page.goto(f"{live_server.url}/map/supervisor/")
+        wait_until_drawn(page, "tree", "heat")
+        # The whole city: the grid tree at district level, i.e. Jiangyang, Naxi and Longmatan.
+        assert page.evaluate("gridgis.map.getZoom()") <= 10
+        assert drawn(page, "tree") == 3
+        assert drawn(page, "heat") > 0
+        assert page.locator("select[name=district] option").count() == 4
+        screenshot(page, "demo-supervisor")
+
+        page.goto(f"{live_server.url}/map/officer/")
+        wait_until_drawn(page, "grids", "open-cases")
+        # The city centre at zoom 14: every unit grid and open case the API holds for the view is drawn.
+        grids = drawn(page, "grids")
+        assert grids > 0 and grids == api_count(page, "/api/v1/map/grids/", level="grid")
+        assert drawn(page, "open-cases") == api_count(page, "/ogc/collections/open-cases/items", limit=1)
+        screenshot(page, "demo-officer")
+
+        page.goto(f"{live_server.url}/map/planner/")
+        wait_until_drawn(page, "communities", "grids")
+        assert drawn(page, "communities") == api_count(page, "/api/v1/map/grids/", level="community") > 0
+        screenshot(page, "demo-planner")
         assert_clean(watch, page)

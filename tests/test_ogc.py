@@ -69,3 +69,40 @@ def test_one_item_and_errors(ogc, live_server):
     assert requests.get(f"{base}/grids/items", params={"f": "html"}, timeout=10).status_code == 400
     response = requests.get(f"{base}/grids/items", timeout=10)
     assert response.headers["Content-Type"] == "application/geo+json"
+
+
+def test_cases_are_published_without_personal_data(ogc, live_server):
+    from django.contrib.gis.geos import Point
+
+    from layers.grids.models import Department, Grid
+    from layers.incidents.models import Case, Status
+    from layers.incidents.services import report_case
+    from tests.factories import make_department
+    from tests.factories_incidents import make_category
+
+    district = Grid.objects.get(code="510502")
+    make_department("JY-DD", kind=Department.Kind.DISPATCH_OFFICE, district=district)
+    category = make_category("0101", default_department=make_department("JY-CG", district=district))
+    open_case, _ = report_case(category=category, point=Point(105.41, 28.93, srid=4326), input_point={},
+                               input_srs="EPSG:4326", description="垃圾外露", reporter_name="张三",
+                               reporter_phone="13900000000", reporter_email="z@example.org")
+    closed, _ = report_case(category=category, point=Point(105.43, 28.93, srid=4326), input_point={},
+                            input_srs="EPSG:4326")
+    Case.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+
+    everything = ogc.collection_items("cases", limit=10)
+    assert everything["numberMatched"] == 2
+    feature = next(f for f in everything["features"] if f["id"] == open_case.pk)
+    props = feature["properties"]
+    # Related rows are published by their code or name, not by internal ids.
+    assert props["category"] == "0101" and props["grid"] == "510502001001001001"
+    assert props["description"] == "垃圾外露"
+    assert feature["geometry"] == {"type": "Point", "coordinates": [105.41, 28.93]}
+    text = str(everything)
+    assert "13900000000" not in text and "张三" not in text and "z@example.org" not in text
+
+    # open-cases leaves the closed one out; a bbox around the open case finds it alone.
+    assert [f["id"] for f in ogc.collection_items("open-cases", limit=10)["features"]] == [open_case.pk]
+    near = ogc.collection_items("cases", bbox=[105.405, 28.925, 105.415, 28.935], limit=10)
+    assert [f["id"] for f in near["features"]] == [open_case.pk]
+    assert ogc.collection_item("cases", str(open_case.pk))["properties"]["status"] == open_case.status

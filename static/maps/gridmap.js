@@ -134,6 +134,9 @@
       var colour = { on_time: '#1a9850', due_soon: '#fee08b', overdue: '#d73027' }[G.timeLeft(feature)] || '#4575b4';
       return { radius: 6, color: '#333', weight: 1, fillColor: colour, fillOpacity: 0.9 };
     },
+    dead_corner: function () {
+      return { radius: 6, color: '#333', weight: 1, fillColor: '#4575b4', fillOpacity: 0.9 };
+    },
     track: function () { return { color: '#7b3294', weight: 3, opacity: 0.8 }; }
   };
 
