@@ -6,6 +6,8 @@
 - grid_tiles / case_tiles: ms per vector tile at three zooms, over the tiles that cover the city
   (case tiles need the incidents app's cases; with none they say so instead of measuring).
   Target for case tiles: p95 ≤ 100 ms at every zoom with 2.2 million cases.
+- map_pages_in_chromium: time until each page is usable in headless Chromium, gunicorn serving.
+  Target: the supervisor map of a 20,000-micro-grid city within 2 s.
 
 Run alone with `python -m bench.maps` against the dev database (after `seed_demo --scale city`).
 """
@@ -174,8 +176,60 @@ def case_tiles(per_zoom: int = 40) -> dict:
             "refresh_counts_s": round(refresh_s, 2), "zooms": figures, "target_p95_ms": 100}
 
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+# Page, layers that must have loaded, and optional views to move to (lat, lon, zoom) after opening.
+PAGE_RUNS = [
+    ("/map/supervisor/", ["tree", "heat"], [(28.8717, 105.4425, 13), (28.8717, 105.4425, 16)]),
+    ("/map/officer/", ["grids", "open-cases"], [(28.8717, 105.4425, 16)]),
+    ("/map/planner/", ["communities", "grids"], []),
+]
+
+
+def map_pages_in_chromium(repeat: int = 3) -> dict:
+    """Time until each map page is usable in headless Chromium (Debian's), served by gunicorn.
+
+    "Usable" = the page has loaded, every named layer has drawn the features of the view and nothing
+    is pending; for the supervisor, also after zooming to a community and to the micro-grids.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from bench.common import live_server
+
+    figures = []
+    with live_server() as (port, _pid), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            for url, keys, moves in PAGE_RUNS:
+                ready = " && ".join(f"gridgis.loaded[{k!r}] === true" for k in keys)
+                condition = f"() => window.gridgis && gridgis.pending === 0 && {ready}"
+                opened, moved, drawn = [], [], {}
+                for _ in range(repeat):
+                    page = browser.new_page(viewport={"width": 1280, "height": 800})
+                    started = time.perf_counter()
+                    page.goto(f"http://127.0.0.1:{port}{url}")
+                    page.wait_for_function(condition, timeout=60000)
+                    opened.append((time.perf_counter() - started) * 1000)
+                    drawn = page.evaluate("Object.assign({}, gridgis.drawn)")
+                    for lat, lon, zoom in moves:
+                        started = time.perf_counter()
+                        page.evaluate(f"""() => new Promise(done => {{
+                            gridgis.map.once('moveend', () => done());
+                            gridgis.map.setView([{lat}, {lon}], {zoom}, {{animate: false}}); }})""")
+                        page.wait_for_function(condition, timeout=60000)
+                        moved.append((time.perf_counter() - started) * 1000)
+                        drawn.update({f"{k}@z{zoom}": v for k, v in page.evaluate("gridgis.drawn").items()})
+                    page.close()
+                figures.append({"page": url, "open": _stats(opened), "moves": _stats(moved) if moved else None,
+                                "drawn": drawn})
+        finally:
+            browser.close()
+    return {"what": "map pages usable in headless Chromium (ms)", "pages": figures, "target_ms": 2000}
+
+
 def run() -> list[dict]:
-    return [grids_bbox(), grid_tiles(), case_tiles()]
+    return [grids_bbox(), grid_tiles(), case_tiles(), map_pages_in_chromium()]
 
 
 if __name__ == "__main__":

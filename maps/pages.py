@@ -38,6 +38,9 @@ from maps.ogc import collections
 # Which grid level the supervisor's adaptive layer asks for up to each zoom (see maps.tiles too).
 SUPERVISOR_LEVELS = [[10, "district"], [12, "street"], [13, "community"], [15, "grid"], [22, "microgrid"]]
 
+# The heatmap weighs the counts of grids one level finer than the tree shows (a few hundred points).
+HEAT_LEVELS = [[10, "community"], [12, "grid"], [22, "microgrid"]]
+
 GRID_POPUP = [["code", "code"]]
 CASE_POPUP = [["description", "description"], ["address", "address"], ["status", "status"], ["grid", "grid"],
               ["department", "department"], ["due_at", "due_at"], ["rework_count", "rework"]]
@@ -190,7 +193,7 @@ def supervisor_map(page: PageContext) -> folium.Map:
         legend.append({"label": _("Cases per grid"), "colour": "#7f0000", "fill": "#ef6548", "shape": "circle"})
     if tiles.case_source() is not None or GridCaseCount.objects.exists():
         HeatLayer(_("Case heatmap"), {"key": "heat", "url": reverse("map-case-counts"),
-                                      "params": {}}, show=True).add_to(m)
+                                      "levelByZoom": HEAT_LEVELS, "params": {}}, show=True).add_to(m)
         legend.append({"label": _("Case heatmap"), "colour": "#ff0000", "fill": "#ffff00", "shape": "circle"})
     FilterControl(selectors.districts_and_streets()).add_to(m)
     Legend(_("Legend"), legend).add_to(m)

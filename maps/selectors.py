@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
-from django.contrib.gis.db.models.functions import AsGeoJSON
-from django.contrib.gis.geos import Polygon
 from django.db import connection
 
 from layers.grids.models import Duty, Grid, Level
 from layers.grids.selectors import responsibility_for_grid
 from maps import sql
-from maps.models import GridCaseCount
 
 BBox = tuple[float, float, float, float]
 
@@ -119,11 +115,10 @@ def districts_and_streets() -> list[dict]:
     return list(districts.values())
 
 
-def case_counts(*, bbox: BBox, levels: tuple[int, ...]) -> list[dict]:
-    """GeoJSON point features of the case counts of grids of `levels` whose anchor lies in `bbox`."""
-    rows = (GridCaseCount.objects.filter(level__in=levels, anchor__bboverlaps=Polygon.from_bbox(bbox))
-            .annotate(geojson=AsGeoJSON("anchor", precision=6))
-            .values("grid__code", "grid__name", "total", "open", "geojson").order_by("grid__code"))
-    return [{"type": "Feature", "id": r["grid__code"], "geometry": json.loads(r["geojson"]),
-             "properties": {"code": r["grid__code"], "name": r["grid__name"], "total": r["total"], "open": r["open"]}}
-            for r in rows]
+def case_counts(*, bbox: BBox, levels: tuple[int, ...]) -> bytes:
+    """The case counts of grids of `levels` whose anchor lies in `bbox`, as GeoJSON points (UTF-8 bytes)."""
+    xmin, ymin, xmax, ymax = bbox
+    with connection.cursor() as cursor:
+        cursor.execute(sql.CASE_COUNTS_BBOX, {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax,
+                                              "levels": list(levels)})
+        return bytes(cursor.fetchone()[0])

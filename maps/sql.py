@@ -145,5 +145,20 @@ FROM rolled r JOIN grids_grid g ON g.id = r.grid_id
 
 CASE_COUNTS_CLEAR = "DELETE FROM maps_gridcasecount"
 
+# The heatmap's data: the counts of the grids of some levels whose anchor is in a bbox, as one
+# GeoJSON FeatureCollection of points (UTF-8 bytes), built like GRIDS_BBOX_FEATURE_COLLECTION.
+CASE_COUNTS_BBOX = """
+SELECT convert_to('{"type":"FeatureCollection","numberReturned":' || count(*)
+    || ',"features":[' || COALESCE(string_agg(
+        '{"type":"Feature","id":' || to_json(g.code)::text
+        || ',"geometry":' || ST_AsGeoJSON(c.anchor, 6)
+        || ',"properties":' || json_build_object('code', g.code, 'name', g.name, 'total', c.total,
+                                                 'open', c.open)::text
+        || '}', ',' ORDER BY g.code), '') || ']}', 'UTF8')
+FROM maps_gridcasecount c JOIN grids_grid g ON g.id = c.grid_id
+WHERE c.level = ANY(%(levels)s)
+  AND c.anchor && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s, 4326)
+"""
+
 # How many cases there are (the benchmark reports it beside the tile timings).
 CASE_COUNT_TOTAL = sql.SQL("SELECT count(*) FROM {table}")

@@ -314,9 +314,10 @@ def test_supervisor_case_tiles_and_heatmap(live_server, tree, cases):
     with browser_page(live_server) as (page, watch):
         page.goto(f"{live_server.url}/map/supervisor/")
         wait_until_drawn(page, "tree", "heat")
-        # The heatmap reads the unit grids' case counts in view: g1 (3 cases) and g2 (1); the closed
-        # case's street has no unit grid in small_tree.
+        # At zoom 13 the heatmap weighs micro-grids' counts: m1 (cases a and c) and m2 (case b); case d
+        # lies in g2, which has no micro-grids, so it counts from the grid level up only.
         assert drawn(page, "heat") == 2
+        assert page.evaluate("gridgis.layers.heat._latlngs.map(p => p[2]).sort()") == [1, 2]
         # Switch the case tiles on: zoom 13 tiles carry one point per community with its count.
         page.locator(".leaflet-control-layers label", has_text="事件（矢量瓦片）").locator("input").check()
         page.wait_for_function("() => document.querySelectorAll('.leaflet-tile-container svg path').length > 0")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -112,6 +110,5 @@ class CaseCountsView(APIView):
         query = CaseCountQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        features = selectors.case_counts(bbox=data["bbox"], levels=data["level"])
-        return HttpResponse(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
-                            content_type="application/geo+json")
+        body = selectors.case_counts(bbox=data["bbox"], levels=data["level"])
+        return HttpResponse(body, content_type="application/geo+json")

@@ -150,6 +150,14 @@
     return hours < (G.config.dueSoonHours || 24) ? 'due_soon' : 'on_time';
   };
 
+  /* The grid level a layer asks for at `zoom`: levels is [[maxZoom, level], ...], coarse to fine. */
+  function levelForZoom(levels, zoom) {
+    for (var i = 0; i < levels.length; i++) {
+      if (zoom <= levels[i][0]) { return levels[i][1]; }
+    }
+    return levels[levels.length - 1][1];
+  }
+
   function propertyRows(feature, fields) {
     var p = feature.properties || {};
     return fields.map(function (f) { return [G.text(f[1]), p[f[0]]]; });
@@ -208,13 +216,6 @@
     }
     function clear() { layer.clearLayers(); byId = {}; }
 
-    function levelFor(zoom) {
-      for (var i = 0; i < opts.levelByZoom.length; i++) {
-        if (zoom <= opts.levelByZoom[i][0]) { return opts.levelByZoom[i][1]; }
-      }
-      return opts.levelByZoom[opts.levelByZoom.length - 1][1];
-    }
-
     function refresh() {
       if (!map.hasLayer(layer)) { return; }
       var zoom = map.getZoom();
@@ -227,7 +228,7 @@
       }
       var params = new URLSearchParams(opts.params || {});
       params.set('bbox', G.bboxParam(map));
-      if (opts.levelByZoom) { params.set('level', levelFor(zoom)); }
+      if (opts.levelByZoom) { params.set('level', levelForZoom(opts.levelByZoom, zoom)); }
       if (opts.usesFilter && G.filter.prefix) { params.set('prefix', G.filter.prefix); }
       controller = new AbortController();
       var mine = controller;
@@ -303,6 +304,7 @@
       if (!map.hasLayer(heat)) { return; }
       var params = new URLSearchParams(opts.params || {});
       params.set('bbox', G.bboxParam(map));
+      if (opts.levelByZoom) { params.set('level', levelForZoom(opts.levelByZoom, map.getZoom())); }
       G.pending++;
       fetch(opts.url + '?' + params.toString(), { credentials: 'same-origin' })
         .then(function (r) { if (!r.ok) { throw new Error(opts.url + ': HTTP ' + r.status); } return r.json(); })
