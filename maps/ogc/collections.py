@@ -17,7 +17,12 @@ from django.contrib.gis.db.models import Extent, GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connection, models
+
+# Estimated from the planner's statistics (no table scan); NULL when the table was never analysed.
+ESTIMATED_EXTENT = """
+SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ST_EstimatedExtent(%s, %s) AS e
+"""
 
 # Property names never published, whatever the model: contact details and request plumbing.
 PRIVATE_NAMES = {"phone", "email", "first_name", "last_name", "idempotency_key", "api_key", "password",
@@ -86,6 +91,19 @@ class Collection:
         return self.rows(self.model_class()._default_manager.all())
 
     def extent(self) -> tuple[float, float, float, float] | None:
+        """The collection's bbox for its metadata.
+
+        From the planner's statistics (ST_EstimatedExtent) when the table has them: an exact extent
+        of 2.2 million cases reads the whole table on every /ogc/collections. Without statistics
+        (a table never analysed, e.g. in a test) the exact extent of the collection's rows.
+        """
+        model = self.model_class()
+        column = model._meta.get_field(self.geometry).column
+        with connection.cursor() as cursor:
+            cursor.execute(ESTIMATED_EXTENT, [model._meta.db_table, column])
+            row = cursor.fetchone()
+        if row and row[0] is not None:
+            return tuple(round(v, 7) for v in row)
         return self.queryset().aggregate(extent=Extent(self.geometry))["extent"]
 
     def items(self, *, bbox=None, limit: int, offset: int, properties: list[str]) -> tuple[int, list[dict]]:
