@@ -24,7 +24,7 @@ class GridBBoxView(APIView):
     more than `limit` grids matched (the page then asks for a coarser level).
     """
 
-    @extend_schema(parameters=[GridBBoxQuerySerializer],
+    @extend_schema(operation_id="map_grids_bbox", parameters=[GridBBoxQuerySerializer],
                    responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
     def get(self, request):
         query = GridBBoxQuerySerializer(data=request.query_params)
@@ -40,7 +40,7 @@ class GridBBoxView(APIView):
 class GridExtentView(APIView):
     """The bbox of the grid with a code, so a map can jump to it."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
+    @extend_schema(operation_id="map_grid_extent", responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
     def get(self, request, code: str):
         extent = selectors.grid_extent(code)
         if extent is None:
@@ -51,7 +51,7 @@ class GridExtentView(APIView):
 class GridDetailView(APIView):
     """A grid and who answers for it (leaders and officers walking up the tree, departments): a popup's body."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
+    @extend_schema(operation_id="map_grid_detail", responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
     def get(self, request, code: str):
         detail = selectors.grid_detail(code)
         if detail is None:
@@ -69,7 +69,7 @@ class _TileView(APIView):
 class GridTileView(_TileView):
     """A Mapbox vector tile of grid boundaries (layer "grids"); `?level=` overrides the zoom's level."""
 
-    @extend_schema(responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
+    @extend_schema(operation_id="tiles_grids", responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
     def get(self, request, z: int, x: int, y: int):
         level = None
         if "level" in request.query_params:
@@ -86,7 +86,7 @@ class GridTileView(_TileView):
 class CaseTileView(_TileView):
     """A Mapbox vector tile of cases: counts per grid at low zoom, the cases themselves when close."""
 
-    @extend_schema(responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
+    @extend_schema(operation_id="tiles_incidents", responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
     def get(self, request, z: int, x: int, y: int):
         source = tiles.case_source()
         if source is None:
@@ -105,7 +105,7 @@ class CaseCountQuerySerializer(serializers.Serializer):
 class CaseCountsView(APIView):
     """Case counts per grid (from the last refresh) at a point inside each grid: the heatmap's data."""
 
-    @extend_schema(parameters=[CaseCountQuerySerializer], responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="map_case_counts", parameters=[CaseCountQuerySerializer], responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
     def get(self, request):
         query = CaseCountQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

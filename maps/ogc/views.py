@@ -67,7 +67,7 @@ class OGCView(APIView):
 class LandingPageView(OGCView):
     """The OGC API landing page: links to the conformance declaration and the collections."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="ogc_landing", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return _json({
             "title": "gridgis OGC API - Features",
@@ -83,7 +83,7 @@ class LandingPageView(OGCView):
 
 
 class ConformanceView(OGCView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="ogc_conformance", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return _json({"conformsTo": CONFORMANCE})
 
@@ -108,7 +108,7 @@ def _describe(request, collection: collections.Collection) -> dict:
 
 
 class CollectionsView(OGCView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="ogc_collections", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return _json({
             "links": [_link(request, "/ogc/collections", "self", JSON)],
@@ -117,7 +117,7 @@ class CollectionsView(OGCView):
 
 
 class CollectionView(OGCView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="ogc_collection", responses=OpenApiTypes.OBJECT)
     def get(self, request, collection_id: str):
         return _json(_describe(request, _collection_or_404(collection_id)))
 
@@ -151,7 +151,7 @@ def _chosen_properties(collection: collections.Collection, text: str | None) -> 
 class ItemsView(OGCView):
     """A page of a collection's features as GeoJSON, with numberMatched and next/prev links."""
 
-    @extend_schema(parameters=[ItemsQuerySerializer, OpenApiParameter("bbox-crs", str)],
+    @extend_schema(operation_id="ogc_items", parameters=[ItemsQuerySerializer, OpenApiParameter("bbox-crs", str)],
                    responses={(200, GEOJSON): OpenApiTypes.OBJECT})
     def get(self, request, collection_id: str):
         collection = _collection_or_404(collection_id)
@@ -183,7 +183,7 @@ class ItemsView(OGCView):
 
 
 class ItemView(OGCView):
-    @extend_schema(responses={(200, GEOJSON): OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="ogc_item", responses={(200, GEOJSON): OpenApiTypes.OBJECT})
     def get(self, request, collection_id: str, feature_id: str):
         collection = _collection_or_404(collection_id)
         feature = collection.item(feature_id, collection.property_names())
