@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import folium
 from django.conf import settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -51,6 +51,14 @@ def _trail_url() -> str:
     return reverse("incident-trail", kwargs={"pk": 0}).replace("/0/", "/ID/")
 
 
+def _overlay_url() -> str | None:
+    """The estates API's overlay of a renovation project (what its footprint touches), or None."""
+    try:
+        return reverse("renovation-project-overlay", kwargs={"pk": 0}).replace("/0/", "/ID/")
+    except NoReverseMatch:
+        return None
+
+
 @dataclass(frozen=True)
 class PageContext:
     """What a page is built for: the user, and the language labels are shown in."""
@@ -71,7 +79,10 @@ def labels() -> dict[str, str]:
         "not_found": _("No such grid"), "category": _("Category"), "description": _("Description"),
         "batch": _("Batch"), "households": _("Households"), "kind": _("Kind"), "measure": _("Measure"),
         "due_at": _("Due"), "address": _("Address"), "grid": _("Grid"), "department": _("Department"),
-        "rework": _("Rework"), "trail": _("Trail"),
+        "rework": _("Rework"), "trail": _("Trail"), "started_at": _("Started"), "ended_at": _("Ended"),
+        "starts_on": _("Starts"), "ends_on": _("Ends"), "buildings": _("Buildings"), "year_built": _("Year built"),
+        "management_type": _("Management"), "grids": _("Grids"), "open_cases_near": _("Open cases nearby"),
+        "conflicts": _("Overlapping projects"), "unit": _("Unit"),
     }
 
 
@@ -146,6 +157,10 @@ def officer_map(page: PageContext) -> folium.Map:
     if _collection_layer(m, "inspection-points", _("Inspection points"), style="point", min_zoom=13, z_index=480,
                          title_field="name", popup_fields=[["category", "category"]]):
         legend.append({"label": _("Inspection point"), "colour": "#08519c", "fill": "#3182bd", "shape": "circle"})
+    if _collection_layer(m, "patrols-today", _("Today's patrol tracks"), style="track", min_zoom=12, z_index=470,
+                         title_field="officer", popup_fields=[["grid", "grid"], ["started_at", "started_at"],
+                                                              ["ended_at", "ended_at"]]):
+        legend.append({"label": _("Patrol track"), "colour": "#7b3294", "fill": "#7b3294", "shape": "line"})
     if _collection_layer(m, "open-cases", _("Open cases"), style="case", min_zoom=14, z_index=490,
                          title_field="category_name", popup_fields=CASE_POPUP, trailUrl=_trail_url()):
         legend += [{"label": _("On time"), "colour": "#333", "fill": "#1a9850", "shape": "circle"},
@@ -162,10 +177,14 @@ def planner_map(page: PageContext) -> folium.Map:
     _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=13)
     legend = [_level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid"))]
     if _collection_layer(m, "estates", _("Estates"), style="estate", min_zoom=12, z_index=460, title_field="name",
-                         popup_fields=[["households", "households"]]):
+                         popup_fields=[["households", "households"], ["buildings", "buildings"],
+                                       ["year_built", "year_built"], ["management_type", "management_type"]]):
         legend.append({"label": _("Estate"), "colour": "#8c510a", "fill": "#dfc27d", "shape": "box"})
-    if _collection_layer(m, "renovation-projects", _("Renovation footprints"), style="footprint", min_zoom=11, z_index=470,
-                         title_field="name", popup_fields=[["batch", "batch"], ["status", "status"]]):
+    overlay = _overlay_url()
+    if _collection_layer(m, "renovation-projects", _("Renovation footprints"), style="footprint", min_zoom=11,
+                         z_index=470, title_field="name",
+                         popup_fields=[["batch", "batch"], ["status", "status"], ["starts_on", "starts_on"],
+                                       ["ends_on", "ends_on"]], **({"overlayUrl": overlay} if overlay else {})):
         legend += [{"label": _("Batch: implement"), "colour": "#d7301f", "fill": "#d7301f", "shape": "box"},
                    {"label": _("Batch: plan"), "colour": "#fc8d59", "fill": "#fc8d59", "shape": "box"},
                    {"label": _("Batch: reserve"), "colour": "#fdcc8a", "fill": "#fdcc8a", "shape": "box"}]
@@ -180,8 +199,9 @@ def supervisor_map(page: PageContext) -> folium.Map:
     legend = [_level_entry(Level.DISTRICT, _("District")), _level_entry(Level.STREET, _("Street")),
               _level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid")),
               _level_entry(Level.MICROGRID, _("Micro-grid"))]
-    if _collection_layer(m, "audit-findings", _("Audit findings"), style="finding", min_zoom=0, z_index=480, title_field="kind",
-                         popup_fields=[["kind", "kind"], ["measure", "measure"]]):
+    if _collection_layer(m, "audit-findings", _("Audit findings"), style="finding", min_zoom=0, z_index=480,
+                         title_field="grid_name", popup_fields=[["kind", "kind"], ["measure", "measure"],
+                                                                ["unit", "unit"], ["grid_code", "code"]]):
         legend.append({"label": _("Audit finding"), "colour": "#e31a1c", "fill": "#fb9a99", "shape": "box"})
     if _collection_layer(m, "dead-corner-cases", _("Dead-corner cases"), style="dead_corner", min_zoom=0, z_index=495,
                          title_field="category_name", popup_fields=CASE_POPUP, trailUrl=_trail_url()):

@@ -18,6 +18,7 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.utils import timezone
 
 # Estimated from the planner's statistics (no table scan); NULL when the table was never analysed.
 ESTIMATED_EXTENT = """
@@ -151,6 +152,17 @@ def _dead_corner_cases(qs):
     return qs.filter(dead_corner=True)
 
 
+def _patrols_today(qs):
+    return qs.filter(started_at__date=timezone.localdate(), track__isnull=False)
+
+
+def _latest_findings(qs):
+    """The findings (with a geometry) of the most recent finished audit run."""
+    latest = (qs.model._meta.get_field("run").related_model.objects.filter(status="done")
+              .order_by("-finished_at", "-id").values("id")[:1])
+    return qs.filter(run__in=latest, geometry__isnull=False)
+
+
 # What a case publishes: where it stands and who holds it, never the reporter's contact details.
 CASE_PROPERTIES = (
     "status", "category=category__code", "category_name=category__name_zh", "description", "address", "source",
@@ -168,11 +180,22 @@ REGISTRY: list[Collection] = [
         properties=("code", "name", "level", "district_code", "households", "population"), rows=_active,
     ),
     Collection(id="inspection-points", title="Inspection points 实地考察点位", model="inspections.InspectionPoint",
-               geometry="location", description="Places officers check in at on patrol."),
+               geometry="location", description="Places officers check in at on patrol.",
+               properties=("code", "name", "category=category__code", "category_name=category__name", "address",
+                           "grid=grid__code", "street=street__code", "responsible_leader=responsible_leader__name",
+                           "task_group=task_group__name", "partner_department=partner_department__name"),
+               rows=_active),
+    Collection(id="patrols-today", title="Today's patrol tracks 今日巡查轨迹", model="inspections.Patrol",
+               geometry="track", description="GPS tracks of the patrols started today (Asia/Shanghai).",
+               properties=("officer=officer__name", "grid=grid__code", "started_at", "ended_at", "track_positions"),
+               rows=_patrols_today),
     Collection(id="estates", title="Estates 小区", model="estates.Estate", geometry="boundary",
-               description="Old residential estates and their management type."),
+               description="Old residential estates and their management type.",
+               properties=("code", "name", "community=community__code", "address", "buildings", "households",
+                           "year_built", "management_type", "has_party_organisation", "has_owners_committee")),
     Collection(id="renovation-projects", title="Renovation footprints 改造项目", model="estates.RenovationProject",
-               geometry="footprint", description="Old-estate renovation projects by batch and status."),
+               geometry="footprint", description="Old-estate renovation projects by batch and status.",
+               properties=("name", "batch", "status", "starts_on", "ends_on", "budget", "description")),
     Collection(id="cases", title="Cases 事件", model="incidents.Case", geometry="location",
                description="Reported problems and where they are in the case loop.", properties=CASE_PROPERTIES),
     Collection(id="open-cases", title="Open cases 未结事件", model="incidents.Case", geometry="location",
@@ -182,7 +205,11 @@ REGISTRY: list[Collection] = [
                geometry="location", description="Cases that no grid covers.", properties=CASE_PROPERTIES,
                rows=_dead_corner_cases),
     Collection(id="audit-findings", title="Audit findings 审计发现", model="audits.Finding", geometry="geometry",
-               description="Dead corners: gaps, overlaps, orphan grids, unowned and stale points."),
+               description="Dead corners found by the latest finished audit run: gaps, overlaps, parts outside "
+                           "their parent, orphan grids, hotspots, dead-corner cases.",
+               properties=("kind", "measure", "unit", "grid_code", "grid_name", "other_grid_code", "district_code",
+                           "run=run_id"),
+               rows=_latest_findings),
 ]
 
 

@@ -102,6 +102,31 @@
       .finally(function () { G.pending--; });
   };
 
+  /* Adds what a renovation footprint touches (grids, leaders, departments, open cases, projects that
+     overlap it in space and time) to an open popup, as text. */
+  G.fillOverlay = function (box, url) {
+    G.pending++;
+    fetch(url, { credentials: 'same-origin' })
+      .then(function (r) { if (!r.ok) { throw new Error(url + ': HTTP ' + r.status); } return r.json(); })
+      .then(function (overlay) {
+        var table = box.querySelector('table');
+        var names = function (list, key) { return (list || []).map(function (x) { return x[key || 'name']; }).join('、'); };
+        [['grids', names(overlay.grids)], ['leaders', names(overlay.leaders)],
+         ['departments', names(overlay.departments)],
+         ['open_cases_near', overlay.cases === null ? '' : String(overlay.cases_total)],
+         ['conflicts', names(overlay.conflicts)]].forEach(function (row) {
+          if (!row[1]) { return; }
+          var tr = el('tr');
+          tr.appendChild(el('th', null, G.text(row[0])));
+          tr.appendChild(el('td', null, row[1]));
+          table.appendChild(tr);
+        });
+        box.setAttribute('data-detail', 'loaded');
+      })
+      .catch(function (err) { G.errors.push(String(err)); })
+      .finally(function () { G.pending--; });
+  };
+
   function clamp(v, lo, hi) { return Math.max(lo, Math.min(hi, v)); }
 
   G.bboxParam = function (map) {
@@ -187,6 +212,7 @@
           var box = G.popupContent(title, propertyRows(feature, opts.popupFields || []));
           if (opts.detailUrl) { G.fillGridDetail(box, opts.detailUrl.replace('CODE', encodeURIComponent(feature.id))); }
           if (opts.trailUrl) { G.fillTrail(box, opts.trailUrl.replace('ID', encodeURIComponent(feature.id))); }
+          if (opts.overlayUrl) { G.fillOverlay(box, opts.overlayUrl.replace('ID', encodeURIComponent(feature.id))); }
           return box;
         });
       }
