@@ -34,6 +34,8 @@ from layers.grids.models import Grid, Level  # noqa: E402
 from maps import sql, tiles  # noqa: E402
 from maps.models import GridCaseCount  # noqa: E402
 
+# Counts per street (11), counts per grid (14), and the first zoom of case points (16): the largest
+# tiles that carry points, so the worst case for the point tiles.
 ZOOMS = (11, 14, 16)
 
 
@@ -132,7 +134,9 @@ def _busiest_tiles(z: int, most: int) -> list[tuple[int, int, int]]:
 
 
 def _tile_figures(fetch, z: int, sample: list) -> dict:
-    samples, sizes = [], []
+    import mapbox_vector_tile
+
+    samples, sizes, features = [], [], []
     for zxy in sample:
         fetch(*zxy)
     for zxy in sample:
@@ -140,8 +144,11 @@ def _tile_figures(fetch, z: int, sample: list) -> dict:
         body = fetch(*zxy)
         samples.append((time.perf_counter() - start) * 1000)
         sizes.append(len(body))
+        layers = mapbox_vector_tile.decode(body) if body else {}
+        features.append(sum(len(layer["features"]) for layer in layers.values()))
     figures = _stats(samples)
-    figures.update({"zoom": z, "tiles": len(sample), "max_bytes": max(sizes), "median_bytes": int(statistics.median(sizes))})
+    figures.update({"zoom": z, "tiles": len(sample), "max_bytes": max(sizes), "median_bytes": int(statistics.median(sizes)),
+                    "max_features": max(features)})
     return figures
 
 
@@ -155,7 +162,7 @@ def grid_tiles(per_zoom: int = 40) -> dict:
 
 
 def case_tiles(per_zoom: int = 40) -> dict:
-    """ms per case tile at three zooms (counts per grid below zoom 15, merged points from it)."""
+    """ms per case tile at three zooms (counts per grid below zoom 16, merged points from it)."""
     source = tiles.case_source()
     if source is None:
         return {"what": "case tiles", "skipped": "the incidents app has no Case model in this build"}

@@ -179,7 +179,7 @@ GRIDGIS = {
     # Features page sizes; tiles' Cache-Control max-age (s).
     "MAP_START_ZOOM": 12,
     "MAP_MAX_FEATURES": env_int("GRIDGIS_MAP_MAX_FEATURES", 10000),
-    "CASE_TILE_POINT_ZOOM": 15,
+    "CASE_TILE_POINT_ZOOM": 16,
     "OGC_DEFAULT_LIMIT": 100,
     "OGC_MAX_LIMIT": 10000,
     "TILE_MAX_AGE": 60,

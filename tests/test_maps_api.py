@@ -173,6 +173,13 @@ def test_case_tiles_aggregate_at_low_zoom_and_merge_points_when_close(client, mo
         {"code": "510502001", "name": "南城街道", "total": 400, "open": 360}]
     assert "cases" not in low
 
+    # Zoom 15 shows micro-grids' counts: the tile around m1's anchor holds m1 (300 cases, all open).
+    m1_anchor = GridCaseCount.objects.get(grid=tree["m1"]).anchor
+    z, x, y = tile_of(m1_anchor.x, m1_anchor.y, 15)
+    at_15 = mapbox_vector_tile.decode(client.get(f"/tiles/incidents/{z}/{x}/{y}.pbf").content)["case_counts"]
+    by_code = {f["properties"]["code"]: f["properties"]["total"] for f in at_15["features"]}
+    assert by_code["510502001001001001"] == 300 and set(by_code) <= {"510502001001001001", "510502001001001002"}
+
     z, x, y = tile_of(105.41, 28.93, 16)
     high = mapbox_vector_tile.decode(client.get(f"/tiles/incidents/{z}/{x}/{y}.pbf").content)["cases"]
     # Every case of the tile is in exactly one feature: the counts add up to the cases in the tile.
