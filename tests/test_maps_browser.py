@@ -273,8 +273,8 @@ def cases(tree):
 
     made = {
         "a": report(105.405, 28.935, XSS),
-        "b": report(105.41, 28.91),
-        "c": report(105.415, 28.945),
+        "b": report(105.41, 28.918),
+        "c": report(105.415, 28.94),
         "d": report(105.43, 28.93),
         "closed": report(105.47, 28.90),
     }
@@ -289,8 +289,16 @@ def test_officer_sees_open_cases_by_time_left_and_their_trail(live_server, tree,
     with browser_page(live_server, language="en-US", user=user) as (page, watch):
         page.goto(f"{live_server.url}/map/officer/?lang=en")
         wait_until_drawn(page, "grids", "open-cases")
-        # Zoom 14 over g1 and g2: the four open cases (the closed one is in street 002 and closed).
+        # The officer's grid fits at zoom 14; open cases are drawn from zoom 15.
+        assert drawn(page, "open-cases") == 0
+        # Zoom 15 around (28.932, 105.418): a view of 105.39-105.45 x 28.917-28.947 holds the four open
+        # cases (the closed one is in street 002, and closed).
+        set_view(page, 28.932, 105.418, 15)
+        wait_until_drawn(page, "grids", "open-cases")
         assert drawn(page, "open-cases") == 4
+        # The layer asked only for the properties it shows: no reporter data, no unused timestamps.
+        props = page.evaluate("Object.values(gridgis.layers['open-cases']._layers)[0].feature.properties")
+        assert "closed_at" not in props and "due_at" in props and "description" in props
         colours = page.evaluate("Object.values(gridgis.layers['open-cases']._layers).map(l => l.options.fillColor)")
         # Case b is 3 hours overdue (red); the others are due in hours (due soon, yellow) or later.
         assert colours.count("#d73027") == 1
