@@ -458,10 +458,12 @@
   G.init = function (map, config) {
     G.map = map;
     G.config = config;
+    // Without animation: the first view is set before any layer asks for data, so nothing loads
+    // folium's placeholder view first, and the first 'moveend' is this one.
     if (config.view.bounds) {
-      map.fitBounds(config.view.bounds);
+      map.fitBounds(config.view.bounds, { animate: false });
     } else {
-      map.setView(config.view.centre, config.view.zoom);
+      map.setView(config.view.centre, config.view.zoom, { animate: false });
     }
   };
 
