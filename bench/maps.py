@@ -22,8 +22,10 @@ import time
 
 import django
 
-if not os.environ.get("DJANGO_SETTINGS_MODULE"):
-    os.environ["DJANGO_SETTINGS_MODULE"] = "gridgis.settings"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgis.settings")
+from django.apps import apps as _apps  # noqa: E402
+
+if not _apps.ready:  # run alone (python -m bench.maps); bench/run.py has set Django up already
     django.setup()
 
 from django.contrib.gis.db.models import Extent  # noqa: E402
@@ -41,19 +43,12 @@ ZOOMS = (11, 14, 16)
 
 def _stats(samples_ms: list[float]) -> dict:
     ordered = sorted(samples_ms)
-    p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
-    return {"median_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2),
+
+    def pct(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)], 2)
+
+    return {"median_ms": round(statistics.median(ordered), 2), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
             "max_ms": round(ordered[-1], 2), "n": len(ordered)}
-
-
-def _timed(fn, runs: int) -> list[float]:
-    fn()  # warm the caches and the connection once
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 def _interleaved(first, second, runs: int) -> tuple[list[float], list[float]]:
@@ -216,7 +211,11 @@ def map_pages_in_chromium(repeat: int = 3) -> dict:
                     page = browser.new_page(viewport={"width": 1280, "height": 800})
                     started = time.perf_counter()
                     page.goto(f"http://127.0.0.1:{port}{url}")
-                    page.wait_for_function(condition, timeout=60000)
+                    try:
+                        page.wait_for_function(condition, timeout=60000)
+                    except Exception as exc:
+                        state = page.evaluate("window.gridgis && [gridgis.pending, gridgis.loaded, gridgis.errors]")
+                        raise RuntimeError(f"{url} never settled: {state}") from exc
                     opened.append((time.perf_counter() - started) * 1000)
                     drawn = page.evaluate("Object.assign({}, gridgis.drawn)")
                     for lat, lon, zoom in moves:
@@ -237,6 +236,30 @@ def map_pages_in_chromium(repeat: int = 3) -> dict:
 
 def run() -> list[dict]:
     return [grids_bbox(), grid_tiles(), case_tiles(), map_pages_in_chromium()]
+
+
+def suite(args=None) -> list:
+    """The map benchmarks as rows of `make bench`'s table (bench.common.Result)."""
+    from bench.common import Result
+
+    rows = []
+    grids = grids_bbox()
+    if "skipped" not in grids:
+        rows.append(Result(f"grids bbox GeoJSON via API ({grids['features']} unit grids)", grids["api"]["median_ms"],
+                           grids["api"]["p99_ms"], "same collection, one bare SQL statement",
+                           grids["baseline"]["median_ms"], target="≤ 60 ms",
+                           extra={"bytes": grids["bytes"], "baseline_p99_ms": grids["baseline"]["p99_ms"]}))
+    for name, figures in (("grid tile", grid_tiles()), ("case tile", case_tiles())):
+        for zoom in figures.get("zooms", []):
+            rows.append(Result(f"{name} z{zoom['zoom']} (per tile)", zoom["median_ms"], zoom["p99_ms"],
+                               target="p95 ≤ 100 ms" if name == "case tile" else "",
+                               extra={k: zoom[k] for k in ("p95_ms", "max_bytes", "max_features", "tiles")}
+                               | ({"cases": figures["cases"], "refresh_counts_s": figures["refresh_counts_s"]}
+                                  if name == "case tile" else {})))
+    for page in map_pages_in_chromium()["pages"]:
+        rows.append(Result(f"{page['page']} usable in Chromium", page["open"]["median_ms"], page["open"]["max_ms"],
+                           target="≤ 2000 ms", extra={"drawn": page["drawn"], "moves": page["moves"]}))
+    return rows
 
 
 if __name__ == "__main__":

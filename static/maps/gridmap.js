@@ -344,7 +344,7 @@
           G.drawn[opts.key] = collection.features.length;
           G.loaded[opts.key] = true;
         })
-        .catch(function (err) { G.errors.push(String(err)); })
+        .catch(function (err) { G.errors.push(String(err)); G.loaded[opts.key] = true; })
         .finally(function () { G.pending--; });
     }
     function schedule() {
