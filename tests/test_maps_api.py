@@ -2,15 +2,20 @@
 
 import datetime
 import json
+from io import StringIO
 
 import mapbox_vector_tile
 import pytest
+from django.contrib.gis.geos import Point
+from django.core.management import call_command
 from django.db import connection
 
 from layers.grids.models import DutyKind
+from layers.incidents.services import report_case
 from maps import tiles
 from maps.models import GridCaseCount
-from tests.factories import make_duty, make_person, small_tree
+from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories_incidents import make_category
 from tests.factories_maps import make_case_table, tile_of
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +213,16 @@ def test_case_counts_endpoint_feeds_the_heatmap(client):
     # The anchor is ST_PointOnSurface of the micro-grid: inside its box.
     lon, lat = body["features"][0]["geometry"]["coordinates"]
     assert 105.40 < lon < 105.42 and 28.92 < lat < 28.95
+
+
+def test_refresh_case_counts_command():
+    tree = small_tree()
+    category = make_category("0101", default_department=make_department("JY-CG", district=tree["district"]))
+    for lon, lat in ((105.41, 28.93), (105.41, 28.94), (105.43, 28.93)):
+        report_case(category=category, point=Point(lon, lat, srid=4326), input_point={}, input_srs="EPSG:4326")
+    out = StringIO()
+    call_command("refresh_case_counts", stdout=out)
+    # Two cases in micro-grid m1, one in g2 (no micro-grids): m1, g1, g2, c1, s1 and the district.
+    assert "6 grids counted" in out.getvalue()
+    assert GridCaseCount.objects.get(grid=tree["district"]).total == 3
+    assert GridCaseCount.objects.get(grid=tree["m1"]).total == 2

@@ -69,6 +69,10 @@ def test_one_item_and_errors(ogc, live_server):
     assert requests.get(f"{base}/grids/items", params={"bbox": "1,2"}, timeout=10).status_code == 400
     assert requests.get(f"{base}/grids/items", params={"limit": "0"}, timeout=10).status_code == 400
     assert requests.get(f"{base}/grids/items", params={"f": "html"}, timeout=10).status_code == 400
+    # Only CRS84 bboxes are understood; another bbox-crs is refused rather than misread.
+    other_crs = requests.get(f"{base}/grids/items", params={"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/4544"},
+                             timeout=10)
+    assert other_crs.status_code == 400 and other_crs.json()["detail"].startswith("bbox_crs: ")
     response = requests.get(f"{base}/grids/items", timeout=10)
     assert response.headers["Content-Type"] == "application/geo+json"
 
