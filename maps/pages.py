@@ -139,9 +139,10 @@ def _collection_layer(m, collection_id: str, name: str, *, style: str, min_zoom:
     # Ask only for the properties the layer shows and styles by: a fifth of the bytes for cases.
     wanted = [title_field, *(f[0] for f in popup_fields), *STYLE_PROPERTIES.get(style, ())]
     properties = ",".join(dict.fromkeys(p for p in wanted if p in offered))
+    params = {"limit": settings.GRIDGIS["OGC_MAX_LIMIT"], "properties": properties, **extra.pop("params", {})}
     BBoxLayer(name, {**extra,
         "key": collection_id, "url": reverse("ogc-items", kwargs={"collection_id": collection_id}),
-        "params": {"limit": settings.GRIDGIS["OGC_MAX_LIMIT"], "properties": properties},
+        "params": params,
         "minZoom": min_zoom, "style": style,
         "titleField": title_field, "popupFields": [f for f in popup_fields if f[0] in offered],
         "zIndex": z_index,
@@ -167,9 +168,13 @@ def officer_map(page: PageContext) -> folium.Map:
                          title_field="officer", popup_fields=[["grid", "grid"], ["started_at", "started_at"],
                                                               ["ended_at", "ended_at"]]):
         legend.append({"label": _("Patrol track"), "colour": "#7b3294", "fill": "#7b3294", "shape": "line"})
-    # From zoom 15: a zoom-14 view of the city core holds 5,500 open cases of the 2.2-million-case city.
-    if _collection_layer(m, "open-cases", _("Open cases"), style="case", min_zoom=15, z_index=490,
-                         title_field="category_name", popup_fields=CASE_POPUP, trailUrl=_trail_url()):
+    # A signed-in officer sees the open cases assigned to them; anyone else every open case in view,
+    # from zoom 15 (a zoom-14 view of the city core holds 5,500 open cases of the 2.2-million-case city).
+    person = getattr(page.user, "person", None) if getattr(page.user, "is_authenticated", False) else None
+    mine = {"params": {"officer": person.id}} if person is not None else {}
+    if _collection_layer(m, "open-cases", _("My open cases") if mine else _("Open cases"), style="case",
+                         min_zoom=12 if mine else 15, z_index=490, title_field="category_name",
+                         popup_fields=CASE_POPUP, trailUrl=_trail_url(), **mine):
         legend += [{"label": _("On time"), "colour": "#333", "fill": "#1a9850", "shape": "circle"},
                    {"label": _("Due soon"), "colour": "#333", "fill": "#fee08b", "shape": "circle"},
                    {"label": _("Overdue"), "colour": "#333", "fill": "#d73027", "shape": "circle"}]

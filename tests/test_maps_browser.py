@@ -22,7 +22,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
-from layers.grids.models import Department, DutyKind
+from layers.grids.models import Department, DutyKind, Person
 from layers.incidents.models import Case, Status
 from layers.incidents.services import report_case
 from maps import tiles
@@ -261,7 +261,11 @@ def test_user_text_is_shown_as_text(live_server, tree):
 @pytest.fixture
 def cases(tree):
     """Five cases reported through the real intake: three in g1, one in g2, one in street 002
-    (closed); one of g1's is overdue and one carries a hostile description."""
+    (closed); one of g1's is overdue and one carries a hostile description. g1's officer can sign
+    in ("user"); the intake assigns g1's cases to them; g2 has no officer up its tree."""
+    # g1's officer 王网格 (from the `tree` fixture) signs in.
+    user = User.objects.create_user(username="wang", password=None)
+    Person.objects.filter(name="王网格").update(user=user)
     make_department("JY-DD", kind=Department.Kind.DISPATCH_OFFICE, district=tree["district"])
     rubbish = make_category("0101", default_department=make_department("JY-CG", district=tree["district"]))
     now = timezone.now()
@@ -281,29 +285,25 @@ def cases(tree):
     Case.objects.filter(pk=made["b"].pk).update(due_at=now - datetime.timedelta(hours=3))
     Case.objects.filter(pk=made["closed"].pk).update(status=Status.CLOSED, due_at=None)
     tiles.refresh_case_counts(source=tiles.case_source())
+    made["user"] = user
     return made
 
 
 def test_officer_sees_open_cases_by_time_left_and_their_trail(live_server, tree, cases):
-    user = officer_user(tree["g1"], "赵网格")
-    with browser_page(live_server, language="en-US", user=user) as (page, watch):
+    with browser_page(live_server, language="en-US", user=cases["user"]) as (page, watch):
         page.goto(f"{live_server.url}/map/officer/?lang=en")
         wait_until_drawn(page, "grids", "open-cases")
-        # The officer's grid fits at zoom 14; open cases are drawn from zoom 15.
-        assert drawn(page, "open-cases") == 0
-        # Zoom 15 around (28.932, 105.418): a view of 105.39-105.45 x 28.917-28.947 holds the four open
-        # cases (the closed one is in street 002, and closed).
-        set_view(page, 28.932, 105.418, 15)
-        wait_until_drawn(page, "grids", "open-cases")
-        assert drawn(page, "open-cases") == 4
-        # The layer asked only for the properties it shows: no reporter data, no unused timestamps.
-        props = page.evaluate("Object.values(gridgis.layers['open-cases']._layers)[0].feature.properties")
-        assert "closed_at" not in props and "due_at" in props and "description" in props
+        # The officer's grid g1 fits at zoom 14: their open cases are a, b and c (g1's); d lies in g2,
+        # which has no officer, and the closed one is closed.
+        assert drawn(page, "open-cases") == 3
         colours = page.evaluate("Object.values(gridgis.layers['open-cases']._layers).map(l => l.options.fillColor)")
         # Case b is 3 hours overdue (red); the others are due in hours (due soon, yellow) or later.
         assert colours.count("#d73027") == 1
-        assert "Open cases" in page.locator(".leaflet-control-layers").inner_text()
+        assert "My open cases" in page.locator(".leaflet-control-layers").inner_text()
         assert "Overdue" in page.locator(".gridgis-legend").inner_text()
+        # The layer asked only for the properties it shows: no reporter data, no unused timestamps.
+        props = page.evaluate("Object.values(gridgis.layers['open-cases']._layers)[0].feature.properties")
+        assert "closed_at" not in props and "due_at" in props and "description" in props
 
         # Case a's description is hostile HTML: its popup shows it as text, with the trail below.
         click_at(page, 28.935, 105.405)

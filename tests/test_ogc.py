@@ -112,3 +112,13 @@ def test_cases_are_published_without_personal_data(ogc, live_server):
     near = ogc.collection_items("cases", bbox=[105.405, 28.925, 105.415, 28.935], limit=10)
     assert [f["id"] for f in near["features"]] == [open_case.pk]
     assert ogc.collection_item("cases", str(open_case.pk))["properties"]["status"] == open_case.status
+
+
+def test_items_filter_on_published_properties(ogc, live_server):
+    # small_tree: one district, two streets, two communities, two grids, two micro-grids.
+    streets = ogc.collection_items("grids", level=2, limit=10)
+    assert [f["id"] for f in streets["features"]] == ["510502001", "510502002"]
+    assert ogc.collection_items("grids", code="510502001001", limit=10)["numberMatched"] == 1
+    base = f"{live_server.url}/ogc/collections/grids/items"
+    bad = requests.get(base, params={"level": "street"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("level: ")

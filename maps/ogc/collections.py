@@ -16,9 +16,13 @@ from django.apps import apps
 from django.contrib.gis.db.models import Extent, GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
+
+# OGC clients write booleans as JSON does; Django's BooleanField wants Python's spelling.
+_BOOLEAN_WORDS = {"true": True, "false": False}
 
 # Estimated from the planner's statistics (no table scan); NULL when the table was never analysed.
 ESTIMATED_EXTENT = """
@@ -107,9 +111,26 @@ class Collection:
             return tuple(round(v, 7) for v in row)
         return self.queryset().aggregate(extent=Extent(self.geometry))["extent"]
 
-    def items(self, *, bbox=None, limit: int, offset: int, properties: list[str]) -> tuple[int, list[dict]]:
-        """(numberMatched, features) for a page of this collection, ordered by id for stable paging."""
+    def lookup_of(self, name: str) -> str:
+        """The ORM lookup behind a published property name ("grid" → "grid__code")."""
+        lookups = dict(p.split("=", 1) for p in self.properties or () if "=" in p)
+        return lookups.get(name, name)
+
+    def items(self, *, bbox=None, limit: int, offset: int, properties: list[str],
+              equals: dict[str, str] | None = None) -> tuple[int, list[dict]]:
+        """(numberMatched, features) for a page of this collection, ordered by id for stable paging.
+
+        `equals` filters on published properties ({"status": "handling"}), as OGC API - Features
+        Part 1 lets a server offer; a value the property cannot hold raises ValueError.
+        """
         qs = self.queryset()
+        for name, value in (equals or {}).items():
+            field_value = _BOOLEAN_WORDS.get(value.lower(), value) if isinstance(value, str) else value
+            try:
+                qs = qs.filter(**{self.lookup_of(name): field_value})
+                qs.exists()  # surface a value of the wrong type here, as a ValueError
+            except (ValueError, ValidationError) as exc:
+                raise ValueError(f"{name}: {value!r} is not a valid value") from exc
         if bbox is not None:
             qs = qs.filter(**{f"{self.geometry}__intersects": Polygon.from_bbox(bbox)})
         matched = qs.count()
@@ -166,7 +187,8 @@ def _latest_findings(qs):
 # What a case publishes: where it stands and who holds it, never the reporter's contact details.
 CASE_PROPERTIES = (
     "status", "category=category__code", "category_name=category__name_zh", "description", "address", "source",
-    "district_code", "grid=grid__code", "department=department__name", "dead_corner", "near_edge",
+    "district_code", "grid=grid__code", "department=department__name", "officer=officer_id", "dead_corner",
+    "near_edge",
     "me_too_count", "rework_count", "escalation_level", "reported_at", "due_at", "final_due_at", "closed_at",
 )
 

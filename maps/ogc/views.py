@@ -2,7 +2,8 @@
 
 Paths follow the standard: /ogc/ (landing page), /ogc/conformance, /ogc/collections,
 /ogc/collections/{id}, /ogc/collections/{id}/items, /ogc/collections/{id}/items/{featureId}.
-Items take bbox (CRS84), limit, offset and properties (a comma-separated subset to return).
+Items take bbox (CRS84), limit, offset and properties (a comma-separated subset to return), and
+any published property as an equality filter (?status=handling, ?grid=510502001001001).
 These are DRF views, so the REST API's authentication and permission settings apply to them too.
 """
 
@@ -25,6 +26,8 @@ from maps.ogc import collections
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 JSON = "application/json"
 GEOJSON = "application/geo+json"
+# Query parameters with a meaning of their own; every other name may filter on a property.
+RESERVED = {"bbox", "bbox-crs", "limit", "offset", "properties", "f", "datetime"}
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -162,7 +165,14 @@ class ItemsView(OGCView):
         limit = data.get("limit") or settings.GRIDGIS["OGC_DEFAULT_LIMIT"]
         offset = data["offset"]
         properties = _chosen_properties(collection, data.get("properties"))
-        matched, features = collection.items(bbox=data.get("bbox"), limit=limit, offset=offset, properties=properties)
+        # Any other parameter named like a published property filters on it (equality).
+        offered = set(collection.property_names())
+        equals = {k: v for k, v in request.query_params.items() if k in offered and k not in RESERVED}
+        try:
+            matched, features = collection.items(bbox=data.get("bbox"), limit=limit, offset=offset,
+                                                 properties=properties, equals=equals)
+        except ValueError as exc:
+            raise serializers.ValidationError({str(exc).split(":", 1)[0]: str(exc).split(": ", 1)[1]}) from exc
         base = f"/ogc/collections/{collection.id}/items"
         links = [_link(request, request.get_full_path(), "self", GEOJSON),
                  _link(request, f"/ogc/collections/{collection.id}", "collection", JSON)]
