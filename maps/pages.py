@@ -1,6 +1,7 @@
 """The three map pages, built with folium: what each role sees, in the page's language.
 
-- officer: the grids and micro-grids (the officer's own highlighted), inspection points, cases;
+- officer: the grids and micro-grids (the officer's own highlighted), inspection points, today's
+  patrol tracks, open cases by time left (a signed-in officer's own);
 - planner: communities and grids with their leaders, estates, renovation footprints by batch;
 - supervisor: the grid tree by zoom, filtered by district and street, audit findings, case tiles
   and a case heatmap, and a box to jump to a grid by code.
@@ -38,7 +39,8 @@ from maps.ogc import collections
 # Which grid level the supervisor's adaptive layer asks for up to each zoom (see maps.tiles too).
 SUPERVISOR_LEVELS = [[10, "district"], [12, "street"], [13, "community"], [15, "grid"], [22, "microgrid"]]
 
-# The heatmap weighs the counts of grids one level finer than the tree shows (a few hundred points).
+# The heatmap weighs the counts of grids finer than the tree shows: 450 communities for the whole city,
+# a few thousand micro-grids in a zoom-13 view of the core.
 HEAT_LEVELS = [[10, "community"], [12, "grid"], [22, "microgrid"]]
 
 GRID_POPUP = [["code", "code"]]
@@ -63,7 +65,7 @@ def _overlay_url() -> str | None:
 
 @dataclass(frozen=True)
 class PageContext:
-    """What a page is built for: the user, and the language labels are shown in."""
+    """What a page is built for: the user (their area, their grids, their cases), its title and role."""
 
     user: object
     title: str
