@@ -87,6 +87,7 @@ def labels() -> dict[str, str]:
         "starts_on": _("Starts"), "ends_on": _("Ends"), "buildings": _("Buildings"), "year_built": _("Year built"),
         "management_type": _("Management"), "grids": _("Grids"), "open_cases_near": _("Open cases nearby"),
         "conflicts": _("Overlapping projects"), "unit": _("Unit"),
+        "truncated": _("Not everything in view is drawn: zoom in to see all features."),
     }
 
 

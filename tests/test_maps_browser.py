@@ -371,3 +371,15 @@ def test_demo_maps_as_a_new_user_sees_them(live_server):
         assert drawn(page, "communities") == api_count(page, "/api/v1/map/grids/", level="community") > 0
         screenshot(page, "demo-planner")
         assert_clean(watch, page)
+
+
+def test_a_cut_answer_is_announced(live_server, tree, settings):
+    # One grid per answer at most: the planner's two communities no longer fit, and the page says so.
+    settings.GRIDGIS = {**settings.GRIDGIS, "MAP_MAX_FEATURES": 1}
+    with browser_page(live_server, language="en-US") as (page, watch):
+        page.goto(f"{live_server.url}/map/planner/?lang=en")
+        wait_until_drawn(page, "communities", "grids")
+        assert drawn(page, "communities") == 1
+        assert page.evaluate("gridgis.truncated.communities") is True
+        assert "zoom in" in page.locator(".gridgis-status").inner_text()
+        assert_clean(watch, page)

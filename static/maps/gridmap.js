@@ -272,6 +272,7 @@
         G.truncated[opts.key] = Boolean(collection.truncated) ||
           (collection.numberMatched !== undefined && collection.numberMatched > collection.numberReturned);
         G.loaded[opts.key] = true;
+        G.showStatus();
       }).catch(function (err) {
         if (err.name !== 'AbortError') { G.errors.push(String(err)); G.loaded[opts.key] = true; }
       }).finally(function () {
@@ -356,6 +357,18 @@
     heat.on('add', schedule);
     G.layers[opts.key] = heat;
     return heat;
+  };
+
+  /* A notice when a layer could not show all of the view (more features than one answer holds). */
+  G.showStatus = function () {
+    if (!G.statusBox) {
+      var control = L.control({ position: 'bottomleft' });
+      control.onAdd = function () { G.statusBox = el('div', 'gridgis-status leaflet-control'); return G.statusBox; };
+      control.addTo(G.map);
+    }
+    var cut = Object.keys(G.truncated).filter(function (key) { return G.truncated[key] && G.map.hasLayer(G.layers[key]); });
+    G.statusBox.textContent = cut.length ? G.text('truncated') : '';
+    G.statusBox.style.display = cut.length ? '' : 'none';
   };
 
   /* The legend: one swatch and one label per entry. */
