@@ -138,12 +138,14 @@
 
   /* Styles by name: a layer element names one; features may carry what the style looks at. */
   var LEVEL_COLOURS = { 1: '#6a3d9a', 2: '#1f78b4', 3: '#33a02c', 4: '#ff7f00', 5: '#b15928' };
+  // Coarser levels draw wider lines: they lie underneath the finer ones and show around them.
+  var LEVEL_WEIGHTS = { 1: 4, 2: 3.5, 3: 3.5, 4: 1.5, 5: 1 };
   G.styles = {
     grid: function (feature) {
       var p = feature.properties || {};
       var mine = (G.config.myGrids || []).indexOf(p.code) >= 0;
-      return { color: LEVEL_COLOURS[p.level] || '#555', weight: mine ? 3 : 1.5, fillOpacity: mine ? 0.25 : 0.05,
-               fillColor: mine ? '#e31a1c' : (LEVEL_COLOURS[p.level] || '#555') };
+      return { color: LEVEL_COLOURS[p.level] || '#555', weight: mine ? 3 : (LEVEL_WEIGHTS[p.level] || 1.5),
+               fillOpacity: mine ? 0.25 : 0.05, fillColor: mine ? '#e31a1c' : (LEVEL_COLOURS[p.level] || '#555') };
     },
     point: function () {
       return { radius: 6, color: '#08519c', weight: 1, fillColor: '#3182bd', fillOpacity: 0.8 };
