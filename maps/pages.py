@@ -118,7 +118,7 @@ def _new_map(page: PageContext, *, whole_city: bool, zoom: int | None = None) ->
 
 
 def _grid_layer(m, name: str, key: str, *, level: str | None = None, levels_by_zoom=None,
-                min_zoom: int = 0, uses_filter: bool = False, show: bool = True) -> None:
+                min_zoom: int = 0, uses_filter: bool = False, show: bool = True, label_min_zoom: int = 0) -> None:
     options = {
         "key": key, "url": reverse("map-grids"), "params": {"level": level} if level else {},
         "minZoom": min_zoom, "style": "grid", "titleField": "name", "popupFields": GRID_POPUP,
@@ -129,6 +129,8 @@ def _grid_layer(m, name: str, key: str, *, level: str | None = None, levels_by_z
     }
     if levels_by_zoom:
         options["levelByZoom"] = levels_by_zoom
+    if label_min_zoom:
+        options["labelMinZoom"] = label_min_zoom
     BBoxLayer(name, options, show=show).add_to(m)
 
 
@@ -160,8 +162,8 @@ def _level_entry(level: Level, label: str) -> dict:
 
 def officer_map(page: PageContext) -> folium.Map:
     m = _new_map(page, whole_city=False, zoom=15)
-    _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=12)
-    _grid_layer(m, _("Micro-grids"), "microgrids", level="microgrid", min_zoom=15)
+    _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=12, label_min_zoom=16)
+    _grid_layer(m, _("Micro-grids"), "microgrids", level="microgrid", min_zoom=15, label_min_zoom=18)
     legend = [_level_entry(Level.GRID, _("Grid")), _level_entry(Level.MICROGRID, _("Micro-grid")),
               {"label": _("My grids"), "colour": "#ff7f00", "fill": "#e31a1c", "shape": "box"}]
     if _collection_layer(m, "inspection-points", _("Inspection points"), style="point", min_zoom=13, z_index=480,
@@ -188,7 +190,7 @@ def officer_map(page: PageContext) -> folium.Map:
 
 def planner_map(page: PageContext) -> folium.Map:
     m = _new_map(page, whole_city=False, zoom=13)
-    _grid_layer(m, _("Communities"), "communities", level="community", min_zoom=10)
+    _grid_layer(m, _("Communities"), "communities", level="community", min_zoom=10, label_min_zoom=13)
     _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=13)
     legend = [_level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid"))]
     if _collection_layer(m, "estates", _("Estates"), style="estate", min_zoom=12, z_index=460, title_field="name",

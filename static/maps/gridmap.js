@@ -209,7 +209,13 @@
       },
       onEachFeature: function (feature, featureLayer) {
         var title = (feature.properties || {})[opts.titleField] || feature.id;
-        featureLayer.bindTooltip(el('span', null, title), { sticky: true });
+        if (opts.labelMinZoom) {
+          // A name written on the map, shown from labelMinZoom (see G.toggleLabels).
+          featureLayer.bindTooltip(el('span', null, title), {
+            permanent: true, direction: 'center', className: 'gridgis-label gridgis-label-' + opts.key });
+        } else {
+          featureLayer.bindTooltip(el('span', null, title), { sticky: true });
+        }
         featureLayer.bindPopup(function () {
           var box = G.popupContent(title, propertyRows(feature, opts.popupFields || []));
           if (opts.detailUrl) { G.fillGridDetail(box, opts.detailUrl.replace('CODE', encodeURIComponent(feature.id))); }
@@ -291,6 +297,13 @@
 
     map.on('moveend', schedule);
     layer.on('add', schedule);
+    if (opts.labelMinZoom) {
+      var toggle = function () {
+        map.getContainer().classList.toggle('gridgis-hide-' + opts.key, map.getZoom() < opts.labelMinZoom);
+      };
+      map.on('zoomend', toggle);
+      toggle();
+    }
     layer.refresh = refresh;
     G.layers[opts.key] = layer;
     return layer;
