@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: setup db migrate seed demo serve test test-fast stop bench lint
+.PHONY: setup db migrate seed demo serve test test-fast stop bench lint load faults
 
 setup:                 ## system packages + .venv (skips what is already there)
 	@bash scripts/setup.sh
@@ -32,6 +32,12 @@ stop:                  ## stop the local PostGIS cluster
 
 bench: setup           ## city-scale benchmarks in the gridgis_bench database (built on first run)
 	@$(PYTHON) -m bench.run $(BENCH_ARGS)
+
+load: db               ## 10,000 concurrent case submissions, each retried with its Idempotency-Key (minutes)
+	@$(PYTHON) -m bench.load --submissions $(or $(SUBMISSIONS),10000) $(LOAD_ARGS)
+
+faults: db             ## the same with PostgreSQL restarted mid-run: no accepted case lost, server recovers
+	@$(PYTHON) -m bench.load --submissions $(or $(SUBMISSIONS),3000) --restart-db $(LOAD_ARGS)
 
 lint:
 	@.venv/bin/ruff check .

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "common.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -126,13 +127,32 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "EXCEPTION_HANDLER": "common.api.exception_handler",
+    # Per-IP and per-user limits (rates in GRIDGIS["THROTTLE_RATES"]); views may add a throttle_scope.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "common.throttling.PerIPThrottle",
+        "common.throttling.PerUserThrottle",
+        "common.throttling.ScopedThrottle",
+    ],
+    # How many trusted proxies put the client address in X-Forwarded-For (0: use REMOTE_ADDR only).
+    "NUM_PROXIES": env_int("GRIDGIS_NUM_PROXIES", 0),
 }
+
+# Request size limits: a non-file body (JSON, form fields) at most DATA_UPLOAD_MAX_MEMORY_SIZE (refused
+# with 413 by common.middleware before it is read); uploads above FILE_UPLOAD_MAX_MEMORY_SIZE spool to
+# a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("GRIDGIS_MAX_BODY_BYTES", 2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "gridgis API",
     "DESCRIPTION": "Grid management (网格化管理): the grid tree, duties, cases, inspections, estates and audits.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStatusEnum": "layers.estates.models.ProjectStatus",
+        "SuggestionStatusEnum": "layers.estates.models.SuggestionStatus",
+    },
     # Swagger UI's assets from the drf-spectacular-sidecar package, not a CDN: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -153,10 +173,24 @@ GRIDGIS = {
     "TIANDITU_TOKEN": os.environ.get("GRIDGIS_TIANDITU_TOKEN", ""),
     # The city centre the demo data and the maps' first view are built around (WGS84 lon, lat).
     "CITY_CENTRE": (105.4425, 28.8717),
+    # Estates: how far around a renovation footprint the overlay looks for open cases (metres), and the
+    # largest buffer a client may ask for.
+    "OVERLAY_CASE_BUFFER_M": float(os.environ.get("GRIDGIS_OVERLAY_CASE_BUFFER_M", 50)),
+    "OVERLAY_CASE_BUFFER_MAX_M": 2000.0,
+    # Inspections: a check-in counts only this close to its point (metres); patrol coverage counts the
+    # area within this distance of a track (metres) over the last days by default.
+    "CHECKIN_MAX_DISTANCE_M": float(os.environ.get("GRIDGIS_CHECKIN_MAX_DISTANCE_M", 50)),
+    "PATROL_COVERAGE_RADIUS_M": 30.0,
+    "PATROL_COVERAGE_DAYS": 7,
+    # The largest GPS track a patrol upload may carry (bytes and positions).
+    "TRACK_MAX_BYTES": 5_000_000,
+    "TRACK_MAX_POSITIONS": 50_000,
     # Cases (layers/incidents). Stage limits are clock hours; a category may override each.
     "DEFAULT_STAGE_HOURS": {"register": 2, "dispatch": 2, "handle": 48, "verify": 24},
     # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.
     "EDGE_METRES": float(os.environ.get("GRIDGIS_EDGE_METRES", 5)),
+    # A report farther than this from every district is refused as a likely swapped lon/lat or wrong srs.
+    "SERVICE_AREA_KM": float(os.environ.get("GRIDGIS_SERVICE_AREA_KM", 50)),
     # "Me too": a new case within this distance of an open case of the same category reported in the
     # last DUPLICATE_DAYS days is linked to it instead of starting a second workflow.
     "DUPLICATE_METRES": float(os.environ.get("GRIDGIS_DUPLICATE_METRES", 30)),
@@ -170,6 +204,24 @@ GRIDGIS = {
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
     "CASE_PAGE_SIZE": 100,
     "CASE_MAX_PAGE_SIZE": 1000,
+    # --- Limits on client input (common/geometry.py, common/listing.py, common/throttling.py) ---
+    # Geometry input: at most this many vertices in one geometry.
+    "MAX_VERTICES": env_int("GRIDGIS_MAX_VERTICES", 10_000),
+    # bbox filters: a box over this area (km², on the ellipsoid) is refused; Luzhou is about 12,200 km².
+    "MAX_BBOX_KM2": float(os.environ.get("GRIDGIS_MAX_BBOX_KM2", 20_000)),
+    # GeoJSON listings: default page size and the hard cap on ?page_size=.
+    "PAGE_SIZE": 100,
+    "MAX_PAGE_SIZE": 1000,
+    # A multipart body (photos) may be up to this size; other bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE.
+    "MAX_UPLOAD_BYTES": env_int("GRIDGIS_MAX_UPLOAD_BYTES", 6 * 8 * 1024 * 1024 + 1024 * 1024),
+    # Requests per client IP and per signed-in user; "intake" is the scope of case reporting. None = off;
+    # GRIDGIS_THROTTLE=off switches all of them off (the load benchmark measures idempotency, not limits).
+    "THROTTLE_RATES": ({"ip": None, "user": None, "intake": None}
+                       if os.environ.get("GRIDGIS_THROTTLE", "on").lower() in {"off", "0", "false"} else {
+                           "ip": os.environ.get("GRIDGIS_RATE_IP", "1200/min"),
+                           "user": os.environ.get("GRIDGIS_RATE_USER", "3000/min"),
+                           "intake": os.environ.get("GRIDGIS_RATE_INTAKE", "600/min"),
+                       }),
     # Open311 GeoReport v2: the jurisdiction this server answers for.
     "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),
     # reassign: cases per committed batch (interrupting loses at most one batch of work).

@@ -1,12 +1,20 @@
-"""Photo checks at the edge: a real JPEG or PNG, within the byte and pixel limits of settings.GRIDGIS."""
+"""Photo checks at the edge: a real JPEG or PNG, within the byte and pixel limits of settings.GRIDGIS.
+
+The stored (public) copy is re-encoded from the pixels alone: EXIF (GPS position, camera make and
+serial, time), XMP, IPTC and PNG text chunks are not carried over, so a citizen's photo does not
+publish where their phone was or which phone it was. The EXIF orientation is applied to the pixels
+first, so the picture still stands upright.
+"""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png"}
 
@@ -17,7 +25,9 @@ class PhotoError(ValueError):
 
 @dataclass(frozen=True)
 class CheckedPhoto:
-    file: UploadedFile
+    """A photo that passed the checks; `file` is the clean copy to store (no metadata)."""
+
+    file: ContentFile
     format: str
     width: int
     height: int
@@ -51,4 +61,23 @@ def check_photo(upload: UploadedFile) -> CheckedPhoto:
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
         raise PhotoError(f"{name}: not a readable JPEG or PNG image ({exc.__class__.__name__})") from exc
     upload.seek(0)
-    return CheckedPhoto(file=upload, format=image_format, width=width, height=height)
+    try:
+        clean = strip_metadata(upload, image_format)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PhotoError(f"{name}: not a readable JPEG or PNG image ({exc.__class__.__name__})") from exc
+    width, height = Image.open(io.BytesIO(clean)).size
+    return CheckedPhoto(file=ContentFile(clean, name=name), format=image_format, width=width, height=height)
+
+
+def strip_metadata(upload, image_format: str) -> bytes:
+    """The image's pixels re-encoded in `image_format` with no EXIF/XMP/ICC text, orientation applied."""
+    with Image.open(upload) as image:
+        upright = ImageOps.exif_transpose(image)
+        if image_format == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
+            upright = upright.convert("RGB")
+        buffer = io.BytesIO()
+        if image_format == "JPEG":
+            upright.save(buffer, format="JPEG", quality=90)
+        else:
+            upright.save(buffer, format="PNG", optimize=False)
+        return buffer.getvalue()

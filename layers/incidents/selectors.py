@@ -64,6 +64,15 @@ def nearest_district(point: Point) -> tuple[Grid | None, float | None]:
     return Grid.objects.get(pk=row[0]), row[2]
 
 
+def outside_service_area(point: Point) -> float | None:
+    """The distance in metres to the nearest district if `point` is farther than GRIDGIS SERVICE_AREA_KM
+    from every district (a swapped lon/lat, a wrong srs), else None. With no districts loaded, None."""
+    row = _one(sql.NEAREST_DISTRICT, {"point": _ewkt(point)})
+    if row is None or row[2] <= settings.GRIDGIS["SERVICE_AREA_KM"] * 1000:
+        return None
+    return row[2]
+
+
 def nearest_grid(point: Point) -> tuple[Grid | None, float | None]:
     """The nearest unit grid or micro-grid (any level if there is none), with its distance in metres."""
     for min_level in (Level.GRID, Level.CITY):

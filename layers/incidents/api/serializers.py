@@ -10,10 +10,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from common.geometry import LonLatSerializer
+from common.crs import UnknownSRS, parse_srs
+from common.geometry import GeoJSONGeometryField, LonLatSerializer
 from layers.grids.models import Department
 from layers.incidents.models import OPEN_STATUSES, Case, Category, Photo, Source, TrailEntry
 from layers.incidents.photos import PhotoError, check_photo
+from layers.incidents.selectors import outside_service_area
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -37,8 +39,8 @@ class IntakeSerializer(serializers.Serializer):
     """
 
     category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.filter(is_active=True))
-    geometry = serializers.JSONField(required=False, help_text='GeoJSON Point, e.g. {"type": "Point", '
-                                                               '"coordinates": [105.44, 28.87]}')
+    geometry = GeoJSONGeometryField(types=("Point",), required=False,
+                                    help_text='GeoJSON Point, e.g. {"type": "Point", "coordinates": [105.44, 28.87]}')
     lon = serializers.FloatField(required=False)
     lat = serializers.FloatField(required=False)
     srs = serializers.CharField(required=False, allow_blank=True)
@@ -49,22 +51,6 @@ class IntakeSerializer(serializers.Serializer):
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
     photos = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
-
-    def validate_geometry(self, value):
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError as exc:
-                raise serializers.ValidationError("not valid JSON") from exc
-        if not isinstance(value, dict) or value.get("type") != "Point":
-            raise serializers.ValidationError('must be a GeoJSON Point: {"type": "Point", "coordinates": [x, y]}')
-        if "crs" in value:
-            raise serializers.ValidationError('a "crs" member is not accepted; give the CRS in "srs"')
-        coordinates = value.get("coordinates")
-        if not (isinstance(coordinates, list) and len(coordinates) in (2, 3)
-                and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coordinates)):
-            raise serializers.ValidationError("coordinates must be [x, y] numbers")
-        return value
 
     def validate_photos(self, files):
         limit = settings.GRIDGIS["PHOTO_MAX_COUNT"]
@@ -81,23 +67,30 @@ class IntakeSerializer(serializers.Serializer):
     def validate(self, attrs):
         geometry = attrs.pop("geometry", None)
         if geometry is not None:
-            lon, lat = geometry["coordinates"][:2]
-            received = {"type": "Point", "coordinates": geometry["coordinates"]}
+            # GeoJSONGeometryField has checked the Point and converted it from `srs` to EPSG:4326.
+            try:
+                srs = parse_srs(attrs.pop("srs", ""))
+            except UnknownSRS as exc:
+                raise serializers.ValidationError({"srs": str(exc)}) from exc
+            attrs["point"], attrs["input_srs"] = geometry, srs.label
+            raw = self.initial_data.get("geometry")
+            raw = json.loads(raw) if isinstance(raw, str) else raw
+            attrs["input_point"] = {"type": "Point", "coordinates": raw["coordinates"]}
         elif "lon" in attrs and "lat" in attrs:
-            lon, lat = attrs["lon"], attrs["lat"]
-            received = {"lon": lon, "lat": lat}
+            where = LonLatSerializer(data={"lon": attrs["lon"], "lat": attrs["lat"], "srs": attrs.pop("srs", "")})
+            where.is_valid(raise_exception=True)
+            attrs["point"] = where.validated_data["point"]
+            attrs["input_srs"] = where.validated_data["srs"].label
+            attrs["input_point"] = {"lon": attrs["lon"], "lat": attrs["lat"]}
         else:
             raise serializers.ValidationError({"geometry": "give a GeoJSON Point in geometry, or lon and lat"})
-        where = LonLatSerializer(data={"lon": lon, "lat": lat, "srs": attrs.pop("srs", "")})
-        if not where.is_valid():
-            field = "geometry" if geometry is not None else None
-            errors = where.errors
-            raise serializers.ValidationError({field: errors} if field else errors)
         attrs.pop("lon", None)
         attrs.pop("lat", None)
-        attrs["point"] = where.validated_data["point"]
-        attrs["input_srs"] = where.validated_data["srs"].label
-        attrs["input_point"] = received
+        far = outside_service_area(attrs["point"])
+        if far is not None:
+            raise serializers.ValidationError({"geometry" if geometry is not None else "lon": (
+                f"the point is {far / 1000:,.0f} km from the nearest district this server serves; "
+                "are longitude and latitude swapped, or is the srs wrong?")})
         return attrs
 
 

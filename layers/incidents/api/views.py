@@ -14,9 +14,8 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.filters import InBBoxFilter
-from rest_framework_gis.pagination import GeoJsonPagination
 
+from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from layers.incidents import selectors, services
 from layers.incidents.api.serializers import (
     CaseDetailSerializer,
@@ -29,7 +28,7 @@ from layers.incidents.api.serializers import (
 from layers.incidents.models import OPEN_STATUSES, Case, Category, EscalationLevel, Status, TrailEntry
 
 
-class CasePagination(GeoJsonPagination):
+class CasePagination(LimitedGeoJsonPagination):
     """GeoJSON pages; `page_size` may be asked for, up to GRIDGIS CASE_MAX_PAGE_SIZE."""
 
     page_size = settings.GRIDGIS["CASE_PAGE_SIZE"]
@@ -67,7 +66,7 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(late) if value else queryset.exclude(late)
 
 
-class CaseBBoxFilter(InBBoxFilter):
+class CaseBBoxFilter(SafeInBBoxFilter):
     bbox_param = "in_bbox"
 
 
@@ -86,6 +85,11 @@ class CaseListCreateView(generics.ListCreateAPIView):
     bbox_filter_field = "location"
     bbox_filter_include_overlapping = True
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @property
+    def throttle_scope(self) -> str | None:
+        """Reporting is throttled under the "intake" rate on top of the per-IP and per-user ones."""
+        return "intake" if getattr(self, "request", None) is not None and self.request.method == "POST" else None
 
     @extend_schema(
         request={"application/json": IntakeSerializer, "multipart/form-data": IntakeSerializer},

@@ -21,8 +21,10 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.throttling import refused_by_throttles
 from layers.incidents.models import FINAL_STATUSES, OPEN_STATUSES, Case, Category, Open311Key, Source, Status
 from layers.incidents.open311.render import errors, respond
+from layers.incidents.selectors import outside_service_area
 from layers.incidents.services import report_case
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -218,6 +220,9 @@ def _create_request(request, fmt: str):
         return errors(fmt, 400, "lat and long must be decimal degrees (WGS84)")
     if not (-90 <= lat_value <= 90 and -180 <= lon_value <= 180):
         return errors(fmt, 400, "lat must be within -90..90 and long within -180..180")
+    if (far := outside_service_area(Point(lon_value, lat_value, srid=4326))) is not None:
+        return errors(fmt, 400, f"lat/long: the point is {far / 1000:,.0f} km from the nearest district served "
+                                "here; are lat and long swapped?")
     description = data.get("description", "")
     if len(description) > MAX_DESCRIPTION:
         return errors(fmt, 400, f"description is longer than {MAX_DESCRIPTION} characters")
@@ -259,6 +264,13 @@ def _create_request(request, fmt: str):
 @require_http_methods(["GET", "POST"])
 def requests(request, fmt=None):
     fmt = _fmt(fmt)
+    # Open311 is a plain Django view, outside DRF's throttling: the same per-IP, per-user and (for a new
+    # request) intake rates apply here.
+    wait = refused_by_throttles(request, "intake" if request.method == "POST" else None)
+    if wait is not None:
+        response = errors(fmt, 429, f"too many requests; retry in {wait:.0f} s")
+        response["Retry-After"] = str(max(1, round(wait)))
+        return response
     refusal = _bad_jurisdiction(request, fmt)
     if refusal:
         return refusal

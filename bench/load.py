@@ -1,0 +1,305 @@
+"""Load and fault runs against a live gunicorn on loopback: idempotent intake under concurrency.
+
+`run_load` sends `submissions` case reports from `clients` threads. Every report carries its own
+Idempotency-Key and is sent twice (the second send is the client's retry, often racing the first on
+another thread); a send that meets a connection error or a 5xx is retried with the same key, with
+backoff, until it gets an answer or the run's deadline passes. With `restart_db_after`, the local
+PostgreSQL is restarted (`python -m gridgis.localdb restart`) once that many reports were accepted.
+
+`verify` then checks against the database: exactly one case per key, every key answered, every 201
+answer's id a stored case with that key, every retry answered with the same id. The figures come back
+as a dict (bench/run.py style); `python -m bench.load` prints them. Bounded in count and time: the run
+stops by itself at `deadline_s`, whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import queue
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INTAKE = "/api/v1/incidents/"
+
+
+@dataclass
+class LoadFigures:
+    """What a run did and saw; `lost` and `mismatched` must be 0."""
+
+    submissions: int = 0
+    requests: int = 0
+    created_201: int = 0
+    replayed_200: int = 0
+    status_5xx: int = 0
+    connection_errors: int = 0
+    other_status: Counter = field(default_factory=Counter)
+    unanswered: int = 0
+    duration_s: float = 0.0
+    db_restart_s: float | None = None
+    db_restarted_after_accepted: int | None = None
+    recovered_after_s: float | None = None
+    prefix: str = ""
+    answers: dict = field(default_factory=lambda: defaultdict(list), repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def as_dict(self) -> dict:
+        return {k: (dict(v) if isinstance(v, Counter) else v) for k, v in self.__dict__.items()
+                if k not in ("answers", "lock")}
+
+
+class _Client:
+    """One keep-alive HTTP/1.1 connection to the server, reopened after an error."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.connection: http.client.HTTPConnection | None = None
+
+    def post(self, body: bytes, key: str) -> tuple[int, dict]:
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            self.connection.request("POST", INTAKE, body, {"Content-Type": "application/json",
+                                                           "Idempotency-Key": key})
+            response = self.connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            self.connection = None
+            raise
+        try:
+            parsed = json.loads(data) if data else {}
+        except ValueError:
+            parsed = {}
+        return response.status, parsed if isinstance(parsed, dict) else {}
+
+
+def _restart_database(figures: LoadFigures) -> None:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "gridgis.localdb", "restart"], cwd=BASE_DIR, check=True,
+                   capture_output=True)
+    figures.db_restart_s = round(time.monotonic() - started, 2)
+
+
+def run_load(port: int, *, submissions: int, clients: int = 16, category: str = "0101",
+             bbox: tuple[float, float, float, float] = (105.40, 28.85, 105.50, 28.95), prefix: str | None = None,
+             restart_db_after: int | None = None, deadline_s: float = 600.0, seed: int = 11) -> LoadFigures:
+    """Send `submissions` reports, each twice with one Idempotency-Key, from `clients` threads."""
+    rng = random.Random(seed)
+    prefix = prefix or f"load-{int(time.time() * 1000)}-"
+    figures = LoadFigures(submissions=submissions)
+    work: queue.Queue = queue.Queue()
+    for number in range(submissions):
+        body = json.dumps({"category": category, "source": "citizen", "description": f"load {number}",
+                           "lon": round(rng.uniform(bbox[0], bbox[2]), 6),
+                           "lat": round(rng.uniform(bbox[1], bbox[3]), 6)}).encode()
+        key = f"{prefix}{number}"
+        work.put((key, body))
+        work.put((key, body))  # the retry: queued next, so another thread often sends it at the same time
+    deadline = time.monotonic() + deadline_s
+    accepted = [0]
+    restart_started = threading.Event()
+    down_since: list[float] = []
+
+    def worker():
+        client = _Client(port)
+        while time.monotonic() < deadline:
+            try:
+                key, body = work.get_nowait()
+            except queue.Empty:
+                return
+            delay = 0.05
+            while True:
+                if time.monotonic() >= deadline:
+                    with figures.lock:
+                        figures.unanswered += 1
+                    break
+                with figures.lock:
+                    figures.requests += 1
+                try:
+                    status, answer = client.post(body, key)
+                except (OSError, http.client.HTTPException):
+                    with figures.lock:
+                        figures.connection_errors += 1
+                        if restart_started.is_set() and not down_since:
+                            down_since.append(time.monotonic())
+                    time.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+                    continue
+                if status >= 500:
+                    with figures.lock:
+                        figures.status_5xx += 1
+                        if restart_started.is_set() and not down_since:
+                            down_since.append(time.monotonic())
+                    time.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+                    continue
+                with figures.lock:
+                    if status in (200, 201):
+                        figures.answers[key].append((status, answer.get("id")))
+                        if status == 201:
+                            figures.created_201 += 1
+                            accepted[0] += 1
+                        else:
+                            figures.replayed_200 += 1
+                        if down_since and figures.recovered_after_s is None:
+                            figures.recovered_after_s = round(time.monotonic() - down_since[0], 2)
+                    else:
+                        figures.other_status[status] += 1
+                        figures.answers[key].append((status, None))
+                    trigger = (restart_db_after is not None and not restart_started.is_set()
+                               and accepted[0] >= restart_db_after)
+                    if trigger:
+                        restart_started.set()
+                        figures.db_restarted_after_accepted = accepted[0]
+                if trigger:
+                    threading.Thread(target=_restart_database, args=(figures,), daemon=True).start()
+                break
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()) + 35)
+    figures.duration_s = round(time.monotonic() - started, 2)
+    figures.unanswered += work.qsize()
+    figures.prefix = prefix
+    return figures
+
+
+def verify(figures: LoadFigures) -> dict:
+    """Compare the answers with the database (Django must be set up on the server's database)."""
+    from layers.incidents.models import Case
+
+    stored = dict(Case.objects.filter(idempotency_key__startswith=figures.prefix)
+                  .values_list("idempotency_key", "id"))
+    keys = {f"{figures.prefix}{n}" for n in range(figures.submissions)}
+    lost = sorted(key for key, answers in figures.answers.items()
+                  if any(status == 201 for status, _ in answers) and key not in stored)
+    mismatched = sorted(key for key, answers in figures.answers.items()
+                        if any(status in (200, 201) and case_id != stored.get(key) for status, case_id in answers))
+    created_per_key = Counter(key for key, answers in figures.answers.items()
+                              for status, _ in answers if status == 201)
+    return {
+        "keys": len(keys),
+        "cases_stored": len(stored),
+        "keys_without_a_case": len(keys - set(stored)),
+        "extra_cases": len(set(stored) - keys),
+        "lost": len(lost),  # a 201 answered but no case stored
+        "mismatched": len(mismatched),  # an answer naming another case than the key's
+        "keys_with_two_201": sum(1 for n in created_per_key.values() if n > 1),
+    }
+
+
+@contextlib.contextmanager
+def server_for(database: str, media_root: str, workers: int = 2, threads: int = 4):
+    """gunicorn as bench.common.live_server runs it, on `database`, throttling off, photos in `media_root`.
+
+    Its stderr goes to var/load-gunicorn.log rather than a pipe: while the database is down every
+    request logs a traceback, and an unread pipe would fill and stall the workers.
+    """
+    from bench.common import free_port
+
+    env = {**os.environ, "GRIDGIS_DB_NAME": database, "GRIDGIS_THROTTLE": "off", "GRIDGIS_MEDIA_ROOT": media_root}
+    if os.environ.get("DATABASE_URL"):
+        url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+        env["DATABASE_URL"] = urllib.parse.urlunsplit(url._replace(path=f"/{database}"))
+    port = free_port()
+    log_path = BASE_DIR / "var" / "load-gunicorn.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "gridgis.wsgi:application", "--bind",
+             f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
+             "--graceful-timeout", "10"],
+            cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"gunicorn did not start; see {log_path}")
+            time.sleep(0.1)
+        yield port, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def prepare_database() -> None:
+    """Migrate gridgis_load and give it the small test tree and a category, once."""
+    from django.core.management import call_command
+
+    from layers.grids.models import Grid
+    from layers.incidents.models import Category
+
+    call_command("migrate", verbosity=0)
+    if not Grid.objects.exists():
+        from tests.factories import small_tree
+
+        small_tree()
+    if not Category.objects.filter(code="0101").exists():
+        major = Category.objects.create(code="01", name_zh="市容环境", name_en="city appearance")
+        Category.objects.create(code="0101", parent=major, name_zh="暴露垃圾", name_en="exposed rubbish")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--submissions", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--restart-db", action="store_true", help="restart PostgreSQL mid-run (the fault run)")
+    parser.add_argument("--deadline", type=float, default=900, help="stop after this many seconds regardless")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("GRIDGIS_DB_NAME", "gridgis_load")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgis.settings")
+    from gridgis import localdb
+
+    if not os.environ.get("DATABASE_URL"):
+        localdb.start()
+    elif args.restart_db:
+        sys.exit("bench.load: --restart-db restarts the local cluster; unset DATABASE_URL")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    prepare_database()
+    database = connection.settings_dict["NAME"]
+    media = str(Path(settings.BASE_DIR) / "var" / "load-media")
+    with server_for(database, media) as (port, _pid):
+        figures = run_load(port, submissions=args.submissions, clients=args.clients, deadline_s=args.deadline,
+                           restart_db_after=args.submissions // 3 if args.restart_db else None)
+    connection.close()  # the restart may have cut it
+    checks = verify(figures)
+    report = {**figures.as_dict(), **checks}
+    print(json.dumps(report, indent=2, default=str))
+    ok = (checks["lost"] == 0 and checks["mismatched"] == 0 and checks["keys_without_a_case"] == 0
+          and checks["keys_with_two_201"] == 0 and figures.unanswered == 0)
+    if not args.restart_db and figures.status_5xx:
+        ok = False  # without a fault, a 5xx is a bug
+    print("bench.load:", "OK" if ok else "FAILED", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

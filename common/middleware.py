@@ -1,0 +1,30 @@
+"""Request size limits checked before any view reads the body."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import JsonResponse
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse with 413 a request whose declared body is over the limit, before it is read.
+
+    Django applies DATA_UPLOAD_MAX_MEMORY_SIZE only when `request.body` is read, and DRF's parsers read
+    the stream directly, so a JSON body of any size would reach the parser. Here a multipart body may
+    be up to settings.GRIDGIS["MAX_UPLOAD_BYTES"] (photos), any other body up to
+    DATA_UPLOAD_MAX_MEMORY_SIZE. (Django's WSGI handler reads a body without a Content-Length as empty.)
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Content-Length: not a number"}, status=400)
+        multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
+        limit = settings.GRIDGIS["MAX_UPLOAD_BYTES"] if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            return JsonResponse({"detail": f"body: {length} bytes is over the limit of {limit} bytes"}, status=413)
+        return self.get_response(request)
