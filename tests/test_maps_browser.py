@@ -366,10 +366,23 @@ def test_demo_maps_as_a_new_user_sees_them(live_server):
         assert drawn(page, "open-cases") == api_count(page, "/ogc/collections/open-cases/items", limit=1)
         screenshot(page, "demo-officer")
 
+        # Inspection points (from the inspections layer) are drawn too, as many as OGC holds for the view.
+        assert drawn(page, "inspection-points") == api_count(page, "/ogc/collections/inspection-points/items",
+                                                             limit=1) > 0
+
         page.goto(f"{live_server.url}/map/planner/")
-        wait_until_drawn(page, "communities", "grids")
+        wait_until_drawn(page, "communities", "grids", "estates", "renovation-projects")
         assert drawn(page, "communities") == api_count(page, "/api/v1/map/grids/", level="community") > 0
+        assert drawn(page, "estates") == api_count(page, "/ogc/collections/estates/items", limit=1) > 0
+        assert drawn(page, "renovation-projects") == api_count(
+            page, "/ogc/collections/renovation-projects/items", limit=1) > 0
         screenshot(page, "demo-planner")
+        # A footprint's popup lists what it touches, from the estates layer's overlay API.
+        page.evaluate("Object.values(gridgis.layers['renovation-projects']._layers)[0].openPopup()")
+        popup = page.locator(".leaflet-popup-content .gridgis-popup[data-detail=loaded]")
+        popup.wait_for()
+        assert "网格" in popup.inner_text()
+        screenshot(page, "demo-planner-footprint")
         assert_clean(watch, page)
 
 

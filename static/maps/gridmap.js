@@ -222,7 +222,7 @@
           if (opts.trailUrl) { G.fillTrail(box, opts.trailUrl.replace('ID', encodeURIComponent(feature.id))); }
           if (opts.overlayUrl) { G.fillOverlay(box, opts.overlayUrl.replace('ID', encodeURIComponent(feature.id))); }
           return box;
-        });
+        }, { maxWidth: 380, maxHeight: 360 });
       }
     });
     var controller = null;
