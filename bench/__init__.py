@@ -1,1 +1,1 @@
-"""City-scale benchmarks: `make bench`. Never part of `make test` (tests/test_bench_smoke.py runs a tiny pass)."""
+"""City-scale benchmarks: `make bench` (never part of `make test`). `--scale demo --requests 50` is a quick pass."""

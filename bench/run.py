@@ -22,6 +22,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgis.settings")
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000, help="calls per latency benchmark")
+    parser.add_argument("--cases", type=int, default=2_200_000,
+                        help="cases in the benchmark database (2,000 a day for three years)")
     parser.add_argument("--only", nargs="*", help="run only benchmarks whose name contains one of these")
     parser.add_argument("--scale", default="city", choices=["city", "demo"],
                         help="demo runs a quick smoke pass on the small tree")

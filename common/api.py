@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import DataError
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -24,6 +27,12 @@ def _flatten(errors, prefix: str = "") -> list[str]:
 
 def exception_handler(exc, context):
     """DRF's handler, with validation errors as {"detail": "field: message; ...", "errors": {...}}."""
+    if isinstance(exc, DataError):
+        # A value that passed parsing but that PostgreSQL cannot represent (a date in year 3771 with
+        # a +22:48 offset, a number beyond its column): the client's input, so a 400, not a 500.
+        reason = str(exc).splitlines()[0] if str(exc) else "a value is out of range"
+        return Response({"detail": f"a value is out of range: {reason}", "errors": {}},
+                        status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, ValidationError):
         errors = response.data

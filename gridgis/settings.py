@@ -226,6 +226,28 @@ GRIDGIS = {
     "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),
     # reassign: cases per committed batch (interrupting loses at most one batch of work).
     "REASSIGN_BATCH": 200_000,
+    # Audits (layers/audits): parts of a gap/overlap/outside_parent under this many m² are slivers,
+    # counted but not listed; the levels at which each duty is expected, bound to the grid itself
+    # (see layers/audits/sql.py ORPHAN).
+    "AUDIT_MIN_AREA_M2": float(os.environ.get("GRIDGIS_AUDIT_MIN_AREA_M2", 50)),
+    # Overlays snap to this grid in degrees (1e-7° ≈ 1 cm), so that edges digitised twice leave no noise.
+    "AUDIT_SNAP_DEGREES": float(os.environ.get("GRIDGIS_AUDIT_SNAP_DEGREES", 1e-7)),
+    "AUDIT_DUTY_LEVELS": {"leader": "community", "officer": "grid"},
+    # Hotspots: at least CASES cases of one category within METRES m of each other in the last DAYS days,
+    # clustered (ST_ClusterDBSCAN) in AUDIT_METRIC_SRID, the metric CRS of the city (CGCS2000 GK 105°E).
+    "AUDIT_HOTSPOT": {"CASES": 5, "METRES": 50.0, "DAYS": 30.0},
+    "AUDIT_METRIC_SRID": env_int("GRIDGIS_AUDIT_METRIC_SRID", 4544),
+    # Stale: inspection points not visited, and unit grids not patrolled, in the last N days.
+    "AUDIT_STALE_DAYS": float(os.environ.get("GRIDGIS_AUDIT_STALE_DAYS", 7)),
+    # Quarterly assessment (考核, layers/audits/assessment.py; the rates are defined in sql.ASSESSMENT).
+    # Units with fewer cases than MIN_SAMPLE are listed but not ranked; the score is 100 × the weighted
+    # rates minus DEDUCTIONS points per escalation rung climbed (1 rectify, 2 expose, 3 deduct, 4 account).
+    "ASSESSMENT": {
+        "MIN_SAMPLE": env_int("GRIDGIS_ASSESSMENT_MIN_SAMPLE", 10),
+        "NOTICE_SIZE": 5,
+        "WEIGHTS": {"closure": 0.25, "on_time": 0.35, "register": 0.1, "accurate_dispatch": 0.15, "rework": 0.15},
+        "DEDUCTIONS": {1: 0.0, 2: 1.0, 3: 2.0, 4: 5.0},
+    },
     # Maps (maps/): the zoom of the first view when no district exists yet; the most grids one bbox
     # request returns; from which zoom case tiles carry cases instead of counts per grid; OGC API -
     # Features page sizes; tiles' Cache-Control max-age (s).

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rest_framework import serializers
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from common.serializers import GeoFeatureSerializer
 from layers.estates.models import (
     Estate,
     ProjectStatus,
@@ -19,7 +19,7 @@ from layers.grids.api.serializers import DepartmentDutySerializer, PersonDutySer
 from layers.grids.models import Grid, Level
 
 
-class EstateSerializer(GeoFeatureModelSerializer):
+class EstateSerializer(GeoFeatureSerializer):
     """An estate as a GeoJSON Feature; `community` is the community grid's code."""
 
     community = serializers.SlugRelatedField(slug_field="code",
@@ -36,7 +36,7 @@ class EstateSerializer(GeoFeatureModelSerializer):
         read_only_fields = ["updated_at"]
 
 
-class ProjectSerializer(GeoFeatureModelSerializer):
+class ProjectSerializer(GeoFeatureSerializer):
     """A renovation project as a GeoJSON Feature with its estates' figures (read-only)."""
 
     estates = serializers.PrimaryKeyRelatedField(many=True, queryset=Estate.objects.all(), required=False)
@@ -65,7 +65,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         fields = ["id", "from_status", "to_status", "changed_by", "changed_at", "note"]
 
 
-class WorkItemSerializer(GeoFeatureModelSerializer):
+class WorkItemSerializer(GeoFeatureSerializer):
     """A work item as a GeoJSON Feature (geometry may be null); pipes drawn as lines get metres measured."""
 
     quantity = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rest_framework import serializers
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from common.geometry import LonLatSerializer, SRSField
+from common.serializers import GeoFeatureSerializer
 from layers.grids.api.serializers import PersonDutySerializer
 from layers.grids.models import Grid, Level
 from layers.inspections.models import CheckIn, InspectionCategory, InspectionPoint, Patrol, PatrolSchedule
@@ -17,7 +17,7 @@ class InspectionCategorySerializer(serializers.ModelSerializer):
         fields = ["code", "name", "name_en", "sort_order"]
 
 
-class InspectionPointSerializer(GeoFeatureModelSerializer):
+class InspectionPointSerializer(GeoFeatureSerializer):
     """An inspection point as a GeoJSON Feature; `category` and `street` by code, `grid` follows the location."""
 
     category = serializers.SlugRelatedField(slug_field="code", queryset=InspectionCategory.objects.all())
@@ -33,7 +33,7 @@ class InspectionPointSerializer(GeoFeatureModelSerializer):
                   "responsible_leader", "task_group", "partner_department", "is_active"]
 
 
-class PatrolSerializer(GeoFeatureModelSerializer):
+class PatrolSerializer(GeoFeatureSerializer):
     """A patrol as a GeoJSON Feature whose geometry is its track (null until uploaded)."""
 
     grid = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.all(), required=False)

@@ -1,0 +1,137 @@
+"""Serializers of the audits API."""
+
+from __future__ import annotations
+
+from django.contrib.gis.geos import Polygon
+from rest_framework import serializers
+
+from layers.audits.models import AuditRun, Kind
+
+
+class AuditRunRequestSerializer(serializers.Serializer):
+    """What POST /api/v1/audits/ accepts; the service checks the district and the parameters' values."""
+
+    district = serializers.CharField(required=False, allow_blank=True, max_length=6,
+                                     help_text="6-digit district code; empty or absent: the whole tree")
+    kinds = serializers.ListField(child=serializers.ChoiceField(choices=Kind.choices), required=False,
+                                  allow_empty=False, help_text="kinds to check; absent: all")
+    min_area_m2 = serializers.FloatField(required=False, min_value=0, max_value=1e9,
+                                         help_text="parts smaller than this are counted as slivers")
+    leader_level = serializers.CharField(required=False, help_text="level at which a leader is expected")
+    officer_level = serializers.CharField(required=False, help_text="level at which an officer is expected")
+    hotspot_cases = serializers.IntegerField(required=False, min_value=1, max_value=100_000,
+                                             help_text="hotspot: at least K cases of one category")
+    hotspot_metres = serializers.FloatField(required=False, min_value=0.1, max_value=100_000,
+                                            help_text="hotspot: within R metres of each other")
+    hotspot_days = serializers.FloatField(required=False, min_value=0.1, max_value=100_000,
+                                          help_text="hotspot: reported in the last D days")
+    stale_days = serializers.FloatField(required=False, min_value=0.1, max_value=100_000,
+                                        help_text="stale: not visited or patrolled in the last N days")
+    on = serializers.DateField(required=False, help_text="date the run looks from: duties in force, case windows")
+
+    def parameters(self) -> dict:
+        keys = ("min_area_m2", "leader_level", "officer_level", "on", "hotspot_cases", "hotspot_metres",
+                "hotspot_days", "stale_days")
+        return {k: (v.isoformat() if k == "on" else v) for k, v in self.validated_data.items() if k in keys}
+
+
+class AuditRunSerializer(serializers.ModelSerializer):
+    """A run's status, progress and per-kind summary."""
+
+    requested_by = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditRun
+        fields = ["id", "status", "progress", "district_code", "kinds", "parameters", "summary", "error",
+                  "requested_by", "requested_via", "created_at", "started_at", "finished_at", "links"]
+
+    def get_requested_by(self, run) -> str | None:
+        return run.requested_by.get_username() if run.requested_by else None
+
+    def get_links(self, run) -> dict:
+        base = f"/api/v1/audits/{run.pk}/"
+        return {"self": base, "xlsx": base + "findings.xlsx", "csv": base + "findings.csv"}
+
+
+class FindingFilterSerializer(serializers.Serializer):
+    """Optional filters of a run's findings: one kind, a bounding box lon_min,lat_min,lon_max,lat_max."""
+
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    bbox = serializers.CharField(required=False)
+
+    def validate_bbox(self, value: str) -> str:
+        try:
+            numbers = [float(part) for part in value.split(",")]
+        except ValueError:
+            raise serializers.ValidationError("expected four numbers lon_min,lat_min,lon_max,lat_max") from None
+        if len(numbers) != 4:
+            raise serializers.ValidationError("expected four numbers lon_min,lat_min,lon_max,lat_max")
+        lon_min, lat_min, lon_max, lat_max = numbers
+        if not (-180 <= lon_min < lon_max <= 180 and -90 <= lat_min < lat_max <= 90):
+            raise serializers.ValidationError("not a WGS84 box with min < max")
+        return Polygon.from_bbox(numbers).wkt
+
+
+class AssessmentQuerySerializer(serializers.Serializer):
+    """GET /api/v1/assessments/ parameters; the assessment module checks the values."""
+
+    period = serializers.CharField(help_text="2026Q3, 2026-07 or 2026")
+    unit = serializers.ChoiceField(choices=["grid", "department", "leader"], default="grid")
+    level = serializers.CharField(default="grid", help_text="which grids are units when unit=grid")
+    district = serializers.CharField(required=False, allow_blank=True, max_length=6)
+    notice = serializers.IntegerField(required=False, min_value=0, max_value=100,
+                                      help_text="how many of the worst ranked units go on the notice list")
+
+
+class AssessmentRowSerializer(serializers.Serializer):
+    """One unit's figures; rates are fractions (0-1), null without a denominator."""
+
+    unit_id = serializers.IntegerField()
+    unit_code = serializers.CharField(allow_null=True)
+    unit_name = serializers.CharField(allow_null=True)
+    received = serializers.IntegerField()
+    registered = serializers.IntegerField()
+    due = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    dispatched = serializers.IntegerField()
+    returned = serializers.IntegerField()
+    handled = serializers.IntegerField()
+    reworked = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    deductions = serializers.FloatField()
+    register_rate = serializers.FloatField(allow_null=True)
+    closure_rate = serializers.FloatField(allow_null=True)
+    on_time_rate = serializers.FloatField(allow_null=True)
+    rework_rate = serializers.FloatField(allow_null=True)
+    accurate_dispatch_rate = serializers.FloatField(allow_null=True)
+    score = serializers.FloatField()
+    ranked = serializers.BooleanField()
+    rank = serializers.IntegerField(allow_null=True)
+
+
+class OverdueCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    category = serializers.CharField()
+    category_name = serializers.CharField()
+    status = serializers.CharField()
+    grid_code = serializers.CharField()
+    address = serializers.CharField()
+    reported_at = serializers.DateTimeField()
+    final_due_at = serializers.DateTimeField(allow_null=True)
+
+
+class NoticeSerializer(AssessmentRowSerializer):
+    overdue_cases = OverdueCaseSerializer(many=True)
+
+
+class AssessmentSerializer(serializers.Serializer):
+    period = serializers.CharField(source="period.label")
+    start = serializers.DateTimeField(source="period.start")
+    end = serializers.DateTimeField(source="period.end")
+    cutoff = serializers.DateTimeField()
+    unit = serializers.CharField()
+    min_sample = serializers.IntegerField()
+    rows = AssessmentRowSerializer(many=True)
+    notice = NoticeSerializer(many=True)
