@@ -4,7 +4,7 @@ Each layer's bench module measures its own figures; the adapters here turn them 
 with the baseline measured in the same run.
 """
 
-from bench import audits, estates, grids, incidents, inspections
+from bench import audits, estates, grids, incidents, inspections, maps
 from bench.common import Result
 
 
@@ -47,4 +47,5 @@ SUITES = [
     ("estates", lambda args: estates.bench_estates(max(10, args.requests // 40))),
     ("inspections", lambda args: inspections.bench_inspections(max(10, args.requests // 40))),
     ("audits", lambda args: audits.bench_audits()),
+    ("maps", maps.suite),
 ]

@@ -250,4 +250,13 @@ GRIDGIS = {
         "WEIGHTS": {"closure": 0.25, "on_time": 0.35, "register": 0.1, "accurate_dispatch": 0.15, "rework": 0.15},
         "DEDUCTIONS": {1: 0.0, 2: 1.0, 3: 2.0, 4: 5.0},
     },
+    # Maps (maps/): the zoom of the first view when no district exists yet; the most grids one bbox
+    # request returns; from which zoom case tiles carry cases instead of counts per grid; OGC API -
+    # Features page sizes; tiles' Cache-Control max-age (s).
+    "MAP_START_ZOOM": 12,
+    "MAP_MAX_FEATURES": env_int("GRIDGIS_MAP_MAX_FEATURES", 10000),
+    "CASE_TILE_POINT_ZOOM": 16,
+    "OGC_DEFAULT_LIMIT": 100,
+    "OGC_MAX_LIMIT": 10000,
+    "TILE_MAX_AGE": 60,
 }

@@ -1,0 +1,114 @@
+"""The map API: grids by bbox as GeoJSON built in SQL, a grid's extent by code, vector tiles."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from layers.grids.models import Level
+from maps import selectors, tiles
+from maps.api.serializers import BBoxField, GridBBoxQuerySerializer, LevelsField
+
+MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+class GridBBoxView(APIView):
+    """Grids of some levels inside a bbox, as one GeoJSON FeatureCollection built by PostGIS.
+
+    The map pages call this on every pan and zoom with the visible bbox; `truncated` says whether
+    more than `limit` grids matched (the page then asks for a coarser level).
+    """
+
+    @extend_schema(operation_id="map_grids_bbox", parameters=[GridBBoxQuerySerializer],
+                   responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
+    def get(self, request):
+        query = GridBBoxQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        body = selectors.grids_feature_collection(selectors.GridQuery(
+            bbox=data["bbox"], levels=data["level"], prefix=data["prefix"],
+            limit=data.get("limit") or settings.GRIDGIS["MAP_MAX_FEATURES"],
+        ))
+        return HttpResponse(body, content_type="application/geo+json")
+
+
+class GridExtentView(APIView):
+    """The bbox of the grid with a code, so a map can jump to it."""
+
+    @extend_schema(operation_id="map_grid_extent", responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
+    def get(self, request, code: str):
+        extent = selectors.grid_extent(code)
+        if extent is None:
+            raise Http404(f"code: no active grid has code {code!r}")
+        return Response({"code": code, "bbox": list(extent)})
+
+
+class GridDetailView(APIView):
+    """A grid and who answers for it (leaders and officers walking up the tree, departments): a popup's body."""
+
+    @extend_schema(operation_id="map_grid_detail", responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
+    def get(self, request, code: str):
+        detail = selectors.grid_detail(code)
+        if detail is None:
+            raise Http404(f"code: no active grid has code {code!r}")
+        return Response(detail)
+
+
+class _TileView(APIView):
+    def tile_response(self, body: bytes) -> HttpResponse:
+        response = HttpResponse(body, content_type=MVT_CONTENT_TYPE)
+        response["Cache-Control"] = f"max-age={settings.GRIDGIS['TILE_MAX_AGE']}"
+        return response
+
+
+class GridTileView(_TileView):
+    """A Mapbox vector tile of grid boundaries (layer "grids"); `?level=` overrides the zoom's level."""
+
+    @extend_schema(operation_id="tiles_grids", responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
+    def get(self, request, z: int, x: int, y: int):
+        level = None
+        if "level" in request.query_params:
+            try:
+                level = Level.from_name(request.query_params["level"])
+            except ValueError as exc:
+                return Response({"detail": f"level: {exc}"}, status=400)
+        try:
+            return self.tile_response(tiles.grid_tile(z, x, y, level))
+        except tiles.TileOutOfRange as exc:
+            raise Http404(str(exc)) from exc
+
+
+class CaseTileView(_TileView):
+    """A Mapbox vector tile of cases: counts per grid at low zoom, the cases themselves when close."""
+
+    @extend_schema(operation_id="tiles_incidents", responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
+    def get(self, request, z: int, x: int, y: int):
+        source = tiles.case_source()
+        if source is None:
+            raise Http404("the incidents layer has no cases yet")
+        try:
+            return self.tile_response(tiles.case_tile(z, x, y, source))
+        except tiles.TileOutOfRange as exc:
+            raise Http404(str(exc)) from exc
+
+
+class CaseCountQuerySerializer(serializers.Serializer):
+    bbox = BBoxField(help_text="minlon,minlat,maxlon,maxlat in EPSG:4326")
+    level = LevelsField(required=False, default=(int(Level.GRID),), help_text="grid levels whose counts to return (default grid)")
+
+
+class CaseCountsView(APIView):
+    """Case counts per grid (from the last refresh) at a point inside each grid: the heatmap's data."""
+
+    @extend_schema(operation_id="map_case_counts", parameters=[CaseCountQuerySerializer], responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
+    def get(self, request):
+        query = CaseCountQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        body = selectors.case_counts(bbox=data["bbox"], levels=data["level"])
+        return HttpResponse(body, content_type="application/geo+json")
