@@ -2,9 +2,11 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    path("", RedirectView.as_view(url="/map/", permanent=False), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("layers.grids.api.urls")),
     path("api/v1/", include("layers.incidents.api.urls")),

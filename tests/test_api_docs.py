@@ -22,3 +22,8 @@ def test_docs_page_loads_its_assets_from_the_app(client):
     assets = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert any("swagger-ui" in a for a in assets)
     assert [a for a in assets if a.startswith("http")] == []
+
+
+def test_home_page_leads_to_the_maps(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/map/"
