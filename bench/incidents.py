@@ -77,7 +77,12 @@ def prepare_cases(total: int, days: float = 1095) -> dict:
     figures = {"had": have}
     if have < total:
         started = time.perf_counter()
-        made = generate_cases(total - have, days, seed=have + 1)
+        def report(figures: dict) -> None:
+            elapsed = time.perf_counter() - started
+            print(f"bench: cases {figures['cases']:,} / {figures['total']:,}, trail entries {figures['trail']:,}"
+                  f" ({elapsed:.0f} s)", flush=True)
+
+        made = generate_cases(total - have, days, seed=have + 1, progress=report)
         figures.update(generated=made["cases"], trail=made["trail"],
                        generate_seconds=round(time.perf_counter() - started, 1))
         with connection.cursor() as cursor:

@@ -68,3 +68,19 @@ def test_same_seed_same_cases(world):
     Case.objects.all().delete()
     generate_cases(50, 10, anchor=anchor, seed=7)
     assert list(Case.objects.order_by("id").values_list("category__code", "status", "grid__code")) == first
+
+
+def test_chunks_change_nothing_but_the_order_and_report_progress(world):
+    """Generating in chunks gives the same cases and trail as one statement, with progress after each."""
+    anchor = timezone.now()
+
+    def content():
+        return sorted(Case.objects.values_list("category__code", "status", "grid__code", "reported_at", "version"))
+
+    generate_cases(120, 10, anchor=anchor, seed=3)
+    whole, whole_trail = content(), TrailEntry.objects.count()
+    Case.objects.all().delete()
+    seen = []
+    counts = generate_cases(120, 10, anchor=anchor, seed=3, chunk=50, progress=seen.append)
+    assert content() == whole and TrailEntry.objects.count() == whole_trail == counts["trail"]
+    assert [f["cases"] for f in seen] == [50, 100, 120] and seen[-1]["trail"] == whole_trail

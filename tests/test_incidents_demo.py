@@ -27,3 +27,71 @@ def test_demo_seed_builds_a_working_case_loop():
     from layers.incidents.reassign import reassign
 
     assert reassign(full=True).moved == 0
+
+
+def test_one_statement_intake_agrees_with_the_orm_rules_across_the_demo_city():
+    """intake_facts (one prepared statement) assigns grid, district, leader, officer and department
+    exactly as the ORM rules do, for 300 points over the demo tree (edges, the planted gap, dead
+    corners and street squads' jurisdictions included) and categories with and without rules."""
+    from django.conf import settings
+    from django.contrib.gis.db.models.functions import Area, Transform
+    from django.contrib.gis.geos import Point
+    from django.db import connection
+    from django.db.models import Case as SqlCase
+    from django.db.models import IntegerField, Value, When
+    from django.utils import timezone
+
+    from layers.grids.models import Grid
+    from layers.grids.selectors import responsibility_for_grid
+    from layers.incidents.selectors import intake_facts
+
+    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
+    with connection.cursor() as cursor:
+        # Over the three loaded districts and a margin around them (the dead corners).
+        cursor.execute("SELECT ST_X(geom), ST_Y(geom) FROM (SELECT (ST_Dump(ST_GeneratePoints(ST_Buffer("
+                       "ST_Union(boundary), 0.01), 300, 7))).geom FROM grids_grid WHERE level = 1) p")
+        points = cursor.fetchall()
+    ruled = list(Category.objects.filter(routing_rules__isnull=False, parent__isnull=False).distinct()[:3])
+    unruled = (Category.objects.filter(parent__isnull=False, routing_rules__isnull=True,
+                                       parent__routing_rules__isnull=True).distinct()[:3])
+    categories = ruled + list(unruled)
+    now = timezone.now()
+    seen = {"dead_corner": 0, "routing_rule": 0, "category_default": 0, "dispatch_office": 0, "none": 0}
+    for index, (lon, lat) in enumerate(points):
+        point = Point(lon, lat, srid=4326)
+        category = categories[index % len(categories)]
+        assignment, _ = intake_facts(point, category, now)
+        grid = Grid.objects.smallest_covering(point)
+        assert (assignment.grid.pk if assignment.grid else None) == (grid.pk if grid else None), (lon, lat)
+        if grid is None:
+            seen["dead_corner"] += 1
+            assert assignment.dead_corner and assignment.department.kind == "dispatch_office"
+            continue
+        responsibility = responsibility_for_grid(grid, timezone.localdate(now))
+        district = next((g for g in responsibility.chain if g.level == 1), None)  # None: the city grid only
+        assert (assignment.district.pk if assignment.district else None) == (district.pk if district else None)
+        for role, duties in (("leader", responsibility.leaders), ("officer", responsibility.officers)):
+            expected = duties[0].person.pk if duties else None
+            got = getattr(assignment, role)
+            assert (got.pk if got else None) == expected, (role, lon, lat)
+        rule = (RoutingRule.objects
+                .filter(category_id__in=[category.pk, category.parent_id], department__jurisdiction__covers=point)
+                .annotate(area=Area(Transform("department__jurisdiction", settings.GRIDGIS["METRIC_SRID"])),
+                          own=SqlCase(When(category_id=category.pk, then=Value(0)), default=Value(1),
+                                    output_field=IntegerField()))
+                .order_by("area", "own", "id").first())
+        default = category.default_department or category.parent.default_department
+        if rule is not None:
+            expected_department, how = rule.department_id, "routing_rule"
+        elif default is not None:
+            expected_department, how = default.pk, "category_default"
+        else:
+            from layers.grids.models import Department
+
+            office = Department.objects.filter(kind="dispatch_office", district=district).order_by("code").first()
+            expected_department, how = (office.pk, "dispatch_office") if office else (None, "none")
+        got = assignment.department.pk if assignment.department else None
+        assert got == expected_department, (lon, lat, category.code)
+        assert assignment.provenance["department"]["rule"] == how
+        seen[how] += 1
+    assert seen["dead_corner"] > 0 and seen["routing_rule"] > 0 and seen["category_default"] > 0, seen

@@ -18,6 +18,7 @@ and leader on the grid chain; due times follow the category's limits in clock ho
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -93,7 +94,7 @@ WITH draws AS (
            (hashint4(n * 13 + %(seed)s)::bigint + 2147483648) %% array_length(%(category_ids)s::bigint[], 1) + 1
                AS cat_idx,
            (hashint4(n * 17 + %(seed)s)::bigint + 2147483648) %% 4 AS u_source
-    FROM generate_series(1, %(total)s) AS n
+    FROM generate_series(%(first)s, %(last)s) AS n
 ),
 shaped AS (
     SELECT d.*, s.grid_id, s.version, s.district_code, s.location, s.officer_id, s.leader_id,
@@ -193,11 +194,13 @@ def _category_arrays() -> tuple[list[int], list[str], list[int]]:
 
 
 @transaction.atomic
-def generate_cases(total: int, days: float, *, seed: int = 2026,
-                   anchor: datetime.datetime | None = None) -> dict[str, int]:
+def generate_cases(total: int, days: float, *, seed: int = 2026, anchor: datetime.datetime | None = None,
+                   chunk: int = 250_000, progress: Callable[[dict], None] = lambda figures: None) -> dict[str, int]:
     """Insert `total` cases reported over the `days` before `anchor`, with their trail entries.
 
-    Returns counts: sites, cases, trail. Needs the grid tree and the categories in place.
+    Writes `chunk` cases (and their trail) per statement and calls `progress` with the running counts
+    after each: the draws depend on the row number only, so the chunk size changes nothing but the
+    physical order. Returns counts: sites, cases, trail. Needs the grid tree and the categories.
     """
     anchor = anchor or timezone.now()
     category_ids, category_names, limits = _category_arrays()
@@ -216,12 +219,16 @@ def generate_cases(total: int, days: float, *, seed: int = 2026,
         sites = cursor.fetchone()[0]
         cursor.execute("CREATE UNIQUE INDEX ON bulk_sites (site)")
         cursor.execute(ROUTES, {"category_ids": category_ids})
-        cursor.execute("SELECT COALESCE(max(id), 0) FROM incidents_case")
-        after_id = cursor.fetchone()[0]
-        cursor.execute(INSERT_CASES, {"total": total, "days": days, "seed": seed, "anchor": anchor, "sites": sites,
-                                      "category_ids": category_ids, "category_names": category_names,
-                                      "limits": limits})
-        cases = cursor.rowcount
-        cursor.execute(INSERT_TRAIL, {"after_id": after_id})
-        trail = cursor.rowcount
+        cases = trail = 0
+        for first in range(1, total + 1, chunk):
+            cursor.execute("SELECT COALESCE(max(id), 0) FROM incidents_case")
+            after_id = cursor.fetchone()[0]
+            cursor.execute(INSERT_CASES, {"first": first, "last": min(total, first + chunk - 1), "days": days,
+                                          "seed": seed, "anchor": anchor, "sites": sites,
+                                          "category_ids": category_ids, "category_names": category_names,
+                                          "limits": limits})
+            cases += cursor.rowcount
+            cursor.execute(INSERT_TRAIL, {"after_id": after_id})
+            trail += cursor.rowcount
+            progress({"sites": sites, "cases": cases, "trail": trail, "total": total})
     return {"sites": sites, "cases": cases, "trail": trail}

@@ -11,8 +11,8 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from common.prepared import execute_prepared
 from layers.grids.models import Department, Grid, Level, Person
-from layers.grids.selectors import responsibility_for_grid
 from layers.incidents import sql
 from layers.incidents.models import OPEN_STATUSES, Case, Category
 
@@ -82,89 +82,88 @@ def nearest_grid(point: Point) -> tuple[Grid | None, float | None]:
     return None, None
 
 
-def route(category: Category, point: Point, district: Grid | None) -> tuple[Department | None, dict]:
-    """The department for `category` at `point` and the rule that chose it.
-
-    The most specific routing rule first (smallest jurisdiction covering the point), else the
-    category's default department (the minor's, else its major's), else the district's dispatch office.
-    """
-    category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    row = _one(sql.ROUTING_RULE_AT, {"category_ids": category_ids, "category_id": category.pk,
-                                     "point": _ewkt(point), "metric_srid": settings.GRIDGIS["METRIC_SRID"]})
-    if row is not None:
-        department = Department.objects.defer("jurisdiction").get(pk=row[1])
-        return department, {"rule": "routing_rule", "routing_rule_id": row[0], "department": department.code,
-                            "jurisdiction_m2": round(row[2], 1)}
-    default = category.default_department or (category.parent.default_department if category.parent else None)
-    if default is not None:
-        return default, {"rule": "category_default", "category": category.code, "department": default.code}
-    office = dispatch_office(district)
-    if office is not None:
-        return office, {"rule": "dispatch_office", "district": district.code, "department": office.code}
-    return None, {"rule": "none", "district": district.code if district else None}
+def _loaded(model, values: dict | None):
+    """A model instance from a row the intake statement returned: the fields given, the rest deferred
+    (read from the database only if something asks for them)."""
+    if values is None:
+        return None
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
-def assignment_at(point: Point, category: Category, on: datetime.date | None = None) -> Assignment:
-    """Everything intake decides for a case at `point` (EPSG:4326): grid, department, leader, officer.
+def intake_facts(point: Point, category: Category, now: datetime.datetime) -> tuple[Assignment, Case | None]:
+    """Everything intake decides for a report at `point` (EPSG:4326): its assignment (grid,
+    department, leader, officer, with the rule that chose each) and the open case it repeats, if any.
 
-    The grid is `Grid.objects.smallest_covering`, the one rule; leader and officer walk up the tree
-    (`responsibility_for_grid`). A point no grid covers is a dead corner: it goes to the dispatch
+    One round trip (sql.INTAKE_FACTS, a prepared statement) for a point a grid covers. The grid is the
+    one rule, grids_smallest_covering; leader and officer walk up the tree; the department is the most
+    specific routing rule, else the category's default (the minor's, else its major's), else the
+    district's dispatch office. A point no grid covers is a dead corner: it goes to the dispatch
     office of the district with the nearest boundary, with the nearest grid suggested.
-    """
-    result = Assignment()
-    grid = Grid.objects.smallest_covering(point)
-    if grid is None:
-        result.dead_corner = True
-        result.district, district_m = nearest_district(point)
-        result.suggested_grid, result.suggested_distance_m = nearest_grid(point)
-        result.provenance["grid"] = {
-            "rule": "dead_corner", "district": result.district_code or None,
-            "district_distance_m": None if district_m is None else round(district_m, 2),
-            "suggested_grid": result.suggested_grid.code if result.suggested_grid else None,
-            "suggested_distance_m": (None if result.suggested_distance_m is None
-                                     else round(result.suggested_distance_m, 2)),
-        }
-        office = dispatch_office(result.district)
-        result.department = office
-        result.provenance["department"] = (
-            {"rule": "dispatch_office", "reason": "dead_corner", "district": result.district_code,
-             "department": office.code} if office else {"rule": "none", "reason": "dead_corner"})
-        result.provenance["leader"] = result.provenance["officer"] = {"rule": "none", "reason": "dead_corner"}
-        return result
-
-    responsibility = responsibility_for_grid(grid, on)
-    result.grid = grid
-    result.district = next((g for g in responsibility.chain if g.level == Level.DISTRICT), None)
-    result.provenance["grid"] = {"rule": "smallest_covering", "code": grid.code, "level": grid.level_name,
-                                 "version": grid.version}
-    edge_m = _one(sql.EDGE_DISTANCE, {"point": _ewkt(point), "grid_id": grid.pk})[0]
-    result.edge_distance_m = edge_m
-    result.near_edge = edge_m <= settings.GRIDGIS["EDGE_METRES"]
-
-    for role, duties in (("leader", responsibility.leaders), ("officer", responsibility.officers)):
-        if duties:
-            duty = duties[0]
-            setattr(result, role, duty.person)
-            result.provenance[role] = {"rule": "duty", "duty_id": duty.pk, "grid": duty.grid.code,
-                                       "walked_up": duty.grid_id != grid.pk}
-        else:
-            result.provenance[role] = {"rule": "none", "reason": f"no {role} on the grid chain"}
-
-    result.department, result.provenance["department"] = route(category, point, result.district)
-    return result
-
-
-def duplicate_of(category: Category, point: Point, now: datetime.datetime) -> Case | None:
-    """The open case this report repeats: same category, within R metres, reported in the last D days.
-
-    Locks the original (FOR UPDATE) so that concurrent "me too" counts add up.
+    The duplicate is locked (FOR UPDATE) so that concurrent "me too" counts add up.
     """
     since = now - datetime.timedelta(days=settings.GRIDGIS["DUPLICATE_DAYS"])
-    row = _one(sql.DUPLICATE_CANDIDATE, {
-        "category_id": category.pk, "open_statuses": list(OPEN_STATUSES), "since": since,
-        "metres": settings.GRIDGIS["DUPLICATE_METRES"], "point": _ewkt(point),
-    })
-    return None if row is None else Case.objects.only("id", "status").get(pk=row[0])
+    category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
+    facts = execute_prepared("incidents_intake_facts", sql.INTAKE_FACTS, [
+        point.x, point.y, timezone.localdate(now), category.pk, category_ids, settings.GRIDGIS["METRIC_SRID"],
+        list(OPEN_STATUSES), since, float(settings.GRIDGIS["DUPLICATE_METRES"]),
+    ])[0]
+    original = _loaded(Case, facts["duplicate"])
+    if facts["grid"] is None:
+        return _dead_corner(point), original
+
+    result = Assignment(grid=_loaded(Grid, facts["grid"]), district=_loaded(Grid, facts["district"]))
+    grid = result.grid
+    result.provenance["grid"] = {"rule": "smallest_covering", "code": grid.code, "level": grid.level_name,
+                                 "version": grid.version}
+    result.edge_distance_m = facts["edge_m"]
+    result.near_edge = facts["edge_m"] <= settings.GRIDGIS["EDGE_METRES"]
+    for role in ("leader", "officer"):
+        duty = facts[role]
+        if duty is None:
+            result.provenance[role] = {"rule": "none", "reason": f"no {role} on the grid chain"}
+            continue
+        setattr(result, role, _loaded(Person, {"id": duty["person_id"], "name": duty["person_name"]}))
+        result.provenance[role] = {"rule": "duty", "duty_id": duty["duty_id"], "grid": duty["grid_code"],
+                                   "walked_up": duty["grid_id"] != grid.pk}
+
+    rule, default, office = facts["rule"], category.default_department or (
+        category.parent.default_department if category.parent else None), facts["office"]
+    if rule is not None:
+        result.department = _loaded(Department, rule)
+        result.provenance["department"] = {"rule": "routing_rule", "routing_rule_id": rule["rule_id"],
+                                           "department": rule["code"], "jurisdiction_m2": round(rule["area_m2"], 1)}
+    elif default is not None:
+        result.department = default
+        result.provenance["department"] = {"rule": "category_default", "category": category.code,
+                                           "department": default.code}
+    elif office is not None:
+        result.department = _loaded(Department, office)
+        result.provenance["department"] = {"rule": "dispatch_office", "district": result.district_code,
+                                           "department": office["code"]}
+    else:
+        result.provenance["department"] = {"rule": "none", "district": result.district_code or None}
+    return result, original
+
+
+def _dead_corner(point: Point) -> Assignment:
+    result = Assignment(dead_corner=True)
+    result.district, district_m = nearest_district(point)
+    result.suggested_grid, result.suggested_distance_m = nearest_grid(point)
+    result.provenance["grid"] = {
+        "rule": "dead_corner", "district": result.district_code or None,
+        "district_distance_m": None if district_m is None else round(district_m, 2),
+        "suggested_grid": result.suggested_grid.code if result.suggested_grid else None,
+        "suggested_distance_m": (None if result.suggested_distance_m is None
+                                 else round(result.suggested_distance_m, 2)),
+    }
+    office = dispatch_office(result.district)
+    result.department = office
+    result.provenance["department"] = (
+        {"rule": "dispatch_office", "reason": "dead_corner", "district": result.district_code,
+         "department": office.code} if office else {"rule": "none", "reason": "dead_corner"})
+    result.provenance["leader"] = result.provenance["officer"] = {"rule": "none", "reason": "dead_corner"}
+    return result
 
 
 def case_queryset() -> QuerySet[Case]:

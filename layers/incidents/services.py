@@ -15,7 +15,7 @@ from layers.grids.models import Department, Person
 from layers.incidents import permissions
 from layers.incidents.models import STAGE_OF_STATUS, Case, Category, Photo, Source, Status, TrailEntry
 from layers.incidents.photos import CheckedPhoto
-from layers.incidents.selectors import assignment_at, duplicate_of
+from layers.incidents.selectors import intake_facts
 
 STAGES = ("register", "dispatch", "handle", "verify")
 
@@ -59,8 +59,7 @@ def report_case(*, category: Category, point: Point, input_point: dict, input_sr
         if existing is not None:
             return existing, False
     now = now or timezone.now()
-    assignment = assignment_at(point, category, on=timezone.localdate(now))
-    original = duplicate_of(category, point, now)
+    assignment, original = intake_facts(point, category, now)
     provenance = dict(assignment.provenance)
     provenance["input"] = {"point": input_point, "srs": input_srs}
     case = Case(

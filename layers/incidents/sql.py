@@ -5,29 +5,97 @@ degrees. The KNN operator `<->` on the indexed geometry column only orders candi
 always taken from the geography distance.
 """
 
-# Routing: the rules for the category (or its major) whose department's jurisdiction covers the point,
-# most specific first: the smallest jurisdiction in m², then a rule on the minor over one on the major.
-# Areas are planar in the metric CRS %(metric_srid)s (CGCS2000 Gauss-Krüger, scale error ~2e-5 here):
-# the geodesic area of a real district outline (1,200+ vertices) costs ~25 ms, too much per report.
-ROUTING_RULE_AT = """
-SELECT r.id AS rule_id, d.id AS department_id, ST_Area(ST_Transform(d.jurisdiction, %(metric_srid)s)) AS area_m2
-FROM incidents_routingrule r
-JOIN grids_department d ON d.id = r.department_id
-WHERE r.category_id = ANY(%(category_ids)s)
-  AND d.jurisdiction IS NOT NULL
-  AND ST_Covers(d.jurisdiction, ST_GeomFromEWKT(%(point)s))
-ORDER BY area_m2, (r.category_id = %(category_id)s) DESC, r.id
-LIMIT 1
-"""
-
-# Metres from the point to the nearest edge of the grid's boundary (0 on the edge itself). The edges
-# are stored as straight lines in lon/lat; read as geography they would be great-circle arcs that
-# bow away from the stored line (4 cm on a 2 km edge at 29°N, as much as the 5 m margin on long
-# edges), so they are segmentized to 1e-4° first, as common.dbfuncs.AreaM2 does for areas.
-EDGE_DISTANCE = """
-SELECT ST_Distance(ST_Segmentize(ST_Boundary(g.boundary), 0.0001)::geography,
-                   ST_GeomFromEWKT(%(point)s)::geography)
-FROM grids_grid g WHERE g.id = %(grid_id)s
+# Intake in one round trip: everything a new report at a point covered by a grid needs, as one JSON
+# document (see selectors.intake_facts). Kept as a server-side prepared statement per connection
+# (common.prepared), like the locate statement: planning it costs as much as running it.
+# - grid: grids_smallest_covering, the one rule; the district from its chain (the code rule).
+# - edge_m: metres from the point to the nearest edge of the grid (0 on the edge). The edges are
+#   stored as straight lines in lon/lat; read as geography they would be great-circle arcs that bow
+#   away from the stored line (4 cm on a 2 km edge at 29°N, as much as the 5 m margin on long edges),
+#   so they are segmentized to 1e-4° first, as common.dbfuncs.AreaM2 does for areas.
+# - leader, officer: a duty in force on $3 on the deepest grid of the chain that has one, lowest id
+#   first (as layers.grids.selectors.responsibility_for_grid picks them).
+# - rule: among the rules for the category or its major whose department's jurisdiction covers the
+#   point, the most specific: the smallest jurisdiction in m², then a rule on the minor over one on
+#   the major. Areas are planar in the metric CRS $6 (CGCS2000 Gauss-Krüger, scale error ~2e-5 here):
+#   the geodesic area of a real district outline (1,200+ vertices) costs ~25 ms, too much per report.
+# - office: the district's dispatch office, the router of last resort.
+# - duplicate ("me too"): the nearest open case of the same category within $9 metres reported since
+#   $8, by the GiST index on location::geography (migration 0002); locked FOR UPDATE so that
+#   concurrent "me too" counts add up.
+# A point no grid covers gets grid null (and its duplicate); the dead-corner path then asks for the
+# nearest district and grid (NEAREST_DISTRICT, NEAREST_GRID): rare, so not folded in here.
+# $1 lon, $2 lat (EPSG:4326), $3 the day whose duties count, $4 category id, $5 the category and its
+# major, $6 metric SRID, $7 open statuses, $8 since, $9 metres.
+INTAKE_FACTS = """
+WITH pt AS MATERIALIZED (
+    SELECT ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326) AS geom
+),
+target AS MATERIALIZED (
+    SELECT f.id, f.code, f.name, f.level, f.version, f.district_code, f.boundary
+    FROM pt CROSS JOIN LATERAL grids_smallest_covering(pt.geom) f
+),
+chain AS MATERIALIZED (
+    SELECT g.id, g.code, g.name, g.level
+    FROM target t
+    CROSS JOIN generate_series(6, 18, 3) AS n
+    JOIN grids_grid g ON g.code = left(t.code, n)
+    WHERE n <= length(t.code)
+),
+people AS (
+    SELECT DISTINCT ON (d.kind) d.kind, d.id AS duty_id, c.code AS grid_code, c.id AS grid_id,
+           p.id AS person_id, p.name AS person_name
+    FROM grids_duty d
+    JOIN chain c ON c.id = d.grid_id
+    LEFT JOIN grids_person p ON p.id = d.person_id
+    WHERE d.kind IN ('leader', 'officer')
+      AND d.starts_on <= $3::date AND (d.ends_on IS NULL OR d.ends_on >= $3::date)
+    ORDER BY d.kind, c.level DESC, d.id
+),
+rule AS (
+    SELECT r.id AS rule_id, d.id, d.code, d.name,
+           ST_Area(ST_Transform(d.jurisdiction, $6::int)) AS area_m2
+    FROM incidents_routingrule r
+    JOIN grids_department d ON d.id = r.department_id
+    CROSS JOIN pt
+    WHERE r.category_id = ANY($5::int[])
+      AND d.jurisdiction IS NOT NULL
+      AND ST_Covers(d.jurisdiction, pt.geom)
+    ORDER BY area_m2, (r.category_id = $4::int) DESC, r.id
+    LIMIT 1
+),
+office AS (
+    SELECT d.id, d.code, d.name
+    FROM grids_department d
+    JOIN chain c ON c.id = d.district_id AND c.level = 1
+    WHERE d.kind = 'dispatch_office'
+    ORDER BY d.code
+    LIMIT 1
+),
+duplicate AS (
+    SELECT c.id, c.status
+    FROM incidents_case c CROSS JOIN pt
+    WHERE c.category_id = $4::int
+      AND c.status = ANY($7::text[])
+      AND c.reported_at >= $8::timestamptz
+      AND ST_DWithin(c.location::geography, pt.geom::geography, $9::float8)
+    ORDER BY ST_Distance(c.location::geography, pt.geom::geography), c.id
+    LIMIT 1
+    FOR UPDATE OF c
+)
+SELECT json_build_object(
+    'grid', (SELECT json_build_object('id', id, 'code', code, 'name', name, 'level', level, 'version', version,
+                                      'district_code', district_code) FROM target),
+    'district', (SELECT json_build_object('id', id, 'code', code, 'name', name, 'level', level)
+                 FROM chain WHERE level = 1),
+    'edge_m', (SELECT ST_Distance(ST_Segmentize(ST_Boundary(t.boundary), 0.0001)::geography, pt.geom::geography)
+               FROM target t CROSS JOIN pt),
+    'leader', (SELECT row_to_json(people) FROM people WHERE kind = 'leader'),
+    'officer', (SELECT row_to_json(people) FROM people WHERE kind = 'officer'),
+    'rule', (SELECT row_to_json(rule) FROM rule),
+    'office', (SELECT row_to_json(office) FROM office),
+    'duplicate', (SELECT row_to_json(duplicate) FROM duplicate)
+)
 """
 
 # The nearest active grid to a point no grid covers (a dead corner): the deepest levels first among
@@ -59,20 +127,6 @@ SELECT id, code, ST_Distance(boundary::geography, ST_GeomFromEWKT(%(point)s)::ge
 FROM candidates
 ORDER BY metres, code
 LIMIT 1
-"""
-
-# "Me too": the nearest open, non-duplicate case of the same category within R metres reported since
-# a time. Uses the GiST index on location::geography (migration 0002).
-DUPLICATE_CANDIDATE = """
-SELECT c.id
-FROM incidents_case c
-WHERE c.category_id = %(category_id)s
-  AND c.status = ANY(%(open_statuses)s)
-  AND c.reported_at >= %(since)s
-  AND ST_DWithin(c.location::geography, ST_GeomFromEWKT(%(point)s)::geography, %(metres)s)
-ORDER BY ST_Distance(c.location::geography, ST_GeomFromEWKT(%(point)s)::geography), c.id
-LIMIT 1
-FOR UPDATE
 """
 
 # One rung of the escalation ladder, set-based: every open case that sits on the rung below and is
