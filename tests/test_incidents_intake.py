@@ -209,6 +209,22 @@ def test_me_too_links_a_nearby_repeat_and_dispatcher_can_unlink(api, world):
     assert original.me_too_count == 0
 
 
+@pytest.mark.parametrize(("bearing", "metres", "duplicate"), [
+    (90, 29.0, True), (90, 31.0, False),   # east: a degree of longitude is ~97 km here, not 111 km
+    (0, 29.0, True), (0, 31.0, False),     # north
+    (225, 29.5, True), (225, 30.5, False),  # south-west, both axes at once
+])
+def test_me_too_radius_is_metres_in_every_direction(api, world, bearing, metres, duplicate):
+    """The candidate box in degrees holds the whole R-metre circle; the exact test is in metres
+    (pyproj's geodesic, an independent reference, places the second report)."""
+    from pyproj import Geod
+
+    first = post(api, {"category": "0101", "lon": 105.41, "lat": 28.93}).json()["properties"]
+    lon, lat, _ = Geod(ellps="WGS84").fwd(105.41, 28.93, bearing, metres)
+    second = post(api, {"category": "0101", "lon": lon, "lat": lat}).json()["properties"]
+    assert (second["duplicate_of"] == first["id"]) is duplicate, second["status"]
+
+
 def test_old_or_closed_cases_attract_no_duplicates(api, world):
     import datetime
 

@@ -21,7 +21,7 @@ always taken from the geography distance.
 #   the geodesic area of a real district outline (1,200+ vertices) costs ~25 ms, too much per report.
 # - office: the district's dispatch office, the router of last resort.
 # - duplicate ("me too"): the nearest open case of the same category within $9 metres reported since
-#   $8, by the GiST index on location::geography (migration 0002); locked FOR UPDATE so that
+#   $8 (the box below keeps it on the location index); locked FOR UPDATE so that
 #   concurrent "me too" counts add up.
 # A point no grid covers gets grid null (and its duplicate); the dead-corner path then asks for the
 # nearest district and grid (NEAREST_DISTRICT, NEAREST_GRID): rare, so not folded in here.
@@ -78,6 +78,12 @@ duplicate AS (
     WHERE c.category_id = $4::int
       AND c.status = ANY($7::text[])
       AND c.reported_at >= $8::timestamptz
+      -- The geometry GiST index finds the candidates in a box that holds the circle: a degree of
+      -- latitude is at least 110,574 m, a degree of longitude at least 111,320·cos(lat) m (the
+      -- sphere's, shorter than the ellipsoid's), taken 0.01° poleward; then the exact test in metres.
+      AND c.location && ST_Expand(pt.geom,
+                                  $9::float8 / (111320.0 * cos(radians(least(abs(ST_Y(pt.geom)) + 0.01, 89.9)))),
+                                  $9::float8 / 110574.0)
       AND ST_DWithin(c.location::geography, pt.geom::geography, $9::float8)
     ORDER BY ST_Distance(c.location::geography, pt.geom::geography), c.id
     LIMIT 1
