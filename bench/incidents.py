@@ -203,41 +203,50 @@ def reassign_full_noop() -> dict:
     return {**_counts(), "set_based_noop_s": round(report.seconds, 2), "set_based_noop_moved": report.moved}
 
 
-def reassign_full_all_rows() -> dict:
-    """Full reassignment after every case lost its grid (a complete redraw): the join plus a write of
-    every case and a trail entry each. Rolled back afterwards."""
+def _vacuum(*tables: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in tables:  # names are this module's constants
+            cursor.execute(f"VACUUM ANALYZE {table}")  # noqa: S608
+
+
+def reassign_every_case_moves() -> dict:
+    """Full reassignment when every case must move: the first run after 2.2 M cases arrived without
+    grids (a complete redraw writes the same). Set up outside the timing (every case's grid cleared
+    and committed, then VACUUM); the hand-written case-driven UPDATE runs on that state and is rolled
+    back; then the project's reassign() runs for real, which puts every case back in its grid, and
+    the trail entries it wrote are deleted so later runs measure the same database."""
     _setup_django()
     from django.db import connection, transaction
+    from django.utils import timezone
 
     from layers.incidents.reassign import reassign
 
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            started = time.perf_counter()
-            cursor.execute("UPDATE incidents_case SET grid_id = NULL, grid_version = NULL")
-            clear_s = time.perf_counter() - started
+    with connection.cursor() as cursor:
         started = time.perf_counter()
-        report = reassign(full=True)
-        seconds = time.perf_counter() - started
-        transaction.set_rollback(True)
-    return {"set_based_all_rows_s": round(seconds, 2), "set_based_all_rows_moved": report.moved,
-            "plain_update_all_rows_s": round(clear_s, 2)}
-
-
-def reassign_hand_written() -> dict:
-    """The hand-written, case-driven single UPDATE (the planner's natural plan), from scratch."""
-    _setup_django()
-    from django.db import connection, transaction
-
+        cursor.execute("UPDATE incidents_case SET grid_id = NULL, grid_version = NULL")
+        clear_s = time.perf_counter() - started
+    _vacuum("incidents_case")
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE incidents_case SET grid_id = NULL, grid_version = NULL")
             started = time.perf_counter()
             cursor.execute(HAND_WRITTEN_CASE_DRIVEN)
-            seconds = time.perf_counter() - started
-            rows = cursor.rowcount
+            hand_s, hand_rows = time.perf_counter() - started, cursor.rowcount
         transaction.set_rollback(True)
-    return {"hand_written_case_driven_s": round(seconds, 2), "hand_written_rows": rows}
+    since = timezone.now()
+    steps = []
+    started = time.perf_counter()
+    report = reassign(full=True, progress=lambda message: steps.append(
+        f"{time.perf_counter() - started:6.1f} s  {message}"))
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM incidents_trailentry WHERE action = 'reassign' AND at >= %s", [since])
+    _vacuum("incidents_case", "incidents_trailentry")
+    return {"set_based_all_rows_s": round(seconds, 2), "set_based_all_rows_moved": report.moved,
+            "set_based_strategy": report.strategy, "set_based_steps": steps,
+            "plain_update_all_rows_s": round(clear_s, 2),
+            "hand_written_case_driven_s": round(hand_s, 2), "hand_written_rows": hand_rows}
 
 
 def reassign_orm_loop(sample: int = 2000) -> dict:
@@ -268,8 +277,7 @@ def reassign_orm_loop(sample: int = 2000) -> dict:
 
 def reassign_full() -> dict:
     """All full-reassignment figures in one run (target: 2.2 M cases ≤ 20 s)."""
-    return {**reassign_full_noop(), **reassign_orm_loop(), **reassign_full_all_rows(), **reassign_hand_written(),
-            "target_s": 20}
+    return {**reassign_full_noop(), **reassign_orm_loop(), **reassign_every_case_moves(), "target_s": 20}
 
 
 # Redraw micro-grids the way an editor would: grow each by 15 m (in metres, EPSG:4544) into its

@@ -108,8 +108,62 @@ def test_full_run_by_district_and_command_progress(world):
     call_command("reassign", "--district", "510502", stdout=out)
     text = out.getvalue()
     # 5: the dead-corner case belongs to the district with the nearest boundary.
-    assert "district 510502: 5 cases examined, 0 moved" in text
+    assert "district 510502: 5 cases examined" in text and "0 moved to another grid" in text
     assert grid_of(world["cases"]["in_c2"]) == "510502001002"
     Case.objects.filter(pk=world["cases"]["in_c2"].pk).update(grid=world["s1"])
     call_command("reassign", "--full", stdout=io.StringIO())
     assert grid_of(world["cases"]["in_c2"]) == "510502001002"
+
+
+def case_indexes():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'incidents_case' ORDER BY 1")
+        return cursor.fetchall()
+
+
+def foreign_keys():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+                       "AND conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass) ORDER BY 1")
+        return cursor.fetchall()
+
+
+def test_rewriting_most_cases_rebuilds_the_indexes_and_keeps_them(world, settings):
+    """When the changed share reaches REASSIGN_REBUILD_FRACTION, the plain indexes are dropped and
+    built again around the write: same indexes afterwards, same answers as the in-place write."""
+    before, keys = case_indexes(), foreign_keys()
+    Case.objects.update(grid=None, grid_version=None)  # every case lost its grid
+    settings.GRIDGIS = {**settings.GRIDGIS, "REASSIGN_REBUILD_FRACTION": 0.5}
+    messages = []
+    report = reassign(full=True, progress=messages.append)
+    assert report.strategy == "rebuild indexes" and report.moved == 4  # the dead corner stays without grid
+    assert any("setting aside" in m for m in messages) and any(m.startswith("case_status_due restored")
+                                                                for m in messages)
+    assert case_indexes() == before and foreign_keys() == keys
+    assert grid_of(world["cases"]["in_m2"]) == "510502001001001002"
+    assert TrailEntry.objects.filter(action="reassign").count() == 4
+    # Below the fraction the same change is written in place.
+    Case.objects.filter(pk=world["cases"]["in_m1"].pk).update(grid=None)
+    assert reassign(full=True).strategy == "in place"
+    assert grid_of(world["cases"]["in_m1"]) == "510502001001001001"
+
+
+def test_an_interrupted_rebuild_leaves_cases_and_indexes_as_they_were(world, settings):
+    before, keys = case_indexes(), foreign_keys()
+    Case.objects.update(grid=None, grid_version=None)
+    settings.GRIDGIS = {**settings.GRIDGIS, "REASSIGN_REBUILD_FRACTION": 0.1}
+
+    def interrupt(message):
+        if " restored in " in message:  # after the write, while the indexes are being built
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        reassign(full=True, progress=interrupt)
+    assert case_indexes() == before and foreign_keys() == keys
+    assert not Case.objects.filter(grid__isnull=False).exists()
+    assert not TrailEntry.objects.filter(action="reassign").exists()
+    assert reassign(full=True).moved == 4  # and a re-run finishes the job

@@ -1,13 +1,20 @@
-"""Reassignment of cases after grids are redrawn: set-based, per district, resumable.
+"""Reassignment of cases after grids are redrawn: set-based, resumable, with the write strategy chosen
+by how much changed.
 
 `reassign()` finds the grids drawn differently since the last run by comparing each grid with its
 stamp (incidents_gridstamp: version, md5 of the boundary, active flag), so a redraw is noticed
 whoever wrote it. With stamps, only the cases a change can affect are examined: those assigned to a
-changed grid and those inside a changed grid's new boundary (REASSIGN_AFFECTED). Without stamps (the
-first run), or with `full=True`, every case is examined, one district per transaction
-(REASSIGN_DISTRICT, a grid-driven join). Stamps are refreshed only after every district is done, so
-an interrupted run is simply run again: the statements only write cases whose grid differs, so
-nothing is moved twice. Each case that moves to another grid gets a trail entry.
+changed grid and those inside a changed grid's new boundary. Without stamps (the first run), or with
+`full=True`, every case is examined, district by district (a grid-driven join).
+
+Each examined case's answer goes into a temporary table first; then the cases whose answer changed
+are written, with a trail entry for each case that moved to another grid. When the changes reach
+GRIDGIS REASSIGN_REBUILD_FRACTION of the table (a complete redraw, a first import), updating rows in
+place would also write every secondary index once per row, about ten times the cost of the UPDATE
+itself; so the plain indexes are dropped, the rows written, and the indexes built again from sorted
+input, as PostgreSQL's manual advises for bulk loads. DDL is transactional in PostgreSQL: the whole
+run is one transaction, so an interrupted run leaves everything as it was and is simply run again
+(stamps are refreshed only at the end; nothing is moved twice).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -32,14 +40,9 @@ class ReassignReport:
     examined: int = 0
     updated: int = 0
     moved: int = 0
+    strategy: str = "in place"
     seconds: float = 0.0
     districts: list[str] = field(default_factory=list)
-
-
-def _run(statement: str, params: dict) -> tuple[int, int, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchone()
 
 
 def changed_grid_ids() -> list[int]:
@@ -55,10 +58,9 @@ def has_stamps() -> bool:
         return cursor.fetchone()[0]
 
 
-@transaction.atomic
 def restamp(grid_ids: list[int] | None = None) -> None:
     """Record how the grids are drawn now: all of them, or only `grid_ids`."""
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql.RESTAMP_GRIDS, {"all": grid_ids is None, "grid_ids": grid_ids or []})
 
 
@@ -68,51 +70,73 @@ def case_districts() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def reassign_district(district: str) -> tuple[int, int, int]:
-    """Re-examine every case of one district in one transaction: (examined, updated, moved)."""
-    with transaction.atomic():
-        return _run(sql.REASSIGN_DISTRICT, {"district": district, "now": timezone.now(), "note": NOTE,
-                                            "deepest": int(Level.MICROGRID)})
-
-
-def reassign_affected(grid_ids: list[int]) -> tuple[int, int, int]:
-    """Re-examine only the cases the changed grids can affect, in one transaction."""
-    with transaction.atomic():
-        return _run(sql.REASSIGN_AFFECTED, {"grid_ids": grid_ids, "now": timezone.now(), "note": NOTE,
-                                            "deepest": int(Level.MICROGRID)})
+def _apply(cursor, report: ReassignReport, progress: Callable[[str], None]) -> None:
+    """Write the answers gathered in reassign_answer: in place, or around a rebuild of the indexes."""
+    cursor.execute(sql.COUNT_ANSWERS)
+    report.examined, changing, table_rows = cursor.fetchone()
+    params = {"now": timezone.now(), "note": NOTE}
+    if changing == 0 or changing < settings.GRIDGIS["REASSIGN_REBUILD_FRACTION"] * max(table_rows, 1):
+        cursor.execute(sql.APPLY_REASSIGNMENT, params)
+        report.updated, report.moved = cursor.fetchone()
+        return
+    report.strategy = "rebuild indexes"
+    tick = time.perf_counter()
+    # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED; ALTER TABLE and CREATE INDEX refuse to
+    # run while checks are queued, so the remaining checks run at the end of each statement instead.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    cursor.execute(sql.REWRITE_SET_ASIDE)
+    set_aside = cursor.fetchall()
+    progress(f"{changing:,} of ~{table_rows:,} cases change: setting aside {len(set_aside)} indexes and "
+             "foreign keys, writing the rows, restoring them")
+    for drop, _, _ in set_aside:
+        cursor.execute(drop)  # DDL generated from the catalogue (sql.REWRITE_SET_ASIDE), never from input
+    cursor.execute(sql.APPLY_REASSIGNMENT, params)
+    report.updated, report.moved = cursor.fetchone()
+    progress(f"{report.updated:,} cases and {report.moved:,} trail entries written in "
+             f"{time.perf_counter() - tick:.1f} s")
+    for _, restore, name in set_aside:
+        started = time.perf_counter()
+        cursor.execute(restore)
+        progress(f"{name} restored in {time.perf_counter() - started:.1f} s")
 
 
 def reassign(*, district: str | None = None, full: bool = False,
              progress: Callable[[str], None] = lambda message: None) -> ReassignReport:
-    """Bring every case's grid up to date with the grid tree; see the module docstring.
+    """Bring every case's grid up to date with the grid tree, in one transaction; see the module docstring.
 
     `district` limits a full run to one district's cases (and leaves the stamps alone, since other
     districts were not examined).
     """
     started = time.perf_counter()
     report = ReassignReport()
-    if district or full or not has_stamps():
-        report.mode = "full"
-        districts = [district] if district else case_districts()
-        for number, code in enumerate(districts, 1):
-            tick = time.perf_counter()
-            examined, updated, moved = reassign_district(code)
-            report.examined += examined
-            report.updated += updated
-            report.moved += moved
-            report.districts.append(code)
-            progress(f"[{number}/{len(districts)}] district {code or '(none)'}: {examined} cases examined, "
-                     f"{moved} moved, {updated} updated in {time.perf_counter() - tick:.1f} s")
-        if not district:
-            restamp()
-    else:
-        changed = changed_grid_ids()
-        report.changed_grids = len(changed)
-        if changed:
-            report.examined, report.updated, report.moved = reassign_affected(changed)
-            progress(f"{len(changed)} grid(s) redrawn: {report.examined} cases examined, {report.moved} moved")
-            restamp(changed)
+    full = bool(district or full or not has_stamps())
+    changed = [] if full else changed_grid_ids()
+    if not full and not changed:
+        progress("no grid redrawn since the last run")
+        report.seconds = time.perf_counter() - started
+        return report
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql.CREATE_ANSWERS)
+        if full:
+            report.mode = "full"
+            districts = [district] if district else case_districts()
+            for number, code in enumerate(districts, 1):
+                tick = time.perf_counter()
+                cursor.execute(sql.ANSWERS_FOR_DISTRICT, {"district": code, "deepest": int(Level.MICROGRID)})
+                report.districts.append(code)
+                progress(f"[{number}/{len(districts)}] district {code or '(none)'}: {cursor.rowcount:,} cases "
+                         f"examined in {time.perf_counter() - tick:.1f} s")
         else:
-            progress("no grid redrawn since the last run")
+            report.changed_grids = len(changed)
+            cursor.execute(sql.ANSWERS_FOR_CHANGED_GRIDS, {"grid_ids": changed})
+            progress(f"{len(changed)} grid(s) redrawn: {cursor.rowcount:,} cases to examine")
+        _apply(cursor, report, progress)
+        progress(f"{report.examined:,} cases examined, {report.moved:,} moved to another grid, "
+                 f"{report.updated:,} updated ({report.strategy})")
+        if full and not district:
+            restamp()
+        elif changed:
+            restamp(changed)
     report.seconds = time.perf_counter() - started
     return report

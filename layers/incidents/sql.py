@@ -187,18 +187,32 @@ SET version = EXCLUDED.version, digest = EXCLUDED.digest, is_active = EXCLUDED.i
 """
 
 
-# Both reassignment statements end alike: given `best` (each examined case with its old grid and the
-# grid the one rule gives it now), they write the cases whose grid or grid drawing changed, a trail
-# entry for each case that moved to another grid, and return (examined, updated, moved).
+# Reassignment works in two steps inside one transaction: first each examined case's answer goes into
+# the temporary table reassign_answer (the old grid and the grid the one rule gives it now), by one of
+# the two statements below; then APPLY_REASSIGNMENT writes the cases whose answer changed and a trail
+# entry for each case that moved to another grid. Between the two, reassign.py chooses how to write.
+# ON COMMIT DROP cleans up after a run; inside an enclosing transaction (tests) an earlier run's table
+# may still be there, hence the DROP first.
+CREATE_ANSWERS = """
+DROP TABLE IF EXISTS reassign_answer;
+CREATE TEMP TABLE reassign_answer (
+    id bigint PRIMARY KEY,
+    status varchar(12) NOT NULL,
+    old_grid_id bigint,
+    old_version integer,
+    grid_id bigint,
+    grid_version integer,
+    new_district varchar(6)
+) ON COMMIT DROP
+"""
 
-# Full reassignment of one district's cases, driven by the grids as the plans advise: for each
-# active leaf grid of the district (no active children; micro-grids in a full tree), a LATERAL
-# index scan of the cases it covers (GiST on incidents_case.location) with the prepared leaf
-# polygon. A hit on the deepest level (%(deepest)s, micro-grid) is final: nothing can be smaller,
-# and DISTINCT ON keeps the lowest code where leaves overlap, as grids_smallest_covering does.
-# Every other case (a shallower leaf, a gap inside a parent, another district, a dead corner) is
-# looked up by that function itself.
-REASSIGN_DISTRICT = """
+# Every case of one district, driven by the grids as the plans advise: for each active leaf grid of
+# the district (no active children; micro-grids in a full tree), a LATERAL index scan of the cases it
+# covers (GiST on incidents_case.location) with the prepared leaf polygon. A hit on the deepest level
+# (%(deepest)s, micro-grid) is final: nothing can be smaller, and DISTINCT ON keeps the lowest code
+# where leaves overlap, as grids_smallest_covering does. Every other case (a shallower leaf, a gap
+# inside a parent, another district, a dead corner) is looked up by that function itself.
+ANSWERS_FOR_DISTRICT = """
 WITH leaves AS MATERIALIZED (
     SELECT g.id, g.level, g.code, g.version, g.boundary
     FROM grids_grid g
@@ -211,65 +225,32 @@ hits AS MATERIALIZED (
     CROSS JOIN LATERAL (
         -- Only the spatial index: a district_code condition here would make the planner AND a bitmap
         -- of the whole district into every leaf's scan. Cases of other districts found here are
-        -- ignored below (best keeps this district's cases) and found by their own district's run.
+        -- ignored below (only this district's cases are kept) and found by their own district's run.
         SELECT c.id FROM incidents_case c WHERE ST_Covers(l.boundary, c.location)
     ) c
     ORDER BY c.id, l.level DESC, l.code
-),
-best AS MATERIALIZED (
-    SELECT e.id, e.status, e.old_grid_id, e.old_version,
-           COALESCE(e.hit_id, (e.exact).id) AS grid_id,
-           COALESCE(e.hit_version, (e.exact).version) AS grid_version,
-           (e.exact).district_code AS new_district
-    FROM (
-        SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
-               CASE WHEN h.level = %(deepest)s THEN h.grid_id END AS hit_id,
-               CASE WHEN h.level = %(deepest)s THEN h.grid_version END AS hit_version,
-               -- The rule itself (grids_smallest_covering, migration grids 0003), evaluated only
-               -- for the cases the micro-grid scan did not settle.
-               CASE WHEN h.level IS DISTINCT FROM %(deepest)s
-                    THEN (SELECT f FROM grids_smallest_covering(c.location) f) END AS exact
-        FROM incidents_case c
-        LEFT JOIN hits h ON h.case_id = c.id
-        WHERE c.district_code = %(district)s
-    ) e
-),
-moved AS (
-    UPDATE incidents_case c
-    SET grid_id = b.grid_id,
-        grid_version = b.grid_version,
-        dead_corner = b.grid_id IS NULL,
-        district_code = COALESCE(b.new_district, c.district_code),
-        version = c.version + CASE WHEN b.old_grid_id IS DISTINCT FROM b.grid_id THEN 1 ELSE 0 END,
-        updated_at = %(now)s
-    FROM (
-        -- Only the cases whose answer changed: the join to incidents_case is then a few primary-key
-        -- lookups, not a hash of the whole table.
-        SELECT * FROM best
-        WHERE old_grid_id IS DISTINCT FROM grid_id OR old_version IS DISTINCT FROM grid_version
-    ) b
-    WHERE c.id = b.id
-    RETURNING c.id
-),
-trail AS (
-    INSERT INTO incidents_trailentry
-        (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
-    SELECT b.id, %(now)s, NULL, 'system', 'reassign', b.status, b.status, %(note)s, NULL,
-           jsonb_build_object('from_grid', og.code, 'to_grid', ng.code, 'grid_version', b.grid_version)
-    FROM moved m
-    JOIN best b ON b.id = m.id
-    LEFT JOIN grids_grid og ON og.id = b.old_grid_id
-    LEFT JOIN grids_grid ng ON ng.id = b.grid_id
-    WHERE b.old_grid_id IS DISTINCT FROM b.grid_id
-    RETURNING 1
 )
-SELECT (SELECT count(*) FROM best), (SELECT count(*) FROM moved), (SELECT count(*) FROM trail)
+INSERT INTO reassign_answer (id, status, old_grid_id, old_version, grid_id, grid_version, new_district)
+SELECT e.id, e.status, e.old_grid_id, e.old_version,
+       COALESCE(e.hit_id, (e.exact).id), COALESCE(e.hit_version, (e.exact).version), (e.exact).district_code
+FROM (
+    SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
+           CASE WHEN h.level = %(deepest)s THEN h.grid_id END AS hit_id,
+           CASE WHEN h.level = %(deepest)s THEN h.grid_version END AS hit_version,
+           -- The rule itself (grids_smallest_covering, migration grids 0003), evaluated only for the
+           -- cases the micro-grid scan did not settle.
+           CASE WHEN h.level IS DISTINCT FROM %(deepest)s
+                THEN (SELECT f FROM grids_smallest_covering(c.location) f) END AS exact
+    FROM incidents_case c
+    LEFT JOIN hits h ON h.case_id = c.id
+    WHERE c.district_code = %(district)s
+) e
 """
 
-# Reassignment of only the cases a redraw can affect: those assigned to a changed grid, and those
-# inside a changed grid's new boundary. Each is looked up again by the one rule, the SQL function
+# Only the cases a redraw can affect: those assigned to a changed grid, and those inside a changed
+# grid's new boundary. Each is looked up again by the one rule, the SQL function
 # grids_smallest_covering (inlined by PostgreSQL: an index scan per case).
-REASSIGN_AFFECTED = """
+ANSWERS_FOR_CHANGED_GRIDS = """
 WITH changed AS (
     SELECT g.id, g.boundary, g.is_active FROM grids_grid g WHERE g.id = ANY(%(grid_ids)s)
 ),
@@ -277,44 +258,76 @@ candidates AS (
     SELECT c.id FROM incidents_case c WHERE c.grid_id = ANY(%(grid_ids)s)
     UNION
     SELECT c.id FROM changed g JOIN incidents_case c ON ST_Covers(g.boundary, c.location) WHERE g.is_active
-),
-best AS MATERIALIZED (
-    SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
-           f.id AS grid_id, f.version AS grid_version, f.district_code AS new_district
-    FROM candidates k
-    JOIN incidents_case c ON c.id = k.id
-    LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true
-),
-moved AS (
+)
+INSERT INTO reassign_answer (id, status, old_grid_id, old_version, grid_id, grid_version, new_district)
+SELECT c.id, c.status, c.grid_id, c.grid_version, f.id, f.version, f.district_code
+FROM candidates k
+JOIN incidents_case c ON c.id = k.id
+LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true
+"""
+
+# How many answers differ from what the cases hold (the rows APPLY_REASSIGNMENT will write).
+COUNT_ANSWERS = """
+SELECT count(*),
+       count(*) FILTER (WHERE old_grid_id IS DISTINCT FROM grid_id OR old_version IS DISTINCT FROM grid_version),
+       (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'incidents_case'::regclass)
+FROM reassign_answer
+"""
+
+# Write the changed answers: grid, grid version and dead-corner flag, the district when the rule
+# gives one, the case's version when its grid changed; then one trail entry per case that moved.
+APPLY_REASSIGNMENT = """
+WITH moved AS (
     UPDATE incidents_case c
-    SET grid_id = b.grid_id,
-        grid_version = b.grid_version,
-        dead_corner = b.grid_id IS NULL,
-        district_code = COALESCE(b.new_district, c.district_code),
-        version = c.version + CASE WHEN b.old_grid_id IS DISTINCT FROM b.grid_id THEN 1 ELSE 0 END,
+    SET grid_id = a.grid_id,
+        grid_version = a.grid_version,
+        dead_corner = a.grid_id IS NULL,
+        district_code = COALESCE(a.new_district, c.district_code),
+        version = c.version + CASE WHEN a.old_grid_id IS DISTINCT FROM a.grid_id THEN 1 ELSE 0 END,
         updated_at = %(now)s
-    FROM (
-        -- Only the cases whose answer changed: the join to incidents_case is then a few primary-key
-        -- lookups, not a hash of the whole table.
-        SELECT * FROM best
-        WHERE old_grid_id IS DISTINCT FROM grid_id OR old_version IS DISTINCT FROM grid_version
-    ) b
-    WHERE c.id = b.id
-    RETURNING c.id
+    FROM reassign_answer a
+    WHERE c.id = a.id
+      AND (a.old_grid_id IS DISTINCT FROM a.grid_id OR a.old_version IS DISTINCT FROM a.grid_version)
+    RETURNING 1
 ),
 trail AS (
     INSERT INTO incidents_trailentry
         (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
-    SELECT b.id, %(now)s, NULL, 'system', 'reassign', b.status, b.status, %(note)s, NULL,
-           jsonb_build_object('from_grid', og.code, 'to_grid', ng.code, 'grid_version', b.grid_version)
-    FROM moved m
-    JOIN best b ON b.id = m.id
-    LEFT JOIN grids_grid og ON og.id = b.old_grid_id
-    LEFT JOIN grids_grid ng ON ng.id = b.grid_id
-    WHERE b.old_grid_id IS DISTINCT FROM b.grid_id
+    SELECT a.id, %(now)s, NULL, 'system', 'reassign', a.status, a.status, %(note)s, NULL,
+           jsonb_build_object('from_grid', og.code, 'to_grid', ng.code, 'grid_version', a.grid_version)
+    FROM reassign_answer a
+    LEFT JOIN grids_grid og ON og.id = a.old_grid_id
+    LEFT JOIN grids_grid ng ON ng.id = a.grid_id
+    WHERE a.old_grid_id IS DISTINCT FROM a.grid_id
+    ORDER BY a.id
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM best), (SELECT count(*) FROM moved), (SELECT count(*) FROM trail)
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM trail)
+"""
+
+# What a rewrite of most cases sets aside and restores, as (drop, restore) DDL pairs generated from
+# the catalogue (regclass and quote_ident quote the names): the foreign keys checked row by row by the write (the
+# case's grid, the trail's case; re-adding one checks the whole table in one join instead), then the
+# case table's full plain indexes (built again from sorted input). Unique and primary-key indexes stay,
+# and so do partial ones: they hold only the few rows that match and cost little to keep.
+REWRITE_SET_ASIDE = """
+SELECT 'ALTER TABLE ' || c.conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(c.conname),
+       'ALTER TABLE ' || c.conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
+           || pg_get_constraintdef(c.oid),
+       c.conname::text
+FROM pg_constraint c
+WHERE c.contype = 'f'
+  AND ((c.conrelid = 'incidents_case'::regclass AND c.confrelid = 'grids_grid'::regclass
+        AND c.conkey = ARRAY[(SELECT attnum FROM pg_attribute
+                              WHERE attrelid = 'incidents_case'::regclass AND attname = 'grid_id')])
+       OR (c.conrelid = 'incidents_trailentry'::regclass AND c.confrelid = 'incidents_case'::regclass))
+UNION ALL
+(SELECT 'DROP INDEX ' || x.indexrelid::regclass, pg_get_indexdef(x.indexrelid),
+        x.indexrelid::regclass::text
+ FROM pg_index x
+ WHERE x.indrelid = 'incidents_case'::regclass AND NOT x.indisunique AND NOT x.indisprimary
+   AND x.indpred IS NULL
+ ORDER BY 3)
 """
 
 # The districts that hold cases, for a full run (blank: cases outside every district).
