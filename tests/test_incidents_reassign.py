@@ -167,3 +167,36 @@ def test_an_interrupted_rebuild_leaves_cases_and_indexes_as_they_were(world, set
     assert not Case.objects.filter(grid__isnull=False).exists()
     assert not TrailEntry.objects.filter(action="reassign").exists()
     assert reassign(full=True).moved == 4  # and a re-run finishes the job
+
+
+def test_an_open_case_that_moves_gets_the_people_on_duty_for_its_new_grid(world):
+    from layers.grids.models import DutyKind
+    from tests.factories import make_duty, make_person
+
+    on_m1, on_g1 = make_person("张网格员"), make_person("李网格员")
+    make_duty(world["m1"], DutyKind.OFFICER, on_m1)
+    make_duty(world["g1"], DutyKind.OFFICER, on_g1)
+    cases = world["cases"]
+    Case.objects.filter(pk=cases["in_m2"].pk).update(officer=on_g1)  # as intake gave it: m2 walks up to g1
+    reassign()
+    redraw(world["m1"], (105.40, 28.90, 105.42, 28.95))  # m1 takes over m2's area (see above)
+    reassign()
+    moved = Case.objects.get(pk=cases["in_m2"].pk)
+    assert moved.grid.code == "510502001001001001" and moved.officer == on_m1
+    entry = TrailEntry.objects.get(case=moved, action="reassign")
+    assert entry.data["on_duty"] == {"leader": None, "officer": on_m1.pk}
+
+
+def test_a_closed_case_that_moves_keeps_the_people_who_worked_it(world):
+    from layers.grids.models import DutyKind
+    from tests.factories import make_duty, make_person
+
+    make_duty(world["m1"], DutyKind.OFFICER, make_person("张网格员"))
+    worked_by = make_person("李网格员")
+    case = world["cases"]["in_m2"]
+    Case.objects.filter(pk=case.pk).update(officer=worked_by, status="closed")
+    reassign()
+    redraw(world["m1"], (105.40, 28.90, 105.42, 28.95))
+    reassign()
+    case.refresh_from_db()
+    assert case.grid.code == "510502001001001001" and case.officer == worked_by

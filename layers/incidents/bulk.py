@@ -26,32 +26,19 @@ from django.utils import timezone
 from layers.incidents.models import Category
 
 # Report sites: `per_leaf` random points in every active leaf grid, numbered in a shuffled order,
-# with the officer and the leader nearest up the leaf's chain (by the code rule: indexed lookups),
-# as layers.grids.selectors.responsibility_for_grid picks them.
+# with the officer and the leader on duty for the leaf (grids_on_duty, the one rule; once per leaf).
 SITES = """
 CREATE TEMP TABLE bulk_sites ON COMMIT DROP AS
 WITH leaves AS (
-    SELECT g.id, g.code, g.version, g.district_code, g.boundary,
-           ARRAY[g.code, left(g.code, 15), left(g.code, 12), left(g.code, 9), left(g.code, 6)] AS chain
+    SELECT g.id, g.code, g.version, g.district_code, g.boundary
     FROM grids_grid g
     WHERE g.is_active AND g.level >= 2
       AND NOT EXISTS (SELECT 1 FROM grids_grid c WHERE c.parent_id = g.id AND c.is_active)
 ),
 staffed AS MATERIALIZED (
-    -- Per leaf, not per point: walk the chain (deepest first) through the unique code index.
     SELECT l.*,
-           (SELECT du.person_id FROM unnest(l.chain) WITH ORDINALITY AS ch(code, depth)
-            JOIN grids_grid dg ON dg.code = ch.code
-            JOIN grids_duty du ON du.grid_id = dg.id AND du.kind = 'officer'
-            WHERE du.person_id IS NOT NULL
-              AND du.starts_on <= %(today)s AND (du.ends_on IS NULL OR du.ends_on >= %(today)s)
-            ORDER BY ch.depth, du.id LIMIT 1) AS officer_id,
-           (SELECT du.person_id FROM unnest(l.chain) WITH ORDINALITY AS ch(code, depth)
-            JOIN grids_grid dg ON dg.code = ch.code
-            JOIN grids_duty du ON du.grid_id = dg.id AND du.kind = 'leader'
-            WHERE du.person_id IS NOT NULL
-              AND du.starts_on <= %(today)s AND (du.ends_on IS NULL OR du.ends_on >= %(today)s)
-            ORDER BY ch.depth, du.id LIMIT 1) AS leader_id
+           (SELECT person_id FROM grids_on_duty(l.code, 'officer', %(today)s)) AS officer_id,
+           (SELECT person_id FROM grids_on_duty(l.code, 'leader', %(today)s)) AS leader_id
     FROM leaves l
 )
 SELECT row_number() OVER (ORDER BY hashint4(s.id::int + %(seed)s) # hashint4(d.path[1]), s.id, d.path[1]) AS site,

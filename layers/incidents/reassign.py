@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from layers.grids.models import Level
 from layers.incidents import sql
+from layers.incidents.models import OPEN_STATUSES
 
 NOTE = "grids redrawn: reassigned by the smallest covering grid"
 
@@ -74,7 +75,8 @@ def _apply(cursor, report: ReassignReport, progress: Callable[[str], None]) -> N
     """Write the answers gathered in reassign_answer: in place, or around a rebuild of the indexes."""
     cursor.execute(sql.COUNT_ANSWERS)
     report.examined, changing, table_rows = cursor.fetchone()
-    params = {"now": timezone.now(), "note": NOTE}
+    now = timezone.now()
+    params = {"now": now, "note": NOTE, "today": timezone.localdate(now), "open_statuses": list(OPEN_STATUSES)}
     if changing == 0 or changing < settings.GRIDGIS["REASSIGN_REBUILD_FRACTION"] * max(table_rows, 1):
         cursor.execute(sql.APPLY_REASSIGNMENT, params)
         report.updated, report.moved = cursor.fetchone()

@@ -13,8 +13,7 @@ always taken from the geography distance.
 #   stored as straight lines in lon/lat; read as geography they would be great-circle arcs that bow
 #   away from the stored line (4 cm on a 2 km edge at 29°N, as much as the 5 m margin on long edges),
 #   so they are segmentized to 1e-4° first, as common.dbfuncs.AreaM2 does for areas.
-# - leader, officer: a duty in force on $3 on the deepest grid of the chain that has one, lowest id
-#   first (as layers.grids.selectors.responsibility_for_grid picks them).
+# - leader, officer: grids_on_duty (migration grids 0004), the one rule for who is on duty.
 # - rule: among the rules for the category or its major whose department's jurisdiction covers the
 #   point, the most specific: the smallest jurisdiction in m², then a rule on the minor over one on
 #   the major. Areas are planar in the metric CRS $6 (CGCS2000 Gauss-Krüger, scale error ~2e-5 here):
@@ -43,14 +42,11 @@ chain AS MATERIALIZED (
     WHERE n <= length(t.code)
 ),
 people AS (
-    SELECT DISTINCT ON (d.kind) d.kind, d.id AS duty_id, c.code AS grid_code, c.id AS grid_id,
-           p.id AS person_id, p.name AS person_name
-    FROM grids_duty d
-    JOIN chain c ON c.id = d.grid_id
-    LEFT JOIN grids_person p ON p.id = d.person_id
-    WHERE d.kind IN ('leader', 'officer')
-      AND d.starts_on <= $3::date AND (d.ends_on IS NULL OR d.ends_on >= $3::date)
-    ORDER BY d.kind, c.level DESC, d.id
+    SELECT k.kind, o.duty_id, o.grid_code_on_duty AS grid_code, o.grid_id, p.id AS person_id, p.name AS person_name
+    FROM target t
+    CROSS JOIN (VALUES ('leader'), ('officer')) AS k(kind)
+    CROSS JOIN LATERAL grids_on_duty(t.code, k.kind, $3::date) o
+    LEFT JOIN grids_person p ON p.id = o.person_id
 ),
 rule AS (
     SELECT r.id AS rule_id, d.id, d.code, d.name,
@@ -275,17 +271,32 @@ FROM reassign_answer
 """
 
 # Write the changed answers: grid, grid version and dead-corner flag, the district when the rule
-# gives one, the case's version when its grid changed; then one trail entry per case that moved.
+# gives one, the case's version when its grid changed. An open case that moves also gets the leader
+# and officer on duty for its new grid (grids_on_duty, the one rule, evaluated once per grid; none on
+# a dead corner); a closed case keeps the people who worked it. Then one trail entry per case that
+# moved to another grid.
 APPLY_REASSIGNMENT = """
-WITH moved AS (
+WITH staffed AS MATERIALIZED (
+    SELECT g.id,
+           (SELECT person_id FROM grids_on_duty(g.code, 'leader', %(today)s)) AS leader_id,
+           (SELECT person_id FROM grids_on_duty(g.code, 'officer', %(today)s)) AS officer_id
+    FROM grids_grid g
+    WHERE g.id IN (SELECT a.grid_id FROM reassign_answer a WHERE a.old_grid_id IS DISTINCT FROM a.grid_id)
+),
+moved AS (
     UPDATE incidents_case c
     SET grid_id = a.grid_id,
         grid_version = a.grid_version,
         dead_corner = a.grid_id IS NULL,
         district_code = COALESCE(a.new_district, c.district_code),
+        leader_id = CASE WHEN a.old_grid_id IS DISTINCT FROM a.grid_id AND c.status = ANY(%(open_statuses)s)
+                         THEN s.leader_id ELSE c.leader_id END,
+        officer_id = CASE WHEN a.old_grid_id IS DISTINCT FROM a.grid_id AND c.status = ANY(%(open_statuses)s)
+                          THEN s.officer_id ELSE c.officer_id END,
         version = c.version + CASE WHEN a.old_grid_id IS DISTINCT FROM a.grid_id THEN 1 ELSE 0 END,
         updated_at = %(now)s
     FROM reassign_answer a
+    LEFT JOIN staffed s ON s.id = a.grid_id
     WHERE c.id = a.id
       AND (a.old_grid_id IS DISTINCT FROM a.grid_id OR a.old_version IS DISTINCT FROM a.grid_version)
     RETURNING 1
@@ -294,8 +305,12 @@ trail AS (
     INSERT INTO incidents_trailentry
         (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
     SELECT a.id, %(now)s, NULL, 'system', 'reassign', a.status, a.status, %(note)s, NULL,
-           jsonb_build_object('from_grid', og.code, 'to_grid', ng.code, 'grid_version', a.grid_version)
+           jsonb_build_object('from_grid', og.code, 'to_grid', ng.code, 'grid_version', a.grid_version,
+                              'on_duty', CASE WHEN a.status = ANY(%(open_statuses)s)
+                                              THEN jsonb_build_object('leader', s.leader_id, 'officer', s.officer_id)
+                                         END)
     FROM reassign_answer a
+    LEFT JOIN staffed s ON s.id = a.grid_id
     LEFT JOIN grids_grid og ON og.id = a.old_grid_id
     LEFT JOIN grids_grid ng ON ng.id = a.grid_id
     WHERE a.old_grid_id IS DISTINCT FROM a.grid_id
