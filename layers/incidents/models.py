@@ -212,6 +212,8 @@ class Case(models.Model):
             models.Index(fields=["district_code", "id"], name="case_district_id"),
             *(models.Index(fields=[name], name=f"case_{name}", condition=Q(**{f"{name}__isnull": False}))
               for name in ("suggested_grid", "duplicate_of", "handled_by", "reporter")),
+            # Dead corners are few and searched for by supervisors and the audit across the city.
+            models.Index(fields=["reported_at"], name="case_dead_corner", condition=Q(dead_corner=True)),
         ]
 
     def __str__(self) -> str:
