@@ -79,8 +79,9 @@ def prepare_cases(total: int, days: float = 1095) -> dict:
         started = time.perf_counter()
         def report(figures: dict) -> None:
             elapsed = time.perf_counter() - started
-            print(f"bench: cases {figures['cases']:,} / {figures['total']:,}, trail entries {figures['trail']:,}"
-                  f" ({elapsed:.0f} s)", flush=True)
+            done = f"foreign key {figures['checked']} checked" if "checked" in figures else (
+                f"cases {figures['cases']:,} / {figures['total']:,}, trail entries {figures['trail']:,}")
+            print(f"bench: {done} ({elapsed:.0f} s)", flush=True)
 
         made = generate_cases(total - have, days, seed=have + 1, progress=report)
         figures.update(generated=made["cases"], trail=made["trail"],

@@ -83,4 +83,24 @@ def test_chunks_change_nothing_but_the_order_and_report_progress(world):
     seen = []
     counts = generate_cases(120, 10, anchor=anchor, seed=3, chunk=50, progress=seen.append)
     assert content() == whole and TrailEntry.objects.count() == whole_trail == counts["trail"]
-    assert [f["cases"] for f in seen] == [50, 100, 120] and seen[-1]["trail"] == whole_trail
+    chunks = [f for f in seen if "checked" not in f]
+    assert [f["cases"] for f in chunks] == [50, 100, 120] and chunks[-1]["trail"] == whole_trail
+    # Then each foreign key set aside for the load is added back, which checks every row.
+    assert {f["checked"] for f in seen if "checked" in f} >= {"incidents_trailentry_case_id_4c6acf9d_fk_incidents_case_id"}
+
+
+def test_foreign_keys_come_back_and_hold(world):
+    from django.db import IntegrityError, connection, transaction
+
+    def keys():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND "
+                           "conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass) ORDER BY 1")
+            return cursor.fetchall()
+
+    before = keys()
+    generate_cases(30, 5, seed=4)
+    assert keys() == before and len(before) >= 10
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO incidents_trailentry (case_id, at, actor_name, action, from_status, to_status, "
+                       "note, data) VALUES (-1, now(), 'x', 'x', '', 'x', '', '{}')")
