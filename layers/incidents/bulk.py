@@ -23,6 +23,7 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from layers.incidents import sql
 from layers.incidents.models import Category
 
 # Report sites: `per_leaf` random points in every active leaf grid, numbered in a shuffled order,
@@ -44,20 +45,6 @@ staffed AS MATERIALIZED (
 SELECT row_number() OVER (ORDER BY hashint4(s.id::int + %(seed)s) # hashint4(d.path[1]), s.id, d.path[1]) AS site,
        s.id AS grid_id, s.version, s.district_code, d.geom AS location, s.officer_id, s.leader_id
 FROM staffed s, LATERAL ST_Dump(ST_GeneratePoints(s.boundary, %(per_leaf)s, %(seed)s)) AS d
-"""
-
-# The foreign keys declared on the case and trail tables, as (drop, restore, name) DDL pairs from the
-# catalogue (regclass and quote_ident quote the names). Row by row, 2.2 million cases and their 14.5
-# million trail entries queue some 25 million key checks, about half of the whole generation time; a
-# key added back afterwards checks each table in one join, as PostgreSQL's manual advises for bulk loads.
-FOREIGN_KEYS = """
-SELECT 'ALTER TABLE ' || c.conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(c.conname),
-       'ALTER TABLE ' || c.conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
-           || pg_get_constraintdef(c.oid),
-       c.conname::text
-FROM pg_constraint c
-WHERE c.contype = 'f' AND c.conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass)
-ORDER BY 3
 """
 
 # Department per category (by its position in %(category_ids)s) and district: a routing rule whose
@@ -222,7 +209,9 @@ def generate_cases(total: int, days: float, *, seed: int = 2026, anchor: datetim
         cursor.execute(ROUTES, {"category_ids": category_ids})
         # Checks still queued (Django's keys are deferred) would block ALTER TABLE below.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(FOREIGN_KEYS)
+        # Row by row, 2.2 million cases and their 14.5 million trail entries would queue some 25 million
+        # key checks, half of the whole generation time: the keys are set aside and added back.
+        cursor.execute(sql.FOREIGN_KEYS_ON, {"tables": ["incidents_case", "incidents_trailentry"], "columns": None})
         keys = cursor.fetchall()
         for drop, _, _ in keys:
             cursor.execute(drop)  # DDL generated from the catalogue, never from input

@@ -87,12 +87,17 @@ def _apply(cursor, report: ReassignReport, progress: Callable[[str], None]) -> N
     # run while checks are queued, so the remaining checks run at the end of each statement instead.
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    cursor.execute(sql.REWRITE_SET_ASIDE)
+    # The keys the write checks row by row (an UPDATE checks only keys whose value changes), then the
+    # indexes every rewritten row would enter.
+    cursor.execute(sql.FOREIGN_KEYS_ON, {"tables": ["incidents_case", "incidents_trailentry"],
+                                         "columns": ["incidents_case.grid_id", "incidents_trailentry.case_id"]})
     set_aside = cursor.fetchall()
+    cursor.execute(sql.PLAIN_CASE_INDEXES)
+    set_aside += cursor.fetchall()
     progress(f"{changing:,} of ~{table_rows:,} cases change: setting aside {len(set_aside)} indexes and "
              "foreign keys, writing the rows, restoring them")
     for drop, _, _ in set_aside:
-        cursor.execute(drop)  # DDL generated from the catalogue (sql.REWRITE_SET_ASIDE), never from input
+        cursor.execute(drop)  # DDL generated from the catalogue, never from input
     cursor.execute(sql.APPLY_REASSIGNMENT, params)
     report.updated, report.moved = cursor.fetchone()
     progress(f"{report.updated:,} cases and {report.moved:,} trail entries written in "

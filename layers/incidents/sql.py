@@ -320,29 +320,34 @@ trail AS (
 SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM trail)
 """
 
-# What a rewrite of most cases sets aside and restores, as (drop, restore) DDL pairs generated from
-# the catalogue (regclass and quote_ident quote the names): the foreign keys checked row by row by the write (the
-# case's grid, the trail's case; re-adding one checks the whole table in one join instead), then the
-# case table's full plain indexes (built again from sorted input). Unique and primary-key indexes stay,
-# and so do partial ones: they hold only the few rows that match and cost little to keep.
-REWRITE_SET_ASIDE = """
+# Bulk writes set foreign keys and indexes aside and restore them afterwards, as PostgreSQL's manual
+# advises for bulk loads: row by row, every written row queues a check of each key and an entry in
+# each index; a key added back checks its whole table in one join, an index is built from sorted
+# input. Both statements return (drop, restore, name) DDL pairs generated from the catalogue
+# (regclass and quote_ident quote the names).
+
+# The foreign keys declared on %(tables)s; with %(columns)s ("table.column"), only the keys on those.
+FOREIGN_KEYS_ON = """
 SELECT 'ALTER TABLE ' || c.conrelid::regclass || ' DROP CONSTRAINT ' || quote_ident(c.conname),
        'ALTER TABLE ' || c.conrelid::regclass || ' ADD CONSTRAINT ' || quote_ident(c.conname) || ' '
            || pg_get_constraintdef(c.oid),
        c.conname::text
 FROM pg_constraint c
-WHERE c.contype = 'f'
-  AND ((c.conrelid = 'incidents_case'::regclass AND c.confrelid = 'grids_grid'::regclass
-        AND c.conkey = ARRAY[(SELECT attnum FROM pg_attribute
-                              WHERE attrelid = 'incidents_case'::regclass AND attname = 'grid_id')])
-       OR (c.conrelid = 'incidents_trailentry'::regclass AND c.confrelid = 'incidents_case'::regclass))
-UNION ALL
-(SELECT 'DROP INDEX ' || x.indexrelid::regclass, pg_get_indexdef(x.indexrelid),
-        x.indexrelid::regclass::text
- FROM pg_index x
- WHERE x.indrelid = 'incidents_case'::regclass AND NOT x.indisunique AND NOT x.indisprimary
-   AND x.indpred IS NULL
- ORDER BY 3)
+WHERE c.contype = 'f' AND c.conrelid = ANY(%(tables)s::regclass[])
+  AND (%(columns)s::text[] IS NULL OR EXISTS (
+      SELECT 1 FROM pg_attribute a
+      WHERE a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
+        AND c.conrelid::regclass::text || '.' || a.attname = ANY(%(columns)s::text[])))
+ORDER BY 3
+"""
+
+# The case table's full plain indexes. Unique and primary-key indexes stay, and so do partial ones:
+# they hold only the few rows that match and cost little to keep.
+PLAIN_CASE_INDEXES = """
+SELECT 'DROP INDEX ' || x.indexrelid::regclass, pg_get_indexdef(x.indexrelid), x.indexrelid::regclass::text
+FROM pg_index x
+WHERE x.indrelid = 'incidents_case'::regclass AND NOT x.indisunique AND NOT x.indisprimary AND x.indpred IS NULL
+ORDER BY 3
 """
 
 # The districts that hold cases, for a full run (blank: cases outside every district).
