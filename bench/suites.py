@@ -4,7 +4,7 @@ Each layer's bench module measures its own figures; the adapters here turn them 
 with the baseline measured in the same run.
 """
 
-from bench import audits, estates, grids, incidents, inspections, maps
+from bench import audits, estates, grids, incidents, inspections, maps, plans
 from bench.common import Result
 
 
@@ -50,4 +50,5 @@ SUITES = [
     ("inspections", lambda args: inspections.bench_inspections(max(10, args.requests // 40))),
     ("audits", lambda args: audits.bench_audits()),
     ("maps", maps.suite),
+    ("plans", lambda args: plans.bench_plans()),
 ]
