@@ -102,9 +102,10 @@ def checks() -> list[PlanCheck]:
     ]
 
 
-def bench_plans() -> list[Result]:
+def bench_plans(enforce: bool = True) -> list[Result]:
     """EXPLAIN ANALYZE every check inside a transaction that is rolled back (the reassignment
-    statements write into a temporary table)."""
+    statements write into a temporary table). With `enforce`, a missing spatial index is an error;
+    the smoke run on the demo city only records the plans (sequential scans are right there)."""
     from django.db import transaction
 
     results, missing = [], []
@@ -124,6 +125,6 @@ def bench_plans() -> list[Result]:
             results.append(Result(f"plan: {check.what}", ms, target="GiST on " + ", ".join(check.needs_gist_on),
                                   extra={"indexes": used, "spatial_index_used": not lacking}))
         transaction.set_rollback(True)
-    if missing:
+    if missing and enforce:
         raise RuntimeError("hot queries lost their spatial index:\n" + "\n".join(missing))
     return results

@@ -29,6 +29,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", nargs="*", help="run only benchmarks whose name contains one of these")
     parser.add_argument("--scale", default="city", choices=["city", "demo"],
                         help="demo runs a quick smoke pass on the small tree")
+    parser.add_argument("--results-dir", type=Path, default=Path(__file__).parent / "results",
+                        help="where the JSON record of the run goes")
     args = parser.parse_args(argv)
 
     from gridgis import localdb
@@ -69,7 +71,8 @@ def main(argv: list[str]) -> int:
         "cores": os.cpu_count(), "scale": args.scale, "data": sizes,
         "results": [r.as_dict() for r in results],
     }
-    out = Path(__file__).parent / "results" / f"{record['when'].replace(':', '')}.json"
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    out = args.results_dir / f"{record['when'].replace(':', '')}.json"
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2))
     print(f"bench: results written to {out}")
     return 0

@@ -50,5 +50,5 @@ SUITES = [
     ("inspections", lambda args: inspections.bench_inspections(max(10, args.requests // 40))),
     ("audits", lambda args: audits.bench_audits()),
     ("maps", maps.suite),
-    ("plans", lambda args: plans.bench_plans()),
+    ("plans", lambda args: plans.bench_plans(enforce=args.scale == "city")),
 ]
