@@ -12,6 +12,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from common.crs import UnknownSRS, parse_srs
 from common.geometry import GeoJSONGeometryField, LonLatSerializer
+from common.serializers import WorkflowFieldsGuard
 from layers.grids.models import Department
 from layers.incidents.models import OPEN_STATUSES, Case, Category, Photo, Source, TrailEntry
 from layers.incidents.photos import PhotoError, check_photo
@@ -32,11 +33,15 @@ class CategorySerializer(serializers.ModelSerializer):
         return {stage: category.limit_hours(stage) for stage in ("register", "dispatch", "handle", "verify")}
 
 
-class IntakeSerializer(serializers.Serializer):
+class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):
     """A report: where (GeoJSON `geometry`, or `lon`/`lat`), what, and optional photos (multipart).
 
     `srs` gives the CRS of either form (EPSG:4326 by default; EPSG:4490, CGCS2000 Gauss-Krüger or gcj02).
+    Status, assignment (grid, department, leader, officer), version, trail and reporter are the
+    workflow's: a report naming one is refused with a 400 naming it.
     """
+
+    workflow_hint = "set by intake and changed only by the workflow actions (POST /api/v1/incidents/{id}/<action>/)"
 
     category = serializers.SlugRelatedField(
         slug_field="code", queryset=Category.objects.filter(is_active=True).select_related(
