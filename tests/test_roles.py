@@ -172,6 +172,19 @@ def test_case_list_detail_and_trail_by_role(api, world, role):
     assert sum(row["count"] for row in summary) == len(seen)
 
 
+def test_citizens_read_their_case_without_the_people_staff_read_it_with(api, world):
+    url = f"/api/v1/incidents/{world['cases']['m1'].pk}/"
+    as_role(api, world, "citizen")
+    own = api.get(url).json()
+    assert own["properties"]["status"] == "reported" and "officer" not in own["properties"]
+    assert [entry["who"] for entry in own["properties"]["trail"]] == [None]
+    assert [entry["who"] for entry in api.get(f"{url}trail/").json()] == [None]
+    assert "李网格员" not in json.dumps(own, ensure_ascii=False)
+    as_role(api, world, "officer")
+    staff = api.get(url).json()["properties"]
+    assert staff["officer"]["name"] == "李网格员" and staff["provenance"]["officer"]["rule"] == "duty"
+
+
 def test_actions_on_an_unseen_case_are_404_and_on_a_seen_one_the_workflow_decides(api, world):
     c2 = world["cases"]["c2"]
     as_role(api, world, "officer")
@@ -186,6 +199,11 @@ def test_actions_on_an_unseen_case_are_404_and_on_a_seen_one_the_workflow_decide
 def test_anyone_may_still_report_and_open311_stays_public(api, world):
     response = api.post("/api/v1/incidents/", {"category": "0101", "lon": 105.41, "lat": 28.91}, format="json")
     assert response.status_code == 201
+    # The anonymous reporter learns where the case stands, not who holds it.
+    properties = response.json()["properties"]
+    assert properties["grid"] == "510502001001001002" and properties["department"] == "JY-CG"
+    assert not {"leader", "officer", "provenance"} & set(properties)
+    assert "李网格员" not in response.content.decode()
     requests = api.get("/open311/v2/requests.json")
     assert requests.status_code == 200 and len(requests.json()) == 5
     assert "13900000000" not in requests.content.decode() and "张三" not in requests.content.decode()

@@ -38,6 +38,19 @@ def visible_case_or_404(request, pk: int, cases=None) -> Case:
     return found
 
 
+def case_context(request) -> dict:
+    """Serializer context for case answers: readers without a staff role get no people (see
+    serializers.STAFF_ONLY_CASE_FIELDS)."""
+    return {"request": request, "public": not request_scope(request).is_staff}
+
+
+class ScopedCaseSerializers:
+    """Generic views' serializers get case_context()."""
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **case_context(self.request)}
+
+
 class CasePagination(LimitedGeoJsonPagination):
     """GeoJSON pages; `page_size` may be asked for, up to GRIDGIS CASE_MAX_PAGE_SIZE."""
 
@@ -80,7 +93,7 @@ class CaseBBoxFilter(SafeInBBoxFilter):
     bbox_param = "in_bbox"
 
 
-class CaseListCreateView(generics.ListCreateAPIView):
+class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
     """GET: cases as a GeoJSON FeatureCollection. POST: report a case (JSON or multipart with photos).
 
     POST takes an `Idempotency-Key` header: a retry with the same key returns the same case (200)
@@ -132,14 +145,14 @@ class CaseListCreateView(generics.ListCreateAPIView):
         if not created:  # a replay: read the stored case with what the response shows
             case = selectors.case_queryset().get(pk=case.pk)
         # A new case already holds its category, grid, department and people from the assignment.
-        response = Response(CaseFeatureSerializer(case).data,
+        response = Response(CaseFeatureSerializer(case, context=case_context(request)).data,
                             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
         response["ETag"] = case.etag
         response["Location"] = f"/api/v1/incidents/{case.pk}/"
         return response
 
 
-class CaseDetailView(generics.RetrieveAPIView):
+class CaseDetailView(ScopedCaseSerializers, generics.RetrieveAPIView):
     """One case with its photos and its trail (who, when, from, to, note, photo), oldest first."""
 
     serializer_class = CaseDetailSerializer
@@ -157,7 +170,7 @@ class CaseDetailView(generics.RetrieveAPIView):
         return response
 
 
-class CaseTrailView(generics.ListAPIView):
+class CaseTrailView(ScopedCaseSerializers, generics.ListAPIView):
     """A case's trail, oldest first."""
 
     serializer_class = TrailEntrySerializer
@@ -215,7 +228,7 @@ class CaseTransitionView(APIView):
             error.status_code = exc.status
             raise error from exc
         fresh = selectors.case_queryset().prefetch_related("trail__photo", "photos").get(pk=case.pk)
-        response = Response(CaseDetailSerializer(fresh).data)
+        response = Response(CaseDetailSerializer(fresh, context=case_context(request)).data)
         response["ETag"] = fresh.etag
         return response
 
@@ -240,7 +253,7 @@ def transition_view(action: str):
     return view
 
 
-class OverdueView(generics.ListAPIView):
+class OverdueView(ScopedCaseSerializers, generics.ListAPIView):
     """Overdue open cases as GeoJSON, filterable by escalation `level`; `counts` per level in the header."""
 
     serializer_class = CaseFeatureSerializer
