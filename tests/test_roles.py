@@ -523,6 +523,41 @@ def test_estate_bodies_naming_workflow_fields_are_refused(api, world):
     assert Estate.objects.get(pk=estate.pk).name != "改名"
 
 
+WRITABLE = [
+    # (role, url, body builder, model counted, field named)
+    ("planner", "/api/v1/work-items/", lambda w: {"type": "Feature", "geometry": None, "properties": {
+        "project": w["projects"]["c1"].pk, "kind": "pipes", "quantity": 10, "status": "done"}},
+     "estates.WorkItem", "status"),
+    ("planner", "/api/v1/estates/", lambda w: {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
+        [105.404, 28.934], [105.405, 28.934], [105.405, 28.935], [105.404, 28.935], [105.404, 28.934]]]},
+        "properties": {"name": "新小区", "community": "510502001001", "buildings": 1, "households": 10,
+                       "district_code": "510502"}}, "estates.Estate", "district_code"),
+    ("supervisor", "/api/v1/patrol-schedules/", lambda w: {
+        "name": "走院落", "weekday": 1, "scope": "510502001001", "starts_on": "2026-01-01", "created_by": 1},
+     "inspections.PatrolSchedule", "created_by"),
+    ("officer", "/api/v1/patrols/", lambda w: {"type": "Feature", "geometry": None, "properties": {
+        "officer": w["users"]["officer"].person.pk, "started_at": "2026-11-17T09:00:00+08:00",
+        "track_uploaded_by": "officer"}}, "inspections.Patrol", "track_uploaded_by"),
+]
+
+
+@pytest.mark.parametrize("role, url, body, model, field", WRITABLE, ids=[w[1] for w in WRITABLE])
+def test_other_writable_endpoints_refuse_workflow_fields(api, world, role, url, body, model, field):
+    from django.apps import apps
+
+    rows = apps.get_model(model).objects.count()
+    as_role(api, world, role)
+    response = api.post(url, body(world), format="json")
+    assert response.status_code == 400 and response.json()["detail"].startswith(f"{field}: read-only;"), \
+        response.json()
+    assert apps.get_model(model).objects.count() == rows
+    # Without that one field the same body is accepted: the refusal was about the field alone.
+    fixed = body(world)
+    (fixed["properties"] if "properties" in fixed else fixed).pop(field)
+    assert api.post(url, fixed, format="json").status_code == 201
+    assert apps.get_model(model).objects.count() == rows + 1
+
+
 # --- throttle counters shared by every worker ---------------------------------------------------------
 
 
