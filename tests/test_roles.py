@@ -381,6 +381,20 @@ def test_audits_and_assessments_are_supervisors(api, world, role):
     assert api.get("/api/v1/assessments/", {"quarter": "2026Q3"}).status_code in ((200, 400) if allowed else (403,))
 
 
+def test_schedules_of_the_readers_grids_and_of_their_ancestors(api, world):
+    from layers.inspections import services
+
+    grids = world["grids"]
+    made = {key: services.create_schedule(name=key, weekday=1, scope=grids[key], starts_on=datetime.date(2026, 1, 1))
+            for key in ("s1", "c1", "g2", "c2")}
+    seen = {"officer": ["c1", "s1"], "leader": ["c1", "g2", "s1"], "handler": [], "supervisor": ["c1", "c2", "g2", "s1"]}
+    for role, names in seen.items():
+        as_role(api, world, role)
+        assert sorted(row["name"] for row in api.get("/api/v1/patrol-schedules/").json()) == names, role
+    as_role(api, world, "officer")
+    assert api.get(f"/api/v1/patrol-schedules/{made['c2'].pk}/attendance/").status_code == 404
+
+
 def test_coverage_holds_the_readers_grids(api, world):
     as_role(api, world, "officer")
     rows = api.get("/api/v1/patrol-coverage/", {"level": "grid"}).json()

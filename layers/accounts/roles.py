@@ -69,6 +69,9 @@ class Rule:
     reporter: str | None = None
     person: str | None = None
     through_subquery: bool = False
+    # Rows bound to an ancestor of the reader's grids count too (a schedule for the whole community
+    # concerns the officer of one of its grids); matched by the code rule, an exact list of codes.
+    ancestors_too: bool = False
 
 
 _ALL = frozenset({ADMIN, SUPERVISOR})
@@ -82,7 +85,7 @@ RULES: dict[str, Rule] = {
                          reporter="reporter_id"),
     "point": Rule(_ALL, grid_code="grid__code"),
     "patrol": Rule(_ALL, grid_code="grid__code", person="officer_id"),
-    "schedule": Rule(_ALL, grid_code="scope__code"),
+    "schedule": Rule(_ALL, grid_code="scope__code", ancestors_too=True),
     "estate": Rule(_ALL | {PLANNER}, grid_code="community__code"),
     "suggestion": Rule(_ALL | {PLANNER}, grid_code="estate__community__code"),
     "project": Rule(_ALL | {PLANNER}, grid_code="estates__community__code", through_subquery=True),
@@ -189,6 +192,9 @@ def visibility(kind: str, scope: Scope) -> Q | None:
     if rule.grid_code:
         for prefix in scope.grid_prefixes:
             condition |= Q(**{f"{rule.grid_code}__startswith": prefix})
+        if rule.ancestors_too and scope.grid_prefixes:
+            ancestors = {code[:n] for code in scope.grid_prefixes for n in range(6, len(code), 3)}
+            condition |= Q(**{f"{rule.grid_code}__in": sorted(ancestors)})
     if rule.district_code and scope.department_district:
         condition |= Q(**{f"{rule.district_code}__startswith": scope.department_district})
     if rule.department and scope.department_id is not None:
