@@ -446,6 +446,14 @@ def test_token_sign_in_for_mobile_clients(api, world):
     assert api.get("/api/v1/incidents/", headers={"Authorization": f"Token {token}"}).status_code in (401, 403)
 
 
+def test_token_sign_in_attempts_are_throttled(api, world, settings):
+    settings.GRIDGIS = {**settings.GRIDGIS, "THROTTLE_RATES": {"ip": None, "user": None, "intake": None,
+                                                               "login": "2/min"}}
+    guess = {"username": world["users"]["handler"].username, "password": "guess"}
+    answers = [api.post("/api/v1/auth/token/", guess, format="json").status_code for _ in range(3)]
+    assert answers == [400, 400, 429]
+
+
 def test_token_endpoint_is_in_the_openapi_schema(api):
     schema = api.get("/api/schema/", {"format": "json"}).json()
     operation = schema["paths"]["/api/v1/auth/token/"]["post"]
