@@ -1,6 +1,9 @@
-"""A GeoJSON Feature serializer for every layer's writable geometry models."""
+"""A GeoJSON Feature serializer for every layer's writable geometry models, and the guard against
+mass assignment of the fields only workflows change."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from django.contrib.gis.db import models as gis_models
 from django.contrib.gis.geos import GEOSGeometry, MultiLineString, MultiPoint, MultiPolygon
@@ -66,4 +69,42 @@ class GeoFeatureSerializer(GeoFeatureModelSerializer):
             raise serializers.ValidationError({"non_field_errors": ["expected a JSON object (a GeoJSON Feature)"]})
         if "properties" in data and not isinstance(data["properties"], dict):
             raise serializers.ValidationError({"properties": ["must be a JSON object"]})
+        return super().to_internal_value(data)
+
+
+# Fields that only a workflow action (or the server itself) sets: the state of a case or project, its
+# assignment, its trail and counters, who did what. A body naming one of them, where the serializer
+# does not take it, is refused rather than silently ignored, so a client learns at once that its
+# PATCH {"status": "closed"} did nothing, and nothing is stored.
+WORKFLOW_FIELDS = frozenset({
+    "status", "version", "escalation_level", "trail", "grid", "grid_version", "district_code", "department",
+    "leader", "officer", "handled_by", "suggested_grid", "reporter", "reporter_id", "reported_at", "due_at",
+    "final_due_at", "closed_at", "duplicate_of", "me_too_count", "rework_count", "dead_corner", "near_edge",
+    "edge_distance_m", "provenance", "input_point", "input_srs", "idempotency_key", "created_by",
+    "changed_by", "answer", "answered_by", "answered_at", "track", "track_positions", "track_uploaded_at",
+    "track_uploaded_by", "street",
+})
+
+
+class WorkflowFieldsGuard:
+    """Serializer mixin: a 400 naming each workflow field (WORKFLOW_FIELDS) the body tries to set where
+    this serializer does not take it, e.g. "status: read-only; use the workflow actions".
+
+    Looks at the body's own keys and, for a GeoJSON Feature, at its `properties`. `workflow_hint` says
+    where such a change is made; `workflow_hints` may say it per field.
+    """
+
+    workflow_hint = "use the workflow actions"
+    workflow_hints: dict[str, str] = {}
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            names = set(data)
+            if isinstance(data.get("properties"), Mapping):
+                names |= set(data["properties"])
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            refused = {name: f"read-only; {self.workflow_hints.get(name, self.workflow_hint)}"
+                       for name in sorted(names & WORKFLOW_FIELDS - writable)}
+            if refused:
+                raise serializers.ValidationError(refused)
         return super().to_internal_value(data)

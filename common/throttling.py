@@ -5,14 +5,15 @@ test changes them through settings. A rate of None switches that throttle off. T
 REMOTE_ADDR unless REST_FRAMEWORK["NUM_PROXIES"] says how many trusted proxies add X-Forwarded-For:
 otherwise a client could send its own X-Forwarded-For and get a fresh allowance per request.
 
-Counters live in Django's default cache; with the default local-memory cache each gunicorn worker
-counts on its own, so the effective allowance is the rate times the number of workers. A shared
-cache (Redis, memcached) makes the counts exact.
+Counters live in the "throttle" cache (settings.CACHES), which every worker shares: by default a
+database table, so that with two gunicorn workers a client gets the rate once, not once per worker
+(Django's local-memory cache is private to its process). Any shared backend may replace it.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import caches
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 
@@ -21,7 +22,18 @@ def configured_rate(scope: str) -> str | None:
     return settings.GRIDGIS["THROTTLE_RATES"].get(scope)
 
 
-class PerIPThrottle(SimpleRateThrottle):
+THROTTLE_CACHE = "throttle"
+
+
+class SharedCounters:
+    """Counts in the shared "throttle" cache instead of DRF's default (per-process) one."""
+
+    @property
+    def cache(self):
+        return caches[THROTTLE_CACHE]
+
+
+class PerIPThrottle(SharedCounters, SimpleRateThrottle):
     """Every request, signed in or not, counts against its client IP (scope "ip")."""
 
     scope = "ip"
@@ -33,7 +45,7 @@ class PerIPThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class PerUserThrottle(SimpleRateThrottle):
+class PerUserThrottle(SharedCounters, SimpleRateThrottle):
     """A signed-in user's requests count against the user, from whichever IPs (scope "user")."""
 
     scope = "user"
@@ -47,7 +59,7 @@ class PerUserThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
-class ScopedThrottle(ScopedRateThrottle):
+class ScopedThrottle(SharedCounters, ScopedRateThrottle):
     """A tighter rate for costly views that set `throttle_scope` (e.g. "intake"), per user or IP."""
 
     def get_rate(self):

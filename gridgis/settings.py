@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "common.apps.CommonConfig",
     "layers.grids.apps.GridsConfig",
+    "layers.accounts.apps.AccountsConfig",
     "layers.incidents.apps.IncidentsConfig",
     "layers.inspections.apps.InspectionsConfig",
     "layers.estates.apps.EstatesConfig",
@@ -102,6 +103,27 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Caches: "default" is per process (local memory) for things each worker may keep to itself;
+# "throttle" holds the request counters of common/throttling.py and must be shared by every worker
+# (with 2 gunicorn workers, per-worker counters would let each client through twice the rate). By
+# default it is the database table gridgis_throttle_cache (made by migration accounts 0001); set
+# GRIDGIS_THROTTLE_CACHE_BACKEND / _LOCATION for another shared backend (e.g.
+# django.core.cache.backends.redis.RedisCache and redis://host:6379/1).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": os.environ.get("GRIDGIS_THROTTLE_CACHE_BACKEND", "django.core.cache.backends.db.DatabaseCache"),
+        "LOCATION": os.environ.get("GRIDGIS_THROTTLE_CACHE_LOCATION", "gridgis_throttle_cache"),
+        # Counters expire by themselves; DatabaseCache culls a third of the rows past MAX_ENTRIES.
+        "OPTIONS": {"MAX_ENTRIES": env_int("GRIDGIS_THROTTLE_CACHE_MAX_ENTRIES", 100_000)},
+    },
+}
+
+# Sign-in for the web pages (Django's auth views under /accounts/); mobile clients use tokens.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/map/"
+LOGOUT_REDIRECT_URL = "/map/"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -222,11 +244,13 @@ GRIDGIS = {
     "MAX_UPLOAD_BYTES": env_int("GRIDGIS_MAX_UPLOAD_BYTES", 6 * 8 * 1024 * 1024 + 1024 * 1024),
     # Requests per client IP and per signed-in user; "intake" is the scope of case reporting. None = off;
     # GRIDGIS_THROTTLE=off switches all of them off (the load benchmark measures idempotency, not limits).
-    "THROTTLE_RATES": ({"ip": None, "user": None, "intake": None}
+    "THROTTLE_RATES": ({"ip": None, "user": None, "intake": None, "login": None}
                        if os.environ.get("GRIDGIS_THROTTLE", "on").lower() in {"off", "0", "false"} else {
                            "ip": os.environ.get("GRIDGIS_RATE_IP", "1200/min"),
                            "user": os.environ.get("GRIDGIS_RATE_USER", "3000/min"),
                            "intake": os.environ.get("GRIDGIS_RATE_INTAKE", "600/min"),
+                           # token sign-in attempts per client IP (password guessing)
+                           "login": os.environ.get("GRIDGIS_RATE_LOGIN", "30/min"),
                        }),
     # Open311 GeoReport v2: the jurisdiction this server answers for.
     "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),

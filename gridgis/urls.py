@@ -8,6 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("", RedirectView.as_view(url="/map/", permanent=False), name="home"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("layers.accounts.urls")),
+    path("api/v1/", include("layers.accounts.api.urls")),
     path("api/v1/", include("layers.grids.api.urls")),
     path("api/v1/", include("layers.incidents.api.urls")),
     path("api/v1/", include("layers.inspections.api.urls")),

@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from layers.accounts.roles import scope_for
 from layers.grids.models import Duty, Level
 from maps import selectors, tiles
 from maps.folium_offline import (
@@ -234,7 +235,7 @@ def supervisor_map(page: PageContext) -> folium.Map:
         HeatLayer(_("Case heatmap"), {"key": "heat", "url": reverse("map-case-counts"),
                                       "levelByZoom": HEAT_LEVELS, "params": {}}, show=True).add_to(m)
         legend.append({"label": _("Case heatmap"), "colour": "#ff0000", "fill": "#ffff00", "shape": "circle"})
-    FilterControl(selectors.districts_and_streets()).add_to(m)
+    FilterControl(selectors.districts_and_streets(scope_for(page.user))).add_to(m)
     Legend(_("Legend"), legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.db import connection
 
+from layers.accounts.roles import Scope, visible
 from layers.grids.models import Duty, Grid, Level
 from layers.grids.selectors import responsibility_for_grid
 from maps import sql
@@ -24,6 +25,8 @@ class GridQuery:
     prefix: str = ""
     limit: int = 5000
     precision: int = 6
+    # LIKE patterns of the codes the reader sees (Scope.code_patterns("grid")); None for every grid.
+    scope_patterns: tuple[str, ...] | None = None
 
 
 def grids_feature_collection(query: GridQuery) -> bytes:
@@ -40,19 +43,21 @@ def grids_feature_collection(query: GridQuery) -> bytes:
         "prefix": query.prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
         "limit": query.limit,
         "precision": query.precision,
+        "scope_patterns": None if query.scope_patterns is None else list(query.scope_patterns),
     }
     with connection.cursor() as cursor:
         cursor.execute(sql.GRIDS_BBOX_FEATURE_COLLECTION, params)
         return bytes(cursor.fetchone()[0])
 
 
-def grid_detail(code: str) -> dict | None:
-    """The grid with `code`, its chain of ancestors, and the names of who answers for it today.
+def grid_detail(code: str, scope: Scope | None = None) -> dict | None:
+    """The grid with `code`, its chain of ancestors, and the names of who answers for it today; None if
+    there is no such active grid or `scope` (None: no limit) does not see it.
 
     Leaders and officers come from layers.grids.selectors.responsibility_for_grid, the one rule (the
     nearest level up the tree that has any); names and posts only, no phone numbers.
     """
-    grid = Grid.objects.active().filter(code=code).first()
+    grid = _visible_grids(scope).filter(code=code).first()
     if grid is None:
         return None
     who = responsibility_for_grid(grid)
@@ -69,9 +74,15 @@ def grid_detail(code: str) -> dict | None:
     }
 
 
-def grid_extent(code: str) -> BBox | None:
-    """(xmin, ymin, xmax, ymax) of the active grid with `code`, or None if there is none."""
-    return Grid.objects.active().filter(code=code).aggregate(extent=Extent("boundary"))["extent"]
+def _visible_grids(scope: Scope | None):
+    grids = Grid.objects.active()
+    return grids if scope is None else visible("grid", grids, scope)
+
+
+def grid_extent(code: str, scope: Scope | None = None) -> BBox | None:
+    """(xmin, ymin, xmax, ymax) of the active grid with `code`, or None if there is none (or `scope`
+    does not see it)."""
+    return _visible_grids(scope).filter(code=code).aggregate(extent=Extent("boundary"))["extent"]
 
 
 def user_area(user) -> BBox | None:
@@ -103,9 +114,10 @@ def initial_view(user, *, whole_city: bool = True, zoom: int | None = None) -> d
     return {"centre": [lat, lon], "zoom": zoom or settings.GRIDGIS["MAP_START_ZOOM"]}
 
 
-def districts_and_streets() -> list[dict]:
-    """The districts and their streets, for the supervisor's filter: [{code, name, streets: [...]}]."""
-    rows = Grid.objects.active().filter(level__in=[Level.DISTRICT, Level.STREET]).order_by("code")
+def districts_and_streets(scope: Scope | None = None) -> list[dict]:
+    """The districts and their streets, for the supervisor's filter: [{code, name, streets: [...]}]
+    (those `scope` sees; all when None)."""
+    rows = _visible_grids(scope).filter(level__in=[Level.DISTRICT, Level.STREET]).order_by("code")
     districts: dict[str, dict] = {}
     for grid in rows.values("code", "name", "level"):
         if grid["level"] == Level.DISTRICT:
@@ -115,10 +127,12 @@ def districts_and_streets() -> list[dict]:
     return list(districts.values())
 
 
-def case_counts(*, bbox: BBox, levels: tuple[int, ...]) -> bytes:
-    """The case counts of grids of `levels` whose anchor lies in `bbox`, as GeoJSON points (UTF-8 bytes)."""
+def case_counts(*, bbox: BBox, levels: tuple[int, ...], scope: Scope | None = None) -> bytes:
+    """The case counts of grids of `levels` whose anchor lies in `bbox`, as GeoJSON points (UTF-8 bytes);
+    only grids of `scope`'s subtree (see sql.CASE_TILE_COUNTS for why), all when scope is None."""
     xmin, ymin, xmax, ymax = bbox
+    patterns = None if scope is None else scope.code_patterns("case")
     with connection.cursor() as cursor:
         cursor.execute(sql.CASE_COUNTS_BBOX, {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax,
-                                              "levels": list(levels)})
+                                              "levels": list(levels), "scope_patterns": patterns})
         return bytes(cursor.fetchone()[0])

@@ -36,6 +36,8 @@ FROM (
       AND g.level = ANY(%(levels)s)
       AND g.boundary && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s, 4326)
       AND g.code LIKE %(prefix)s
+      -- the reader's scope (layers.accounts.roles): LIKE patterns of the codes they see, NULL for all
+      AND (%(scope_patterns)s::text[] IS NULL OR g.code LIKE ANY (%(scope_patterns)s::text[]))
     ORDER BY g.code
     LIMIT %(limit)s + 1
 ) AS hit
@@ -65,6 +67,8 @@ features AS (
            ST_AsMVTGeom(ST_Transform(g.boundary, 3857), env.merc, 4096, 64, true) AS geom
     FROM grids_grid g, env
     WHERE g.is_active AND g.level = %(level)s AND g.boundary && env.wgs
+      -- the reader's scope (layers.accounts.roles): LIKE patterns of the codes they see, NULL for all
+      AND (%(scope_patterns)s::text[] IS NULL OR g.code LIKE ANY (%(scope_patterns)s::text[]))
 )
 SELECT ST_AsMVT(features.*, 'grids', 4096, 'geom') FROM features WHERE geom IS NOT NULL
 """
@@ -84,7 +88,7 @@ pts AS (
     SELECT c.{pk} AS id, c.{status} AS status,
            ST_SnapToGrid(ST_AsMVTGeom(ST_Transform(c.{geom}, 3857), env.merc, 4096, 64, true), 16) AS geom
     FROM {table} c, env
-    WHERE c.{geom} && env.wgs
+    WHERE c.{geom} && env.wgs AND {case_scope}
 ),
 features AS (
     SELECT min(id) AS id, count(*)::int AS count,
@@ -97,10 +101,23 @@ features AS (
 SELECT ST_AsMVT(features.*, 'cases', 4096, 'geom') FROM features
 """)
 
+# The {case_scope} of CASE_TILE_POINTS: every case (supervisors, dispatchers, batch jobs), or the cases
+# of a reader's scope (layers.accounts.roles): in their grids' subtree, of their department, or
+# reported by them. Constants composed with the case table's identifiers; values are bound parameters
+# (a NULL department or reporter lets nothing in).
+CASE_SCOPE_ALL = sql.SQL("TRUE")
+CASE_SCOPE_FILTER = sql.SQL("""(
+           EXISTS (SELECT 1 FROM grids_grid g
+                   WHERE g.id = c.{grid} AND g.code LIKE ANY (%(scope_patterns)s::text[]))
+           OR c.{department} = %(department_id)s
+           OR c.{reporter} = %(reporter_id)s)""")
+
 # Case tiles at low zoom: one point per grid of the level the zoom calls for, at a point inside the
 # grid, carrying the number of cases in the grid's subtree (layer "case_counts"). The counts come
 # from maps_gridcasecount, refreshed by CASE_COUNTS_REFRESH, because counting millions of cases on
-# every low-zoom tile cannot answer within 100 ms.
+# every low-zoom tile cannot answer within 100 ms. They count every case of a grid, so they are
+# shown for the grids of the reader's subtree only: a handler or a citizen, who sees some cases of
+# many grids, gets no counts (their cases come as points from CASE_TILE_POINT_ZOOM, and in the API).
 CASE_TILE_COUNTS = """
 WITH env AS (
     SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS merc,
@@ -111,6 +128,8 @@ features AS (
            ST_AsMVTGeom(ST_Transform(c.anchor, 3857), env.merc, 4096, 64, true) AS geom
     FROM maps_gridcasecount c JOIN grids_grid g ON g.id = c.grid_id, env
     WHERE c.level = %(level)s AND c.anchor && env.wgs
+      -- the reader's scope (layers.accounts.roles): LIKE patterns of the codes they see, NULL for all
+      AND (%(scope_patterns)s::text[] IS NULL OR g.code LIKE ANY (%(scope_patterns)s::text[]))
 )
 SELECT ST_AsMVT(features.*, 'case_counts', 4096, 'geom') FROM features WHERE geom IS NOT NULL
 """
@@ -158,6 +177,8 @@ SELECT convert_to('{"type":"FeatureCollection","numberReturned":' || count(*)
 FROM maps_gridcasecount c JOIN grids_grid g ON g.id = c.grid_id
 WHERE c.level = ANY(%(levels)s)
   AND c.anchor && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s, 4326)
+  -- the reader's scope (layers.accounts.roles): LIKE patterns of the codes they see, NULL for all
+  AND (%(scope_patterns)s::text[] IS NULL OR g.code LIKE ANY (%(scope_patterns)s::text[]))
 """
 
 # How many cases there are (the benchmark reports it beside the tile timings).

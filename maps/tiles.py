@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from psycopg2 import sql as pgsql
 
+from layers.accounts.roles import Scope
 from layers.grids.models import Level
 from maps import sql
 
@@ -75,11 +76,13 @@ def _fetch_tile(statement, params: dict) -> bytes:
     return bytes(row[0]) if row and row[0] is not None else b""
 
 
-def grid_tile(z: int, x: int, y: int, level: Level | None = None) -> bytes:
-    """One MVT tile of grid boundaries (layer "grids"), of `level` or the level the zoom calls for."""
+def grid_tile(z: int, x: int, y: int, level: Level | None = None, scope: Scope | None = None) -> bytes:
+    """One MVT tile of grid boundaries (layer "grids"), of `level` or the level the zoom calls for,
+    holding the grids `scope` sees (every grid when scope is None: batch jobs and benchmarks)."""
     check_tile(z, x, y)
     level = grid_level_for_zoom(z) if level is None else level
-    return _fetch_tile(sql.GRID_TILE, {"z": z, "x": x, "y": y, "level": int(level)})
+    patterns = None if scope is None else scope.code_patterns("grid")
+    return _fetch_tile(sql.GRID_TILE, {"z": z, "x": x, "y": y, "level": int(level), "scope_patterns": patterns})
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class CaseSource:
     grid: str
     status: str
     open_statuses: tuple[str, ...]
+    department: str = "department_id"
+    reporter: str = "reporter_id"
 
     def identifiers(self) -> dict:
         return {
@@ -104,6 +109,8 @@ class CaseSource:
             "geom": pgsql.Identifier(self.geom),
             "grid": pgsql.Identifier(self.grid),
             "status": pgsql.Identifier(self.status),
+            "department": pgsql.Identifier(self.department),
+            "reporter": pgsql.Identifier(self.reporter),
         }
 
 
@@ -121,15 +128,22 @@ def case_source() -> CaseSource | None:
         table=meta.db_table, pk=meta.pk.column, geom=meta.get_field("location").column,
         grid=meta.get_field("grid").column, status=meta.get_field("status").column,
         open_statuses=tuple(str(s) for s in OPEN_STATUSES),
+        department=meta.get_field("department").column, reporter=meta.get_field("reporter").column,
     )
 
 
-def case_tile(z: int, x: int, y: int, source: CaseSource) -> bytes:
-    """One MVT tile of cases: counts per grid below GRIDGIS["CASE_TILE_POINT_ZOOM"], points from it."""
+def case_tile(z: int, x: int, y: int, source: CaseSource, scope: Scope | None = None) -> bytes:
+    """One MVT tile of cases: counts per grid below GRIDGIS["CASE_TILE_POINT_ZOOM"], points from it;
+    only what `scope` may see (everything when scope is None: batch jobs and benchmarks)."""
     check_tile(z, x, y)
-    params = {"z": z, "x": x, "y": y}
+    everything = scope is None or scope.sees_all("case")
+    params = {"z": z, "x": x, "y": y, "scope_patterns": None if everything else scope.code_patterns("case")}
     if z >= settings.GRIDGIS["CASE_TILE_POINT_ZOOM"]:
-        statement = sql.CASE_TILE_POINTS.format(**source.identifiers())
+        names = source.identifiers()
+        case_scope = (sql.CASE_SCOPE_ALL if everything else sql.CASE_SCOPE_FILTER.format(**names))
+        statement = sql.CASE_TILE_POINTS.format(case_scope=case_scope, **names)
+        if not everything:
+            params.update(department_id=scope.department_id, reporter_id=scope.user_id)
         return _fetch_tile(statement, {**params, "open_statuses": list(source.open_statuses)})
     return _fetch_tile(sql.CASE_TILE_COUNTS, {**params, "level": int(count_level_for_zoom(z))})
 

@@ -7,12 +7,15 @@ switches and remembers the choice in Django's language cookie.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views import View
 
+from layers.accounts.roles import request_scope
 from maps import pages
 
 # "Maps" titles map_templates/maps/index.html; named here so that makemessages run in maps/ keeps it.
@@ -38,10 +41,15 @@ class MapIndexView(View):
         return response
 
 
-class _MapPageView(View):
+class _MapPageView(LoginRequiredMixin, View):
+    """A staff map: sign-in first (to /accounts/login/), then a staff role; every layer it draws asks
+    the API, which answers with the reader's scope, and the map opens on the reader's own grids."""
+
     role = ""
 
     def get(self, request):
+        if not request_scope(request).is_staff:
+            raise PermissionDenied("the maps are for staff; the public can use Open311 at /open311/v2/")
         language = _chosen_language(request)
         with translation.override(language or translation.get_language()):
             title = _(TITLES[self.role])

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from layers.incidents.models import Case, Photo, TrailEntry
 from tests.factories import small_tree
-from tests.factories_incidents import image_upload, make_category
+from tests.factories_incidents import image_upload, make_category, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump reads committed data from its own session
 
@@ -56,6 +56,7 @@ def test_backup_then_restore_round_trips_cases_and_photos(api, tmp_path, setting
     assert snapshot() == before
     assert not (settings.MEDIA_ROOT / "stray.txt").exists()
     # The restored database still answers spatial queries (PostGIS types and indexes came back).
+    api.force_authenticate(make_user("dispatcher"))  # issue 7: the case list needs a sign-in
     assert api.get("/api/v1/incidents/", {"in_bbox": "105.40,28.90,105.42,28.95"}).json()["count"] == 1
 
 

@@ -137,18 +137,18 @@ CATALOGUE = [
     Bad("a polygon with a million vertices", "post", CASES,
         intake(geometry={"type": "Polygon", "coordinates": [[[105.41, 28.93]] * 1_000_000]}), status=413,
         names="body"),
-    # --- listing ---
-    Bad("nan in bbox", "get", CASES, {"in_bbox": "nan,28.8,105.5,28.9"}, names="in_bbox"),
-    Bad("inf in bbox", "get", CASES, {"in_bbox": "105.4,28.8,inf,28.9"}, names="in_bbox"),
-    Bad("bbox with three numbers", "get", CASES, {"in_bbox": "105.4,28.8,105.5"}, names="in_bbox"),
-    Bad("bbox out of range", "get", CASES, {"in_bbox": "105.4,28.8,200,28.9"}, names="in_bbox"),
-    Bad("inverted bbox", "get", CASES, {"in_bbox": "105.5,28.9,105.4,28.8"}, names="in_bbox"),
-    Bad("bbox over the area cap (the whole world)", "get", CASES, {"in_bbox": "-180,-90,180,90"}, names="in_bbox"),
-    Bad("sql in the status filter", "get", CASES, {"status": "reported' OR '1'='1"}, names="status"),
+    # --- listing (issue 7: case lists need a sign-in; a dispatcher sees every case) ---
+    Bad("nan in bbox", "get", CASES, {"in_bbox": "nan,28.8,105.5,28.9"}, names="in_bbox", who="dispatcher"),
+    Bad("inf in bbox", "get", CASES, {"in_bbox": "105.4,28.8,inf,28.9"}, names="in_bbox", who="dispatcher"),
+    Bad("bbox with three numbers", "get", CASES, {"in_bbox": "105.4,28.8,105.5"}, names="in_bbox", who="dispatcher"),
+    Bad("bbox out of range", "get", CASES, {"in_bbox": "105.4,28.8,200,28.9"}, names="in_bbox", who="dispatcher"),
+    Bad("inverted bbox", "get", CASES, {"in_bbox": "105.5,28.9,105.4,28.8"}, names="in_bbox", who="dispatcher"),
+    Bad("bbox over the area cap (the whole world)", "get", CASES, {"in_bbox": "-180,-90,180,90"}, names="in_bbox", who="dispatcher"),
+    Bad("sql in the status filter", "get", CASES, {"status": "reported' OR '1'='1"}, names="status", who="dispatcher"),
     Bad("sql in a date filter", "get", CASES, {"reported_after": "2026-01-01'; DROP TABLE incidents_case; --"},
-        names="reported_after"),
-    Bad("sql in a choice filter", "get", CASES, {"escalation_level": "1 OR 1=1"}, names="escalation_level"),
-    Bad("bad escalation level", "get", f"{CASES}overdue/", {"level": "9; DELETE"}, names="level"),
+        names="reported_after", who="dispatcher"),
+    Bad("sql in a choice filter", "get", CASES, {"escalation_level": "1 OR 1=1"}, names="escalation_level", who="dispatcher"),
+    Bad("bad escalation level", "get", f"{CASES}overdue/", {"level": "9; DELETE"}, names="level", who="dispatcher"),
     # --- locate ---
     Bad("locate without lat", "get", LOCATE, {"lon": "105.41"}, names="lat"),
     Bad("locate with nan", "get", LOCATE, {"lon": "nan", "lat": "28.9"}, names="lon"),
@@ -164,8 +164,9 @@ CATALOGUE = [
         who="dispatcher"),
     Bad("unknown department in dispatch", "post", "{case}register/", {"version": 1, "department": "NOPE"},
         names="department", who="dispatcher"),
-    Bad("another department's case", "post", "{dispatched}accept/", {"version": 3}, status=403,
-        names="department", who="other_handler"),
+    # Issue 7: a case outside the user's scope is answered as absent (404), not as forbidden.
+    Bad("another department's case", "post", "{dispatched}accept/", {"version": 3}, status=404,
+        names="no case", who="other_handler"),
     Bad("a citizen acting on a case", "post", "{case}register/", {"version": 1}, status=403, names="log in"),
     Bad("a non-image as the after-photo", "post", "{handling}handle/", {"version": 4, "note": "done", "photo":
         SimpleUploadedFile("after.jpg", b"GIF89a-not-really", content_type="image/jpeg")}, fmt="multipart",
@@ -367,6 +368,7 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 def test_script_tags_are_stored_as_text_and_escaped_where_rendered(api, world):
     response = api.post(CASES, intake(lon=105.41, lat=28.935, description=SCRIPT, address=SCRIPT), format="json")
     assert response.status_code == 201
+    api.force_authenticate(world["users"]["dispatcher"])  # issue 7: reading a case needs a sign-in
     case = Case.objects.get(pk=response.json()["id"])
     assert case.description == SCRIPT and case.address == SCRIPT  # stored verbatim, as text
     assert response.json()["properties"]["description"] == SCRIPT  # JSON carries it as a string
@@ -382,6 +384,7 @@ def test_script_tags_are_stored_as_text_and_escaped_where_rendered(api, world):
     ("district", "510502') UNION SELECT password FROM auth_user --"),
 ])
 def test_sql_like_filter_values_match_nothing_and_harm_nothing(api, world, param, value):
+    api.force_authenticate(world["users"]["dispatcher"])  # issue 7: the case list needs a sign-in
     before = counts()
     response = api.get(CASES, {param: value})
     assert response.status_code == 200

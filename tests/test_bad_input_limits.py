@@ -47,6 +47,7 @@ def test_intake_scope_limits_reports_but_not_reads(api, rates):
     body = {"category": "0101", "lon": 105.41, "lat": 28.93}
     assert [api.post(CASES, body, format="json").status_code for _ in range(3)] == [201, 201, 429]
     assert Case.objects.count() == 2
+    api.force_authenticate(make_user("dispatcher"))  # issue 7: reading the list needs a sign-in
     assert api.get(CASES).status_code == 200  # listing is not under the intake scope
 
 
@@ -56,6 +57,7 @@ def test_page_size_is_capped_by_configuration(api, settings):
     for index in range(5):
         api.post(CASES, {"category": "0101", "lon": 105.401 + index * 0.015, "lat": 28.93}, format="json")
     settings.GRIDGIS = {**settings.GRIDGIS, "MAX_PAGE_SIZE": 3}
+    api.force_authenticate(make_user("dispatcher"))  # issue 7: reading the list needs a sign-in
     body = api.get(CASES, {"page_size": 1000}).json()
     assert body["count"] == 5 and len(body["features"]) == 3
     assert api.get(CASES, {"page_size": "-1"}).status_code == 200  # ignored, the default applies
@@ -64,6 +66,7 @@ def test_page_size_is_capped_by_configuration(api, settings):
 def test_bbox_area_cap_is_configuration(api, settings):
     # 105.40-105.50 × 28.85-28.95: 0.1° × 0.1° ≈ 9.75 km × 11.09 km ≈ 108 km² (PostGIS on the ellipsoid).
     box = {"in_bbox": "105.40,28.85,105.50,28.95"}
+    api.force_authenticate(make_user("dispatcher"))  # issue 7: reading the list needs a sign-in
     assert api.get(CASES, box).status_code == 200
     settings.GRIDGIS = {**settings.GRIDGIS, "MAX_BBOX_KM2": 100}
     refused = api.get(CASES, box)

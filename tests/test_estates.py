@@ -142,7 +142,8 @@ def test_work_item_geometry_must_fit_its_kind(api, tree, user):
     assert WorkItem.objects.count() == 1
 
 
-def test_totals_per_batch_and_status(api, tree):
+def test_totals_per_batch_and_status(api, tree, user):
+    api.force_authenticate(user)  # issue 7: reading projects needs a sign-in
     c1 = tree["c1"]
     e1 = make_estate(c1, (105.401, 28.931, 105.403, 28.933), buildings=5, households=150, management_type="none")
     e2 = make_estate(c1, (105.404, 28.931, 105.406, 28.933), buildings=3, households=90, management_type="property")

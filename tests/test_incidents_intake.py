@@ -16,6 +16,7 @@ from tests.factories_incidents import (
     make_category,
     make_jurisdiction_department,
     make_rule,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,14 @@ def world():
     grids["officer"] = make_person("李网格员")
     make_duty(grids["g1"], DutyKind.OFFICER, grids["officer"])
     return grids
+
+
+@pytest.fixture(autouse=True)
+def staff_reporter(api):
+    """These tests read the assignment (leader, officer, provenance) back from the intake's answer:
+    issue 7 shows it to staff only, so the reports come from a dispatcher's account. What an
+    anonymous reporter gets back is in test_roles.py."""
+    api.force_authenticate(make_user("dispatcher"))
 
 
 def post(api, body, **headers):

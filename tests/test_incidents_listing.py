@@ -11,10 +11,16 @@ from layers.grids.models import Department
 from layers.incidents.models import Case, Status
 from layers.incidents.services import report_case
 from tests.factories import make_department, small_tree
-from tests.factories_incidents import make_category
+from tests.factories_incidents import make_category, make_user
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/incidents/"
+
+
+@pytest.fixture(autouse=True)
+def dispatcher(api):
+    """Issue 7: the case list needs a sign-in; a dispatcher sees every case (scoping: test_roles.py)."""
+    api.force_authenticate(make_user("dispatcher"))
 
 
 @pytest.fixture

@@ -107,18 +107,22 @@ def test_stale_version_is_409_and_if_match_works(api, world):
     assert response.status_code == 400 and response.json()["detail"].startswith("version")
 
 
-@pytest.mark.parametrize("who, action", [
-    (None, "register"), ("stranger", "register"), ("handler", "register"), ("officer", "register"),
+# Issue 7 scopes every case read: a user who cannot see the case (a stranger: not its reporter, no
+# duty, another department) gets 404 as if it did not exist; a user who sees it but holds the wrong
+# role gets the workflow's 403.
+@pytest.mark.parametrize("who, action, status", [
+    (None, "register", 403), ("stranger", "register", 404), ("handler", "register", 403),
+    ("officer", "register", 403),
 ])
-def test_only_dispatchers_register(api, world, who, action):
-    assert act(api, world, who, action).status_code == 403
+def test_only_dispatchers_register(api, world, who, action, status):
+    assert act(api, world, who, action).status_code == status
     assert Case.objects.get(pk=world["case_id"]).status == "reported"
 
 
 def test_handler_checks_department_and_officer_checks_grid(api, world):
     act(api, world, "dispatcher", "register")
     act(api, world, "dispatcher", "dispatch")
-    assert act(api, world, "other_handler", "accept").status_code == 403
+    assert act(api, world, "other_handler", "accept").status_code == 404  # not their department's: unseen
     assert act(api, world, "dispatcher", "accept").status_code == 403
     act(api, world, "handler", "accept")
     assert act(api, world, "handler", "handle", note="ok").status_code == 400  # no after-photo
@@ -129,7 +133,7 @@ def test_handler_checks_department_and_officer_checks_grid(api, world):
     g2_officer = make_person("王网格员")
     make_duty(world["grids"]["g2"], DutyKind.OFFICER, g2_officer)
     world["users"]["g2"] = make_user(person=g2_officer)
-    assert act(api, world, "g2", "verify").status_code == 403
+    assert act(api, world, "g2", "verify").status_code == 404  # outside g2's subtree: unseen
     assert act(api, world, "officer", "verify").status_code == 200
 
 
@@ -154,7 +158,7 @@ def test_return_for_redispatch_to_another_department(api, world):
     response = act(api, world, "dispatcher", "dispatch", department="JY-SW")
     props = response.json()["properties"]
     assert props["department"] == "JY-SW" and props["provenance"]["department"]["rule"] == "dispatcher"
-    assert act(api, world, "handler", "accept").status_code == 403
+    assert act(api, world, "handler", "accept").status_code == 404  # no longer its department's: unseen
     assert act(api, world, "other_handler", "accept").status_code == 200
 
 
@@ -183,7 +187,7 @@ def test_escalation_ladder_over_simulated_time(api, world):
     assert case.escalation_level == 4 and case.version == 5
     # The API lists by the real clock: make the case late now, as it would be after those hours.
     Case.objects.filter(pk=case.pk).update(due_at=timezone.now() - datetime.timedelta(hours=1))
-    api.force_authenticate(None)
+    api.force_authenticate(world["users"]["supervisor"])  # issue 7: case lists need a sign-in
     listed = api.get(f"{URL}overdue/", {"level": 4}).json()
     assert [f["id"] for f in listed["features"]] == [case.pk]
     summary = api.get(f"{URL}overdue/summary/").json()["levels"]

@@ -7,9 +7,17 @@ import pytest
 from common.crs import wgs84_to_gcj02
 from layers.grids.models import DutyKind
 from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories_incidents import make_user
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/locate/"
+
+
+@pytest.fixture(autouse=True)
+def staff(api):
+    """Issue 7: leaders' and officers' names and phones are for staff; these tests read them as a
+    dispatcher (what the public gets is in test_roles.py)."""
+    api.force_authenticate(make_user("dispatcher"))
 
 
 @pytest.fixture

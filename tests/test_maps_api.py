@@ -15,10 +15,17 @@ from layers.incidents.services import report_case
 from maps import tiles
 from maps.models import GridCaseCount
 from tests.factories import make_department, make_duty, make_person, small_tree
-from tests.factories_incidents import make_category
+from tests.factories_incidents import make_category, make_user
 from tests.factories_maps import make_case_table, tile_of
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def supervisor(client):
+    """Issue 7: the map layers are staff's; a supervisor sees every grid and case (scoping per role is
+    tested in test_roles.py)."""
+    client.force_login(make_user("supervisor"))
 
 WHOLE_DISTRICT = "105.39,28.84,105.51,28.96"
 

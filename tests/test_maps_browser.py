@@ -59,6 +59,15 @@ class PageWatch:
                 and f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" != self.origin]
 
 
+def role_user(role: str):
+    """A signed-in user in the group `role` (issue 7: the maps are for staff, each sees their scope)."""
+    from django.contrib.auth.models import Group
+
+    user = User.objects.create_user(username=f"{role}-user", password=None)
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
 def officer_user(grid, name: str):
     """A signed-in officer: a Django user whose Person holds an officer duty for `grid`."""
     user = User.objects.create_user(username=f"officer{grid.code}", password=None)
@@ -159,12 +168,13 @@ def test_officer_map_opens_on_the_officers_grids(live_server, tree):
         assert page.evaluate("gridgis.map.getZoom()") == 14
         assert page.evaluate("gridgis.map.getBounds().contains([[28.90, 105.40], [28.95, 105.42]])")
         assert page.evaluate("gridgis.config.myGrids") == ["510502001001001"]
-        assert drawn(page, "grids") == 2
+        # Issue 7: an officer's layers hold their grids' subtree only, so g2 next door is not drawn.
+        assert drawn(page, "grids") == 1
         assert drawn(page, "microgrids") == 0
-        assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() == 2
-        # The officer's own grid is drawn highlighted (weight 3), the other plainly.
+        assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() == 1
+        # The officer's own grid is drawn highlighted (weight 3).
         assert sorted(page.evaluate(
-            "Object.values(gridgis.layers.grids._layers).map(l => l.options.weight)")) == [1.5, 3]
+            "Object.values(gridgis.layers.grids._layers).map(l => l.options.weight)")) == [3]
         # zh-hans by default: the layer control and legend say 网格 / 图例; a scale bar is there.
         assert "网格" in page.locator(".leaflet-control-layers").inner_text()
         assert "图例" in page.locator(".gridgis-legend").inner_text()
@@ -186,7 +196,7 @@ def test_officer_map_opens_on_the_officers_grids(live_server, tree):
 
 
 def test_planner_map_in_english(live_server, tree):
-    with browser_page(live_server, language="en-US") as (page, watch):
+    with browser_page(live_server, language="en-US", user=role_user("planner")) as (page, watch):
         page.goto(f"{live_server.url}/map/planner/?lang=en")
         wait_until_drawn(page, "communities", "grids")
         # Zoom 13: community layer (from zoom 10) has small_tree's 2 communities, grid layer its 2 grids.
@@ -205,7 +215,7 @@ def test_planner_map_in_english(live_server, tree):
 
 
 def test_supervisor_map_filter_and_jump(live_server, tree):
-    with browser_page(live_server) as (page, watch):
+    with browser_page(live_server, user=role_user("supervisor")) as (page, watch):
         page.goto(f"{live_server.url}/map/supervisor/")
         wait_until_drawn(page, "tree")
         # Zoom 13 shows communities: small_tree has two.
@@ -319,7 +329,7 @@ def test_officer_sees_open_cases_by_time_left_and_their_trail(live_server, tree,
 
 
 def test_supervisor_case_tiles_and_heatmap(live_server, tree, cases):
-    with browser_page(live_server) as (page, watch):
+    with browser_page(live_server, user=role_user("supervisor")) as (page, watch):
         page.goto(f"{live_server.url}/map/supervisor/")
         wait_until_drawn(page, "tree", "heat")
         # At zoom 13 the heatmap weighs micro-grids' counts: m1 (cases a and c) and m2 (case b); case d
@@ -346,10 +356,17 @@ def api_count(page, url: str, **params) -> int:
 
 
 def test_demo_maps_as_a_new_user_sees_them(live_server):
-    """What `make demo` shows: the Luzhou demo seed, each page as an anonymous visitor opens it."""
+    """What `make demo` shows: the Luzhou demo seed, each page as its demo supervisor sees it after
+    signing in with the password the README gives (a supervisor's scope is the whole city)."""
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
     with browser_page(live_server) as (page, watch):
         page.goto(f"{live_server.url}/map/supervisor/")
+        # The map asks for a sign-in first and comes back to it afterwards.
+        assert "/accounts/login/" in page.url
+        page.fill("input[name=username]", "supervisor")
+        page.fill("input[name=password]", "gridgis-demo")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/map/supervisor/")
         wait_until_drawn(page, "tree", "heat")
         # The whole city: the grid tree at district level, i.e. Jiangyang, Naxi and Longmatan.
         assert page.evaluate("gridgis.map.getZoom()") <= 10
@@ -384,12 +401,19 @@ def test_demo_maps_as_a_new_user_sees_them(live_server):
         assert "网格" in popup.inner_text()
         screenshot(page, "demo-planner-footprint")
         assert_clean(watch, page)
+    # The demo officer signs in too and sees a part of what the supervisor sees.
+    officer, supervisor = Client(), Client()
+    assert officer.login(username="officer", password="gridgis-demo")
+    assert supervisor.login(username="supervisor", password="gridgis-demo")
+    assert officer.get("/api/v1/auth/me/").json()["grid_prefixes"]
+    seen = [client.get("/api/v1/incidents/", {"page_size": 1}).json()["count"] for client in (officer, supervisor)]
+    assert 0 < seen[0] < seen[1]
 
 
 def test_a_cut_answer_is_announced(live_server, tree, settings):
     # One grid per answer at most: the planner's two communities no longer fit, and the page says so.
     settings.GRIDGIS = {**settings.GRIDGIS, "MAP_MAX_FEATURES": 1}
-    with browser_page(live_server, language="en-US") as (page, watch):
+    with browser_page(live_server, language="en-US", user=role_user("planner")) as (page, watch):
         page.goto(f"{live_server.url}/map/planner/?lang=en")
         wait_until_drawn(page, "communities", "grids")
         assert drawn(page, "communities") == 1

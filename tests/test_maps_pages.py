@@ -13,6 +13,14 @@ pytestmark = pytest.mark.django_db
 PAGES = ["/map/officer/", "/map/planner/", "/map/supervisor/"]
 
 
+@pytest.fixture(autouse=True)
+def supervisor(client):
+    """Issue 7: the map pages are for signed-in staff (test_roles.py checks who may open them)."""
+    from tests.factories_incidents import make_user
+
+    client.force_login(make_user("supervisor"))
+
+
 def gridgis_settings(settings, **changes):
     return {**settings.GRIDGIS, **changes}
 

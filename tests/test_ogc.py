@@ -11,9 +11,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def ogc(live_server):
+def auth():
+    """Issue 7: collections need a sign-in. A supervisor's API token (as QGIS would send it) sees every
+    row; what other roles see is tested in test_roles.py."""
+    from rest_framework.authtoken.models import Token
+
+    from tests.factories_incidents import make_user
+
+    return {"Authorization": f"Token {Token.objects.create(user=make_user('supervisor')).key}"}
+
+
+@pytest.fixture
+def ogc(live_server, auth):
     small_tree()
-    return Features(f"{live_server.url}/ogc/")
+    return Features(f"{live_server.url}/ogc/", headers=auth)
 
 
 def test_landing_page_and_conformance(ogc, live_server):
@@ -58,22 +69,22 @@ def test_items_with_bbox_limit_offset_and_properties(ogc):
     assert slim["features"][0]["geometry"]["type"] == "MultiPolygon"
 
 
-def test_one_item_and_errors(ogc, live_server):
+def test_one_item_and_errors(ogc, live_server, auth):
     item = ogc.collection_item("grids", "510502001001001")
     assert item["properties"]["name"] == "第一网格"
     base = f"{live_server.url}/ogc/collections"
-    assert requests.get(f"{base}/grids/items/999", timeout=10).status_code == 404
-    assert requests.get(f"{base}/nope/items", timeout=10).status_code == 404
-    bad = requests.get(f"{base}/grids/items", params={"properties": "code,secret"}, timeout=10)
+    assert requests.get(f"{base}/grids/items/999", timeout=10, headers=auth).status_code == 404
+    assert requests.get(f"{base}/nope/items", timeout=10, headers=auth).status_code == 404
+    bad = requests.get(f"{base}/grids/items", params={"properties": "code,secret"}, timeout=10, headers=auth)
     assert bad.status_code == 400 and bad.json()["detail"].startswith("properties: ")
-    assert requests.get(f"{base}/grids/items", params={"bbox": "1,2"}, timeout=10).status_code == 400
-    assert requests.get(f"{base}/grids/items", params={"limit": "0"}, timeout=10).status_code == 400
-    assert requests.get(f"{base}/grids/items", params={"f": "html"}, timeout=10).status_code == 400
+    assert requests.get(f"{base}/grids/items", params={"bbox": "1,2"}, timeout=10, headers=auth).status_code == 400
+    assert requests.get(f"{base}/grids/items", params={"limit": "0"}, timeout=10, headers=auth).status_code == 400
+    assert requests.get(f"{base}/grids/items", params={"f": "html"}, timeout=10, headers=auth).status_code == 400
     # Only CRS84 bboxes are understood; another bbox-crs is refused rather than misread.
     other_crs = requests.get(f"{base}/grids/items", params={"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/4544"},
-                             timeout=10)
+                             timeout=10, headers=auth)
     assert other_crs.status_code == 400 and other_crs.json()["detail"].startswith("bbox_crs: ")
-    response = requests.get(f"{base}/grids/items", timeout=10)
+    response = requests.get(f"{base}/grids/items", timeout=10, headers=auth)
     assert response.headers["Content-Type"] == "application/geo+json"
 
 
@@ -114,11 +125,11 @@ def test_cases_are_published_without_personal_data(ogc, live_server):
     assert ogc.collection_item("cases", str(open_case.pk))["properties"]["status"] == open_case.status
 
 
-def test_items_filter_on_published_properties(ogc, live_server):
+def test_items_filter_on_published_properties(ogc, live_server, auth):
     # small_tree: one district, two streets, two communities, two grids, two micro-grids.
     streets = ogc.collection_items("grids", level=2, limit=10)
     assert [f["id"] for f in streets["features"]] == ["510502001", "510502002"]
     assert ogc.collection_items("grids", code="510502001001", limit=10)["numberMatched"] == 1
     base = f"{live_server.url}/ogc/collections/grids/items"
-    bad = requests.get(base, params={"level": "street"}, timeout=10)
+    bad = requests.get(base, params={"level": "street"}, timeout=10, headers=auth)
     assert bad.status_code == 400 and bad.json()["detail"].startswith("level: ")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from layers.grids.models import Level
 from layers.inspections.selectors import patrol_coverage
 from tests.factories import make_person, small_tree
-from tests.factories_estates import make_patrol
+from tests.factories_estates import make_patrol, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +94,7 @@ def test_only_the_last_n_days_count(tree):
 
 
 def test_coverage_api(api, tree):
+    api.force_authenticate(make_user("inspection-office", "supervisor"))  # issue 7: a sign-in
     make_patrol(tree["officer"], tree["g1"], recent(), track=line((105.41, 28.89), (105.41, 28.93)))
     rows = api.get("/api/v1/patrol-coverage/", {"grid": "510502001", "level": "grid", "days": 3}).json()
     assert [r["code"] for r in rows] == ["510502001001001", "510502001001002"]

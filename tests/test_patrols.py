@@ -250,9 +250,9 @@ def test_uploads_and_check_ins_are_the_patrols_own_officers(api, tree, patrol):
     line = {"type": "LineString", "coordinates": [[105.41, 28.90], [105.41, 28.91]]}
     url = f"/api/v1/patrols/{patrol.id}/track/"
     assert api.post(url, {"track": line}, format="json").status_code == 403  # anonymous
-    # Another officer cannot upload a track or check in on 李's patrol.
+    # Another officer of the same grid sees 李's patrol but cannot upload a track or check in on it.
     other = make_person("赵网格员")
-    make_duty(tree["g2"], DutyKind.OFFICER, other)
+    make_duty(tree["g1"], DutyKind.OFFICER, other)
     api.force_authenticate(make_user("zhao", person=other))
     response = api.post(url, {"track": line}, format="json")
     assert response.status_code == 403
@@ -262,6 +262,11 @@ def test_uploads_and_check_ins_are_the_patrols_own_officers(api, tree, patrol):
                         {"point": point.id, "lon": 105.41, "lat": 28.91, "checked_at": "2026-11-17T10:00:00+08:00"},
                         format="json")
     assert response.status_code == 403
+    # An officer of another grid does not even see it (issue 7: out of scope reads as absent).
+    elsewhere = make_person("钱网格员")
+    make_duty(tree["g2"], DutyKind.OFFICER, elsewhere)
+    api.force_authenticate(make_user("qian", person=elsewhere))
+    assert api.post(url, {"track": line}, format="json").status_code == 404
     # A supervisor may correct it.
     api.force_authenticate(make_user("inspection-office", "supervisor"))
     assert api.post(url, {"track": line}, format="json").status_code == 200
@@ -270,7 +275,7 @@ def test_uploads_and_check_ins_are_the_patrols_own_officers(api, tree, patrol):
 # --- ledger and schedules --------------------------------------------------------------------------
 
 
-def test_ledger_per_officer_grid_and_week(api, tree):
+def test_ledger_per_officer_grid_and_week(api, tree, supervisor):
     other = make_person("赵网格员")
     point = make_point(Point(105.41, 28.91, srid=4326))
     # Week of Monday 2026-11-16: two patrols of 3 h and 2 h for 李, each walking 0.02° of meridian
@@ -321,7 +326,7 @@ def test_schedule_attendance_lists_who_missed_the_day(api, tree, supervisor):
     assert bad.json()["detail"].startswith("weekday:")
 
 
-def test_a_scheduled_day_still_to_come_has_nobody_missing(api, tree):
+def test_a_scheduled_day_still_to_come_has_nobody_missing(api, tree, supervisor):
     from layers.inspections import services
 
     today = timezone.localdate()

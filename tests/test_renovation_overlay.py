@@ -6,10 +6,16 @@ import pytest
 
 from layers.grids.models import DutyKind
 from tests.factories import make_department, make_duty, make_person, small_tree
-from tests.factories_estates import make_project
+from tests.factories_estates import make_project, make_user
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
+
+
+@pytest.fixture(autouse=True)
+def planner(api):
+    """Issue 7: reading projects needs a sign-in; a planner sees every project."""
+    api.force_authenticate(make_user("renovation-office", "planner"))
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.db.models import FloatField, Func, QuerySet
 
 from common.dbfuncs import AreaM2
 from common.spatial import GeographyDistance, MetricBuffer
+from layers.accounts.roles import Scope, visible
 from layers.estates.models import Estate, RenovationProject, WorkItem, WorkKind
 from layers.grids.models import Duty, Grid
 from layers.grids.selectors import responsibility_for_grid
@@ -67,8 +68,9 @@ def _deepest(grids: list[Grid]) -> list[Grid]:
 
 
 def project_overlay(project: RenovationProject, *, buffer_m: float | None = None,
-                    on: datetime.date | None = None) -> Overlay:
-    """The overlay of `project`: grids, responsible people and departments, open cases, conflicts."""
+                    on: datetime.date | None = None, scope: Scope | None = None) -> Overlay:
+    """The overlay of `project`: grids, responsible people and departments, open cases (those `scope`
+    may read; all when None), conflicts."""
     buffer_m = overlay_buffer_default() if buffer_m is None else buffer_m
     overlay = Overlay(project=project, buffer_m=buffer_m)
     overlay.grids = list(grids_under_footprint(project.footprint))
@@ -81,7 +83,7 @@ def project_overlay(project: RenovationProject, *, buffer_m: float | None = None
                 if duty.id not in seen:
                     seen.add(duty.id)
                     bucket.append(duty)
-    overlay.cases, overlay.cases_total = open_cases_near(project, buffer_m)
+    overlay.cases, overlay.cases_total = open_cases_near(project, buffer_m, scope=scope)
     overlay.conflicts = list(RenovationProject.objects.conflicting_with(project))
     return overlay
 
@@ -89,13 +91,15 @@ def project_overlay(project: RenovationProject, *, buffer_m: float | None = None
 OVERLAY_CASE_LIMIT = 500
 
 
-def open_cases_near(project: RenovationProject, buffer_m: float) -> tuple[list[dict] | None, int]:
+def open_cases_near(project: RenovationProject, buffer_m: float,
+                    scope: Scope | None = None) -> tuple[list[dict] | None, int]:
     """Open cases inside the project's footprint grown by `buffer_m` metres, nearest first, and how many.
 
     The incidents layer is a sibling, not a layer below: it is looked up in the app registry, so the
     estates layer still works (answering None) in a deployment without it. The grown footprint is
     computed once in PostGIS (a geography buffer, metres) and the cases found with an indexed
-    ST_Intersects on their location; distance_m is 0 inside the footprint.
+    ST_Intersects on their location; distance_m is 0 inside the footprint. With a `scope`, only the
+    cases its reader may see (layers.accounts.roles).
     """
     try:
         case_model = apps.get_model("incidents", "Case")
@@ -105,7 +109,10 @@ def open_cases_near(project: RenovationProject, buffer_m: float) -> tuple[list[d
 
     reach = (RenovationProject.objects.filter(pk=project.pk)
              .annotate(reach=MetricBuffer("footprint", buffer_m)).values_list("reach", flat=True).get())
-    cases = (case_model.objects.filter(status__in=OPEN_STATUSES, location__intersects=reach)
+    near = case_model.objects.filter(status__in=OPEN_STATUSES, location__intersects=reach)
+    if scope is not None:
+        near = visible("overlay_case", near, scope)
+    cases = (near
              .annotate(distance_m=GeographyDistance("location", project.footprint),
                        lon=Func("location", function="ST_X", output_field=FloatField()),
                        lat=Func("location", function="ST_Y", output_field=FloatField()))

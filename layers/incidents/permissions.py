@@ -6,40 +6,33 @@
 - officer: a user whose Person holds an officer duty in force on the case's grid or one of its
   ancestors (verifies or fails the fix).
 
-Superusers may do anything, as in the admin.
+Superusers (and the group "admin") may do anything, as in the admin. Roles and departments come from
+layers.accounts.roles, the one module that says who a user is.
 """
 
 from __future__ import annotations
 
 from django.utils import timezone
 
+from layers.accounts.roles import ADMIN, DISPATCHER, HANDLER, OFFICER, SUPERVISOR, scope_for
 from layers.grids.models import Duty, DutyKind
 
-DISPATCHER = "dispatcher"
-SUPERVISOR = "supervisor"
-HANDLER = "handler"
-OFFICER = "officer"
-
-
-def in_group(user, *names: str) -> bool:
-    return bool(user and user.is_authenticated and user.groups.filter(name__in=names).exists())
+__all__ = ["DISPATCHER", "HANDLER", "OFFICER", "SUPERVISOR", "is_dispatcher", "is_handler", "is_officer", "refusal"]
 
 
 def is_dispatcher(user) -> bool:
-    return bool(user and user.is_authenticated and (user.is_superuser or in_group(user, DISPATCHER, SUPERVISOR)))
+    return scope_for(user).has(DISPATCHER, SUPERVISOR, ADMIN)
 
 
 def is_handler(user, case) -> bool:
-    person = getattr(user, "person", None) if user and user.is_authenticated else None
-    return bool(user and user.is_authenticated and (
-        user.is_superuser or (person is not None and case.department_id is not None
-                              and person.department_id == case.department_id)))
+    scope = scope_for(user)
+    return scope.has(ADMIN) or (scope.department_id is not None and scope.department_id == case.department_id)
 
 
 def is_officer(user, case) -> bool:
     if not (user and user.is_authenticated):
         return False
-    if user.is_superuser:
+    if scope_for(user).has(ADMIN):
         return True
     person = getattr(user, "person", None)
     if person is None or case.grid is None:

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from common.prepared import execute_prepared
+from layers.accounts.roles import visible
 from layers.grids.models import Department, Grid, Level, Person
 from layers.incidents import sql
 from layers.incidents.models import OPEN_STATUSES, Case, Category
@@ -176,17 +177,24 @@ def case_detail(case_id: int) -> Case:
     return case_queryset().prefetch_related("trail__actor", "trail__photo", "photos").get(pk=case_id)
 
 
-def overdue(now: datetime.datetime | None = None) -> QuerySet[Case]:
-    """Open cases past their current stage's due time."""
+def visible_cases(scope, cases: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    """The cases (case_queryset() unless `cases` is given) that a user of `scope` may read: see
+    layers.accounts.roles (grid subtree, department, own reports, or all)."""
+    return visible("case", case_queryset() if cases is None else cases, scope)
+
+
+def overdue(now: datetime.datetime | None = None, cases: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    """Open cases (of `cases`, else all) past their current stage's due time."""
     now = now or timezone.now()
-    return case_queryset().filter(status__in=OPEN_STATUSES, due_at__lt=now)
+    return (case_queryset() if cases is None else cases).filter(status__in=OPEN_STATUSES, due_at__lt=now)
 
 
-def overdue_by_level(now: datetime.datetime | None = None) -> dict[int, int]:
-    """How many overdue cases sit on each rung of the escalation ladder (0 = not yet escalated)."""
+def overdue_by_level(now: datetime.datetime | None = None, cases: QuerySet[Case] | None = None) -> dict[int, int]:
+    """How many overdue cases (of `cases`, else all) sit on each rung of the escalation ladder
+    (0 = not yet escalated)."""
     from django.db.models import Count
 
-    rows = overdue(now).order_by().values("escalation_level").annotate(n=Count("id"))
+    rows = overdue(now, cases).order_by().values("escalation_level").annotate(n=Count("id"))
     return {row["escalation_level"]: row["n"] for row in rows}
 
 

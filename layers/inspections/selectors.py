@@ -37,9 +37,10 @@ def week_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
 
 
 def patrol_ledger(*, since: datetime.datetime, until: datetime.datetime, officer_id: int | None = None,
-                  grid_code: str | None = None) -> list[dict]:
-    """The ledger (台账): per officer, grid and week, patrols, check-ins, metres walked and hours."""
-    patrols = Patrol.objects.started_between(since, until)
+                  grid_code: str | None = None, patrols: QuerySet[Patrol] | None = None) -> list[dict]:
+    """The ledger (台账): per officer, grid and week, patrols, check-ins, metres walked and hours, over
+    `patrols` (every patrol by default; the API passes the reader's visible ones)."""
+    patrols = (Patrol.objects.all() if patrols is None else patrols).started_between(since, until)
     if officer_id is not None:
         patrols = patrols.filter(officer_id=officer_id)
     if grid_code:
@@ -107,14 +108,16 @@ def coverage_radius_m() -> float:
 
 
 def patrol_coverage(*, code_prefix: str = "", level: int = Level.GRID, days: int | None = None,
-                    until: datetime.datetime | None = None, radius_m: float | None = None) -> list[dict]:
+                    until: datetime.datetime | None = None, radius_m: float | None = None,
+                    scope_patterns: list[str] | None = None) -> list[dict]:
     """Per active grid of `level` under `code_prefix`: area, area within `radius_m` of a track of the
-    last `days` days, and their ratio (one SQL statement, see sql.PATROL_COVERAGE)."""
+    last `days` days, and their ratio (one SQL statement, see sql.PATROL_COVERAGE). `scope_patterns`
+    (Scope.code_patterns) keeps the grids a reader may see; None keeps all."""
     days = int(settings.GRIDGIS.get("PATROL_COVERAGE_DAYS", 7)) if days is None else days
     until = until or timezone.now()
     params = {"radius": coverage_radius_m() if radius_m is None else radius_m, "level": int(level),
               "since": until - datetime.timedelta(days=days), "until": until, "code_prefix": f"{code_prefix}%",
-              "segment": SEGMENT_DEGREES}
+              "segment": SEGMENT_DEGREES, "scope_patterns": scope_patterns}
     with connection.cursor() as cursor:
         cursor.execute(sql.PATROL_COVERAGE, params)
         columns = [c.name for c in cursor.description]

@@ -26,5 +26,7 @@ CROSS JOIN LATERAL (
       AND ST_Intersects(p.track, grown.reach)
 ) AS walked
 WHERE g.is_active AND g.level = %(level)s AND g.code LIKE %(code_prefix)s
+  -- the reader's scope: LIKE patterns of the grids they see, NULL for all (layers.accounts.roles)
+  AND (%(scope_patterns)s::text[] IS NULL OR g.code LIKE ANY (%(scope_patterns)s::text[]))
 ORDER BY g.code
 """

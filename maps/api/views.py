@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from layers.accounts.permissions import SignedIn, StaffOnly
+from layers.accounts.roles import request_scope
 from layers.grids.models import Level
 from maps import selectors, tiles
 from maps.api.serializers import BBoxField, GridBBoxQuerySerializer, LevelsField
@@ -17,7 +20,14 @@ from maps.api.serializers import BBoxField, GridBBoxQuerySerializer, LevelsField
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 
 
-class GridBBoxView(APIView):
+class MapAPIView(APIView):
+    """The map layers are staff's: signed in with a staff role, and each answer holds the reader's
+    scope only (layers.accounts.roles). The public finds its grid through /api/v1/locate/."""
+
+    permission_classes = [StaffOnly]
+
+
+class GridBBoxView(MapAPIView):
     """Grids of some levels inside a bbox, as one GeoJSON FeatureCollection built by PostGIS.
 
     The map pages call this on every pan and zoom with the visible bbox; `truncated` says whether
@@ -33,36 +43,43 @@ class GridBBoxView(APIView):
         body = selectors.grids_feature_collection(selectors.GridQuery(
             bbox=data["bbox"], levels=data["level"], prefix=data["prefix"],
             limit=data.get("limit") or settings.GRIDGIS["MAP_MAX_FEATURES"],
+            scope_patterns=_tuple_or_none(request_scope(request).code_patterns("grid")),
         ))
         return HttpResponse(body, content_type="application/geo+json")
 
 
-class GridExtentView(APIView):
+def _tuple_or_none(patterns: list[str] | None) -> tuple[str, ...] | None:
+    return None if patterns is None else tuple(patterns)
+
+
+class GridExtentView(MapAPIView):
     """The bbox of the grid with a code, so a map can jump to it."""
 
     @extend_schema(operation_id="map_grid_extent", responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
     def get(self, request, code: str):
-        extent = selectors.grid_extent(code)
+        extent = selectors.grid_extent(code, request_scope(request))
         if extent is None:
             raise Http404(f"code: no active grid has code {code!r}")
         return Response({"code": code, "bbox": list(extent)})
 
 
-class GridDetailView(APIView):
+class GridDetailView(MapAPIView):
     """A grid and who answers for it (leaders and officers walking up the tree, departments): a popup's body."""
 
     @extend_schema(operation_id="map_grid_detail", responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
     def get(self, request, code: str):
-        detail = selectors.grid_detail(code)
+        detail = selectors.grid_detail(code, request_scope(request))
         if detail is None:
             raise Http404(f"code: no active grid has code {code!r}")
         return Response(detail)
 
 
-class _TileView(APIView):
+class _TileView(MapAPIView):
     def tile_response(self, body: bytes) -> HttpResponse:
         response = HttpResponse(body, content_type=MVT_CONTENT_TYPE)
-        response["Cache-Control"] = f"max-age={settings.GRIDGIS['TILE_MAX_AGE']}"
+        # A tile holds what its reader may see: never from a shared cache to someone else.
+        response["Cache-Control"] = f"private, max-age={settings.GRIDGIS['TILE_MAX_AGE']}"
+        patch_vary_headers(response, ("Cookie", "Authorization"))
         return response
 
 
@@ -78,13 +95,16 @@ class GridTileView(_TileView):
             except ValueError as exc:
                 return Response({"detail": f"level: {exc}"}, status=400)
         try:
-            return self.tile_response(tiles.grid_tile(z, x, y, level))
+            return self.tile_response(tiles.grid_tile(z, x, y, level, scope=request_scope(request)))
         except tiles.TileOutOfRange as exc:
             raise Http404(str(exc)) from exc
 
 
 class CaseTileView(_TileView):
-    """A Mapbox vector tile of cases: counts per grid at low zoom, the cases themselves when close."""
+    """A Mapbox vector tile of cases: counts per grid at low zoom, the cases themselves when close.
+    A citizen signed in sees their own reports here (from the point zoom); staff their scope."""
+
+    permission_classes = [SignedIn]
 
     @extend_schema(operation_id="tiles_incidents", responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
     def get(self, request, z: int, x: int, y: int):
@@ -92,7 +112,7 @@ class CaseTileView(_TileView):
         if source is None:
             raise Http404("the incidents layer has no cases yet")
         try:
-            return self.tile_response(tiles.case_tile(z, x, y, source))
+            return self.tile_response(tiles.case_tile(z, x, y, source, scope=request_scope(request)))
         except tiles.TileOutOfRange as exc:
             raise Http404(str(exc)) from exc
 
@@ -102,13 +122,14 @@ class CaseCountQuerySerializer(serializers.Serializer):
     level = LevelsField(required=False, default=(int(Level.GRID),), help_text="grid levels whose counts to return (default grid)")
 
 
-class CaseCountsView(APIView):
-    """Case counts per grid (from the last refresh) at a point inside each grid: the heatmap's data."""
+class CaseCountsView(MapAPIView):
+    """Case counts per grid (from the last refresh) at a point inside each grid: the heatmap's data,
+    for the grids of the reader's subtree (all for supervisors and dispatchers)."""
 
     @extend_schema(operation_id="map_case_counts", parameters=[CaseCountQuerySerializer], responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
     def get(self, request):
         query = CaseCountQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        body = selectors.case_counts(bbox=data["bbox"], levels=data["level"])
+        body = selectors.case_counts(bbox=data["bbox"], levels=data["level"], scope=request_scope(request))
         return HttpResponse(body, content_type="application/geo+json")

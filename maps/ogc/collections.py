@@ -21,6 +21,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
 
+from layers.accounts.roles import Scope, visible
+
 # OGC clients write booleans as JSON does; Django's BooleanField wants Python's spelling.
 _BOOLEAN_WORDS = {"true": True, "false": False}
 
@@ -45,7 +47,8 @@ class Collection:
     `properties` lists the published fields, each "name" or "name=lookup" (e.g.
     "category=category__code" publishes the related category's code as `category`); None publishes
     every plain field except PRIVATE_NAMES (foreign keys as their id). `id_field` names the field
-    used as the feature id; `rows` narrows the queryset (e.g. active grids only).
+    used as the feature id; `rows` narrows the queryset (e.g. active grids only); `kind` names the
+    scoping rule (layers.accounts.roles.RULES) that narrows it to what the reader may see.
     """
 
     id: str
@@ -56,6 +59,7 @@ class Collection:
     properties: tuple[str, ...] | None = None
     id_field: str = "pk"
     rows: Callable[[models.QuerySet], models.QuerySet] = field(default=lambda qs: qs)
+    kind: str = "audit"
 
     def model_class(self):
         """The model, or None if the app that owns it has not defined it (yet)."""
@@ -92,10 +96,12 @@ class Collection:
         return (qs.annotate(ogc_geometry=AsGeoJSON(self.geometry, precision=7))
                 .values(id_key, "ogc_geometry", *plain, **renamed))
 
-    def queryset(self) -> models.QuerySet:
-        return self.rows(self.model_class()._default_manager.all())
+    def queryset(self, scope: Scope | None = None) -> models.QuerySet:
+        """The published rows; those `scope` may see when given (None: every row, for batch jobs)."""
+        rows = self.rows(self.model_class()._default_manager.all())
+        return rows if scope is None else visible(self.kind, rows, scope)
 
-    def extent(self) -> tuple[float, float, float, float] | None:
+    def extent(self, scope: Scope | None = None) -> tuple[float, float, float, float] | None:
         """The collection's bbox for its metadata.
 
         From the planner's statistics (ST_EstimatedExtent) when the table has them: an exact extent
@@ -109,7 +115,7 @@ class Collection:
             row = cursor.fetchone()
         if row and row[0] is not None:
             return tuple(round(v, 7) for v in row)
-        return self.queryset().aggregate(extent=Extent(self.geometry))["extent"]
+        return self.queryset(scope).aggregate(extent=Extent(self.geometry))["extent"]
 
     def lookup_of(self, name: str) -> str:
         """The ORM lookup behind a published property name ("grid" → "grid__code")."""
@@ -117,13 +123,14 @@ class Collection:
         return lookups.get(name, name)
 
     def items(self, *, bbox=None, limit: int, offset: int, properties: list[str],
-              equals: dict[str, str] | None = None) -> tuple[int, list[dict]]:
+              equals: dict[str, str] | None = None, scope: Scope | None = None) -> tuple[int, list[dict]]:
         """(numberMatched, features) for a page of this collection, ordered by id for stable paging.
 
         `equals` filters on published properties ({"status": "handling"}), as OGC API - Features
-        Part 1 lets a server offer; a value the property cannot hold raises ValueError.
+        Part 1 lets a server offer; a value the property cannot hold raises ValueError. Only the rows
+        `scope` may see (all when None).
         """
-        qs = self.queryset()
+        qs = self.queryset(scope)
         for name, value in (equals or {}).items():
             field_value = _BOOLEAN_WORDS.get(value.lower(), value) if isinstance(value, str) else value
             try:
@@ -138,12 +145,12 @@ class Collection:
         rows = self._values(qs.order_by(order), order, properties)[offset:offset + limit]
         return matched, [self._feature(row, order, properties) for row in rows]
 
-    def item(self, fid: str, properties: list[str]) -> dict | None:
-        """One feature by its id, or None."""
+    def item(self, fid: str, properties: list[str], scope: Scope | None = None) -> dict | None:
+        """One feature by its id, or None (also when `scope` may not see it)."""
         order = "pk" if self.id_field == "pk" else self.id_field
         if order == "pk" and not fid.isdigit():
             return None
-        row = self._values(self.queryset().filter(**{order: fid}), order, properties).first()
+        row = self._values(self.queryset(scope).filter(**{order: fid}), order, properties).first()
         return None if row is None else self._feature(row, order, properties)
 
     @staticmethod
@@ -200,32 +207,36 @@ REGISTRY: list[Collection] = [
         id="grids", title="Grids 网格", model="grids.Grid", geometry="boundary", id_field="code",
         description="The grid tree from district to micro-grid; level 1 district ... 5 micro-grid.",
         properties=("code", "name", "level", "district_code", "households", "population"), rows=_active,
+        kind="grid",
     ),
     Collection(id="inspection-points", title="Inspection points 实地考察点位", model="inspections.InspectionPoint",
                geometry="location", description="Places officers check in at on patrol.",
                properties=("code", "name", "category=category__code", "category_name=category__name", "address",
                            "grid=grid__code", "street=street__code", "responsible_leader=responsible_leader__name",
                            "task_group=task_group__name", "partner_department=partner_department__name"),
-               rows=_active),
+               rows=_active, kind="point"),
     Collection(id="patrols-today", title="Today's patrol tracks 今日巡查轨迹", model="inspections.Patrol",
                geometry="track", description="GPS tracks of the patrols started today (Asia/Shanghai).",
                properties=("officer=officer__name", "grid=grid__code", "started_at", "ended_at", "track_positions"),
-               rows=_patrols_today),
+               rows=_patrols_today, kind="patrol"),
     Collection(id="estates", title="Estates 小区", model="estates.Estate", geometry="boundary",
                description="Old residential estates and their management type.",
                properties=("code", "name", "community=community__code", "address", "buildings", "households",
-                           "year_built", "management_type", "has_party_organisation", "has_owners_committee")),
+                           "year_built", "management_type", "has_party_organisation", "has_owners_committee"),
+               kind="estate"),
     Collection(id="renovation-projects", title="Renovation footprints 改造项目", model="estates.RenovationProject",
                geometry="footprint", description="Old-estate renovation projects by batch and status.",
-               properties=("name", "batch", "status", "starts_on", "ends_on", "budget", "description")),
+               properties=("name", "batch", "status", "starts_on", "ends_on", "budget", "description"),
+               kind="project"),
     Collection(id="cases", title="Cases 事件", model="incidents.Case", geometry="location",
-               description="Reported problems and where they are in the case loop.", properties=CASE_PROPERTIES),
+               description="Reported problems and where they are in the case loop.", properties=CASE_PROPERTIES,
+               kind="case"),
     Collection(id="open-cases", title="Open cases 未结事件", model="incidents.Case", geometry="location",
                description="Cases not yet closed, rejected or merged as duplicates; due_at is the current "
-                           "stage's deadline.", properties=CASE_PROPERTIES, rows=_open_cases),
+                           "stage's deadline.", properties=CASE_PROPERTIES, rows=_open_cases, kind="case"),
     Collection(id="dead-corner-cases", title="Dead-corner cases 死角事件", model="incidents.Case",
                geometry="location", description="Cases that no grid covers.", properties=CASE_PROPERTIES,
-               rows=_dead_corner_cases),
+               rows=_dead_corner_cases, kind="case"),
     Collection(id="audit-findings", title="Audit findings 审计发现", model="audits.Finding", geometry="geometry",
                description="Dead corners found by the latest finished audit run: gaps, overlaps, parts outside "
                            "their parent, orphan grids, hotspots, dead-corner cases.",

@@ -20,6 +20,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from layers.accounts.permissions import SignedIn
+from layers.accounts.roles import request_scope
 from maps.api.serializers import BBoxField
 from maps.ogc import collections
 
@@ -110,7 +112,13 @@ def _describe(request, collection: collections.Collection) -> dict:
     return description
 
 
-class CollectionsView(OGCView):
+class ScopedOGCView(OGCView):
+    """Collections and their features need a sign-in; each reader gets the rows of their scope."""
+
+    permission_classes = [SignedIn]
+
+
+class CollectionsView(ScopedOGCView):
     @extend_schema(operation_id="ogc_collections", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return _json({
@@ -119,7 +127,7 @@ class CollectionsView(OGCView):
         })
 
 
-class CollectionView(OGCView):
+class CollectionView(ScopedOGCView):
     @extend_schema(operation_id="ogc_collection", responses=OpenApiTypes.OBJECT)
     def get(self, request, collection_id: str):
         return _json(_describe(request, _collection_or_404(collection_id)))
@@ -151,7 +159,7 @@ def _chosen_properties(collection: collections.Collection, text: str | None) -> 
     return wanted
 
 
-class ItemsView(OGCView):
+class ItemsView(ScopedOGCView):
     """A page of a collection's features as GeoJSON, with numberMatched and next/prev links."""
 
     @extend_schema(operation_id="ogc_items", parameters=[ItemsQuerySerializer, OpenApiParameter("bbox-crs", str)],
@@ -170,7 +178,7 @@ class ItemsView(OGCView):
         equals = {k: v for k, v in request.query_params.items() if k in offered and k not in RESERVED}
         try:
             matched, features = collection.items(bbox=data.get("bbox"), limit=limit, offset=offset,
-                                                 properties=properties, equals=equals)
+                                                 properties=properties, equals=equals, scope=request_scope(request))
         except ValueError as exc:
             raise serializers.ValidationError({str(exc).split(":", 1)[0]: str(exc).split(": ", 1)[1]}) from exc
         base = f"/ogc/collections/{collection.id}/items"
@@ -192,11 +200,11 @@ class ItemsView(OGCView):
         }, GEOJSON)
 
 
-class ItemView(OGCView):
+class ItemView(ScopedOGCView):
     @extend_schema(operation_id="ogc_item", responses={(200, GEOJSON): OpenApiTypes.OBJECT})
     def get(self, request, collection_id: str, feature_id: str):
         collection = _collection_or_404(collection_id)
-        feature = collection.item(feature_id, collection.property_names())
+        feature = collection.item(feature_id, collection.property_names(), scope=request_scope(request))
         if feature is None:
             raise NotFound(f"featureId: no feature {feature_id!r} in {collection.id!r}")
         base = f"/ogc/collections/{collection.id}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.serializers import GeoFeatureSerializer
+from common.serializers import GeoFeatureSerializer, WorkflowFieldsGuard
 from layers.estates.models import (
     Estate,
     ProjectStatus,
@@ -19,7 +19,7 @@ from layers.grids.api.serializers import DepartmentDutySerializer, PersonDutySer
 from layers.grids.models import Grid, Level
 
 
-class EstateSerializer(GeoFeatureSerializer):
+class EstateSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     """An estate as a GeoJSON Feature; `community` is the community grid's code."""
 
     community = serializers.SlugRelatedField(slug_field="code",
@@ -36,8 +36,10 @@ class EstateSerializer(GeoFeatureSerializer):
         read_only_fields = ["updated_at"]
 
 
-class ProjectSerializer(GeoFeatureSerializer):
+class ProjectSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     """A renovation project as a GeoJSON Feature with its estates' figures (read-only)."""
+
+    workflow_hint = "a project's status moves through POST /api/v1/renovation-projects/{id}/status/"
 
     estates = serializers.PrimaryKeyRelatedField(many=True, queryset=Estate.objects.all(), required=False)
     estate_count = serializers.IntegerField(read_only=True)
@@ -65,7 +67,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         fields = ["id", "from_status", "to_status", "changed_by", "changed_at", "note"]
 
 
-class WorkItemSerializer(GeoFeatureSerializer):
+class WorkItemSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     """A work item as a GeoJSON Feature (geometry may be null); pipes drawn as lines get metres measured."""
 
     quantity = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
@@ -83,7 +85,9 @@ class WorkItemSerializer(GeoFeatureSerializer):
         return value
 
 
-class SuggestionSerializer(serializers.ModelSerializer):
+class SuggestionSerializer(WorkflowFieldsGuard, serializers.ModelSerializer):
+    workflow_hint = "a planner answers through POST /api/v1/resident-suggestions/{id}/answer/"
+
     answered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:

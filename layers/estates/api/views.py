@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from layers.accounts.permissions import SignedIn
+from layers.accounts.roles import request_scope, visible
 from layers.estates import selectors, services
 from layers.estates.api.serializers import (
     AnswerSerializer,
@@ -47,7 +49,7 @@ class EstateViewSet(viewsets.ModelViewSet):
                         "has_owners_committee": ["exact"], "has_party_organisation": ["exact"]}
 
     def get_queryset(self):
-        return selectors.estates_list()
+        return visible("estate", selectors.estates_list(), request_scope(self.request))
 
     def perform_create(self, serializer):
         serializer.instance = services.create_estate(**serializer.validated_data)
@@ -68,7 +70,7 @@ class RenovationProjectViewSet(viewsets.ModelViewSet):
     filterset_fields = ["batch", "status"]
 
     def get_queryset(self):
-        return selectors.projects_list()
+        return visible("project", selectors.projects_list(), request_scope(self.request))
 
     def perform_create(self, serializer):
         project = services.create_project(by=self.request.user, **serializer.validated_data)
@@ -87,7 +89,8 @@ class RenovationProjectViewSet(viewsets.ModelViewSet):
         buffer_m = query.validated_data.get("buffer")
         if buffer_m is not None and buffer_m > selectors.overlay_buffer_max():
             raise ValidationError({"buffer": f"at most {selectors.overlay_buffer_max():g} metres"})
-        overlay = selectors.project_overlay(self.get_object(), buffer_m=buffer_m, on=query.validated_data.get("on"))
+        overlay = selectors.project_overlay(self.get_object(), buffer_m=buffer_m, on=query.validated_data.get("on"),
+                                            scope=request_scope(request))
         return Response(OverlaySerializer(overlay).data)
 
     @extend_schema(parameters=[TotalsQuerySerializer])
@@ -128,7 +131,9 @@ class WorkItemViewSet(viewsets.ModelViewSet):
     bbox_filter_field = "geometry"
     bbox_filter_include_overlapping = True
     filterset_fields = ["project", "kind"]
-    queryset = WorkItem.objects.select_related("project")
+
+    def get_queryset(self):
+        return visible("work_item", WorkItem.objects.select_related("project"), request_scope(self.request))
 
     def perform_create(self, serializer):
         serializer.instance = services.save_work_item(**serializer.validated_data)
@@ -146,9 +151,12 @@ class SuggestionViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.R
     """Residents' suggestions; filter by estate, project, status. Answer via POST answer/."""
 
     serializer_class = SuggestionSerializer
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    permission_classes = [SignedIn]
     filterset_fields = ["estate", "project", "status"]
-    queryset = ResidentSuggestion.objects.select_related("answered_by")
+
+    def get_queryset(self):
+        return visible("suggestion", ResidentSuggestion.objects.select_related("answered_by"),
+                       request_scope(self.request))
 
     def perform_create(self, serializer):
         serializer.instance = services.create_suggestion(**serializer.validated_data)

@@ -14,11 +14,11 @@ class GridSummarySerializer(serializers.ModelSerializer):
 
 
 class PersonDutySerializer(serializers.Serializer):
-    """A leader or officer: who, how to reach them, and for which grid."""
+    """A leader or officer: who, how to reach them (staff only), and for which grid."""
 
-    person_id = serializers.IntegerField(source="person.id")
-    name = serializers.CharField(source="person.name")
-    phone = serializers.CharField(source="person.phone")
+    person_id = serializers.IntegerField(source="person.id", required=False, help_text="staff only")
+    name = serializers.CharField(source="person.name", required=False, help_text="staff only")
+    phone = serializers.CharField(source="person.phone", required=False, help_text="staff only")
     title = serializers.CharField(source="person.title")
     grid_code = serializers.CharField(source="grid.code")
 

@@ -12,6 +12,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from common.crs import UnknownSRS, parse_srs
 from common.geometry import GeoJSONGeometryField, LonLatSerializer
+from common.serializers import WorkflowFieldsGuard
 from layers.grids.models import Department
 from layers.incidents.models import OPEN_STATUSES, Case, Category, Photo, Source, TrailEntry
 from layers.incidents.photos import PhotoError, check_photo
@@ -32,11 +33,15 @@ class CategorySerializer(serializers.ModelSerializer):
         return {stage: category.limit_hours(stage) for stage in ("register", "dispatch", "handle", "verify")}
 
 
-class IntakeSerializer(serializers.Serializer):
+class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):
     """A report: where (GeoJSON `geometry`, or `lon`/`lat`), what, and optional photos (multipart).
 
     `srs` gives the CRS of either form (EPSG:4326 by default; EPSG:4490, CGCS2000 Gauss-Krüger or gcj02).
+    Status, assignment (grid, department, leader, officer), version, trail and reporter are the
+    workflow's: a report naming one is refused with a 400 naming it.
     """
+
+    workflow_hint = "set by intake and changed only by the workflow actions (POST /api/v1/incidents/{id}/<action>/)"
 
     category = serializers.SlugRelatedField(
         slug_field="code", queryset=Category.objects.filter(is_active=True).select_related(
@@ -110,8 +115,19 @@ class PhotoSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "url", "width", "height", "uploaded_at"]
 
 
+# What only staff read about a case: the people it is assigned to and the rules that chose them. A
+# reader without a staff role (an anonymous reporter, a citizen following their own report) gets the
+# case without them, and its trail without the actors' names (layers.accounts.roles decides who is
+# staff; views put "public" in the serializer context).
+STAFF_ONLY_CASE_FIELDS = ("leader", "officer", "provenance")
+
+
+def for_public(serializer) -> bool:
+    return bool(serializer.context.get("public", False))
+
+
 class TrailEntrySerializer(serializers.ModelSerializer):
-    who = serializers.CharField(source="actor_name")
+    who = serializers.CharField(source="actor_name", help_text="staff only; null for other readers")
     when = serializers.DateTimeField(source="at")
     photo = PhotoSerializer(allow_null=True)
 
@@ -120,9 +136,16 @@ class TrailEntrySerializer(serializers.ModelSerializer):
         fields = ["id", "when", "who", "action", "from_status", "to_status", "note", "escalation_level", "photo",
                   "data"]
 
+    def to_representation(self, instance):
+        entry = super().to_representation(instance)
+        if for_public(self):
+            entry["who"] = None
+        return entry
+
 
 class CaseFeatureSerializer(GeoFeatureModelSerializer):
-    """A case as a GeoJSON Feature, with its assignment and where it stands."""
+    """A case as a GeoJSON Feature, with its assignment and where it stands (leader, officer and
+    provenance for staff readers only)."""
 
     category = serializers.CharField(source="category.code")
     category_name = serializers.CharField(source="category.name_zh")
@@ -147,6 +170,9 @@ class CaseFeatureSerializer(GeoFeatureModelSerializer):
     def to_representation(self, instance):
         feature = super().to_representation(instance)
         feature["id"] = instance.pk
+        if for_public(self):
+            for name in STAFF_ONLY_CASE_FIELDS:
+                feature["properties"].pop(name, None)
         return feature
 
     def get_overdue(self, case: Case) -> bool:

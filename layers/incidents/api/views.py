@@ -5,17 +5,18 @@ from __future__ import annotations
 import django_filters
 from django.conf import settings
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
+from layers.accounts.permissions import SignedIn
+from layers.accounts.roles import request_scope
 from layers.incidents import selectors, services
 from layers.incidents.api.serializers import (
     CaseDetailSerializer,
@@ -26,6 +27,28 @@ from layers.incidents.api.serializers import (
     TransitionSerializer,
 )
 from layers.incidents.models import OPEN_STATUSES, Case, Category, EscalationLevel, Status, TrailEntry
+
+
+def visible_case_or_404(request, pk: int, cases=None) -> Case:
+    """The case `pk` if the request's user may see it; else 404 with a message that does not say
+    whether the case exists (issue 7: no leak of another grid's or department's cases)."""
+    found = selectors.visible_cases(request_scope(request), cases).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"id: no case {pk} among the cases you may see")
+    return found
+
+
+def case_context(request) -> dict:
+    """Serializer context for case answers: readers without a staff role get no people (see
+    serializers.STAFF_ONLY_CASE_FIELDS)."""
+    return {"request": request, "public": not request_scope(request).is_staff}
+
+
+class ScopedCaseSerializers:
+    """Generic views' serializers get case_context()."""
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **case_context(self.request)}
 
 
 class CasePagination(LimitedGeoJsonPagination):
@@ -70,14 +93,13 @@ class CaseBBoxFilter(SafeInBBoxFilter):
     bbox_param = "in_bbox"
 
 
-class CaseListCreateView(generics.ListCreateAPIView):
+class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
     """GET: cases as a GeoJSON FeatureCollection. POST: report a case (JSON or multipart with photos).
 
     POST takes an `Idempotency-Key` header: a retry with the same key returns the same case (200)
     instead of creating a second one (201).
     """
 
-    queryset = selectors.case_queryset().order_by("-reported_at", "-id")
     serializer_class = CaseFeatureSerializer
     pagination_class = CasePagination
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, CaseBBoxFilter]
@@ -85,6 +107,14 @@ class CaseListCreateView(generics.ListCreateAPIView):
     bbox_filter_field = "location"
     bbox_filter_include_overlapping = True
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_permissions(self):
+        # Anyone may report (as Open311 lets them); reading the list needs a sign-in and shows the
+        # cases of the reader's scope.
+        return [] if self.request.method == "POST" else [SignedIn()]
+
+    def get_queryset(self):
+        return selectors.visible_cases(request_scope(self.request)).order_by("-reported_at", "-id")
 
     @property
     def throttle_scope(self) -> str | None:
@@ -115,21 +145,23 @@ class CaseListCreateView(generics.ListCreateAPIView):
         if not created:  # a replay: read the stored case with what the response shows
             case = selectors.case_queryset().get(pk=case.pk)
         # A new case already holds its category, grid, department and people from the assignment.
-        response = Response(CaseFeatureSerializer(case).data,
+        response = Response(CaseFeatureSerializer(case, context=case_context(request)).data,
                             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
         response["ETag"] = case.etag
         response["Location"] = f"/api/v1/incidents/{case.pk}/"
         return response
 
 
-class CaseDetailView(generics.RetrieveAPIView):
+class CaseDetailView(ScopedCaseSerializers, generics.RetrieveAPIView):
     """One case with its photos and its trail (who, when, from, to, note, photo), oldest first."""
 
     serializer_class = CaseDetailSerializer
+    permission_classes = [SignedIn]
 
     def get_object(self):
-        return get_object_or_404(selectors.case_queryset().prefetch_related("trail__photo", "photos"),
-                                 pk=self.kwargs["pk"])
+        # Out of the reader's scope reads as not there at all (404), not as forbidden.
+        return visible_case_or_404(self.request, self.kwargs["pk"],
+                                   selectors.case_queryset().prefetch_related("trail__photo", "photos"))
 
     def retrieve(self, request, *args, **kwargs):
         case = self.get_object()
@@ -138,16 +170,17 @@ class CaseDetailView(generics.RetrieveAPIView):
         return response
 
 
-class CaseTrailView(generics.ListAPIView):
+class CaseTrailView(ScopedCaseSerializers, generics.ListAPIView):
     """A case's trail, oldest first."""
 
     serializer_class = TrailEntrySerializer
     pagination_class = None
+    permission_classes = [SignedIn]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting the view
             return TrailEntry.objects.none()
-        case = get_object_or_404(Case, pk=self.kwargs["pk"])
+        case = visible_case_or_404(self.request, self.kwargs["pk"], Case.objects.all())
         return case.trail.select_related("photo").order_by("at", "id")
 
 
@@ -172,12 +205,15 @@ class CaseTransitionView(APIView):
 
     action_name = ""
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    permission_classes = [SignedIn]
 
     def get_serializer(self, *args, **kwargs):
         return TransitionSerializer(*args, **kwargs)
 
     def post(self, request, pk: int):
-        case = get_object_or_404(Case, pk=pk)
+        # A case the user cannot see is not there for them (404); one they see but may not move in
+        # this way is refused by the workflow (403, saying which role may).
+        case = visible_case_or_404(request, pk, Case.objects.only("id"))
         form = TransitionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         values = form.validated_data
@@ -192,7 +228,7 @@ class CaseTransitionView(APIView):
             error.status_code = exc.status
             raise error from exc
         fresh = selectors.case_queryset().prefetch_related("trail__photo", "photos").get(pk=case.pk)
-        response = Response(CaseDetailSerializer(fresh).data)
+        response = Response(CaseDetailSerializer(fresh, context=case_context(request)).data)
         response["ETag"] = fresh.etag
         return response
 
@@ -217,21 +253,23 @@ def transition_view(action: str):
     return view
 
 
-class OverdueView(generics.ListAPIView):
+class OverdueView(ScopedCaseSerializers, generics.ListAPIView):
     """Overdue open cases as GeoJSON, filterable by escalation `level`; `counts` per level in the header."""
 
     serializer_class = CaseFeatureSerializer
     pagination_class = CasePagination
+    permission_classes = [SignedIn]
 
     @extend_schema(parameters=[OpenApiParameter("level", int, description="escalation rung 0-4")])
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        counts = selectors.overdue_by_level()
+        counts = selectors.overdue_by_level(cases=selectors.visible_cases(request_scope(request)))
         response["X-Overdue-By-Level"] = ",".join(f"{level}={counts.get(level, 0)}" for level in range(5))
         return response
 
     def get_queryset(self):
-        queryset = selectors.overdue().order_by("-escalation_level", "due_at", "id")
+        queryset = (selectors.overdue(cases=selectors.visible_cases(request_scope(self.request)))
+                    .order_by("-escalation_level", "due_at", "id"))
         level = self.request.query_params.get("level")
         if level not in (None, ""):
             if level not in {"0", "1", "2", "3", "4"}:
@@ -241,14 +279,16 @@ class OverdueView(generics.ListAPIView):
 
 
 class OverdueSummaryView(APIView):
-    """How many overdue cases sit on each rung of the ladder."""
+    """How many overdue cases of the reader's scope sit on each rung of the ladder."""
+
+    permission_classes = [SignedIn]
 
     @extend_schema(responses=inline_serializer("OverdueSummary", {
         "levels": serializers.ListField(child=inline_serializer("OverdueLevel", {
             "level": serializers.IntegerField(), "name": serializers.CharField(), "count": serializers.IntegerField(),
         }))}))
     def get(self, request):
-        counts = selectors.overdue_by_level()
+        counts = selectors.overdue_by_level(cases=selectors.visible_cases(request_scope(request)))
         return Response({"levels": [{"level": level.value, "name": level.label, "count": counts.get(level.value, 0)}
                                     for level in EscalationLevel]})
 

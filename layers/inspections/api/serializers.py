@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from common.geometry import LonLatSerializer, SRSField
-from common.serializers import GeoFeatureSerializer
+from common.serializers import GeoFeatureSerializer, WorkflowFieldsGuard
 from layers.grids.api.serializers import PersonDutySerializer
 from layers.grids.models import Grid, Level
 from layers.inspections.models import CheckIn, InspectionCategory, InspectionPoint, Patrol, PatrolSchedule
@@ -17,8 +17,10 @@ class InspectionCategorySerializer(serializers.ModelSerializer):
         fields = ["code", "name", "name_en", "sort_order"]
 
 
-class InspectionPointSerializer(GeoFeatureSerializer):
+class InspectionPointSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     """An inspection point as a GeoJSON Feature; `category` and `street` by code, `grid` follows the location."""
+
+    workflow_hint = "follows the point's location"
 
     category = serializers.SlugRelatedField(slug_field="code", queryset=InspectionCategory.objects.all())
     category_name = serializers.CharField(source="category.name", read_only=True)
@@ -33,8 +35,10 @@ class InspectionPointSerializer(GeoFeatureSerializer):
                   "responsible_leader", "task_group", "partner_department", "is_active"]
 
 
-class PatrolSerializer(GeoFeatureSerializer):
+class PatrolSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     """A patrol as a GeoJSON Feature whose geometry is its track (null until uploaded)."""
+
+    workflow_hint = "a track is uploaded through POST /api/v1/patrols/{id}/track/"
 
     grid = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.all(), required=False)
     officer_name = serializers.CharField(source="officer.name", read_only=True)
@@ -84,7 +88,7 @@ class CheckInSerializer(serializers.ModelSerializer):
         fields = ["id", "patrol", "point", "point_name", "lon", "lat", "distance_m", "checked_at", "note"]
 
 
-class PatrolScheduleSerializer(serializers.ModelSerializer):
+class PatrolScheduleSerializer(WorkflowFieldsGuard, serializers.ModelSerializer):
     scope = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.all())
 
     class Meta:

@@ -19,6 +19,8 @@ from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from common.crs import WGS84
+from layers.accounts.permissions import SignedIn
+from layers.accounts.roles import request_scope, visible
 from layers.inspections import selectors, services
 from layers.inspections.api.serializers import (
     CheckInInputSerializer,
@@ -35,7 +37,7 @@ from layers.inspections.api.serializers import (
     TrackUploadSerializer,
     WeekQuerySerializer,
 )
-from layers.inspections.models import InspectionCategory, PatrolSchedule
+from layers.inspections.models import InspectionCategory, Patrol, PatrolSchedule
 from layers.inspections.permissions import (
     IsPatrolOfficerOrSupervisor,
     IsSupervisorOrReadOnly,
@@ -71,7 +73,7 @@ class PointViewSet(viewsets.ModelViewSet):
                         "grid__code": ["exact", "startswith"], "is_active": ["exact"]}
 
     def get_queryset(self):
-        return selectors.points_list()
+        return visible("point", selectors.points_list(), request_scope(self.request))
 
     def perform_create(self, serializer):
         serializer.instance = services.save_point(**serializer.validated_data)
@@ -111,7 +113,7 @@ class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
                         "started_at": ["gte", "lt"]}
 
     def get_queryset(self):
-        return selectors.patrols_list()
+        return visible("patrol", selectors.patrols_list(), request_scope(self.request))
 
     def perform_create(self, serializer):
         officer = serializer.validated_data["officer"]
@@ -165,7 +167,8 @@ class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         since = timezone.make_aware(datetime.datetime.combine(since_day, datetime.time()))
         until = timezone.make_aware(datetime.datetime.combine(until_day + datetime.timedelta(days=1), datetime.time()))
         rows = selectors.patrol_ledger(since=since, until=until, officer_id=query.validated_data.get("officer"),
-                                       grid_code=query.validated_data.get("grid"))
+                                       grid_code=query.validated_data.get("grid"),
+                                       patrols=visible("patrol", Patrol.objects.all(), request_scope(request)))
         return Response(LedgerRowSerializer(rows, many=True).data)
 
 
@@ -174,7 +177,9 @@ class ScheduleViewSet(viewsets.ModelViewSet):
 
     serializer_class = PatrolScheduleSerializer
     permission_classes = [IsSupervisorOrReadOnly]
-    queryset = PatrolSchedule.objects.select_related("scope")
+
+    def get_queryset(self):
+        return visible("schedule", PatrolSchedule.objects.select_related("scope"), request_scope(self.request))
 
     def perform_create(self, serializer):
         serializer.instance = services.create_schedule(**serializer.validated_data)
@@ -190,12 +195,16 @@ class ScheduleViewSet(viewsets.ModelViewSet):
 
 
 class CoverageView(APIView):
-    """Patrol coverage per grid: the share of each grid's area within 30 m of a track of the last N days."""
+    """Patrol coverage per grid: the share of each grid's area within 30 m of a track of the last N days
+    (the grids of the reader's scope)."""
+
+    permission_classes = [SignedIn]
 
     @extend_schema(parameters=[CoverageQuerySerializer], responses=CoverageRowSerializer(many=True))
     def get(self, request):
         query = CoverageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = selectors.patrol_coverage(code_prefix=query.validated_data.get("grid") or "",
-                                         level=query.validated_data["level"], days=query.validated_data.get("days"))
+                                         level=query.validated_data["level"], days=query.validated_data.get("days"),
+                                         scope_patterns=request_scope(request).code_patterns("point"))
         return Response(CoverageRowSerializer(rows, many=True).data)

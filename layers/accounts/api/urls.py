@@ -1,0 +1,8 @@
+from django.urls import path
+
+from layers.accounts.api.views import MeView, TokenView
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/me/", MeView.as_view(), name="auth-me"),
+]
