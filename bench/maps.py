@@ -24,6 +24,7 @@ import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgis.settings")
 from django.apps import apps as _apps  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 if not _apps.ready:  # run alone (python -m bench.maps); bench/run.py has set Django up already
     django.setup()
@@ -67,12 +68,20 @@ def city_bbox() -> tuple[float, float, float, float] | None:
     return Grid.objects.active().filter(level=Level.GRID).aggregate(e=Extent("boundary"))["e"]
 
 
+def _supervisor():
+    """The demo supervisor (fixtures/demo/accounts.py): the maps answer staff only."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="supervisor")
+
+
 def grids_bbox(runs: int = 50) -> dict:
     """The API's bbox GeoJSON of all unit grids vs one bare SQL statement building the same collection."""
     bbox = city_bbox()
     if bbox is None:
         return {"what": "grids bbox GeoJSON", "skipped": "no unit grids: run seed_demo --scale city"}
     client = Client()
+    client.force_login(_supervisor())  # the map layers are for signed-in staff; a supervisor sees all
     params = {"bbox": ",".join(f"{v:.6f}" for v in bbox), "level": "grid", "limit": "10000"}
     body = client.get("/api/v1/map/grids/", params)
     assert body.status_code == 200, body.content[:200]
@@ -200,15 +209,20 @@ def map_pages_in_chromium(repeat: int = 3) -> dict:
     from bench.common import live_server
 
     figures = []
+    signed_in = Client()
+    signed_in.force_login(_supervisor())  # a session in the database the server reads
     with live_server() as (port, _pid), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": f"http://127.0.0.1:{port}",
+                              "value": signed_in.cookies[settings.SESSION_COOKIE_NAME].value}])
         try:
             for url, keys, moves in PAGE_RUNS:
                 ready = " && ".join(f"gridgis.loaded[{k!r}] === true" for k in keys)
                 condition = f"() => window.gridgis && gridgis.pending === 0 && {ready}"
                 opened, moved, drawn = [], [], {}
                 for _ in range(repeat):
-                    page = browser.new_page(viewport={"width": 1280, "height": 800})
+                    page = context.new_page()
                     started = time.perf_counter()
                     page.goto(f"http://127.0.0.1:{port}{url}")
                     try:

@@ -92,7 +92,11 @@ def checks() -> list[PlanCheck]:
                   "SELECT id FROM incidents_case WHERE location && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, "
                   "%(ymax)s, 4326) ORDER BY reported_at DESC, id DESC LIMIT 100", box, ("incidents_case",)),
         PlanCheck("map grids in a bbox (FeatureCollection)", maps_sql.GRIDS_BBOX_FEATURE_COLLECTION,
-                  {**box, "levels": [4, 5], "limit": 5000, "precision": 6, "prefix": "%"}, ("grids_grid",)),
+                  {**box, "levels": [4, 5], "limit": 5000, "precision": 6, "prefix": "%", "scope_patterns": None},
+                  ("grids_grid",)),
+        PlanCheck("map grids in a bbox, one community's scope", maps_sql.GRIDS_BBOX_FEATURE_COLLECTION,
+                  {**box, "levels": [4, 5], "limit": 5000, "precision": 6, "prefix": "%",
+                   "scope_patterns": [f"{district}001001%"]}, ("grids_grid",)),
         PlanCheck("reassign: cases a redraw of 10 grids can affect",
                   incidents_sql.ANSWERS_FOR_CHANGED_GRIDS, {"grid_ids": ten_grids}, ("incidents_case", "grids_grid"),
                   setup=incidents_sql.CREATE_ANSWERS),

@@ -9,13 +9,16 @@ def api():
 
 @pytest.fixture(autouse=True)
 def fresh_throttle_counters(request, django_db_blocker):
-    """Throttle counters live in the shared "throttle" cache (a database table); each test starts with a
-    full allowance. Cleared with the test database's blocker lifted, so tests without a database mark
-    get a clean table too (a transactional test's flush does not empty it: it is no model's table)."""
+    """Throttle counters live in the shared "throttle" cache (a database table); each test that uses the
+    database starts with a full allowance. Cleared with the blocker lifted, as a transactional test's
+    flush does not empty it (it is no model's table). Tests without the database send no requests."""
     from django.core.cache import caches
 
     caches["default"].clear()
-    request.getfixturevalue("django_db_setup")
-    with django_db_blocker.unblock():
-        caches["throttle"].clear()
+    uses_database = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server", "django_db_setup"))
+    if uses_database:
+        request.getfixturevalue("django_db_setup")
+        with django_db_blocker.unblock():
+            caches["throttle"].clear()
     yield
