@@ -13,19 +13,19 @@ database; `prepare_cases(total)` tops the case table up to `total` cases with ge
 
 Run all: `.venv/bin/python -m bench.incidents [--cases N]` (prints JSON).
 
-Measured on 2026-11-23 on the shared 2-core development machine (other engineers' benchmarks ran at
-the same time; load average 1-9), city tree of 21,596 micro-grids / 27,494 grids, 2,200,000 cases
-with 14.5 M trail entries (generate_cases: 401 s):
+Measured on 2026-11-23 by `make bench` on a fresh clone (2 cores, nothing else running), city tree of
+21,596 micro-grids / 27,494 grids, 2,200,000 cases with 14.5 M trail entries (generate_cases: 107 s):
 
-    intake POST over HTTP, 1,000 requests    p50 26.5 ms, p99 52.0 ms (mean 27.7); at load ~5:
-                                             p50 28.9, p99 128 ms. One raw SQL lookup: p50 0.43 ms
-    reassign after redrawing 10 micro-grids  0.42 s (1,339 cases examined, 126 moved)
-    full reassignment, nothing moves         12.6 s (18.2 s at load ~5): the whole join, per district
-    full reassignment, every case moves      140.8 s (join + 2.2 M row writes + 2.2 M trail rows);
-                                             a plain UPDATE of every row alone took 103.9 s
-    hand-written case-driven UPDATE          362.3 s for the same from-scratch write (2.6 × slower)
-    per-case ORM loop                        5.63 ms per case → 12,376 s extrapolated (≈ 3.4 h; 88 ×
-                                             the set-based from-scratch run, ~1,000 × the no-op join)
+    intake POST over HTTP, 1,000 requests    p50 11.6 ms, p99 15.2 ms (one prepared statement for the
+                                             whole assignment); one raw SQL lookup: p50 0.33 ms
+    reassign after redrawing 10 micro-grids  0.39 s (1,339 cases examined, 126 moved)
+    full reassignment, nothing moves         9.6 s: the whole join, per district, no writes
+    full reassignment, every case moves      81 s: join 11 s, 2.2 M rows + 2.2 M trail entries written
+                                             40 s, keys checked again 8 s, indexes built again 21 s;
+                                             a plain UPDATE of every row with the indexes in place
+                                             alone takes 54 s
+    hand-written case-driven UPDATE          296 s for the same write (3.6 x slower)
+    per-case ORM loop                        1.6 ms per case -> 3,570 s extrapolated (44 x)
 """
 
 from __future__ import annotations
