@@ -454,6 +454,15 @@ def test_token_sign_in_attempts_are_throttled(api, world, settings):
     assert answers == [400, 400, 429]
 
 
+def test_web_sign_in_attempts_are_throttled_too(client, world, settings):
+    settings.GRIDGIS = {**settings.GRIDGIS, "THROTTLE_RATES": {"ip": None, "user": None, "intake": None,
+                                                               "login": "2/min"}}
+    guess = {"username": world["users"]["handler"].username, "password": "guess"}
+    answers = [client.post("/accounts/login/", guess) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]  # the form again with its error, then refused
+    assert "Too many sign-in attempts" in answers[2].content.decode() and answers[2]["Retry-After"]
+
+
 def test_token_endpoint_is_in_the_openapi_schema(api):
     schema = api.get("/api/schema/", {"format": "json"}).json()
     operation = schema["paths"]["/api/v1/auth/token/"]["post"]

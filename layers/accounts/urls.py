@@ -1,9 +1,11 @@
-"""Session sign-in for the web pages: Django's own login and logout views."""
+"""Session sign-in for the web pages: Django's login view (throttled) and logout view."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from layers.accounts.views import ThrottledLoginView
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
