@@ -72,6 +72,14 @@ def case_districts() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _write(cursor, report: ReassignReport, params: dict) -> None:
+    cursor.execute(sql.STAFF_ANSWERS, params)
+    cursor.execute(sql.APPLY_ANSWERS, params)
+    report.updated = cursor.rowcount
+    cursor.execute(sql.TRAIL_MOVES, params)
+    report.moved = cursor.rowcount
+
+
 def _apply(cursor, report: ReassignReport, progress: Callable[[str], None]) -> None:
     """Write the answers gathered in reassign_answer: in place, or around a rebuild of the indexes."""
     cursor.execute(sql.COUNT_ANSWERS)
@@ -79,8 +87,7 @@ def _apply(cursor, report: ReassignReport, progress: Callable[[str], None]) -> N
     now = timezone.now()
     params = {"now": now, "note": NOTE, "today": timezone.localdate(now), "open_statuses": list(OPEN_STATUSES)}
     if changing == 0 or changing < settings.GRIDGIS["REASSIGN_REBUILD_FRACTION"] * max(table_rows, 1):
-        cursor.execute(sql.APPLY_REASSIGNMENT, params)
-        report.updated, report.moved = cursor.fetchone()
+        _write(cursor, report, params)
         return
     report.strategy = "rebuild indexes"
     tick = time.perf_counter()
@@ -99,8 +106,7 @@ def _apply(cursor, report: ReassignReport, progress: Callable[[str], None]) -> N
              "foreign keys, writing the rows, restoring them")
     for drop, _, _ in set_aside:
         cursor.execute(drop)  # DDL generated from the catalogue, never from input
-    cursor.execute(sql.APPLY_REASSIGNMENT, params)
-    report.updated, report.moved = cursor.fetchone()
+    _write(cursor, report, params)
     progress(f"{report.updated:,} cases and {report.moved:,} trail entries written in "
              f"{time.perf_counter() - tick:.1f} s")
     for _, restore, name in set_aside:
