@@ -222,7 +222,7 @@ GRIDGIS = {
     # Reassignment after a redraw: when at least this fraction of all cases change grid, the case
     # table's plain indexes are dropped and built again around the write instead of being updated row
     # by row (layers/incidents/reassign.py; the crossover measured by `make bench`).
-    "REASSIGN_REBUILD_FRACTION": float(os.environ.get("GRIDGIS_REASSIGN_REBUILD_FRACTION", 0.25)),
+    "REASSIGN_REBUILD_FRACTION": float(os.environ.get("GRIDGIS_REASSIGN_REBUILD_FRACTION", 0.4)),
     # Photos: at most this many per upload, each at most PHOTO_MAX_BYTES and PHOTO_MAX_PIXELS.
     "PHOTO_MAX_COUNT": 6,
     "PHOTO_MAX_BYTES": 8 * 1024 * 1024,

@@ -27,6 +27,20 @@ def test_demo_seed_builds_a_working_case_loop():
     from layers.incidents.reassign import reassign
 
     assert reassign(full=True).moved == 0
+    # From nothing (every case's grid cleared), the grid-driven full run puts each case where the
+    # rule itself says: micro-grid hits, the planted overlap, the gap, and the dead corners alike.
+    Case.objects.update(grid=None, grid_version=None)
+    report = reassign(full=True)
+    assert report.moved == Case.objects.exclude(grid=None).count() > 400
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FILTER (WHERE c.grid_id IS DISTINCT FROM f.id), "
+                       "count(*) FILTER (WHERE c.grid_version IS DISTINCT FROM f.version), "
+                       "count(*) FILTER (WHERE c.dead_corner <> (f.id IS NULL)), count(*) "
+                       "FROM incidents_case c LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true")
+        wrong_grid, wrong_version, wrong_dead_corner, total = cursor.fetchone()
+    assert (wrong_grid, wrong_version, wrong_dead_corner, total) == (0, 0, 0, Case.objects.count())
 
 
 def test_one_statement_intake_agrees_with_the_orm_rules_across_the_demo_city():
