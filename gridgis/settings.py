@@ -142,7 +142,7 @@ MEDIA_ROOT = Path(os.environ.get("GRIDGIS_MEDIA_ROOT", BASE_DIR / "var" / "media
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "layers.accounts.authentication.SessionThenTokenChallenge",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],

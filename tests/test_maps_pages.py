@@ -75,3 +75,13 @@ def test_index_lists_the_maps(client):
     html = client.get("/map/?lang=en").content.decode()
     for url in PAGES + ["/ogc/"]:
         assert f'href="{url}"' in html
+
+
+def test_index_signs_in_and_out_in_both_languages(client, django_user_model):
+    client.logout()
+    assert "登录" in client.get("/map/").content.decode()
+    assert "Log in" in client.get("/map/?lang=en").content.decode()
+    client.force_login(django_user_model.objects.create_user("zhang.wei", password="x"))
+    chinese = client.get("/map/?lang=zh-hans").content.decode()
+    assert "当前用户 zhang.wei" in chinese and "注销" in chinese and "Signed in as" not in chinese
+    assert "Signed in as zhang.wei" in client.get("/map/?lang=en").content.decode()

@@ -442,8 +442,13 @@ def test_token_sign_in_for_mobile_clients(api, world):
     assert me["department_id"] == world["cg"].pk
     assert api.delete("/api/v1/auth/token/", headers={"Authorization": f"Token {token}"}).status_code == 204
     assert not Token.objects.filter(key=token).exists()
-    # A revoked token is refused (403 here: the session scheme comes first and sends no challenge).
-    assert api.get("/api/v1/incidents/", headers={"Authorization": f"Token {token}"}).status_code in (401, 403)
+    # A revoked or made-up token is refused with 401 and the Token challenge; without one, still 403.
+    for key in (token, "0" * 40):
+        refused = api.get("/api/v1/incidents/", headers={"Authorization": f"Token {key}"})
+        assert refused.status_code == 401 and refused["WWW-Authenticate"] == "Token"
+        assert refused.json()["detail"] == "认证令牌无效。"  # "Invalid token.", in the default language
+    assert api.get("/api/v1/incidents/").status_code == 403
+    assert api.get("/api/v1/incidents/", headers={"Authorization": "Basic Zm9vOmJhcg=="}).status_code == 403
 
 
 def test_token_sign_in_attempts_are_throttled(api, world, settings):
