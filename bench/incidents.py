@@ -29,10 +29,12 @@ Measured on 2026-11-23 by `make bench` on a fresh clone (2 cores, nothing else r
     per-case ORM loop                        1.6 ms per case -> 3,570 s extrapolated (44 x)
 
 Later the same day, on the bench database that run left (`python -m bench.run --only reassign`),
-after the join's sorts went into memory and the rebuild threshold moved to the measured crossover:
+after the join's sorts went into memory, only the answers that differ were kept, and the rebuild
+threshold moved to the measured crossover:
 
-    full reassignment, nothing moves         9.9 s (8.6 s on a freshly vacuumed table)
-    full reassignment, 10 % of cases move    19.3 s: 220,015 cases written in place with their trail
+    full reassignment, nothing moves         8.1 s (9.9 s before only differing answers were kept)
+    full reassignment, 10 % of cases move    16.9 s: 220,015 cases written in place with their trail
+                                             (19.3 s before)
     full reassignment, every case moves      73.7 s (hand-written: 318 s; ORM loop: 3,868 s)
     reassign after redrawing 10 micro-grids  0.36 s
     share moving:   2 %   10 %   25 %   40 %   50 %   70 %  (full runs, 2.2 M cases)

@@ -183,10 +183,11 @@ SET version = EXCLUDED.version, digest = EXCLUDED.digest, is_active = EXCLUDED.i
 """
 
 
-# Reassignment works in two steps inside one transaction: first each examined case's answer goes into
-# the temporary table reassign_answer (the old grid and the grid the one rule gives it now), by one of
-# the two statements below; then APPLY_ANSWERS writes the cases whose answer changed and TRAIL_MOVES a trail
-# entry for each case that moved to another grid. Between the two, reassign.py chooses how to write.
+# Reassignment works in two steps inside one transaction: first each examined case whose answer
+# differs from what it holds goes into the temporary table reassign_answer (the old grid and the grid
+# the one rule gives it now), by one of the two statements below, which answer how many cases they
+# examined; then APPLY_ANSWERS writes those cases and TRAIL_MOVES a trail entry for each case that
+# moved to another grid. Between the two, reassign.py chooses how to write.
 # ON COMMIT DROP cleans up after a run; inside an enclosing transaction (tests) an earlier run's table
 # may still be there, hence the DROP first.
 CREATE_ANSWERS = """
@@ -200,6 +201,20 @@ CREATE TEMP TABLE reassign_answer (
     grid_version integer,
     new_district varchar(6)
 ) ON COMMIT DROP
+"""
+
+# The shared tail of the two statements below, which each end with a CTE `answers` (id, status,
+# old_grid_id, old_version, grid_id, grid_version, new_district): only the answers that differ from
+# what the case holds are kept (in a usual run, a handful out of every case examined), and the
+# statement answers how many it examined.
+_KEEP_CHANGED_ANSWERS = """
+kept AS (
+    INSERT INTO reassign_answer (id, status, old_grid_id, old_version, grid_id, grid_version, new_district)
+    SELECT a.id, a.status, a.old_grid_id, a.old_version, a.grid_id, a.grid_version, a.new_district
+    FROM answers a
+    WHERE a.old_grid_id IS DISTINCT FROM a.grid_id OR a.old_version IS DISTINCT FROM a.grid_version
+)
+SELECT count(*) FROM answers
 """
 
 # Every case of one district, driven by the grids as the plans advise: for each active leaf grid of
@@ -225,23 +240,24 @@ hits AS MATERIALIZED (
         SELECT c.id FROM incidents_case c WHERE ST_Covers(l.boundary, c.location)
     ) c
     ORDER BY c.id, l.level DESC, l.code
-)
-INSERT INTO reassign_answer (id, status, old_grid_id, old_version, grid_id, grid_version, new_district)
-SELECT e.id, e.status, e.old_grid_id, e.old_version,
-       COALESCE(e.hit_id, (e.exact).id), COALESCE(e.hit_version, (e.exact).version), (e.exact).district_code
-FROM (
-    SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
-           CASE WHEN h.level = %(deepest)s THEN h.grid_id END AS hit_id,
-           CASE WHEN h.level = %(deepest)s THEN h.grid_version END AS hit_version,
-           -- The rule itself (grids_smallest_covering, migration grids 0003), evaluated only for the
-           -- cases the micro-grid scan did not settle.
-           CASE WHEN h.level IS DISTINCT FROM %(deepest)s
-                THEN (SELECT f FROM grids_smallest_covering(c.location) f) END AS exact
-    FROM incidents_case c
-    LEFT JOIN hits h ON h.case_id = c.id
-    WHERE c.district_code = %(district)s
-) e
-"""
+),
+answers AS MATERIALIZED (
+    SELECT e.id, e.status, e.old_grid_id, e.old_version,
+           COALESCE(e.hit_id, (e.exact).id) AS grid_id, COALESCE(e.hit_version, (e.exact).version) AS grid_version,
+           (e.exact).district_code AS new_district
+    FROM (
+        SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
+               CASE WHEN h.level = %(deepest)s THEN h.grid_id END AS hit_id,
+               CASE WHEN h.level = %(deepest)s THEN h.grid_version END AS hit_version,
+               -- The rule itself (grids_smallest_covering, migration grids 0003), evaluated only for the
+               -- cases the micro-grid scan did not settle.
+               CASE WHEN h.level IS DISTINCT FROM %(deepest)s
+                    THEN (SELECT f FROM grids_smallest_covering(c.location) f) END AS exact
+        FROM incidents_case c
+        LEFT JOIN hits h ON h.case_id = c.id
+        WHERE c.district_code = %(district)s
+    ) e
+),""" + _KEEP_CHANGED_ANSWERS  # noqa: S608 (two constants of this module)
 
 # Only the cases a redraw can affect: those assigned to a changed grid, and those inside a changed
 # grid's new boundary. Each is looked up again by the one rule, the SQL function
@@ -254,19 +270,18 @@ candidates AS (
     SELECT c.id FROM incidents_case c WHERE c.grid_id = ANY(%(grid_ids)s)
     UNION
     SELECT c.id FROM changed g JOIN incidents_case c ON ST_Covers(g.boundary, c.location) WHERE g.is_active
-)
-INSERT INTO reassign_answer (id, status, old_grid_id, old_version, grid_id, grid_version, new_district)
-SELECT c.id, c.status, c.grid_id, c.grid_version, f.id, f.version, f.district_code
-FROM candidates k
-JOIN incidents_case c ON c.id = k.id
-LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true
-"""
+),
+answers AS MATERIALIZED (
+    SELECT c.id, c.status, c.grid_id AS old_grid_id, c.grid_version AS old_version,
+           f.id AS grid_id, f.version AS grid_version, f.district_code AS new_district
+    FROM candidates k
+    JOIN incidents_case c ON c.id = k.id
+    LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true
+),""" + _KEEP_CHANGED_ANSWERS  # noqa: S608 (two constants of this module)
 
-# How many answers differ from what the cases hold (the rows APPLY_ANSWERS will write).
+# How many answers there are to write, and about how many cases the table holds.
 COUNT_ANSWERS = """
-SELECT count(*),
-       count(*) FILTER (WHERE old_grid_id IS DISTINCT FROM grid_id OR old_version IS DISTINCT FROM grid_version),
-       (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'incidents_case'::regclass)
+SELECT count(*), (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'incidents_case'::regclass)
 FROM reassign_answer
 """
 
@@ -302,7 +317,6 @@ SET grid_id = a.grid_id,
 FROM reassign_answer a
 LEFT JOIN reassign_staffed s ON s.id = a.grid_id
 WHERE c.id = a.id
-  AND (a.old_grid_id IS DISTINCT FROM a.grid_id OR a.old_version IS DISTINCT FROM a.grid_version)
 """
 
 # One trail entry per case that moved to another grid.
