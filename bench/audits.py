@@ -168,8 +168,9 @@ def figures(repeat: int = REPEAT) -> dict:
     t_grid_kinds, run = _timed(lambda: _audit(GRID_KINDS), repeat)
     out["audit_grid_kinds_s"] = round(t_grid_kinds, 3)
     out["audit_grid_kinds_summary"] = run.summary
-    t_case_kinds, run = _timed(lambda: _audit(["hotspot", "dead_corner_case", "unowned_point", "stale",
-                                                "uncovered_estate"]), repeat)
+    t_case_kinds, run = _timed(
+        lambda: _audit(["hotspot", "dead_corner_case", "unowned_point", "stale", "uncovered_estate"]), repeat
+    )
     out["audit_case_kinds_s"] = round(t_case_kinds, 3)
     out["audit_case_kinds_summary"] = run.summary
 
@@ -203,28 +204,61 @@ def bench_audits(repeat: int = REPEAT) -> list:
     from bench.common import Result
 
     f = figures(repeat)
-    counts = {"micro_grids": f["micro_grids"], "repeat": repeat, "findings": {
-        "audit": [f["audit_gaps"], f["audit_overlaps"]], "baseline": [f["baseline_gaps"], f["baseline_overlaps"]],
-        "sibling_baseline_overlaps": f["baseline_sibling_overlaps"], "shapely": [f["shapely_gaps"], f["shapely_overlaps"]],
-    }}
+    counts = {
+        "micro_grids": f["micro_grids"],
+        "repeat": repeat,
+        "findings": {
+            "audit": [f["audit_gaps"], f["audit_overlaps"]],
+            "baseline": [f["baseline_gaps"], f["baseline_overlaps"]],
+            "sibling_baseline_overlaps": f["baseline_sibling_overlaps"],
+            "shapely": [f["shapely_gaps"], f["shapely_overlaps"]],
+        },
+    }
     ms = 1000
     return [
-        Result("audit gap + overlap (run, chunks, findings written)", f["audit_gap_overlap_s"] * ms, None,
-               "hand-written PostGIS gap + same-level neighbour self-join", f["baseline_s"] * ms,
-               target="≤ 2× baseline", extra=counts),
-        Result("audit gap + overlap", f["audit_gap_overlap_s"] * ms, None,
-               "hand-written PostGIS gap + sibling self-join", (f["baseline_gap_s"] + f["baseline_sibling_overlap_s"]) * ms,
-               target="≤ 2× baseline"),
-        Result("shapely union_all + STRtree in memory (gap + overlap)", f["shapely_s"] * ms, None,
-               "hand-written PostGIS gap + same-level neighbour self-join", f["baseline_s"] * ms,
-               extra={"load_from_db_s": f["shapely_load_s"]}),
-        Result("audit all grid kinds (gap, overlap, outside_parent, orphan)", f["audit_grid_kinds_s"] * ms, None,
-               extra=f["audit_grid_kinds_summary"]),
-        Result("audit case, point and estate kinds (hotspot, dead_corner_case, unowned_point, stale, "
-               "uncovered_estate)", f["audit_case_kinds_s"] * ms, None,
-               extra={"cases": f["cases"], **f["audit_case_kinds_summary"]}),
-        Result(f"assessment by grid, {f['assessment_period']}", f["assessment_grid_s"] * ms, None,
-               extra={"cases": f["cases"], "units": f["assessment_units"]}),
+        Result(
+            "audit gap + overlap (run, chunks, findings written)",
+            f["audit_gap_overlap_s"] * ms,
+            None,
+            "hand-written PostGIS gap + same-level neighbour self-join",
+            f["baseline_s"] * ms,
+            target="≤ 2× baseline",
+            extra=counts,
+        ),
+        Result(
+            "audit gap + overlap",
+            f["audit_gap_overlap_s"] * ms,
+            None,
+            "hand-written PostGIS gap + sibling self-join",
+            (f["baseline_gap_s"] + f["baseline_sibling_overlap_s"]) * ms,
+            target="≤ 2× baseline",
+        ),
+        Result(
+            "shapely union_all + STRtree in memory (gap + overlap)",
+            f["shapely_s"] * ms,
+            None,
+            "hand-written PostGIS gap + same-level neighbour self-join",
+            f["baseline_s"] * ms,
+            extra={"load_from_db_s": f["shapely_load_s"]},
+        ),
+        Result(
+            "audit all grid kinds (gap, overlap, outside_parent, orphan)",
+            f["audit_grid_kinds_s"] * ms,
+            None,
+            extra=f["audit_grid_kinds_summary"],
+        ),
+        Result(
+            "audit case, point and estate kinds (hotspot, dead_corner_case, unowned_point, stale, uncovered_estate)",
+            f["audit_case_kinds_s"] * ms,
+            None,
+            extra={"cases": f["cases"], **f["audit_case_kinds_summary"]},
+        ),
+        Result(
+            f"assessment by grid, {f['assessment_period']}",
+            f["assessment_grid_s"] * ms,
+            None,
+            extra={"cases": f["cases"], "units": f["assessment_units"]},
+        ),
     ]
 
 

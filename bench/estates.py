@@ -20,8 +20,11 @@ def bench_estates(requests: int = 50) -> list[Result]:
             project = projects[n % len(projects)]
             samples += timed(lambda project=project: project_overlay(project), 1)
         median, p99 = summarise(samples)
-        results.append(Result("renovation overlay (one project)", median, p99, target="< 300 ms",
-                              extra={"projects": len(projects)}))
+        results.append(
+            Result(
+                "renovation overlay (one project)", median, p99, target="< 300 ms", extra={"projects": len(projects)}
+            )
+        )
     median, p99 = summarise(timed(lambda: renovation_totals(group="batch,status"), requests))
     results.append(Result("renovation totals per batch and status", median, p99, target="< 100 ms"))
     return results

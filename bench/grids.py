@@ -32,8 +32,9 @@ def bench_locate(requests: int = 2000) -> list[Result]:
         raw_p50, raw_p99 = summarise(timed(raw_lookup, requests))
 
     in_process = iter(points)
-    selector_p50, selector_p99 = summarise(timed(lambda: responsibility_at(Point(*next(in_process), srid=4326)),
-                                                 requests))
+    selector_p50, selector_p99 = summarise(
+        timed(lambda: responsibility_at(Point(*next(in_process), srid=4326)), requests)
+    )
 
     with live_server(workers=2, threads=4) as (port, pid):
         client = HttpClient(port)
@@ -51,10 +52,25 @@ def bench_locate(requests: int = 2000) -> list[Result]:
     if status_codes != {200}:
         raise RuntimeError(f"locate answered {status_codes}")
     return [
-        Result("locate via HTTP (chain + duties, JSON)", http_p50, http_p99, "raw SQL smallest covering grid",
-               raw_p50, target="p50 ≤ 3 ms, p99 ≤ 10 ms",
-               extra={"requests": requests, "worker_rss_mb": round(worker_mb, 1),
-                      "server_rss_mb_all_processes": round(total_mb, 1), "raw_p99_ms": raw_p99}),
-        Result("locate ORM selector in-process (3 queries)", selector_p50, selector_p99,
-               "raw SQL smallest covering grid", raw_p50),
+        Result(
+            "locate via HTTP (chain + duties, JSON)",
+            http_p50,
+            http_p99,
+            "raw SQL smallest covering grid",
+            raw_p50,
+            target="p50 ≤ 3 ms, p99 ≤ 10 ms",
+            extra={
+                "requests": requests,
+                "worker_rss_mb": round(worker_mb, 1),
+                "server_rss_mb_all_processes": round(total_mb, 1),
+                "raw_p99_ms": raw_p99,
+            },
+        ),
+        Result(
+            "locate ORM selector in-process (3 queries)",
+            selector_p50,
+            selector_p99,
+            "raw SQL smallest covering grid",
+            raw_p50,
+        ),
     ]

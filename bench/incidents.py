@@ -91,15 +91,20 @@ def prepare_cases(total: int, days: float = 1095) -> dict:
     figures = {"had": have}
     if have < total:
         started = time.perf_counter()
+
         def report(figures: dict) -> None:
             elapsed = time.perf_counter() - started
-            done = f"foreign key {figures['checked']} checked" if "checked" in figures else (
-                f"cases {figures['cases']:,} / {figures['total']:,}, trail entries {figures['trail']:,}")
+            done = (
+                f"foreign key {figures['checked']} checked"
+                if "checked" in figures
+                else (f"cases {figures['cases']:,} / {figures['total']:,}, trail entries {figures['trail']:,}")
+            )
             print(f"bench: {done} ({elapsed:.0f} s)", flush=True)
 
         made = generate_cases(total - have, days, seed=have + 1, progress=report)
-        figures.update(generated=made["cases"], trail=made["trail"],
-                       generate_seconds=round(time.perf_counter() - started, 1))
+        figures.update(
+            generated=made["cases"], trail=made["trail"], generate_seconds=round(time.perf_counter() - started, 1)
+        )
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE incidents_case")
             cursor.execute("ANALYZE incidents_trailentry")
@@ -114,7 +119,9 @@ def _sample_points(n: int, seed: int = 11) -> list[tuple[float, float]]:
         cursor.execute(
             "SELECT ST_X(p.geom), ST_Y(p.geom) FROM (SELECT boundary FROM grids_grid WHERE level = 5 AND is_active "
             "ORDER BY hashint4(id::int + %(seed)s) LIMIT %(n)s) g, LATERAL ST_Dump(ST_GeneratePoints(g.boundary, 1, "
-            "%(seed)s)) p", {"n": n, "seed": seed})
+            "%(seed)s)) p",
+            {"n": n, "seed": seed},
+        )
         return cursor.fetchall()
 
 
@@ -159,15 +166,21 @@ def intake_http(requests_count: int = 1000, warmup: int = 50) -> dict:
 
     codes = list(Category.objects.filter(parent__isnull=False).values_list("code", flat=True))
     points = _sample_points(requests_count + warmup)
-    first_id = (Case.objects.order_by("-id").values_list("id", flat=True).first() or 0)
+    first_id = Case.objects.order_by("-id").values_list("id", flat=True).first() or 0
     timings = []
     with _Server() as server, requests.Session() as session:
         for index, (lon, lat) in enumerate(points):
-            body = {"category": codes[index % len(codes)], "lon": lon, "lat": lat, "description": "bench",
-                    "source": "officer"}
+            body = {
+                "category": codes[index % len(codes)],
+                "lon": lon,
+                "lat": lat,
+                "description": "bench",
+                "source": "officer",
+            }
             started = time.perf_counter()
-            response = session.post(f"{server.url}/api/v1/incidents/", json=body,
-                                    headers={"Idempotency-Key": f"bench-{first_id}-{index}"})
+            response = session.post(
+                f"{server.url}/api/v1/incidents/", json=body, headers={"Idempotency-Key": f"bench-{first_id}-{index}"}
+            )
             elapsed = (time.perf_counter() - started) * 1000
             if response.status_code not in (200, 201):
                 raise RuntimeError(f"intake failed: {response.status_code} {response.text[:200]}")
@@ -177,16 +190,21 @@ def intake_http(requests_count: int = 1000, warmup: int = 50) -> dict:
     with connection.cursor() as cursor:
         for lon, lat in points[warmup:]:
             started = time.perf_counter()
-            cursor.execute("SELECT id FROM grids_grid WHERE is_active AND ST_Covers(boundary, "
-                           "ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY level DESC, code LIMIT 1", [lon, lat])
+            cursor.execute(
+                "SELECT id FROM grids_grid WHERE is_active AND ST_Covers(boundary, "
+                "ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY level DESC, code LIMIT 1",
+                [lon, lat],
+            )
             cursor.fetchone()
             sql_timings.append((time.perf_counter() - started) * 1000)
     made = Case.objects.filter(id__gt=first_id, description="bench")
     made.filter(duplicate_of__isnull=False).delete()
     made.delete()
     return {
-        **_counts(), "requests": len(timings),
-        "intake_p50_ms": round(statistics.median(timings), 2), "intake_p99_ms": round(_percentile(timings, 99), 2),
+        **_counts(),
+        "requests": len(timings),
+        "intake_p50_ms": round(statistics.median(timings), 2),
+        "intake_p99_ms": round(_percentile(timings, 99), 2),
         "intake_mean_ms": round(statistics.fmean(timings), 2),
         "sql_lookup_p50_ms": round(statistics.median(sql_timings), 3),
         "sql_lookup_p99_ms": round(_percentile(sql_timings, 99), 3),
@@ -233,8 +251,9 @@ def _clear_grids(share: float) -> tuple[int, float]:
 
     with connection.cursor() as cursor:
         started = time.perf_counter()
-        cursor.execute("UPDATE incidents_case SET grid_id = NULL, grid_version = NULL WHERE id %% 1000 < %s",
-                       [round(share * 1000)])
+        cursor.execute(
+            "UPDATE incidents_case SET grid_id = NULL, grid_version = NULL WHERE id %% 1000 < %s", [round(share * 1000)]
+        )
         cleared, seconds = cursor.rowcount, time.perf_counter() - started
     _vacuum("incidents_case")
     return cleared, seconds
@@ -251,8 +270,9 @@ def _timed_full_reassign() -> tuple[float, object, list[str]]:
     since = timezone.now()
     steps = []
     started = time.perf_counter()
-    report = reassign(full=True, progress=lambda message: steps.append(
-        f"{time.perf_counter() - started:6.1f} s  {message}"))
+    report = reassign(
+        full=True, progress=lambda message: steps.append(f"{time.perf_counter() - started:6.1f} s  {message}")
+    )
     seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM incidents_trailentry WHERE action = 'reassign' AND at >= %s", [since])
@@ -266,8 +286,14 @@ def reassign_share_moves(share: float = 0.10) -> dict:
     _setup_django()
     cleared, _ = _clear_grids(share)
     seconds, report, steps = _timed_full_reassign()
-    return {"share": share, "cleared": cleared, "seconds": round(seconds, 2), "moved": report.moved,
-            "strategy": report.strategy, "steps": steps}
+    return {
+        "share": share,
+        "cleared": cleared,
+        "seconds": round(seconds, 2),
+        "moved": report.moved,
+        "strategy": report.strategy,
+        "steps": steps,
+    }
 
 
 def reassign_every_case_moves() -> dict:
@@ -285,10 +311,15 @@ def reassign_every_case_moves() -> dict:
             hand_s, hand_rows = time.perf_counter() - started, cursor.rowcount
         transaction.set_rollback(True)
     seconds, report, steps = _timed_full_reassign()
-    return {"set_based_all_rows_s": round(seconds, 2), "set_based_all_rows_moved": report.moved,
-            "set_based_strategy": report.strategy, "set_based_steps": steps,
-            "plain_update_all_rows_s": round(clear_s, 2),
-            "hand_written_case_driven_s": round(hand_s, 2), "hand_written_rows": hand_rows}
+    return {
+        "set_based_all_rows_s": round(seconds, 2),
+        "set_based_all_rows_moved": report.moved,
+        "set_based_strategy": report.strategy,
+        "set_based_steps": steps,
+        "plain_update_all_rows_s": round(clear_s, 2),
+        "hand_written_case_driven_s": round(hand_s, 2),
+        "hand_written_rows": hand_rows,
+    }
 
 
 def reassign_orm_loop(sample: int = 2000) -> dict:
@@ -313,14 +344,22 @@ def reassign_orm_loop(sample: int = 2000) -> dict:
         per_case = (time.perf_counter() - started) / max(1, len(cases))
         transaction.set_rollback(True)
     total = _counts()["cases"]
-    return {"orm_loop_sample": len(cases), "orm_loop_ms_per_case": round(per_case * 1000, 3),
-            "orm_loop_extrapolated_s": round(per_case * total, 1)}
+    return {
+        "orm_loop_sample": len(cases),
+        "orm_loop_ms_per_case": round(per_case * 1000, 3),
+        "orm_loop_extrapolated_s": round(per_case * total, 1),
+    }
 
 
 def reassign_full() -> dict:
     """All full-reassignment figures in one run (target: 2.2 M cases ≤ 20 s)."""
-    return {**reassign_full_noop(), "tenth_moves": reassign_share_moves(0.10), **reassign_orm_loop(),
-            **reassign_every_case_moves(), "target_s": 20}
+    return {
+        **reassign_full_noop(),
+        "tenth_moves": reassign_share_moves(0.10),
+        **reassign_orm_loop(),
+        **reassign_every_case_moves(),
+        "target_s": 20,
+    }
 
 
 # Redraw micro-grids the way an editor would: grow each by 15 m (in metres, EPSG:4544) into its
@@ -343,17 +382,24 @@ def reassign_after_redraw(count: int = 10, metres: float = 15.0) -> dict:
     if not has_stamps():
         restamp()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM grids_grid WHERE level = 5 AND is_active ORDER BY hashint4(id::int) LIMIT %s",
-                       [count])
+        cursor.execute(
+            "SELECT id FROM grids_grid WHERE level = 5 AND is_active ORDER BY hashint4(id::int) LIMIT %s", [count]
+        )
         ids = [row[0] for row in cursor.fetchall()]
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(REDRAW, {"ids": ids, "metres": metres})
         report = reassign()
         transaction.set_rollback(True)  # leave the city as it was
-    return {**_counts(), "redrawn_grids": len(ids), "changed_grids_found": report.changed_grids,
-            "examined": report.examined, "moved": report.moved, "seconds": round(report.seconds, 3),
-            "target_s": 1}
+    return {
+        **_counts(),
+        "redrawn_grids": len(ids),
+        "changed_grids_found": report.changed_grids,
+        "examined": report.examined,
+        "moved": report.moved,
+        "seconds": round(report.seconds, 3),
+        "target_s": 1,
+    }
 
 
 def main(argv: list[str]) -> None:

@@ -56,8 +56,11 @@ class LoadFigures:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def as_dict(self) -> dict:
-        return {k: (dict(v) if isinstance(v, Counter) else v) for k, v in self.__dict__.items()
-                if k not in ("answers", "lock")}
+        return {
+            k: (dict(v) if isinstance(v, Counter) else v)
+            for k, v in self.__dict__.items()
+            if k not in ("answers", "lock")
+        }
 
 
 class _Client:
@@ -71,8 +74,7 @@ class _Client:
         if self.connection is None:
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            self.connection.request("POST", INTAKE, body, {"Content-Type": "application/json",
-                                                           "Idempotency-Key": key})
+            self.connection.request("POST", INTAKE, body, {"Content-Type": "application/json", "Idempotency-Key": key})
             response = self.connection.getresponse()
             data = response.read()
         except (OSError, http.client.HTTPException):
@@ -88,23 +90,37 @@ class _Client:
 
 def _restart_database(figures: LoadFigures) -> None:
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "gridgis.localdb", "restart"], cwd=BASE_DIR, check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "gridgis.localdb", "restart"], cwd=BASE_DIR, check=True, capture_output=True)
     figures.db_restart_s = round(time.monotonic() - started, 2)
 
 
-def run_load(port: int, *, submissions: int, clients: int = 16, category: str = "0101",
-             bbox: tuple[float, float, float, float] = (105.40, 28.85, 105.50, 28.95), prefix: str | None = None,
-             restart_db_after: int | None = None, deadline_s: float = 600.0, seed: int = 11) -> LoadFigures:
+def run_load(
+    port: int,
+    *,
+    submissions: int,
+    clients: int = 16,
+    category: str = "0101",
+    bbox: tuple[float, float, float, float] = (105.40, 28.85, 105.50, 28.95),
+    prefix: str | None = None,
+    restart_db_after: int | None = None,
+    deadline_s: float = 600.0,
+    seed: int = 11,
+) -> LoadFigures:
     """Send `submissions` reports, each twice with one Idempotency-Key, from `clients` threads."""
     rng = random.Random(seed)
     prefix = prefix or f"load-{int(time.time() * 1000)}-"
     figures = LoadFigures(submissions=submissions)
     work: queue.Queue = queue.Queue()
     for number in range(submissions):
-        body = json.dumps({"category": category, "source": "citizen", "description": f"load {number}",
-                           "lon": round(rng.uniform(bbox[0], bbox[2]), 6),
-                           "lat": round(rng.uniform(bbox[1], bbox[3]), 6)}).encode()
+        body = json.dumps(
+            {
+                "category": category,
+                "source": "citizen",
+                "description": f"load {number}",
+                "lon": round(rng.uniform(bbox[0], bbox[2]), 6),
+                "lat": round(rng.uniform(bbox[1], bbox[3]), 6),
+            }
+        ).encode()
         key = f"{prefix}{number}"
         work.put((key, body))
         work.put((key, body))  # the retry: queued next, so another thread often sends it at the same time
@@ -159,8 +175,11 @@ def run_load(port: int, *, submissions: int, clients: int = 16, category: str = 
                     else:
                         figures.other_status[status] += 1
                         figures.answers[key].append((status, None))
-                    trigger = (restart_db_after is not None and not restart_started.is_set()
-                               and accepted[0] >= restart_db_after)
+                    trigger = (
+                        restart_db_after is not None
+                        and not restart_started.is_set()
+                        and accepted[0] >= restart_db_after
+                    )
                     if trigger:
                         restart_started.set()
                         figures.db_restarted_after_accepted = accepted[0]
@@ -184,15 +203,19 @@ def verify(figures: LoadFigures) -> dict:
     """Compare the answers with the database (Django must be set up on the server's database)."""
     from layers.incidents.models import Case
 
-    stored = dict(Case.objects.filter(idempotency_key__startswith=figures.prefix)
-                  .values_list("idempotency_key", "id"))
+    stored = dict(Case.objects.filter(idempotency_key__startswith=figures.prefix).values_list("idempotency_key", "id"))
     keys = {f"{figures.prefix}{n}" for n in range(figures.submissions)}
-    lost = sorted(key for key, answers in figures.answers.items()
-                  if any(status == 201 for status, _ in answers) and key not in stored)
-    mismatched = sorted(key for key, answers in figures.answers.items()
-                        if any(status in (200, 201) and case_id != stored.get(key) for status, case_id in answers))
-    created_per_key = Counter(key for key, answers in figures.answers.items()
-                              for status, _ in answers if status == 201)
+    lost = sorted(
+        key
+        for key, answers in figures.answers.items()
+        if any(status == 201 for status, _ in answers) and key not in stored
+    )
+    mismatched = sorted(
+        key
+        for key, answers in figures.answers.items()
+        if any(status in (200, 201) and case_id != stored.get(key) for status, case_id in answers)
+    )
+    created_per_key = Counter(key for key, answers in figures.answers.items() for status, _ in answers if status == 201)
     return {
         "keys": len(keys),
         "cases_stored": len(stored),
@@ -222,10 +245,25 @@ def server_for(database: str, media_root: str, workers: int = 2, threads: int = 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "gridgis.wsgi:application", "--bind",
-             f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads), "--log-level", "warning",
-             "--graceful-timeout", "10"],
-            cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=log)
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "gridgis.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--log-level",
+                "warning",
+                "--graceful-timeout",
+                "10",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -287,14 +325,24 @@ def main(argv: list[str]) -> int:
     database = connection.settings_dict["NAME"]
     media = str(Path(settings.BASE_DIR) / "var" / "load-media")
     with server_for(database, media) as (port, _pid):
-        figures = run_load(port, submissions=args.submissions, clients=args.clients, deadline_s=args.deadline,
-                           restart_db_after=args.submissions // 3 if args.restart_db else None)
+        figures = run_load(
+            port,
+            submissions=args.submissions,
+            clients=args.clients,
+            deadline_s=args.deadline,
+            restart_db_after=args.submissions // 3 if args.restart_db else None,
+        )
     connection.close()  # the restart may have cut it
     checks = verify(figures)
     report = {**figures.as_dict(), **checks}
     print(json.dumps(report, indent=2, default=str))
-    ok = (checks["lost"] == 0 and checks["mismatched"] == 0 and checks["keys_without_a_case"] == 0
-          and checks["keys_with_two_201"] == 0 and figures.unanswered == 0)
+    ok = (
+        checks["lost"] == 0
+        and checks["mismatched"] == 0
+        and checks["keys_without_a_case"] == 0
+        and checks["keys_with_two_201"] == 0
+        and figures.unanswered == 0
+    )
     if not args.restart_db and figures.status_5xx:
         ok = False  # without a fault, a 5xx is a bug
     print("bench.load:", "OK" if ok else "FAILED", flush=True)

@@ -48,8 +48,13 @@ def _stats(samples_ms: list[float]) -> dict:
     def pct(q: float) -> float:
         return round(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)], 2)
 
-    return {"median_ms": round(statistics.median(ordered), 2), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-            "max_ms": round(ordered[-1], 2), "n": len(ordered)}
+    return {
+        "median_ms": round(statistics.median(ordered), 2),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "max_ms": round(ordered[-1], 2),
+        "n": len(ordered),
+    }
 
 
 def _interleaved(first, second, runs: int) -> tuple[list[float], list[float]]:
@@ -93,8 +98,10 @@ def grids_bbox(runs: int = 50) -> dict:
 
     def baseline():
         with connection.cursor() as cursor:
-            cursor.execute(sql.GRIDS_BBOX_BASELINE, {"levels": [int(Level.GRID)], "xmin": bbox[0], "ymin": bbox[1],
-                                                     "xmax": bbox[2], "ymax": bbox[3]})
+            cursor.execute(
+                sql.GRIDS_BBOX_BASELINE,
+                {"levels": [int(Level.GRID)], "xmin": bbox[0], "ymin": bbox[1], "xmax": bbox[2], "ymax": bbox[3]},
+            )
             cursor.fetchone()
 
     # Interleaved, so that both see the same load on a shared machine.
@@ -102,8 +109,10 @@ def grids_bbox(runs: int = 50) -> dict:
     api_stats, base_stats = _stats(api_samples), _stats(base_samples)
     return {
         "what": "grids bbox GeoJSON (API vs one bare SQL statement)",
-        "features": returned, "bytes": len(body.content),
-        "api": api_stats, "baseline": base_stats,
+        "features": returned,
+        "bytes": len(body.content),
+        "api": api_stats,
+        "baseline": base_stats,
         "ratio": round(api_stats["median_ms"] / base_stats["median_ms"], 2),
         "target_ms": 60,
     }
@@ -111,10 +120,11 @@ def grids_bbox(runs: int = 50) -> dict:
 
 def _tiles_over(bbox, z: int, most: int) -> list[tuple[int, int, int]]:
     """Up to `most` tiles of zoom z over bbox, spread evenly over it (a fixed, repeatable sample)."""
+
     def tile(lon, lat):
         n = 1 << z
-        return (int((lon + 180) / 360 * n),
-                int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+        return (int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+
     x0, y1 = tile(bbox[0], bbox[1])
     x1, y0 = tile(bbox[2], bbox[3])
     every = [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
@@ -128,8 +138,11 @@ def _busiest_tiles(z: int, most: int) -> list[tuple[int, int, int]]:
     anchors = GridCaseCount.objects.filter(level=Level.MICROGRID).order_by("-total").values_list("anchor", flat=True)
     for anchor in anchors[: most * 20]:
         n = 1 << z
-        zxy = (z, int((anchor.x + 180) / 360 * n),
-               int((1 - math.asinh(math.tan(math.radians(anchor.y))) / math.pi) / 2 * n))
+        zxy = (
+            z,
+            int((anchor.x + 180) / 360 * n),
+            int((1 - math.asinh(math.tan(math.radians(anchor.y))) / math.pi) / 2 * n),
+        )
         if zxy not in seen:
             seen.append(zxy)
         if len(seen) == most:
@@ -151,8 +164,15 @@ def _tile_figures(fetch, z: int, sample: list) -> dict:
         layers = mapbox_vector_tile.decode(body) if body else {}
         features.append(sum(len(layer["features"]) for layer in layers.values()))
     figures = _stats(samples)
-    figures.update({"zoom": z, "tiles": len(sample), "max_bytes": max(sizes), "median_bytes": int(statistics.median(sizes)),
-                    "max_features": max(features)})
+    figures.update(
+        {
+            "zoom": z,
+            "tiles": len(sample),
+            "max_bytes": max(sizes),
+            "median_bytes": int(statistics.median(sizes)),
+            "max_features": max(features),
+        }
+    )
     return figures
 
 
@@ -161,8 +181,10 @@ def grid_tiles(per_zoom: int = 40) -> dict:
     bbox = city_bbox()
     if bbox is None:
         return {"what": "grid tiles", "skipped": "no unit grids"}
-    return {"what": "grid vector tiles (ms per tile)",
-            "zooms": [_tile_figures(tiles.grid_tile, z, _tiles_over(bbox, z, per_zoom)) for z in ZOOMS]}
+    return {
+        "what": "grid vector tiles (ms per tile)",
+        "zooms": [_tile_figures(tiles.grid_tile, z, _tiles_over(bbox, z, per_zoom)) for z in ZOOMS],
+    }
 
 
 def case_tiles(per_zoom: int = 40) -> dict:
@@ -183,12 +205,25 @@ def case_tiles(per_zoom: int = 40) -> dict:
         sample = _busiest_tiles(z, per_zoom // 2)
         sample += [t for t in _tiles_over(bbox, z, per_zoom - len(sample)) if t not in sample]
         figures.append(_tile_figures(lambda z, x, y: tiles.case_tile(z, x, y, source), z, sample))
-    return {"what": "case vector tiles (ms per tile)", "cases": cases, "count_rows": rows,
-            "refresh_counts_s": round(refresh_s, 2), "zooms": figures, "target_p95_ms": 100}
+    return {
+        "what": "case vector tiles (ms per tile)",
+        "cases": cases,
+        "count_rows": rows,
+        "refresh_counts_s": round(refresh_s, 2),
+        "zooms": figures,
+        "target_p95_ms": 100,
+    }
 
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 # Page, layers that must have loaded, and optional views to move to (lat, lon, zoom) after opening.
 PAGE_RUNS = [
@@ -214,8 +249,15 @@ def map_pages_in_chromium(repeat: int = 3) -> dict:
     with live_server() as (port, _pid), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 800})
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": f"http://127.0.0.1:{port}",
-                              "value": signed_in.cookies[settings.SESSION_COOKIE_NAME].value}])
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "url": f"http://127.0.0.1:{port}",
+                    "value": signed_in.cookies[settings.SESSION_COOKIE_NAME].value,
+                }
+            ]
+        )
         try:
             for url, keys, moves in PAGE_RUNS:
                 ready = " && ".join(f"gridgis.loaded[{k!r}] === true" for k in keys)
@@ -241,8 +283,9 @@ def map_pages_in_chromium(repeat: int = 3) -> dict:
                         moved.append((time.perf_counter() - started) * 1000)
                         drawn.update({f"{k}@z{zoom}": v for k, v in page.evaluate("gridgis.drawn").items()})
                     page.close()
-                figures.append({"page": url, "open": _stats(opened), "moves": _stats(moved) if moved else None,
-                                "drawn": drawn})
+                figures.append(
+                    {"page": url, "open": _stats(opened), "moves": _stats(moved) if moved else None, "drawn": drawn}
+                )
         finally:
             browser.close()
     return {"what": "map pages usable in headless Chromium (ms)", "pages": figures, "target_ms": 2000}
@@ -259,20 +302,43 @@ def suite(args=None) -> list:
     rows = []
     grids = grids_bbox()
     if "skipped" not in grids:
-        rows.append(Result(f"grids bbox GeoJSON via API ({grids['features']} unit grids)", grids["api"]["median_ms"],
-                           grids["api"]["p99_ms"], "same collection, one bare SQL statement",
-                           grids["baseline"]["median_ms"], target="≤ 60 ms",
-                           extra={"bytes": grids["bytes"], "baseline_p99_ms": grids["baseline"]["p99_ms"]}))
+        rows.append(
+            Result(
+                f"grids bbox GeoJSON via API ({grids['features']} unit grids)",
+                grids["api"]["median_ms"],
+                grids["api"]["p99_ms"],
+                "same collection, one bare SQL statement",
+                grids["baseline"]["median_ms"],
+                target="≤ 60 ms",
+                extra={"bytes": grids["bytes"], "baseline_p99_ms": grids["baseline"]["p99_ms"]},
+            )
+        )
     for name, figures in (("grid tile", grid_tiles()), ("case tile", case_tiles())):
         for zoom in figures.get("zooms", []):
-            rows.append(Result(f"{name} z{zoom['zoom']} (per tile)", zoom["median_ms"], zoom["p99_ms"],
-                               target="p95 ≤ 100 ms" if name == "case tile" else "",
-                               extra={k: zoom[k] for k in ("p95_ms", "max_bytes", "max_features", "tiles")}
-                               | ({"cases": figures["cases"], "refresh_counts_s": figures["refresh_counts_s"]}
-                                  if name == "case tile" else {})))
+            rows.append(
+                Result(
+                    f"{name} z{zoom['zoom']} (per tile)",
+                    zoom["median_ms"],
+                    zoom["p99_ms"],
+                    target="p95 ≤ 100 ms" if name == "case tile" else "",
+                    extra={k: zoom[k] for k in ("p95_ms", "max_bytes", "max_features", "tiles")}
+                    | (
+                        {"cases": figures["cases"], "refresh_counts_s": figures["refresh_counts_s"]}
+                        if name == "case tile"
+                        else {}
+                    ),
+                )
+            )
     for page in map_pages_in_chromium()["pages"]:
-        rows.append(Result(f"{page['page']} usable in Chromium", page["open"]["median_ms"], page["open"]["max_ms"],
-                           target="≤ 2000 ms", extra={"drawn": page["drawn"], "moves": page["moves"]}))
+        rows.append(
+            Result(
+                f"{page['page']} usable in Chromium",
+                page["open"]["median_ms"],
+                page["open"]["max_ms"],
+                target="≤ 2000 ms",
+                extra={"drawn": page["drawn"], "moves": page["moves"]},
+            )
+        )
     return rows
 
 

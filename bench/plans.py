@@ -51,8 +51,10 @@ def _explain(cursor, check: PlanCheck) -> tuple[dict, float]:
         cursor.execute("DEALLOCATE ALL")
         cursor.execute(f"PREPARE {check.prepared} AS {check.statement}")  # noqa: S608  (module constants)
         placeholders = ", ".join(["%s"] * len(check.params))
-        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {check.prepared}({placeholders})",  # noqa: S608
-                       check.params)
+        cursor.execute(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {check.prepared}({placeholders})",  # noqa: S608
+            check.params,
+        )
     else:
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {check.statement}", check.params)  # noqa: S608
     document = cursor.fetchone()[0]
@@ -71,38 +73,83 @@ def checks() -> list[PlanCheck]:
     from layers.incidents.models import OPEN_STATUSES, Category
     from maps import sql as maps_sql
 
-    (lon, lat), = sample_points(1, seed=3)
+    ((lon, lat),) = sample_points(1, seed=3)
     category = Category.objects.filter(parent__isnull=False).order_by("code").first()
     now = timezone.now()
     box = {"xmin": lon - 0.02, "ymin": lat - 0.02, "xmax": lon + 0.02, "ymax": lat + 0.02}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT array_agg(id) FROM (SELECT id FROM grids_grid WHERE level = 5 AND is_active "
-                       "ORDER BY hashint4(id::int) LIMIT 10) g")
+        cursor.execute(
+            "SELECT array_agg(id) FROM (SELECT id FROM grids_grid WHERE level = 5 AND is_active "
+            "ORDER BY hashint4(id::int) LIMIT 10) g"
+        )
         ten_grids = cursor.fetchone()[0]
         cursor.execute("SELECT district_code FROM grids_grid WHERE level = 1 ORDER BY code LIMIT 1")
         district = cursor.fetchone()[0]
     return [
-        PlanCheck("locate (one statement)", LOCATE_SQL, [lon, lat, datetime.date.today()], ("grids_grid",),
-                  prepared="bench_plan_locate"),
-        PlanCheck("intake facts (one statement)", incidents_sql.INTAKE_FACTS,
-                  [lon, lat, timezone.localdate(now), category.pk, [category.pk, category.parent_id],
-                   settings.GRIDGIS["METRIC_SRID"], list(OPEN_STATUSES), now - datetime.timedelta(days=3), 30.0],
-                  ("grids_grid",), prepared="bench_plan_intake"),
-        PlanCheck("case list page in a bbox (API)",
-                  "SELECT id FROM incidents_case WHERE location && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, "
-                  "%(ymax)s, 4326) ORDER BY reported_at DESC, id DESC LIMIT 100", box, ("incidents_case",)),
-        PlanCheck("map grids in a bbox (FeatureCollection)", maps_sql.GRIDS_BBOX_FEATURE_COLLECTION,
-                  {**box, "levels": [4, 5], "limit": 5000, "precision": 6, "prefix": "%", "scope_patterns": None},
-                  ("grids_grid",)),
-        PlanCheck("map grids in a bbox, one community's scope", maps_sql.GRIDS_BBOX_FEATURE_COLLECTION,
-                  {**box, "levels": [4, 5], "limit": 5000, "precision": 6, "prefix": "%",
-                   "scope_patterns": [f"{district}001001%"]}, ("grids_grid",)),
-        PlanCheck("reassign: cases a redraw of 10 grids can affect",
-                  incidents_sql.ANSWERS_FOR_CHANGED_GRIDS, {"grid_ids": ten_grids}, ("incidents_case", "grids_grid"),
-                  setup=incidents_sql.CREATE_ANSWERS),
-        PlanCheck("reassign: one district, grid-driven join",
-                  incidents_sql.ANSWERS_FOR_DISTRICT, {"district": district, "deepest": 5},
-                  ("incidents_case", "grids_grid"), setup=incidents_sql.CREATE_ANSWERS),
+        PlanCheck(
+            "locate (one statement)",
+            LOCATE_SQL,
+            [lon, lat, datetime.date.today()],
+            ("grids_grid",),
+            prepared="bench_plan_locate",
+        ),
+        PlanCheck(
+            "intake facts (one statement)",
+            incidents_sql.INTAKE_FACTS,
+            [
+                lon,
+                lat,
+                timezone.localdate(now),
+                category.pk,
+                [category.pk, category.parent_id],
+                settings.GRIDGIS["METRIC_SRID"],
+                list(OPEN_STATUSES),
+                now - datetime.timedelta(days=3),
+                30.0,
+            ],
+            ("grids_grid",),
+            prepared="bench_plan_intake",
+        ),
+        PlanCheck(
+            "case list page in a bbox (API)",
+            "SELECT id FROM incidents_case WHERE location && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, "
+            "%(ymax)s, 4326) ORDER BY reported_at DESC, id DESC LIMIT 100",
+            box,
+            ("incidents_case",),
+        ),
+        PlanCheck(
+            "map grids in a bbox (FeatureCollection)",
+            maps_sql.GRIDS_BBOX_FEATURE_COLLECTION,
+            {**box, "levels": [4, 5], "limit": 5000, "precision": 6, "prefix": "%", "scope_patterns": None},
+            ("grids_grid",),
+        ),
+        PlanCheck(
+            "map grids in a bbox, one community's scope",
+            maps_sql.GRIDS_BBOX_FEATURE_COLLECTION,
+            {
+                **box,
+                "levels": [4, 5],
+                "limit": 5000,
+                "precision": 6,
+                "prefix": "%",
+                "scope_patterns": [f"{district}001001%"],
+            },
+            ("grids_grid",),
+        ),
+        PlanCheck(
+            "reassign: cases a redraw of 10 grids can affect",
+            incidents_sql.ANSWERS_FOR_CHANGED_GRIDS,
+            {"grid_ids": ten_grids},
+            ("incidents_case", "grids_grid"),
+            setup=incidents_sql.CREATE_ANSWERS,
+        ),
+        PlanCheck(
+            "reassign: one district, grid-driven join",
+            incidents_sql.ANSWERS_FOR_DISTRICT,
+            {"district": district, "deepest": 5},
+            ("incidents_case", "grids_grid"),
+            setup=incidents_sql.CREATE_ANSWERS,
+        ),
     ]
 
 
@@ -126,8 +173,14 @@ def bench_plans(enforce: bool = True) -> list[Result]:
             lacking = [table for table in check.needs_gist_on if not gist.get(table, set()) & set(used)]
             if lacking:
                 missing.append(f"{check.what}: no GiST index of {', '.join(lacking)} in the plan (uses {used})")
-            results.append(Result(f"plan: {check.what}", ms, target="GiST on " + ", ".join(check.needs_gist_on),
-                                  extra={"indexes": used, "spatial_index_used": not lacking}))
+            results.append(
+                Result(
+                    f"plan: {check.what}",
+                    ms,
+                    target="GiST on " + ", ".join(check.needs_gist_on),
+                    extra={"indexes": used, "spatial_index_used": not lacking},
+                )
+            )
         transaction.set_rollback(True)
     if missing and enforce:
         raise RuntimeError("hot queries lost their spatial index:\n" + "\n".join(missing))

@@ -24,13 +24,19 @@ os.environ.setdefault("GRIDGIS_THROTTLE", "off")
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000, help="calls per latency benchmark")
-    parser.add_argument("--cases", type=int, default=2_200_000,
-                        help="cases in the benchmark database (2,000 a day for three years)")
+    parser.add_argument(
+        "--cases", type=int, default=2_200_000, help="cases in the benchmark database (2,000 a day for three years)"
+    )
     parser.add_argument("--only", nargs="*", help="run only benchmarks whose name contains one of these")
-    parser.add_argument("--scale", default="city", choices=["city", "demo"],
-                        help="demo runs a quick smoke pass on the small tree")
-    parser.add_argument("--results-dir", type=Path, default=Path(__file__).parent / "results",
-                        help="where the JSON record of the run goes")
+    parser.add_argument(
+        "--scale", default="city", choices=["city", "demo"], help="demo runs a quick smoke pass on the small tree"
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=Path(__file__).parent / "results",
+        help="where the JSON record of the run goes",
+    )
     args = parser.parse_args(argv)
 
     from gridgis import localdb
@@ -63,12 +69,20 @@ def main(argv: list[str]) -> int:
         print(f"bench: {name} done in {time.monotonic() - started:.1f} s", flush=True)
 
     print_table(results)
-    sizes = {"grids_by_level": {str(level): n for level, n in
-                                Grid.objects.filter(is_active=True).values_list("level").order_by("level")
-                                .annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id"))}}
+    sizes = {
+        "grids_by_level": {
+            str(level): n
+            for level, n in Grid.objects.filter(is_active=True)
+            .values_list("level")
+            .order_by("level")
+            .annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id"))
+        }
+    }
     record = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "cores": os.cpu_count(), "scale": args.scale, "data": sizes,
+        "cores": os.cpu_count(),
+        "scale": args.scale,
+        "data": sizes,
         "results": [r.as_dict() for r in results],
     }
     args.results_dir.mkdir(parents=True, exist_ok=True)
@@ -83,8 +97,18 @@ def print_table(results) -> None:
         return "" if value is None else f"{value:.{digits}f}"
 
     header = ("what", "median ms", "p99 ms", "baseline (same run)", "baseline ms", "ratio", "target")
-    rows = [(r.what, fmt(r.median_ms), fmt(r.p99_ms), r.baseline, fmt(r.baseline_median_ms), fmt(r.ratio, 1) +
-             ("×" if r.ratio else ""), r.target) for r in results]
+    rows = [
+        (
+            r.what,
+            fmt(r.median_ms),
+            fmt(r.p99_ms),
+            r.baseline,
+            fmt(r.baseline_median_ms),
+            fmt(r.ratio, 1) + ("×" if r.ratio else ""),
+            r.target,
+        )
+        for r in results
+    ]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))

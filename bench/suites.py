@@ -16,9 +16,17 @@ def cases(args) -> list[Result]:
 
 def intake(args) -> list[Result]:
     f = incidents.intake_http(requests_count=max(100, args.requests // 2))
-    return [Result("case intake POST via HTTP (no photos)", f["intake_p50_ms"], f["intake_p99_ms"],
-                   "raw SQL smallest covering grid", f["sql_lookup_p50_ms"], target="p99 ≤ 40 ms",
-                   extra={"requests": f["requests"], "cases": f["cases"]})]
+    return [
+        Result(
+            "case intake POST via HTTP (no photos)",
+            f["intake_p50_ms"],
+            f["intake_p99_ms"],
+            "raw SQL smallest covering grid",
+            f["sql_lookup_p50_ms"],
+            target="p99 ≤ 40 ms",
+            extra={"requests": f["requests"], "cases": f["cases"]},
+        )
+    ]
 
 
 def reassignment(args) -> list[Result]:
@@ -27,25 +35,50 @@ def reassignment(args) -> list[Result]:
     to_ms = 1000.0
     tenth = full["tenth_moves"]
     return [
-        Result("reassign all cases, none moves (join and compare)", full["set_based_noop_s"] * to_ms,
-               target="≤ 20 s at 2.2 M cases", extra={"cases": full["cases"]}),
-        Result(f"reassign all cases, {tenth['share']:.0%} move (written in place with trail)",
-               tenth["seconds"] * to_ms, target="≤ 20 s at 2.2 M cases",
-               extra={k: tenth[k] for k in ("moved", "strategy", "steps")}),
-        Result("reassign all cases, every case rewritten (set-based, grid-driven)",
-               full["set_based_all_rows_s"] * to_ms, None, "hand-written case-driven UPDATE",
-               full["hand_written_case_driven_s"] * to_ms, target="≤ 20 s at 2.2 M cases",
-               extra={"cases": full["cases"], "moved": full["set_based_all_rows_moved"],
-                      "strategy": full["set_based_strategy"], "steps": full["set_based_steps"],
-                      "plain_update_of_every_row_s": full["plain_update_all_rows_s"],
-                      "nothing_moves_s": full["set_based_noop_s"]}),
-        Result("per-case ORM loop (sample, extrapolated to all cases)",
-               full["orm_loop_extrapolated_s"] * to_ms, None, "set-based, every case rewritten",
-               full["set_based_all_rows_s"] * to_ms,
-               extra={"sample": full["orm_loop_sample"], "ms_per_case": full["orm_loop_ms_per_case"]}),
-        Result("reassign after redrawing 10 micro-grids (affected cases only)", redraw["seconds"] * to_ms,
-               target="≤ 1 s", extra={k: redraw[k] for k in ("examined", "moved", "changed_grids_found")}),
+        Result(
+            "reassign all cases, none moves (join and compare)",
+            full["set_based_noop_s"] * to_ms,
+            target="≤ 20 s at 2.2 M cases",
+            extra={"cases": full["cases"]},
+        ),
+        Result(
+            f"reassign all cases, {tenth['share']:.0%} move (written in place with trail)",
+            tenth["seconds"] * to_ms,
+            target="≤ 20 s at 2.2 M cases",
+            extra={k: tenth[k] for k in ("moved", "strategy", "steps")},
+        ),
+        Result(
+            "reassign all cases, every case rewritten (set-based, grid-driven)",
+            full["set_based_all_rows_s"] * to_ms,
+            None,
+            "hand-written case-driven UPDATE",
+            full["hand_written_case_driven_s"] * to_ms,
+            target="≤ 20 s at 2.2 M cases",
+            extra={
+                "cases": full["cases"],
+                "moved": full["set_based_all_rows_moved"],
+                "strategy": full["set_based_strategy"],
+                "steps": full["set_based_steps"],
+                "plain_update_of_every_row_s": full["plain_update_all_rows_s"],
+                "nothing_moves_s": full["set_based_noop_s"],
+            },
+        ),
+        Result(
+            "per-case ORM loop (sample, extrapolated to all cases)",
+            full["orm_loop_extrapolated_s"] * to_ms,
+            None,
+            "set-based, every case rewritten",
+            full["set_based_all_rows_s"] * to_ms,
+            extra={"sample": full["orm_loop_sample"], "ms_per_case": full["orm_loop_ms_per_case"]},
+        ),
+        Result(
+            "reassign after redrawing 10 micro-grids (affected cases only)",
+            redraw["seconds"] * to_ms,
+            target="≤ 1 s",
+            extra={k: redraw[k] for k in ("examined", "moved", "changed_grids_found")},
+        ),
     ]
+
 
 SUITES = [
     ("locate", lambda args: grids.bench_locate(requests=args.requests)),

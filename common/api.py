@@ -31,8 +31,9 @@ def exception_handler(exc, context):
         # A value that passed parsing but that PostgreSQL cannot represent (a date in year 3771 with
         # a +22:48 offset, a number beyond its column): the client's input, so a 400, not a 500.
         reason = str(exc).splitlines()[0] if str(exc) else "a value is out of range"
-        return Response({"detail": f"a value is out of range: {reason}", "errors": {}},
-                        status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"detail": f"a value is out of range: {reason}", "errors": {}}, status=status.HTTP_400_BAD_REQUEST
+        )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, ValidationError):
         errors = response.data

@@ -78,8 +78,19 @@ def restore(path: str | Path) -> dict:
         archive.extractall(work, filter="data")  # "data" refuses absolute paths, .. and links out
         for connection in connections.all():
             connection.close()  # pg_restore --clean drops tables this process may hold open
-        _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
-              "--single-transaction", "-d", settings.DATABASES["default"]["NAME"], str(Path(work) / DUMP_NAME)])
+        _run(
+            [
+                _tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--no-privileges",
+                "--single-transaction",
+                "-d",
+                settings.DATABASES["default"]["NAME"],
+                str(Path(work) / DUMP_NAME),
+            ]
+        )
         files = 0
         restored_media = Path(work) / MEDIA_NAME
         if media.exists():

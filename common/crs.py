@@ -73,11 +73,10 @@ def parse_srs(value: str | int | None) -> SRS:
         return SRS(None)
     for prefix in ("epsg:", "urn:ogc:def:crs:epsg::"):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     if not text.isdigit() or int(text) not in ALLOWED_SRIDS:
         raise UnknownSRS(
-            f"unknown srs {value!r}: use EPSG:4326, EPSG:4490, a CGCS2000 Gauss-Krüger code "
-            "EPSG:4491-4554, or gcj02"
+            f"unknown srs {value!r}: use EPSG:4326, EPSG:4490, a CGCS2000 Gauss-Krüger code EPSG:4491-4554, or gcj02"
         )
     return SRS(int(text))
 

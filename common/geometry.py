@@ -66,8 +66,7 @@ class LonLatSerializer(serializers.Serializer):
             if not -90 <= lat <= 90:
                 raise serializers.ValidationError({"lat": f"latitude {lat} is outside -90..90"})
         point = to_storage(Point(lon, lat, srid=srs.srid or STORAGE_SRID), srs)
-        if not (math.isfinite(point.x) and math.isfinite(point.y)
-                and -180 <= point.x <= 180 and -90 <= point.y <= 90):
+        if not (math.isfinite(point.x) and math.isfinite(point.y) and -180 <= point.x <= 180 and -90 <= point.y <= 90):
             raise serializers.ValidationError({"lon": f"({lon}, {lat}) is not a valid position in {srs}"})
         attrs["point"] = point
         return attrs
@@ -75,8 +74,9 @@ class LonLatSerializer(serializers.Serializer):
 
 # --- GeoJSON geometry input -----------------------------------------------------------------------
 
-GEOMETRY_TYPES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
-                            "GeometryCollection"})
+GEOMETRY_TYPES = frozenset(
+    {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"}
+)
 POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
 
 
@@ -161,8 +161,12 @@ class _Walk:
             if nested:
                 raise GeometryInputError(f"{where}: nested GeometryCollections are not accepted")
             members = self.array(value.get("geometries"), f"{where}.geometries")
-            return {"type": kind, "geometries": [self.geometry(g, f"{where}.geometries[{i}]", nested=True)
-                                                 for i, g in enumerate(members)]}
+            return {
+                "type": kind,
+                "geometries": [
+                    self.geometry(g, f"{where}.geometries[{i}]", nested=True) for i, g in enumerate(members)
+                ],
+            }
         if "coordinates" not in value:
             raise GeometryInputError(f"{where}: a {kind} needs a 'coordinates' member")
         return {"type": kind, "coordinates": self.coordinates(kind, value["coordinates"], f"{where}.coordinates")}
@@ -177,8 +181,9 @@ def _first_invalid(geom: GEOSGeometry) -> str | None:
     return None
 
 
-def geometry_from_geojson(value, *, srs: SRS = None, types=GEOMETRY_TYPES,
-                          max_vertices: int | None = None) -> GEOSGeometry:
+def geometry_from_geojson(
+    value, *, srs: SRS = None, types=GEOMETRY_TYPES, max_vertices: int | None = None
+) -> GEOSGeometry:
     """Parse a client's GeoJSON geometry in `srs` and return it in EPSG:4326, or raise GeometryInputError.
 
     Only a GeoJSON object is read (a dict, or a string holding one as multipart forms send it): WKT,
@@ -194,10 +199,12 @@ def geometry_from_geojson(value, *, srs: SRS = None, types=GEOMETRY_TYPES,
             value = json.loads(value)
         except ValueError:
             raise GeometryInputError(
-                "must be a GeoJSON geometry object; WKT, EWKT and HEXEWKB are not accepted") from None
+                "must be a GeoJSON geometry object; WKT, EWKT and HEXEWKB are not accepted"
+            ) from None
     if not isinstance(value, dict):
-        raise GeometryInputError("must be a GeoJSON geometry object, e.g. {\"type\": \"Point\", \"coordinates\": "
-                                 "[105.44, 28.87]}")
+        raise GeometryInputError(
+            'must be a GeoJSON geometry object, e.g. {"type": "Point", "coordinates": [105.44, 28.87]}'
+        )
     kind = value.get("type")
     if kind in GEOMETRY_TYPES and kind not in types:
         raise GeometryInputError(f"type {kind} is not accepted here; one of {', '.join(sorted(types))}")
@@ -212,15 +219,25 @@ def geometry_from_geojson(value, *, srs: SRS = None, types=GEOMETRY_TYPES,
         raise GeometryInputError(f"invalid polygon: {reason}")
     stored = to_storage(geom, srs)
     xmin, ymin, xmax, ymax = stored.extent
-    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)) or xmin < -180 or xmax > 180 \
-            or ymin < -90 or ymax > 90:
+    if (
+        not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax))
+        or xmin < -180
+        or xmax > 180
+        or ymin < -90
+        or ymax > 90
+    ):
         raise GeometryInputError(f"its coordinates are not valid positions in {srs}")
     return stored
 
 
-@extend_schema_field({"type": "object", "description": "a GeoJSON geometry object",
-                      "properties": {"type": {"type": "string"}, "coordinates": {"type": "array", "items": {}}},
-                      "required": ["type"]})
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "a GeoJSON geometry object",
+        "properties": {"type": {"type": "string"}, "coordinates": {"type": "array", "items": {}}},
+        "required": ["type"],
+    }
+)
 class GeoJSONGeometryField(serializers.Field):
     """A GeoJSON geometry from the client, validated and returned as a GEOSGeometry in EPSG:4326.
 
@@ -247,8 +264,9 @@ class GeoJSONGeometryField(serializers.Field):
         self.types = frozenset(types)
         self.srs_field = srs_field
         self.max_vertices = max_vertices
-        kwargs.setdefault("help_text", f"a GeoJSON geometry ({', '.join(sorted(self.types))}); "
-                                       f"its CRS is given in '{srs_field}'")
+        kwargs.setdefault(
+            "help_text", f"a GeoJSON geometry ({', '.join(sorted(self.types))}); its CRS is given in '{srs_field}'"
+        )
         super().__init__(**kwargs)
 
     def _srs(self) -> SRS:
@@ -266,4 +284,3 @@ class GeoJSONGeometryField(serializers.Field):
 
     def to_representation(self, value) -> dict:
         return json.loads(value.json) if value is not None else None
-

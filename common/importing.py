@@ -68,8 +68,14 @@ class Source:
     features: Iterator[SourceFeature]
 
 
-def read_source(path: str | Path, *, srs: SRS | None = None, encoding: str | None = None,
-                layer: str | int = 0, polygons: bool = True) -> Source:
+def read_source(
+    path: str | Path,
+    *,
+    srs: SRS | None = None,
+    encoding: str | None = None,
+    layer: str | int = 0,
+    polygons: bool = True,
+) -> Source:
     """Open `path` and return its features in EPSG:4326. `srs` overrides what the file declares.
 
     With `polygons`, every geometry must be (Multi)Polygon and comes back as a valid MultiPolygon.
@@ -89,9 +95,12 @@ def read_source(path: str | Path, *, srs: SRS | None = None, encoding: str | Non
         )
     records = list(records)
     _check_gauss_kruger_family(path, chosen, records)
-    return Source(path=path, srs=chosen, count=len(records),
-                  features=(_prepare(n, props, geom, chosen, polygons) for n, (props, geom) in
-                            enumerate(records, start=1)))
+    return Source(
+        path=path,
+        srs=chosen,
+        count=len(records),
+        features=(_prepare(n, props, geom, chosen, polygons) for n, (props, geom) in enumerate(records, start=1)),
+    )
 
 
 def _read_geojson(path: Path):
@@ -212,8 +221,10 @@ def _prepare(number: int, props: dict, geometry: GEOSGeometry | None, srs: SRS, 
         return feature
     lon_min, lat_min, lon_max, lat_max = stored.extent
     if lon_min < CHINA_BOUNDS[0] or lat_min < CHINA_BOUNDS[1] or lon_max > CHINA_BOUNDS[2] or lat_max > CHINA_BOUNDS[3]:
-        feature.problem = (f"lies at ({lon_min:.4f}, {lat_min:.4f})..({lon_max:.4f}, {lat_max:.4f}) after "
-                           f"conversion from {srs}, outside China: wrong --srs or swapped coordinates?")
+        feature.problem = (
+            f"lies at ({lon_min:.4f}, {lat_min:.4f})..({lon_max:.4f}, {lat_max:.4f}) after "
+            f"conversion from {srs}, outside China: wrong --srs or swapped coordinates?"
+        )
         return feature
     if polygons:
         if stored.geom_type not in {"Polygon", "MultiPolygon"}:

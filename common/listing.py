@@ -55,8 +55,12 @@ def parse_bbox(text: str, *, param: str, max_km2: float | None = None) -> Polygo
     limit = settings.GRIDGIS["MAX_BBOX_KM2"] if max_km2 is None else max_km2
     area = bbox_area_km2(xmin, ymin, xmax, ymax)
     if area > limit:
-        raise ValidationError({param: f"the box covers {area:,.0f} km², over the limit of {limit:,.0f} km²; "
-                                      "zoom in or page through a smaller box"})
+        raise ValidationError(
+            {
+                param: f"the box covers {area:,.0f} km², over the limit of {limit:,.0f} km²; "
+                "zoom in or page through a smaller box"
+            }
+        )
     return Polygon.from_bbox((xmin, ymin, xmax, ymax))
 
 

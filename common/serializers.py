@@ -21,8 +21,11 @@ _ACCEPTED = {
     gis_models.MultiLineStringField: ("LineString", "MultiLineString"),
     gis_models.MultiPolygonField: ("Polygon", "MultiPolygon"),
 }
-_MULTI = {gis_models.MultiPointField: MultiPoint, gis_models.MultiLineStringField: MultiLineString,
-          gis_models.MultiPolygonField: MultiPolygon}
+_MULTI = {
+    gis_models.MultiPointField: MultiPoint,
+    gis_models.MultiLineStringField: MultiLineString,
+    gis_models.MultiPolygonField: MultiPolygon,
+}
 
 
 class StoredGeometryField(GeoJSONGeometryField):
@@ -56,10 +59,16 @@ class GeoFeatureSerializer(GeoFeatureModelSerializer):
             return fields
         model_field = self.Meta.model._meta.get_field(name)
         kind = next((k for k in _ACCEPTED if type(model_field) is k), None)
-        types = _ACCEPTED[kind] if kind else ("Point", "MultiPoint", "LineString", "MultiLineString",
-                                              "Polygon", "MultiPolygon")
+        types = (
+            _ACCEPTED[kind]
+            if kind
+            else ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+        )
         fields[name] = StoredGeometryField(
-            types=types, multi=_MULTI.get(kind), required=original.required, allow_null=original.allow_null,
+            types=types,
+            multi=_MULTI.get(kind),
+            required=original.required,
+            allow_null=original.allow_null,
             source=original.source if original.source != name else None,
         )
         return fields
@@ -76,14 +85,48 @@ class GeoFeatureSerializer(GeoFeatureModelSerializer):
 # assignment, its trail and counters, who did what. A body naming one of them, where the serializer
 # does not take it, is refused rather than silently ignored, so a client learns at once that its
 # PATCH {"status": "closed"} did nothing, and nothing is stored.
-WORKFLOW_FIELDS = frozenset({
-    "status", "version", "escalation_level", "trail", "grid", "grid_version", "district_code", "department",
-    "leader", "officer", "handled_by", "suggested_grid", "reporter", "reporter_id", "reported_at", "due_at",
-    "final_due_at", "closed_at", "duplicate_of", "me_too_count", "rework_count", "dead_corner", "near_edge",
-    "edge_distance_m", "provenance", "input_point", "input_srs", "idempotency_key", "created_by",
-    "changed_by", "answer", "answered_by", "answered_at", "track", "track_positions", "track_uploaded_at",
-    "track_uploaded_by", "street",
-})
+WORKFLOW_FIELDS = frozenset(
+    {
+        "status",
+        "version",
+        "escalation_level",
+        "trail",
+        "grid",
+        "grid_version",
+        "district_code",
+        "department",
+        "leader",
+        "officer",
+        "handled_by",
+        "suggested_grid",
+        "reporter",
+        "reporter_id",
+        "reported_at",
+        "due_at",
+        "final_due_at",
+        "closed_at",
+        "duplicate_of",
+        "me_too_count",
+        "rework_count",
+        "dead_corner",
+        "near_edge",
+        "edge_distance_m",
+        "provenance",
+        "input_point",
+        "input_srs",
+        "idempotency_key",
+        "created_by",
+        "changed_by",
+        "answer",
+        "answered_by",
+        "answered_at",
+        "track",
+        "track_positions",
+        "track_uploaded_at",
+        "track_uploaded_by",
+        "street",
+    }
+)
 
 
 class WorkflowFieldsGuard:
@@ -103,8 +146,10 @@ class WorkflowFieldsGuard:
             if isinstance(data.get("properties"), Mapping):
                 names |= set(data["properties"])
             writable = {name for name, field in self.fields.items() if not field.read_only}
-            refused = {name: f"read-only; {self.workflow_hints.get(name, self.workflow_hint)}"
-                       for name in sorted(names & WORKFLOW_FIELDS - writable)}
+            refused = {
+                name: f"read-only; {self.workflow_hints.get(name, self.workflow_hint)}"
+                for name in sorted(names & WORKFLOW_FIELDS - writable)
+            }
             if refused:
                 raise serializers.ValidationError(refused)
         return super().to_internal_value(data)

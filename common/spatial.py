@@ -57,5 +57,4 @@ class MetricBuffer(Func):
     template = "(ST_Buffer(%(expressions)s))::geometry"
 
     def __init__(self, expression, metres: float, **extra):
-        super().__init__(ToGeography(expression), Value(float(metres)), output_field=GeometryField(srid=4326),
-                         **extra)
+        super().__init__(ToGeography(expression), Value(float(metres)), output_field=GeometryField(srid=4326), **extra)

@@ -109,10 +109,19 @@ def initdb() -> None:
         return
     _prepare_dirs()
     print(f"localdb: creating a PostgreSQL cluster in {DATA_DIR}", flush=True)
-    _run([
-        _bin("initdb"), "-D", str(DATA_DIR), "-U", DB_USER, "--auth=trust",
-        "--encoding=UTF8", "--locale=C.UTF-8",
-    ], capture=True)
+    _run(
+        [
+            _bin("initdb"),
+            "-D",
+            str(DATA_DIR),
+            "-U",
+            DB_USER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        ],
+        capture=True,
+    )
     with open(DATA_DIR / "postgresql.conf", "a", encoding="utf-8") as conf:
         conf.write(SERVER_SETTINGS)
 
@@ -127,8 +136,7 @@ def start() -> None:
     initdb()
     if not is_running():
         _prepare_dirs()
-        _run([_bin("pg_ctl"), "-D", str(DATA_DIR), "-l", str(LOG_FILE), "-w", "-t", "60", "start"],
-             capture=True)
+        _run([_bin("pg_ctl"), "-D", str(DATA_DIR), "-l", str(LOG_FILE), "-w", "-t", "60", "start"], capture=True)
         print(f"localdb: PostgreSQL running on socket {SOCKET_DIR}", flush=True)
     ensure_database(DB_NAME)
 
@@ -142,14 +150,17 @@ def stop() -> None:
 
 
 def psql(sql: str, database: str = "postgres") -> str:
-    result = _run([_bin("psql"), "-h", str(SOCKET_DIR), "-U", DB_USER, "-d", database,
-                   "-v", "ON_ERROR_STOP=1", "-tAc", sql], capture=True)
+    result = _run(
+        [_bin("psql"), "-h", str(SOCKET_DIR), "-U", DB_USER, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
+        capture=True,
+    )
     return result.stdout.strip()
 
 
 def ensure_database(name: str) -> None:
-    probe = _run([_bin("psql"), "-h", str(SOCKET_DIR), "-U", DB_USER, "-d", name, "-tAc", "SELECT 1"],
-                 check=False, capture=True)
+    probe = _run(
+        [_bin("psql"), "-h", str(SOCKET_DIR), "-U", DB_USER, "-d", name, "-tAc", "SELECT 1"], check=False, capture=True
+    )
     if probe.returncode != 0:
         _run([_bin("createdb"), "-h", str(SOCKET_DIR), "-U", DB_USER, name], capture=True)
     psql("CREATE EXTENSION IF NOT EXISTS postgis", database=name)

@@ -84,7 +84,9 @@ TEMPLATES = [
 ]
 
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], engine="django.contrib.gis.db.backends.postgis")}
+    DATABASES = {
+        "default": dj_database_url.parse(os.environ["DATABASE_URL"], engine="django.contrib.gis.db.backends.postgis")
+    }
 else:
     DATABASES = {
         "default": {
@@ -147,7 +149,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "EXCEPTION_HANDLER": "common.api.exception_handler",
     # Per-IP and per-user limits (rates in GRIDGIS["THROTTLE_RATES"]); views may add a throttle_scope.
     "DEFAULT_THROTTLE_CLASSES": [
@@ -244,14 +249,17 @@ GRIDGIS = {
     "MAX_UPLOAD_BYTES": env_int("GRIDGIS_MAX_UPLOAD_BYTES", 6 * 8 * 1024 * 1024 + 1024 * 1024),
     # Requests per client IP and per signed-in user; "intake" is the scope of case reporting. None = off;
     # GRIDGIS_THROTTLE=off switches all of them off (the load benchmark measures idempotency, not limits).
-    "THROTTLE_RATES": ({"ip": None, "user": None, "intake": None, "login": None}
-                       if os.environ.get("GRIDGIS_THROTTLE", "on").lower() in {"off", "0", "false"} else {
-                           "ip": os.environ.get("GRIDGIS_RATE_IP", "1200/min"),
-                           "user": os.environ.get("GRIDGIS_RATE_USER", "3000/min"),
-                           "intake": os.environ.get("GRIDGIS_RATE_INTAKE", "600/min"),
-                           # token sign-in attempts per client IP (password guessing)
-                           "login": os.environ.get("GRIDGIS_RATE_LOGIN", "30/min"),
-                       }),
+    "THROTTLE_RATES": (
+        {"ip": None, "user": None, "intake": None, "login": None}
+        if os.environ.get("GRIDGIS_THROTTLE", "on").lower() in {"off", "0", "false"}
+        else {
+            "ip": os.environ.get("GRIDGIS_RATE_IP", "1200/min"),
+            "user": os.environ.get("GRIDGIS_RATE_USER", "3000/min"),
+            "intake": os.environ.get("GRIDGIS_RATE_INTAKE", "600/min"),
+            # token sign-in attempts per client IP (password guessing)
+            "login": os.environ.get("GRIDGIS_RATE_LOGIN", "30/min"),
+        }
+    ),
     # Open311 GeoReport v2: the jurisdiction this server answers for.
     "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),
     # reassign: cases per committed batch (interrupting loses at most one batch of work).

@@ -53,15 +53,22 @@ def basemap_layer(config: str, token: str = "") -> folium.TileLayer | None:
     if config.lower() == "none":
         return None
     if config.lower() == "osm":
-        return folium.TileLayer(tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png", name="OpenStreetMap",
-                                attr="&copy; OpenStreetMap contributors", max_zoom=19)
+        return folium.TileLayer(
+            tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            name="OpenStreetMap",
+            attr="&copy; OpenStreetMap contributors",
+            max_zoom=19,
+        )
     if config.lower() == "tianditu":
         if not token:
             raise ValueError("GRIDGIS_BASEMAP=tianditu needs GRIDGIS_TIANDITU_TOKEN")
-        url = ("https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
-               "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=" + token)
-        return folium.TileLayer(tiles=url, name="天地图 Tianditu", attr="&copy; 天地图 Tianditu",
-                                subdomains="01234567", max_zoom=18)
+        url = (
+            "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
+            "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=" + token
+        )
+        return folium.TileLayer(
+            tiles=url, name="天地图 Tianditu", attr="&copy; 天地图 Tianditu", subdomains="01234567", max_zoom=18
+        )
     return folium.TileLayer(tiles=config, name="basemap", attr="local tiles", max_zoom=20)
 
 

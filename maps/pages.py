@@ -47,8 +47,15 @@ HEAT_LEVELS = [[10, "community"], [12, "grid"], [22, "microgrid"]]
 GRID_POPUP = [["code", "code"]]
 # Properties gridmap.js's styles read (see G.styles), fetched even when no popup shows them.
 STYLE_PROPERTIES = {"case": ("due_at",), "footprint": ("batch",)}
-CASE_POPUP = [["description", "description"], ["address", "address"], ["status", "status"], ["grid", "grid"],
-              ["department", "department"], ["due_at", "due_at"], ["rework_count", "rework"]]
+CASE_POPUP = [
+    ["description", "description"],
+    ["address", "address"],
+    ["status", "status"],
+    ["grid", "grid"],
+    ["department", "department"],
+    ["due_at", "due_at"],
+    ["rework_count", "rework"],
+]
 
 
 def _trail_url() -> str:
@@ -76,18 +83,45 @@ class PageContext:
 def labels() -> dict[str, str]:
     """The words gridmap.js shows, translated into the active language (Django i18n)."""
     return {
-        "code": _("Code"), "name": _("Name"), "level": _("Level"), "leaders": _("Responsible leaders"),
-        "officers": _("Grid officers"), "departments": _("Partner departments"), "cases": _("Cases"),
-        "open": _("Open"), "status": _("Status"),
-        "district": _("District"), "street": _("Street"), "all_districts": _("All districts"),
-        "all_streets": _("All streets"), "grid_code": _("Grid code"), "go": _("Go"),
-        "not_found": _("No such grid"), "category": _("Category"), "description": _("Description"),
-        "batch": _("Batch"), "households": _("Households"), "kind": _("Kind"), "measure": _("Measure"),
-        "due_at": _("Due"), "address": _("Address"), "grid": _("Grid"), "department": _("Department"),
-        "rework": _("Rework"), "trail": _("Trail"), "started_at": _("Started"), "ended_at": _("Ended"),
-        "starts_on": _("Starts"), "ends_on": _("Ends"), "buildings": _("Buildings"), "year_built": _("Year built"),
-        "management_type": _("Management"), "grids": _("Grids"), "open_cases_near": _("Open cases nearby"),
-        "conflicts": _("Overlapping projects"), "unit": _("Unit"),
+        "code": _("Code"),
+        "name": _("Name"),
+        "level": _("Level"),
+        "leaders": _("Responsible leaders"),
+        "officers": _("Grid officers"),
+        "departments": _("Partner departments"),
+        "cases": _("Cases"),
+        "open": _("Open"),
+        "status": _("Status"),
+        "district": _("District"),
+        "street": _("Street"),
+        "all_districts": _("All districts"),
+        "all_streets": _("All streets"),
+        "grid_code": _("Grid code"),
+        "go": _("Go"),
+        "not_found": _("No such grid"),
+        "category": _("Category"),
+        "description": _("Description"),
+        "batch": _("Batch"),
+        "households": _("Households"),
+        "kind": _("Kind"),
+        "measure": _("Measure"),
+        "due_at": _("Due"),
+        "address": _("Address"),
+        "grid": _("Grid"),
+        "department": _("Department"),
+        "rework": _("Rework"),
+        "trail": _("Trail"),
+        "started_at": _("Started"),
+        "ended_at": _("Ended"),
+        "starts_on": _("Starts"),
+        "ends_on": _("Ends"),
+        "buildings": _("Buildings"),
+        "year_built": _("Year built"),
+        "management_type": _("Management"),
+        "grids": _("Grids"),
+        "open_cases_near": _("Open cases nearby"),
+        "conflicts": _("Overlapping projects"),
+        "unit": _("Unit"),
         "truncated": _("Not everything in view is drawn: zoom in to see all features."),
     }
 
@@ -101,28 +135,50 @@ def _grid_codes_of(user) -> list[str]:
 
 
 def _new_map(page: PageContext, *, whole_city: bool, zoom: int | None = None) -> folium.Map:
-    m = OfflineMap(location=list(reversed(settings.GRIDGIS["CITY_CENTRE"])), zoom_start=12, position="absolute",
-                   control_scale=True, prefer_canvas=False)
+    m = OfflineMap(
+        location=list(reversed(settings.GRIDGIS["CITY_CENTRE"])),
+        zoom_start=12,
+        position="absolute",
+        control_scale=True,
+        prefer_canvas=False,
+    )
     m.get_root().title = page.title
-    Setup({
-        "view": selectors.initial_view(page.user, whole_city=whole_city, zoom=zoom),
-        "labels": labels(),
-        "language": get_language(),
-        "myGrids": _grid_codes_of(page.user),
-        "extentUrl": reverse("map-grid-extent", kwargs={"code": "000000"}).replace("000000", "CODE"),
-        "dueSoonHours": 24,
-    }).add_to(m)
+    Setup(
+        {
+            "view": selectors.initial_view(page.user, whole_city=whole_city, zoom=zoom),
+            "labels": labels(),
+            "language": get_language(),
+            "myGrids": _grid_codes_of(page.user),
+            "extentUrl": reverse("map-grid-extent", kwargs={"code": "000000"}).replace("000000", "CODE"),
+            "dueSoonHours": 24,
+        }
+    ).add_to(m)
     base = basemap_layer(settings.GRIDGIS["BASEMAP"], settings.GRIDGIS["TIANDITU_TOKEN"])
     if base is not None:
         base.add_to(m)
     return m
 
 
-def _grid_layer(m, name: str, key: str, *, level: str | None = None, levels_by_zoom=None,
-                min_zoom: int = 0, uses_filter: bool = False, show: bool = True, label_min_zoom: int = 0) -> None:
+def _grid_layer(
+    m,
+    name: str,
+    key: str,
+    *,
+    level: str | None = None,
+    levels_by_zoom=None,
+    min_zoom: int = 0,
+    uses_filter: bool = False,
+    show: bool = True,
+    label_min_zoom: int = 0,
+) -> None:
     options = {
-        "key": key, "url": reverse("map-grids"), "params": {"level": level} if level else {},
-        "minZoom": min_zoom, "style": "grid", "titleField": "name", "popupFields": GRID_POPUP,
+        "key": key,
+        "url": reverse("map-grids"),
+        "params": {"level": level} if level else {},
+        "minZoom": min_zoom,
+        "style": "grid",
+        "titleField": "name",
+        "popupFields": GRID_POPUP,
         "usesFilter": uses_filter,
         "detailUrl": reverse("map-grid-detail", kwargs={"code": "000000"}).replace("000000", "CODE"),
         # Finer levels draw above coarser ones (Leaflet's overlay pane is 400, markers 600).
@@ -135,8 +191,19 @@ def _grid_layer(m, name: str, key: str, *, level: str | None = None, levels_by_z
     BBoxLayer(name, options, show=show).add_to(m)
 
 
-def _collection_layer(m, collection_id: str, name: str, *, style: str, min_zoom: int, title_field: str,
-                      popup_fields: list[list[str]], z_index: int, show: bool = True, **extra) -> bool:
+def _collection_layer(
+    m,
+    collection_id: str,
+    name: str,
+    *,
+    style: str,
+    min_zoom: int,
+    title_field: str,
+    popup_fields: list[list[str]],
+    z_index: int,
+    show: bool = True,
+    **extra,
+) -> bool:
     """Adds an OGC collection as a bbox overlay if its model exists; returns whether it did."""
     collection = collections.get(collection_id)
     if collection is None:
@@ -146,13 +213,21 @@ def _collection_layer(m, collection_id: str, name: str, *, style: str, min_zoom:
     wanted = [title_field, *(f[0] for f in popup_fields), *STYLE_PROPERTIES.get(style, ())]
     properties = ",".join(dict.fromkeys(p for p in wanted if p in offered))
     params = {"limit": settings.GRIDGIS["OGC_MAX_LIMIT"], "properties": properties, **extra.pop("params", {})}
-    BBoxLayer(name, {**extra,
-        "key": collection_id, "url": reverse("ogc-items", kwargs={"collection_id": collection_id}),
-        "params": params,
-        "minZoom": min_zoom, "style": style,
-        "titleField": title_field, "popupFields": [f for f in popup_fields if f[0] in offered],
-        "zIndex": z_index,
-    }, show=show).add_to(m)
+    BBoxLayer(
+        name,
+        {
+            **extra,
+            "key": collection_id,
+            "url": reverse("ogc-items", kwargs={"collection_id": collection_id}),
+            "params": params,
+            "minZoom": min_zoom,
+            "style": style,
+            "titleField": title_field,
+            "popupFields": [f for f in popup_fields if f[0] in offered],
+            "zIndex": z_index,
+        },
+        show=show,
+    ).add_to(m)
     return True
 
 
@@ -165,25 +240,54 @@ def officer_map(page: PageContext) -> folium.Map:
     m = _new_map(page, whole_city=False, zoom=15)
     _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=12, label_min_zoom=16)
     _grid_layer(m, _("Micro-grids"), "microgrids", level="microgrid", min_zoom=15, label_min_zoom=18)
-    legend = [_level_entry(Level.GRID, _("Grid")), _level_entry(Level.MICROGRID, _("Micro-grid")),
-              {"label": _("My grids"), "colour": "#ff7f00", "fill": "#e31a1c", "shape": "box"}]
-    if _collection_layer(m, "inspection-points", _("Inspection points"), style="point", min_zoom=13, z_index=480,
-                         title_field="name", popup_fields=[["category", "category"]]):
+    legend = [
+        _level_entry(Level.GRID, _("Grid")),
+        _level_entry(Level.MICROGRID, _("Micro-grid")),
+        {"label": _("My grids"), "colour": "#ff7f00", "fill": "#e31a1c", "shape": "box"},
+    ]
+    if _collection_layer(
+        m,
+        "inspection-points",
+        _("Inspection points"),
+        style="point",
+        min_zoom=13,
+        z_index=480,
+        title_field="name",
+        popup_fields=[["category", "category"]],
+    ):
         legend.append({"label": _("Inspection point"), "colour": "#08519c", "fill": "#3182bd", "shape": "circle"})
-    if _collection_layer(m, "patrols-today", _("Today's patrol tracks"), style="track", min_zoom=12, z_index=470,
-                         title_field="officer", popup_fields=[["grid", "grid"], ["started_at", "started_at"],
-                                                              ["ended_at", "ended_at"]]):
+    if _collection_layer(
+        m,
+        "patrols-today",
+        _("Today's patrol tracks"),
+        style="track",
+        min_zoom=12,
+        z_index=470,
+        title_field="officer",
+        popup_fields=[["grid", "grid"], ["started_at", "started_at"], ["ended_at", "ended_at"]],
+    ):
         legend.append({"label": _("Patrol track"), "colour": "#7b3294", "fill": "#7b3294", "shape": "line"})
     # A signed-in officer sees the open cases assigned to them; anyone else every open case in view,
     # from zoom 15 (a zoom-14 view of the city core holds 5,500 open cases of the 2.2-million-case city).
     person = getattr(page.user, "person", None) if getattr(page.user, "is_authenticated", False) else None
     mine = {"params": {"officer": person.id}} if person is not None else {}
-    if _collection_layer(m, "open-cases", _("My open cases") if mine else _("Open cases"), style="case",
-                         min_zoom=12 if mine else 15, z_index=490, title_field="category_name",
-                         popup_fields=CASE_POPUP, trailUrl=_trail_url(), **mine):
-        legend += [{"label": _("On time"), "colour": "#333", "fill": "#1a9850", "shape": "circle"},
-                   {"label": _("Due soon"), "colour": "#333", "fill": "#fee08b", "shape": "circle"},
-                   {"label": _("Overdue"), "colour": "#333", "fill": "#d73027", "shape": "circle"}]
+    if _collection_layer(
+        m,
+        "open-cases",
+        _("My open cases") if mine else _("Open cases"),
+        style="case",
+        min_zoom=12 if mine else 15,
+        z_index=490,
+        title_field="category_name",
+        popup_fields=CASE_POPUP,
+        trailUrl=_trail_url(),
+        **mine,
+    ):
+        legend += [
+            {"label": _("On time"), "colour": "#333", "fill": "#1a9850", "shape": "circle"},
+            {"label": _("Due soon"), "colour": "#333", "fill": "#fee08b", "shape": "circle"},
+            {"label": _("Overdue"), "colour": "#333", "fill": "#d73027", "shape": "circle"},
+        ]
     Legend(_("Legend"), legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
@@ -194,18 +298,39 @@ def planner_map(page: PageContext) -> folium.Map:
     _grid_layer(m, _("Communities"), "communities", level="community", min_zoom=10, label_min_zoom=13)
     _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=13)
     legend = [_level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid"))]
-    if _collection_layer(m, "estates", _("Estates"), style="estate", min_zoom=12, z_index=460, title_field="name",
-                         popup_fields=[["households", "households"], ["buildings", "buildings"],
-                                       ["year_built", "year_built"], ["management_type", "management_type"]]):
+    if _collection_layer(
+        m,
+        "estates",
+        _("Estates"),
+        style="estate",
+        min_zoom=12,
+        z_index=460,
+        title_field="name",
+        popup_fields=[
+            ["households", "households"],
+            ["buildings", "buildings"],
+            ["year_built", "year_built"],
+            ["management_type", "management_type"],
+        ],
+    ):
         legend.append({"label": _("Estate"), "colour": "#8c510a", "fill": "#dfc27d", "shape": "box"})
     overlay = _overlay_url()
-    if _collection_layer(m, "renovation-projects", _("Renovation footprints"), style="footprint", min_zoom=11,
-                         z_index=470, title_field="name",
-                         popup_fields=[["batch", "batch"], ["status", "status"], ["starts_on", "starts_on"],
-                                       ["ends_on", "ends_on"]], **({"overlayUrl": overlay} if overlay else {})):
-        legend += [{"label": _("Batch: implement"), "colour": "#d7301f", "fill": "#d7301f", "shape": "box"},
-                   {"label": _("Batch: plan"), "colour": "#fc8d59", "fill": "#fc8d59", "shape": "box"},
-                   {"label": _("Batch: reserve"), "colour": "#fdcc8a", "fill": "#fdcc8a", "shape": "box"}]
+    if _collection_layer(
+        m,
+        "renovation-projects",
+        _("Renovation footprints"),
+        style="footprint",
+        min_zoom=11,
+        z_index=470,
+        title_field="name",
+        popup_fields=[["batch", "batch"], ["status", "status"], ["starts_on", "starts_on"], ["ends_on", "ends_on"]],
+        **({"overlayUrl": overlay} if overlay else {}),
+    ):
+        legend += [
+            {"label": _("Batch: implement"), "colour": "#d7301f", "fill": "#d7301f", "shape": "box"},
+            {"label": _("Batch: plan"), "colour": "#fc8d59", "fill": "#fc8d59", "shape": "box"},
+            {"label": _("Batch: reserve"), "colour": "#fdcc8a", "fill": "#fdcc8a", "shape": "box"},
+        ]
     Legend(_("Legend"), legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
@@ -214,26 +339,55 @@ def planner_map(page: PageContext) -> folium.Map:
 def supervisor_map(page: PageContext) -> folium.Map:
     m = _new_map(page, whole_city=True)
     _grid_layer(m, _("Grid tree (by zoom)"), "tree", levels_by_zoom=SUPERVISOR_LEVELS, uses_filter=True)
-    legend = [_level_entry(Level.DISTRICT, _("District")), _level_entry(Level.STREET, _("Street")),
-              _level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid")),
-              _level_entry(Level.MICROGRID, _("Micro-grid"))]
-    if _collection_layer(m, "audit-findings", _("Audit findings"), style="finding", min_zoom=0, z_index=480,
-                         title_field="grid_name", popup_fields=[["kind", "kind"], ["measure", "measure"],
-                                                                ["unit", "unit"], ["grid_code", "code"]]):
+    legend = [
+        _level_entry(Level.DISTRICT, _("District")),
+        _level_entry(Level.STREET, _("Street")),
+        _level_entry(Level.COMMUNITY, _("Community")),
+        _level_entry(Level.GRID, _("Grid")),
+        _level_entry(Level.MICROGRID, _("Micro-grid")),
+    ]
+    if _collection_layer(
+        m,
+        "audit-findings",
+        _("Audit findings"),
+        style="finding",
+        min_zoom=0,
+        z_index=480,
+        title_field="grid_name",
+        popup_fields=[["kind", "kind"], ["measure", "measure"], ["unit", "unit"], ["grid_code", "code"]],
+    ):
         legend.append({"label": _("Audit finding"), "colour": "#e31a1c", "fill": "#fb9a99", "shape": "box"})
     # From zoom 12: the case table has no index on dead_corner, so a whole-city query scans all cases.
-    if _collection_layer(m, "dead-corner-cases", _("Dead-corner cases"), style="dead_corner", min_zoom=12,
-                         z_index=495,
-                         title_field="category_name", popup_fields=CASE_POPUP, trailUrl=_trail_url()):
+    if _collection_layer(
+        m,
+        "dead-corner-cases",
+        _("Dead-corner cases"),
+        style="dead_corner",
+        min_zoom=12,
+        z_index=495,
+        title_field="category_name",
+        popup_fields=CASE_POPUP,
+        trailUrl=_trail_url(),
+    ):
         legend.append({"label": _("Dead-corner case"), "colour": "#333", "fill": "#4575b4", "shape": "circle"})
     if tiles.case_source() is not None:
-        CaseTileLayer(_("Cases (tiles)"), {
-            "key": "case_tiles", "url": reverse("tiles-incidents", kwargs={"z": 0, "x": 0, "y": 0})
-            .replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf")}, show=False).add_to(m)
+        CaseTileLayer(
+            _("Cases (tiles)"),
+            {
+                "key": "case_tiles",
+                "url": reverse("tiles-incidents", kwargs={"z": 0, "x": 0, "y": 0}).replace(
+                    "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
+                ),
+            },
+            show=False,
+        ).add_to(m)
         legend.append({"label": _("Cases per grid"), "colour": "#7f0000", "fill": "#ef6548", "shape": "circle"})
     if tiles.case_source() is not None or GridCaseCount.objects.exists():
-        HeatLayer(_("Case heatmap"), {"key": "heat", "url": reverse("map-case-counts"),
-                                      "levelByZoom": HEAT_LEVELS, "params": {}}, show=True).add_to(m)
+        HeatLayer(
+            _("Case heatmap"),
+            {"key": "heat", "url": reverse("map-case-counts"), "levelByZoom": HEAT_LEVELS, "params": {}},
+            show=True,
+        ).add_to(m)
         legend.append({"label": _("Case heatmap"), "colour": "#ff0000", "fill": "#ffff00", "shape": "circle"})
     FilterControl(selectors.districts_and_streets(scope_for(page.user))).add_to(m)
     Legend(_("Legend"), legend).add_to(m)

@@ -37,7 +37,10 @@ def grids_feature_collection(query: GridQuery) -> bytes:
     """
     xmin, ymin, xmax, ymax = query.bbox
     params = {
-        "xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax,
+        "xmin": xmin,
+        "ymin": ymin,
+        "xmax": xmax,
+        "ymax": ymax,
         "levels": list(query.levels),
         # The prefix is matched with LIKE: escape its wildcards (codes are digits, but be safe).
         "prefix": query.prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
@@ -66,11 +69,13 @@ def grid_detail(code: str, scope: Scope | None = None) -> dict | None:
         return [{"name": d.person.name, "title": d.person.title, "grid_code": d.grid.code} for d in duties]
 
     return {
-        "code": grid.code, "name": grid.name, "level": grid.level,
+        "code": grid.code,
+        "name": grid.name,
+        "level": grid.level,
         "chain": [{"code": g.code, "name": g.name, "level": g.level} for g in who.chain],
-        "leaders": people(who.leaders), "officers": people(who.officers),
-        "departments": [{"name": d.department.name, "kind": d.kind, "grid_code": d.grid.code}
-                        for d in who.departments],
+        "leaders": people(who.leaders),
+        "officers": people(who.officers),
+        "departments": [{"name": d.department.name, "kind": d.kind, "grid_code": d.grid.code} for d in who.departments],
     }
 
 
@@ -133,6 +138,15 @@ def case_counts(*, bbox: BBox, levels: tuple[int, ...], scope: Scope | None = No
     xmin, ymin, xmax, ymax = bbox
     patterns = None if scope is None else scope.code_patterns("case")
     with connection.cursor() as cursor:
-        cursor.execute(sql.CASE_COUNTS_BBOX, {"xmin": xmin, "ymin": ymin, "xmax": xmax, "ymax": ymax,
-                                              "levels": list(levels), "scope_patterns": patterns})
+        cursor.execute(
+            sql.CASE_COUNTS_BBOX,
+            {
+                "xmin": xmin,
+                "ymin": ymin,
+                "xmax": xmax,
+                "ymax": ymax,
+                "levels": list(levels),
+                "scope_patterns": patterns,
+            },
+        )
         return bytes(cursor.fetchone()[0])

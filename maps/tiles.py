@@ -125,10 +125,14 @@ def case_source() -> CaseSource | None:
 
     meta = model._meta
     return CaseSource(
-        table=meta.db_table, pk=meta.pk.column, geom=meta.get_field("location").column,
-        grid=meta.get_field("grid").column, status=meta.get_field("status").column,
+        table=meta.db_table,
+        pk=meta.pk.column,
+        geom=meta.get_field("location").column,
+        grid=meta.get_field("grid").column,
+        status=meta.get_field("status").column,
         open_statuses=tuple(str(s) for s in OPEN_STATUSES),
-        department=meta.get_field("department").column, reporter=meta.get_field("reporter").column,
+        department=meta.get_field("department").column,
+        reporter=meta.get_field("reporter").column,
     )
 
 
@@ -140,7 +144,7 @@ def case_tile(z: int, x: int, y: int, source: CaseSource, scope: Scope | None = 
     params = {"z": z, "x": x, "y": y, "scope_patterns": None if everything else scope.code_patterns("case")}
     if z >= settings.GRIDGIS["CASE_TILE_POINT_ZOOM"]:
         names = source.identifiers()
-        case_scope = (sql.CASE_SCOPE_ALL if everything else sql.CASE_SCOPE_FILTER.format(**names))
+        case_scope = sql.CASE_SCOPE_ALL if everything else sql.CASE_SCOPE_FILTER.format(**names)
         statement = sql.CASE_TILE_POINTS.format(case_scope=case_scope, **names)
         if not everything:
             params.update(department_id=scope.department_id, reporter_id=scope.user_id)

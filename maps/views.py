@@ -20,8 +20,11 @@ from maps import pages
 
 # "Maps" titles map_templates/maps/index.html; named here so that makemessages run in maps/ keeps it.
 INDEX_TITLE = gettext_noop("Maps")
-TITLES = {"officer": gettext_noop("Grid officer's map"), "planner": gettext_noop("Planner's map"),
-          "supervisor": gettext_noop("Supervisor's map")}
+TITLES = {
+    "officer": gettext_noop("Grid officer's map"),
+    "planner": gettext_noop("Planner's map"),
+    "supervisor": gettext_noop("Supervisor's map"),
+}
 
 
 def _chosen_language(request) -> str | None:
@@ -55,10 +58,17 @@ class _MapPageView(LoginRequiredMixin, View):
             title = _(TITLES[self.role])
             page = pages.PageContext(user=request.user, title=title, role=self.role)
             parts = pages.render_parts(pages.PAGES[self.role](page))
-            response = render(request, "maps/page.html", {
-                "title": title, "role": self.role, "parts": parts, "languages": settings.LANGUAGES,
-                "roles": [(role, _(name)) for role, name in TITLES.items()],
-            })
+            response = render(
+                request,
+                "maps/page.html",
+                {
+                    "title": title,
+                    "role": self.role,
+                    "parts": parts,
+                    "languages": settings.LANGUAGES,
+                    "roles": [(role, _(name)) for role, name in TITLES.items()],
+                },
+            )
         if language:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
         return response

@@ -16,7 +16,8 @@ def fresh_throttle_counters(request, django_db_blocker):
 
     caches["default"].clear()
     uses_database = request.node.get_closest_marker("django_db") is not None or any(
-        name in request.fixturenames for name in ("db", "transactional_db", "live_server", "django_db_setup"))
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server", "django_db_setup")
+    )
     if uses_database:
         request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():

@@ -19,28 +19,30 @@ def box(lon_min: float, lat_min: float, lon_max: float, lat_max: float) -> Multi
     return MultiPolygon(Polygon.from_bbox((lon_min, lat_min, lon_max, lat_max)), srid=4326)
 
 
-def make_grid(code: str, level: Level, bbox, parent: Grid | None = None, name: str | None = None,
-              **fields) -> Grid:
+def make_grid(code: str, level: Level, bbox, parent: Grid | None = None, name: str | None = None, **fields) -> Grid:
     return Grid.objects.create(
         code=code, level=level, parent=parent, name=name or f"grid {code}", boundary=box(*bbox), **fields
     )
 
 
 def make_person(name: str | None = None, **fields) -> Person:
-    return Person.objects.create(name=name or f"person {next(_sequence)}", phone=fields.pop("phone", "13800000000"),
-                                 **fields)
+    return Person.objects.create(
+        name=name or f"person {next(_sequence)}", phone=fields.pop("phone", "13800000000"), **fields
+    )
 
 
 def make_department(code: str | None = None, **fields) -> Department:
     number = next(_sequence)
-    return Department.objects.create(code=code or f"DEPT{number:03d}", name=fields.pop("name", f"dept {number}"),
-                                     **fields)
+    return Department.objects.create(
+        code=code or f"DEPT{number:03d}", name=fields.pop("name", f"dept {number}"), **fields
+    )
 
 
 def make_duty(grid: Grid, kind: DutyKind, holder, starts_on: datetime.date | None = None, **fields) -> Duty:
     key = "person" if kind in (DutyKind.LEADER, DutyKind.OFFICER) else "department"
-    return Duty.objects.create(grid=grid, kind=kind, starts_on=starts_on or datetime.date(2020, 1, 1),
-                               **{key: holder}, **fields)
+    return Duty.objects.create(
+        grid=grid, kind=kind, starts_on=starts_on or datetime.date(2020, 1, 1), **{key: holder}, **fields
+    )
 
 
 def small_tree() -> dict[str, Grid]:

@@ -24,17 +24,37 @@ def box_area(lon_min: float, lat_min: float, lon_max: float, lat_max: float) -> 
     return metric_area(shapely_box(lon_min, lat_min, lon_max, lat_max))
 
 
-def make_case(category, lon: float, lat: float, reported_at, *, status: str = "reported", grid=None,
-              department=None, leader=None, final_due_at=None, duplicate_of=None, district_code: str = "510502"):
+def make_case(
+    category,
+    lon: float,
+    lat: float,
+    reported_at,
+    *,
+    status: str = "reported",
+    grid=None,
+    department=None,
+    leader=None,
+    final_due_at=None,
+    duplicate_of=None,
+    district_code: str = "510502",
+):
     """A case written directly (no intake rules), for audits and assessments over hand-made histories."""
     from django.contrib.gis.geos import Point
 
     from layers.incidents.models import Case
 
     return Case.objects.create(
-        category=category, status=status, location=Point(lon, lat, srid=4326), reported_at=reported_at,
-        grid=grid, department=department, leader=leader, final_due_at=final_due_at, duplicate_of=duplicate_of,
-        district_code=district_code, closed_at=None,
+        category=category,
+        status=status,
+        location=Point(lon, lat, srid=4326),
+        reported_at=reported_at,
+        grid=grid,
+        department=department,
+        leader=leader,
+        final_due_at=final_due_at,
+        duplicate_of=duplicate_of,
+        district_code=district_code,
+        closed_at=None,
     )
 
 
@@ -44,5 +64,12 @@ def add_steps(case, *steps) -> None:
 
     for step in steps:
         action, at, *rung = step
-        TrailEntry.objects.create(case=case, at=at, action=action, actor_name="test", from_status="",
-                                  to_status=case.status, escalation_level=rung[0] if rung else None)
+        TrailEntry.objects.create(
+            case=case,
+            at=at,
+            action=action,
+            actor_name="test",
+            from_status="",
+            to_status=case.status,
+            escalation_level=rung[0] if rung else None,
+        )

@@ -42,12 +42,19 @@ def make_estate(community: Grid, bbox, **fields) -> Estate:
     return estate_services.create_estate(community=community, boundary=box(*bbox), **fields)
 
 
-def make_project(bbox, starts_on: datetime.date | None = None, ends_on: datetime.date | None = None,
-                 batch: str = Batch.IMPLEMENT, by=None, **fields):
+def make_project(
+    bbox,
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    batch: str = Batch.IMPLEMENT,
+    by=None,
+    **fields,
+):
     number = next(_sequence)
     fields.setdefault("name", f"project {number}")
-    return estate_services.create_project(by=by, footprint=box(*bbox), batch=batch, starts_on=starts_on,
-                                          ends_on=ends_on, **fields)
+    return estate_services.create_project(
+        by=by, footprint=box(*bbox), batch=batch, starts_on=starts_on, ends_on=ends_on, **fields
+    )
 
 
 def make_point(location, category_code: str = "farmers-market", **fields):
@@ -58,8 +65,9 @@ def make_point(location, category_code: str = "farmers-market", **fields):
 
     ensure_categories()  # a transactional test elsewhere may have flushed migration 0002's rows
     fields.setdefault("name", f"point {next(_sequence)}")
-    return inspection_services.save_point(category=InspectionCategory.objects.get(code=category_code),
-                                          location=location, **fields)
+    return inspection_services.save_point(
+        category=InspectionCategory.objects.get(code=category_code), location=location, **fields
+    )
 
 
 def make_patrol(officer, grid, started_at, hours: float = 2.0, track=None, **fields):
@@ -67,8 +75,13 @@ def make_patrol(officer, grid, started_at, hours: float = 2.0, track=None, **fie
     from layers.inspections import services as inspection_services
     from layers.inspections.tracks import Track
 
-    patrol = inspection_services.start_patrol(officer=officer, grid=grid, started_at=started_at,
-                                              ended_at=started_at + datetime.timedelta(hours=hours), **fields)
+    patrol = inspection_services.start_patrol(
+        officer=officer,
+        grid=grid,
+        started_at=started_at,
+        ended_at=started_at + datetime.timedelta(hours=hours),
+        **fields,
+    )
     if track is not None:
         inspection_services.attach_track(patrol=patrol, track=Track(geometry=track, positions=len(track.coords)))
     return patrol

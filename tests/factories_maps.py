@@ -13,8 +13,14 @@ from django.db import connection
 
 from maps.tiles import CaseSource
 
-TEST_CASES = CaseSource(table="test_map_cases", pk="id", geom="location", grid="grid_id", status="status",
-                        open_statuses=("reported", "registered", "dispatched", "handling", "handled"))
+TEST_CASES = CaseSource(
+    table="test_map_cases",
+    pk="id",
+    geom="location",
+    grid="grid_id",
+    status="status",
+    open_statuses=("reported", "registered", "dispatched", "handling", "handled"),
+)
 
 
 def make_case_table(points: list[tuple[float, float, int | None, str]]) -> CaseSource:

@@ -69,20 +69,43 @@ def history(knobs):
 
     def closed_on_time(grid, reported, **fields):
         c = case(grid, reported, status="closed", **fields)
-        add_steps(c, ("register", h(reported, 1)), ("dispatch", h(reported, 2)), ("accept", h(reported, 3)),
-                  ("handle", h(reported, 20)), ("verify", h(reported, 30)), ("close", h(reported, 40)))
+        add_steps(
+            c,
+            ("register", h(reported, 1)),
+            ("dispatch", h(reported, 2)),
+            ("accept", h(reported, 3)),
+            ("handle", h(reported, 20)),
+            ("verify", h(reported, 30)),
+            ("close", h(reported, 40)),
+        )
         return c
 
     g1 = tree["g1"]
     c1 = closed_on_time(g1, at(3))
     c2 = case(g1, at(5), status="closed")
-    add_steps(c2, ("register", h(at(5), 1)), ("dispatch", h(at(5), 2)), ("accept", h(at(5), 3)),
-              ("handle", h(at(5), 20)), ("fail", h(at(5), 30)), ("handle", h(at(5), 50)),
-              ("verify", h(at(5), 70)), ("close", h(at(5), 90)))
+    add_steps(
+        c2,
+        ("register", h(at(5), 1)),
+        ("dispatch", h(at(5), 2)),
+        ("accept", h(at(5), 3)),
+        ("handle", h(at(5), 20)),
+        ("fail", h(at(5), 30)),
+        ("handle", h(at(5), 50)),
+        ("verify", h(at(5), 70)),
+        ("close", h(at(5), 90)),
+    )
     c3 = case(g1, at(10), status="handling", department=squad)
-    add_steps(c3, ("register", h(at(10), 1)), ("dispatch", h(at(10), 2)), ("return", h(at(10), 5)),
-              ("dispatch", h(at(10), 6)), ("accept", h(at(10), 8)),
-              ("escalate", h(at(10), 77), 1), ("escalate", h(at(10), 101), 2), ("escalate", h(at(10), 149), 3))
+    add_steps(
+        c3,
+        ("register", h(at(10), 1)),
+        ("dispatch", h(at(10), 2)),
+        ("return", h(at(10), 5)),
+        ("dispatch", h(at(10), 6)),
+        ("accept", h(at(10), 8)),
+        ("escalate", h(at(10), 77), 1),
+        ("escalate", h(at(10), 101), 2),
+        ("escalate", h(at(10), 149), 3),
+    )
     c4 = case(g1, at(12), status="rejected")
     add_steps(c4, ("reject", h(at(12), 1)))
     c5 = case(g1, at(30, 23, month=9), status="registered")
@@ -111,10 +134,32 @@ def test_grid_figures_match_the_hand_count(history):
     result = assess(period="2026Q3", unit="grid", notice_size=1, now=NOW)
     rows = {row["unit_code"]: row for row in result.rows}
     g1 = rows["510502001001001"]
-    assert {k: g1[k] for k in ("received", "registered", "due", "closed", "on_time", "dispatched", "returned",
-                               "handled", "reworked", "overdue")} == {
-        "received": 5, "registered": 4, "due": 3, "closed": 2, "on_time": 1, "dispatched": 3, "returned": 1,
-        "handled": 2, "reworked": 1, "overdue": 2}
+    assert {
+        k: g1[k]
+        for k in (
+            "received",
+            "registered",
+            "due",
+            "closed",
+            "on_time",
+            "dispatched",
+            "returned",
+            "handled",
+            "reworked",
+            "overdue",
+        )
+    } == {
+        "received": 5,
+        "registered": 4,
+        "due": 3,
+        "closed": 2,
+        "on_time": 1,
+        "dispatched": 3,
+        "returned": 1,
+        "handled": 2,
+        "reworked": 1,
+        "overdue": 2,
+    }
     assert g1["deductions"] == 3
     assert g1["register_rate"] == pytest.approx(0.8)
     assert g1["closure_rate"] == pytest.approx(2 / 3)
@@ -163,15 +208,18 @@ def test_community_level_units(history):
     assert rows["510502001002"]["received"] == 3
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"period": "2026Q5"}, "period"),
-    ({"period": "last quarter"}, "period"),
-    ({"period": "2026Q3", "unit": "planet"}, "unit"),
-    ({"period": "2026Q3", "level": "galaxy"}, "level"),
-    ({"period": "2026Q3", "district": "999999"}, "district"),
-    ({"period": "2026Q3", "notice": "-1"}, "notice"),
-    ({}, "period"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"period": "2026Q5"}, "period"),
+        ({"period": "last quarter"}, "period"),
+        ({"period": "2026Q3", "unit": "planet"}, "unit"),
+        ({"period": "2026Q3", "level": "galaxy"}, "level"),
+        ({"period": "2026Q3", "district": "999999"}, "district"),
+        ({"period": "2026Q3", "notice": "-1"}, "notice"),
+        ({}, "period"),
+    ],
+)
 def test_bad_queries_are_400s_naming_the_field(api, params, field):
     small_tree()
     api.force_authenticate(make_user("supervisor"))
@@ -214,4 +262,3 @@ def test_the_assess_command(history, tmp_path):
     assert "3 units (2 ranked, minimum sample 3)" in text
     assert f"overdue cases {history['c2'].pk}, {history['c3'].pk}" in text
     assert len(load_workbook(path).worksheets) == 2
-

@@ -79,8 +79,9 @@ def test_an_overlapping_redraw_is_found_with_its_overlap_area():
     overlaps = findings(run, "overlap")
     assert [(o.grid_code, o.other_grid_code) for o in overlaps] == [("510502001001001", "510502001001002")]
     # Computed independently: the intersection of the two boxes in shapely, area in EPSG:4544 (~268,000 m²).
-    expected = metric_area(shapely_box(105.40, 28.90, 105.42, 28.95).intersection(
-        shapely_box(105.415, 28.90, 105.45, 28.95)))
+    expected = metric_area(
+        shapely_box(105.40, 28.90, 105.42, 28.95).intersection(shapely_box(105.415, 28.90, 105.45, 28.95))
+    )
     assert overlaps[0].measure == pytest.approx(expected, rel=1e-3)
     assert findings(run, "gap") == [] and findings(run, "outside_parent") == []
 
@@ -102,10 +103,20 @@ def test_parts_under_the_minimum_area_are_counted_as_slivers_not_listed():
     # Micro-grid 002 loses a 0.00005° square at its south-east corner: about 4.9 m × 5.5 m ≈ 27 m²,
     # under the default 50 m², so it is a sliver of the gap count, not a finding.
     notch = 0.00005
-    tree["m2"].boundary = MultiPolygon(Polygon((
-        (105.40, 28.90), (105.42 - notch, 28.90), (105.42 - notch, 28.90 + notch), (105.42, 28.90 + notch),
-        (105.42, 28.92), (105.40, 28.92), (105.40, 28.90),
-    )), srid=4326)
+    tree["m2"].boundary = MultiPolygon(
+        Polygon(
+            (
+                (105.40, 28.90),
+                (105.42 - notch, 28.90),
+                (105.42 - notch, 28.90 + notch),
+                (105.42, 28.90 + notch),
+                (105.42, 28.92),
+                (105.40, 28.92),
+                (105.40, 28.90),
+            )
+        ),
+        srid=4326,
+    )
     tree["m2"].save()
     run = audit(kinds=["gap"])
     assert findings(run, "gap") == []
@@ -123,8 +134,9 @@ def test_grids_without_a_leader_or_an_officer_are_orphans():
     make_duty(tree["c1"], DutyKind.LEADER, leader)
     make_duty(tree["g1"], DutyKind.OFFICER, officer)
     # g2's officer left in 2021: an ended duty does not count.
-    make_duty(tree["g2"], DutyKind.OFFICER, officer, starts_on=datetime.date(2020, 1, 1),
-              ends_on=datetime.date(2021, 1, 1))
+    make_duty(
+        tree["g2"], DutyKind.OFFICER, officer, starts_on=datetime.date(2020, 1, 1), ends_on=datetime.date(2021, 1, 1)
+    )
     run = audit(kinds=["orphan"])
     # Leaders are expected on communities, officers on unit grids (settings.GRIDGIS AUDIT_DUTY_LEVELS).
     # c2 has no leader; g2 has no officer in force; g1 has one; micro-grids are not checked.
@@ -163,7 +175,9 @@ def test_duty_levels_are_parameters_of_the_run():
     # A grid expected to hold both duties and holding neither counts 2.
     both = audit(kinds=["orphan"], parameters={"leader_level": "grid", "officer_level": "grid"})
     assert {(o.grid_code, o.measure) for o in findings(both, "orphan")} == {
-        ("510502001001001", 2.0), ("510502001001002", 2.0)}
+        ("510502001001001", 2.0),
+        ("510502001001002", 2.0),
+    }
 
 
 def test_a_district_run_only_looks_at_that_district():
@@ -232,13 +246,25 @@ def test_an_overlap_under_the_minimum_area_is_a_sliver():
     tree = small_tree()
     # Grid 002 grows a 0.00005° square tab into grid 001 at its south-west corner (≈ 27 m², under 50 m²).
     tab = 0.00005
-    tree["g2"].boundary = MultiPolygon(Polygon((
-        (105.42, 28.90), (105.45, 28.90), (105.45, 28.95), (105.42, 28.95), (105.42, 28.90 + tab),
-        (105.42 - tab, 28.90 + tab), (105.42 - tab, 28.90), (105.42, 28.90),
-    )), srid=4326)
+    tree["g2"].boundary = MultiPolygon(
+        Polygon(
+            (
+                (105.42, 28.90),
+                (105.45, 28.90),
+                (105.45, 28.95),
+                (105.42, 28.95),
+                (105.42, 28.90 + tab),
+                (105.42 - tab, 28.90 + tab),
+                (105.42 - tab, 28.90),
+                (105.42, 28.90),
+            )
+        ),
+        srid=4326,
+    )
     tree["g2"].save()
     run = audit(kinds=["overlap"])
     assert findings(run, "overlap") == []
     assert run.summary["overlap"]["slivers"] == 1
-    assert run.summary["overlap"]["sliver_m2"] == pytest.approx(box_area(105.42 - tab, 28.90, 105.42, 28.90 + tab),
-                                                               rel=1e-2)
+    assert run.summary["overlap"]["sliver_m2"] == pytest.approx(
+        box_area(105.42 - tab, 28.90, 105.42, 28.90 + tab), rel=1e-2
+    )

@@ -151,8 +151,12 @@ def test_bad_filters_are_400s(api, supervisor):
 def test_only_supervisors_may_use_the_audits_api(api):
     small_tree()
     run = services.execute_run(services.create_run(kinds=["gap"], via="test").pk)
-    urls = ["/api/v1/audits/", f"/api/v1/audits/{run.pk}/", f"/api/v1/audits/{run.pk}/findings.csv",
-            "/api/v1/assessments/?period=2026Q3"]
+    urls = [
+        "/api/v1/audits/",
+        f"/api/v1/audits/{run.pk}/",
+        f"/api/v1/audits/{run.pk}/findings.csv",
+        "/api/v1/assessments/?period=2026Q3",
+    ]
     for url in urls:
         assert api.get(url).status_code in (401, 403), url
     assert api.post("/api/v1/audits/", {}, format="json").status_code in (401, 403)

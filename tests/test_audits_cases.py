@@ -26,8 +26,10 @@ def audit(kinds, **parameters):
 
 def row_of_cases(category, lon, lat, n, *, step=0.0001, days_ago=1, grid=None, **fields):
     """n cases on a west-east line, `step` degrees of longitude apart."""
-    return [make_case(category, lon + i * step, lat, DAY - datetime.timedelta(days=days_ago), grid=grid, **fields)
-            for i in range(n)]
+    return [
+        make_case(category, lon + i * step, lat, DAY - datetime.timedelta(days=days_ago), grid=grid, **fields)
+        for i in range(n)
+    ]
 
 
 def test_hotspots_are_clusters_of_one_category_within_r_metres_over_d_days():

@@ -93,6 +93,5 @@ def test_the_demo_dead_corner_case_is_the_one_reported_outside_luzhou(demo):
 
 
 def test_a_district_run_on_the_demo_reports_only_that_district(demo):
-    run = services.execute_run(services.create_run(district_code=PLANTED_GAP_CODE[:6], kinds=GRID_KINDS,
-                                                   via="test").pk)
+    run = services.execute_run(services.create_run(district_code=PLANTED_GAP_CODE[:6], kinds=GRID_KINDS, via="test").pk)
     assert {(f.kind, f.grid_code) for f in Finding.objects.filter(run=run)} == {("gap", PLANTED_GAP_CODE[:12])}

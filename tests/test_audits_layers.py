@@ -52,13 +52,20 @@ def test_points_not_visited_and_grids_not_patrolled_lately_are_stale():
     never = make_point(Point(105.41, 28.94, srid=4326))
     fresh = make_point(Point(105.41, 28.945, srid=4326))  # created today: not stale yet
     InspectionPoint.objects.filter(pk__in=[visited.pk, late.pk, never.pk]).update(
-        created_at=now - datetime.timedelta(days=30))
+        created_at=now - datetime.timedelta(days=30)
+    )
     recent = make_patrol(officer, tree["g1"], now - datetime.timedelta(days=1))
     old = make_patrol(officer, tree["g1"], now - datetime.timedelta(days=10))
-    CheckIn.objects.create(patrol=recent, point=visited, location=visited.location, distance_m=0,
-                           checked_at=now - datetime.timedelta(days=1))
-    CheckIn.objects.create(patrol=old, point=late, location=late.location, distance_m=0,
-                           checked_at=now - datetime.timedelta(days=10))
+    CheckIn.objects.create(
+        patrol=recent,
+        point=visited,
+        location=visited.location,
+        distance_m=0,
+        checked_at=now - datetime.timedelta(days=1),
+    )
+    CheckIn.objects.create(
+        patrol=old, point=late, location=late.location, distance_m=0, checked_at=now - datetime.timedelta(days=10)
+    )
     Grid.objects.filter(pk=tree["g2"].pk).update(created_at=now - datetime.timedelta(days=20))
 
     run = audit(["stale"], stale_days=7)

@@ -18,8 +18,7 @@ def media(settings, tmp_path):
 def snapshot():
     photos = {p.image.name: p.image.read() for p in Photo.objects.order_by("id")}
     return {
-        "cases": list(Case.objects.order_by("id").values_list("id", "status", "description", "grid__code",
-                                                              "version")),
+        "cases": list(Case.objects.order_by("id").values_list("id", "status", "description", "grid__code", "version")),
         "locations": [c.location.ewkt for c in Case.objects.order_by("id")],
         "trail": TrailEntry.objects.count(),
         "photos": photos,
@@ -30,9 +29,17 @@ def test_backup_then_restore_round_trips_cases_and_photos(api, tmp_path, setting
     small_tree()
     make_category("0101")
     for index in range(3):
-        response = api.post("/api/v1/incidents/", {"category": "0101", "lon": f"{105.41 + index * 0.02}",
-                                                   "lat": "28.93", "description": f"第{index}件",
-                                                   "photos": [image_upload(f"p{index}.png")]}, format="multipart")
+        response = api.post(
+            "/api/v1/incidents/",
+            {
+                "category": "0101",
+                "lon": f"{105.41 + index * 0.02}",
+                "lat": "28.93",
+                "description": f"第{index}件",
+                "photos": [image_upload(f"p{index}.png")],
+            },
+            format="multipart",
+        )
         assert response.status_code == 201, response.json()
     before = snapshot()
     assert len(before["cases"]) == 3 and len(before["photos"]) == 3

@@ -55,8 +55,10 @@ def square(n: int):
     """A closed ring of n+1 positions around (105.41, 28.93)."""
     import math
 
-    ring = [[105.41 + 0.001 * math.cos(2 * math.pi * i / n), 28.93 + 0.001 * math.sin(2 * math.pi * i / n)]
-            for i in range(n)]
+    ring = [
+        [105.41 + 0.001 * math.cos(2 * math.pi * i / n), 28.93 + 0.001 * math.sin(2 * math.pi * i / n)]
+        for i in range(n)
+    ]
     return ring + [ring[0]]
 
 
@@ -70,34 +72,86 @@ CATALOGUE = [
     # --- intake: where ---
     Bad("wkt instead of geojson", "post", CASES, intake(geometry="POINT(105.41 28.93)"), names="geometry"),
     Bad("ewkt with srid", "post", CASES, intake(geometry="SRID=4326;POINT(105.41 28.93)"), names="geometry"),
-    Bad("hexewkb", "post", CASES, intake(geometry="0101000020E61000005C8FC2F5285A5A40AE47E17A14EE3C40"),
-        names="geometry"),
-    Bad("geojson crs member (named)", "post", CASES,
+    Bad(
+        "hexewkb",
+        "post",
+        CASES,
+        intake(geometry="0101000020E61000005C8FC2F5285A5A40AE47E17A14EE3C40"),
+        names="geometry",
+    ),
+    Bad(
+        "geojson crs member (named)",
+        "post",
+        CASES,
         intake(geometry=point(105.41, 28.93, crs={"type": "name", "properties": {"name": "EPSG:4490"}})),
-        names="geometry"),
-    Bad("geojson crs member (link to a file)", "post", CASES,
+        names="geometry",
+    ),
+    Bad(
+        "geojson crs member (link to a file)",
+        "post",
+        CASES,
         intake(geometry=point(105.41, 28.93, crs={"type": "link", "properties": {"href": "file:///etc/passwd"}})),
-        names="geometry"),
-    Bad("polygon where a point is wanted", "post", CASES, intake(geometry={"type": "Polygon", "coordinates": BOWTIE}),
-        names="geometry"),
-    Bad("nested geometry collection", "post", CASES, intake(geometry={
-        "type": "GeometryCollection", "geometries": [{"type": "GeometryCollection", "geometries": [point(1, 2)]}]}),
-        names="geometry"),
-    Bad("3D point", "post", CASES, intake(geometry={"type": "Point", "coordinates": [105.41, 28.93, 300]}),
-        names="geometry"),
-    Bad("XYZM point", "post", CASES, intake(geometry={"type": "Point", "coordinates": [105.41, 28.93, 3, 4]}),
-        names="geometry"),
+        names="geometry",
+    ),
+    Bad(
+        "polygon where a point is wanted",
+        "post",
+        CASES,
+        intake(geometry={"type": "Polygon", "coordinates": BOWTIE}),
+        names="geometry",
+    ),
+    Bad(
+        "nested geometry collection",
+        "post",
+        CASES,
+        intake(
+            geometry={
+                "type": "GeometryCollection",
+                "geometries": [{"type": "GeometryCollection", "geometries": [point(1, 2)]}],
+            }
+        ),
+        names="geometry",
+    ),
+    Bad(
+        "3D point",
+        "post",
+        CASES,
+        intake(geometry={"type": "Point", "coordinates": [105.41, 28.93, 300]}),
+        names="geometry",
+    ),
+    Bad(
+        "XYZM point",
+        "post",
+        CASES,
+        intake(geometry={"type": "Point", "coordinates": [105.41, 28.93, 3, 4]}),
+        names="geometry",
+    ),
     Bad("empty point", "post", CASES, intake(geometry={"type": "Point", "coordinates": []}), names="geometry"),
     Bad("geometry without coordinates", "post", CASES, intake(geometry={"type": "Point"}), names="geometry"),
-    Bad("unknown geometry type", "post", CASES, intake(geometry={"type": "Circle", "coordinates": [1, 2]}),
-        names="geometry"),
-    Bad("coordinates as strings", "post", CASES, intake(geometry={"type": "Point", "coordinates": ["105", "28"]}),
-        names="geometry"),
-    Bad("malformed geojson text (multipart)", "post", CASES, intake(geometry='{"type": "Point", "coord'),
-        fmt="multipart", names="geometry"),
+    Bad(
+        "unknown geometry type",
+        "post",
+        CASES,
+        intake(geometry={"type": "Circle", "coordinates": [1, 2]}),
+        names="geometry",
+    ),
+    Bad(
+        "coordinates as strings",
+        "post",
+        CASES,
+        intake(geometry={"type": "Point", "coordinates": ["105", "28"]}),
+        names="geometry",
+    ),
+    Bad(
+        "malformed geojson text (multipart)",
+        "post",
+        CASES,
+        intake(geometry='{"type": "Point", "coord'),
+        fmt="multipart",
+        names="geometry",
+    ),
     Bad("malformed json body", "post", CASES, '{"category": "0101", "lon": 105.4', fmt="raw", names="JSON"),
-    Bad("NaN in a json body", "post", CASES, '{"category": "0101", "lon": NaN, "lat": 28.9}', fmt="raw",
-        names="JSON"),
+    Bad("NaN in a json body", "post", CASES, '{"category": "0101", "lon": NaN, "lat": 28.9}', fmt="raw", names="JSON"),
     Bad("lon/lat swapped", "post", CASES, intake(lon=28.93, lat=105.41), names="lat"),
     Bad("lon/lat swapped in geojson", "post", CASES, intake(geometry=point(28.93, 105.41)), names="geometry"),
     Bad("point far outside every district", "post", CASES, intake(lon=-74.0, lat=40.7), names="lon"),
@@ -105,88 +159,265 @@ CATALOGUE = [
     Bad("infinite latitude (form)", "post", CASES, intake(lon="105.41", lat="inf"), fmt="multipart", names="lat"),
     Bad("nan longitude (form)", "post", CASES, intake(lon="nan", lat="28.93"), fmt="multipart", names="lon"),
     Bad("unknown srid", "post", CASES, intake(lon=105.41, lat=28.93, srs="EPSG:99999"), names="srs"),
-    Bad("srs given as a proj string", "post", CASES,
-        intake(lon=105.41, lat=28.93, srs="+proj=longlat +nadgrids=/etc/passwd"), names="srs"),
-    Bad("srs given as a url", "post", CASES,
-        intake(geometry=point(105.41, 28.93), srs="http://127.0.0.1:1/crs.wkt"), names="srs"),
-    Bad("wrong srid: degrees sent as CGCS2000 GK metres", "post", CASES,
-        intake(lon=105.41, lat=28.93, srs="EPSG:4543"), names="lon"),
+    Bad(
+        "srs given as a proj string",
+        "post",
+        CASES,
+        intake(lon=105.41, lat=28.93, srs="+proj=longlat +nadgrids=/etc/passwd"),
+        names="srs",
+    ),
+    Bad(
+        "srs given as a url",
+        "post",
+        CASES,
+        intake(geometry=point(105.41, 28.93), srs="http://127.0.0.1:1/crs.wkt"),
+        names="srs",
+    ),
+    Bad(
+        "wrong srid: degrees sent as CGCS2000 GK metres",
+        "post",
+        CASES,
+        intake(lon=105.41, lat=28.93, srs="EPSG:4543"),
+        names="lon",
+    ),
     Bad("no location at all", "post", CASES, intake(description="no place"), names="geometry"),
     # --- intake: what ---
     Bad("unknown category", "post", CASES, {"category": "9999", "lon": 105.41, "lat": 28.93}, names="category"),
     Bad("category missing", "post", CASES, {"lon": 105.41, "lat": 28.93}, names="category"),
-    Bad("source open311 through the json api", "post", CASES, intake(lon=105.41, lat=28.93, source="open311"),
-        names="source"),
-    Bad("description too long", "post", CASES, intake(lon=105.41, lat=28.93, description="x" * 4001),
-        names="description"),
-    Bad("idempotency key too long", "post", CASES, intake(lon=105.41, lat=28.93),
-        headers={"Idempotency-Key": "k" * 129}, names="Idempotency-Key"),
-    Bad("a text file posing as a JPEG", "post", CASES, intake(lon="105.41", lat="28.93", photos=[
-        SimpleUploadedFile("photo.jpg", b"#!/bin/sh\necho not a photo\n", content_type="image/jpeg")]),
-        fmt="multipart", names="photos"),
-    Bad("a truncated JPEG", "post", CASES, intake(lon="105.41", lat="28.93", photos=[
-        SimpleUploadedFile("cut.jpg", image_bytes("JPEG", (64, 64))[:200], content_type="image/jpeg")]),
-        fmt="multipart", names="photos"),
-    Bad("a GIF posing as a PNG", "post", CASES, intake(lon="105.41", lat="28.93", photos=[
-        SimpleUploadedFile("x.png", image_bytes("GIF"), content_type="image/png")]), fmt="multipart", names="photos"),
-    Bad("too many photos", "post", CASES, intake(lon="105.41", lat="28.93", photos=[
-        SimpleUploadedFile(f"p{i}.png", image_bytes(), content_type="image/png") for i in range(7)]),
-        fmt="multipart", names="photos"),
-    Bad("oversized json body", "post", CASES, intake(lon=105.41, lat=28.93, description="x" * (3 * 1024 * 1024)),
-        status=413, names="body"),
-    Bad("a polygon with a million vertices", "post", CASES,
-        intake(geometry={"type": "Polygon", "coordinates": [[[105.41, 28.93]] * 1_000_000]}), status=413,
-        names="body"),
+    Bad(
+        "source open311 through the json api",
+        "post",
+        CASES,
+        intake(lon=105.41, lat=28.93, source="open311"),
+        names="source",
+    ),
+    Bad(
+        "description too long",
+        "post",
+        CASES,
+        intake(lon=105.41, lat=28.93, description="x" * 4001),
+        names="description",
+    ),
+    Bad(
+        "idempotency key too long",
+        "post",
+        CASES,
+        intake(lon=105.41, lat=28.93),
+        headers={"Idempotency-Key": "k" * 129},
+        names="Idempotency-Key",
+    ),
+    Bad(
+        "a text file posing as a JPEG",
+        "post",
+        CASES,
+        intake(
+            lon="105.41",
+            lat="28.93",
+            photos=[SimpleUploadedFile("photo.jpg", b"#!/bin/sh\necho not a photo\n", content_type="image/jpeg")],
+        ),
+        fmt="multipart",
+        names="photos",
+    ),
+    Bad(
+        "a truncated JPEG",
+        "post",
+        CASES,
+        intake(
+            lon="105.41",
+            lat="28.93",
+            photos=[SimpleUploadedFile("cut.jpg", image_bytes("JPEG", (64, 64))[:200], content_type="image/jpeg")],
+        ),
+        fmt="multipart",
+        names="photos",
+    ),
+    Bad(
+        "a GIF posing as a PNG",
+        "post",
+        CASES,
+        intake(
+            lon="105.41",
+            lat="28.93",
+            photos=[SimpleUploadedFile("x.png", image_bytes("GIF"), content_type="image/png")],
+        ),
+        fmt="multipart",
+        names="photos",
+    ),
+    Bad(
+        "too many photos",
+        "post",
+        CASES,
+        intake(
+            lon="105.41",
+            lat="28.93",
+            photos=[SimpleUploadedFile(f"p{i}.png", image_bytes(), content_type="image/png") for i in range(7)],
+        ),
+        fmt="multipart",
+        names="photos",
+    ),
+    Bad(
+        "oversized json body",
+        "post",
+        CASES,
+        intake(lon=105.41, lat=28.93, description="x" * (3 * 1024 * 1024)),
+        status=413,
+        names="body",
+    ),
+    Bad(
+        "a polygon with a million vertices",
+        "post",
+        CASES,
+        intake(geometry={"type": "Polygon", "coordinates": [[[105.41, 28.93]] * 1_000_000]}),
+        status=413,
+        names="body",
+    ),
     # --- listing (issue 7: case lists need a sign-in; a dispatcher sees every case) ---
     Bad("nan in bbox", "get", CASES, {"in_bbox": "nan,28.8,105.5,28.9"}, names="in_bbox", who="dispatcher"),
     Bad("inf in bbox", "get", CASES, {"in_bbox": "105.4,28.8,inf,28.9"}, names="in_bbox", who="dispatcher"),
     Bad("bbox with three numbers", "get", CASES, {"in_bbox": "105.4,28.8,105.5"}, names="in_bbox", who="dispatcher"),
     Bad("bbox out of range", "get", CASES, {"in_bbox": "105.4,28.8,200,28.9"}, names="in_bbox", who="dispatcher"),
     Bad("inverted bbox", "get", CASES, {"in_bbox": "105.5,28.9,105.4,28.8"}, names="in_bbox", who="dispatcher"),
-    Bad("bbox over the area cap (the whole world)", "get", CASES, {"in_bbox": "-180,-90,180,90"}, names="in_bbox", who="dispatcher"),
+    Bad(
+        "bbox over the area cap (the whole world)",
+        "get",
+        CASES,
+        {"in_bbox": "-180,-90,180,90"},
+        names="in_bbox",
+        who="dispatcher",
+    ),
     Bad("sql in the status filter", "get", CASES, {"status": "reported' OR '1'='1"}, names="status", who="dispatcher"),
-    Bad("sql in a date filter", "get", CASES, {"reported_after": "2026-01-01'; DROP TABLE incidents_case; --"},
-        names="reported_after", who="dispatcher"),
-    Bad("sql in a choice filter", "get", CASES, {"escalation_level": "1 OR 1=1"}, names="escalation_level", who="dispatcher"),
+    Bad(
+        "sql in a date filter",
+        "get",
+        CASES,
+        {"reported_after": "2026-01-01'; DROP TABLE incidents_case; --"},
+        names="reported_after",
+        who="dispatcher",
+    ),
+    Bad(
+        "sql in a choice filter",
+        "get",
+        CASES,
+        {"escalation_level": "1 OR 1=1"},
+        names="escalation_level",
+        who="dispatcher",
+    ),
     Bad("bad escalation level", "get", f"{CASES}overdue/", {"level": "9; DELETE"}, names="level", who="dispatcher"),
     # --- locate ---
     Bad("locate without lat", "get", LOCATE, {"lon": "105.41"}, names="lat"),
     Bad("locate with nan", "get", LOCATE, {"lon": "nan", "lat": "28.9"}, names="lon"),
     Bad("locate with swapped lon/lat", "get", LOCATE, {"lon": "28.93", "lat": "105.41"}, names="lat"),
-    Bad("locate with unknown srs", "get", LOCATE, {"lon": "105.41", "lat": "28.93", "srs": "EPSG:3857"},
-        names="srs"),
+    Bad("locate with unknown srs", "get", LOCATE, {"lon": "105.41", "lat": "28.93", "srs": "EPSG:3857"}, names="srs"),
     # --- workflow ---
-    Bad("transition not allowed from the current state", "post", "{case}close/", {"version": 1}, status=409,
-        names="status", who="dispatcher"),
+    Bad(
+        "transition not allowed from the current state",
+        "post",
+        "{case}close/",
+        {"version": 1},
+        status=409,
+        names="status",
+        who="dispatcher",
+    ),
     Bad("stale version", "post", "{case}register/", {"version": 0}, names="version", who="dispatcher"),
     Bad("old version", "post", "{case}register/", {"version": 7}, status=409, names="version", who="dispatcher"),
-    Bad("non-numeric If-Match", "post", "{case}register/", {}, headers={"If-Match": "abc"}, names="If-Match",
-        who="dispatcher"),
-    Bad("unknown department in dispatch", "post", "{case}register/", {"version": 1, "department": "NOPE"},
-        names="department", who="dispatcher"),
+    Bad(
+        "non-numeric If-Match",
+        "post",
+        "{case}register/",
+        {},
+        headers={"If-Match": "abc"},
+        names="If-Match",
+        who="dispatcher",
+    ),
+    Bad(
+        "unknown department in dispatch",
+        "post",
+        "{case}register/",
+        {"version": 1, "department": "NOPE"},
+        names="department",
+        who="dispatcher",
+    ),
     # Issue 7: a case outside the user's scope is answered as absent (404), not as forbidden.
-    Bad("another department's case", "post", "{dispatched}accept/", {"version": 3}, status=404,
-        names="no case", who="other_handler"),
+    Bad(
+        "another department's case",
+        "post",
+        "{dispatched}accept/",
+        {"version": 3},
+        status=404,
+        names="no case",
+        who="other_handler",
+    ),
     Bad("a citizen acting on a case", "post", "{case}register/", {"version": 1}, status=403, names="log in"),
-    Bad("a non-image as the after-photo", "post", "{handling}handle/", {"version": 4, "note": "done", "photo":
-        SimpleUploadedFile("after.jpg", b"GIF89a-not-really", content_type="image/jpeg")}, fmt="multipart",
-        names="photo", who="handler"),
+    Bad(
+        "a non-image as the after-photo",
+        "post",
+        "{handling}handle/",
+        {
+            "version": 4,
+            "note": "done",
+            "photo": SimpleUploadedFile("after.jpg", b"GIF89a-not-really", content_type="image/jpeg"),
+        },
+        fmt="multipart",
+        names="photo",
+        who="handler",
+    ),
     # --- Open311 ---
-    Bad("open311 without api_key", "post", OPEN311, {"service_code": "0101", "lat": "28.93", "long": "105.41"},
-        fmt="form", status=403, names="api_key"),
-    Bad("open311 unknown service", "post", OPEN311, {"api_key": "K", "service_code": "9999", "lat": "28.93",
-                                                     "long": "105.41"}, fmt="form", status=404, names="service_code"),
-    Bad("open311 lat/long swapped", "post", OPEN311, {"api_key": "K", "service_code": "0101", "lat": "105.41",
-                                                      "long": "28.93"}, fmt="form", names="lat"),
-    Bad("open311 nan latitude", "post", OPEN311, {"api_key": "K", "service_code": "0101", "lat": "nan",
-                                                  "long": "105.41"}, fmt="form", names="lat"),
-    Bad("open311 point in New York", "post", OPEN311, {"api_key": "K", "service_code": "0101", "lat": "40.7",
-                                                       "long": "-74.0"}, fmt="form", names="lat"),
-    Bad("open311 javascript media_url", "post", OPEN311, {"api_key": "K", "service_code": "0101", "lat": "28.93",
-                                                          "long": "105.41", "media_url": "javascript:alert(1)"},
-        fmt="form", names="media_url"),
-    Bad("open311 sql in service_request_id", "get", OPEN311, {"service_request_id": "1 OR 1=1"},
-        names="service_request_id"),
+    Bad(
+        "open311 without api_key",
+        "post",
+        OPEN311,
+        {"service_code": "0101", "lat": "28.93", "long": "105.41"},
+        fmt="form",
+        status=403,
+        names="api_key",
+    ),
+    Bad(
+        "open311 unknown service",
+        "post",
+        OPEN311,
+        {"api_key": "K", "service_code": "9999", "lat": "28.93", "long": "105.41"},
+        fmt="form",
+        status=404,
+        names="service_code",
+    ),
+    Bad(
+        "open311 lat/long swapped",
+        "post",
+        OPEN311,
+        {"api_key": "K", "service_code": "0101", "lat": "105.41", "long": "28.93"},
+        fmt="form",
+        names="lat",
+    ),
+    Bad(
+        "open311 nan latitude",
+        "post",
+        OPEN311,
+        {"api_key": "K", "service_code": "0101", "lat": "nan", "long": "105.41"},
+        fmt="form",
+        names="lat",
+    ),
+    Bad(
+        "open311 point in New York",
+        "post",
+        OPEN311,
+        {"api_key": "K", "service_code": "0101", "lat": "40.7", "long": "-74.0"},
+        fmt="form",
+        names="lat",
+    ),
+    Bad(
+        "open311 javascript media_url",
+        "post",
+        OPEN311,
+        {"api_key": "K", "service_code": "0101", "lat": "28.93", "long": "105.41", "media_url": "javascript:alert(1)"},
+        fmt="form",
+        names="media_url",
+    ),
+    Bad(
+        "open311 sql in service_request_id",
+        "get",
+        OPEN311,
+        {"service_request_id": "1 OR 1=1"},
+        names="service_request_id",
+    ),
     Bad("open311 bad start_date", "get", OPEN311, {"start_date": "yesterday'--"}, names="start_date"),
 ]
 
@@ -201,8 +432,11 @@ def world(api):
     officer = make_person("李网格员")
     make_duty(grids["g1"], DutyKind.OFFICER, officer)
     Open311Key.objects.create(key="K", name="test client")
-    users = {"dispatcher": make_user("dispatcher"), "handler": make_user(department=cgj),
-             "other_handler": make_user(department=other)}
+    users = {
+        "dispatcher": make_user("dispatcher"),
+        "handler": make_user(department=cgj),
+        "other_handler": make_user(department=other),
+    }
 
     def report(lon, lat):
         return api.post(CASES, {"category": "0101", "lon": lon, "lat": lat}, format="json").json()["id"]
@@ -226,7 +460,8 @@ def world(api):
 
 def counts() -> dict:
     return {model.__name__: model.objects.count() for model in (Case, TrailEntry, Photo, Grid)} | {
-        "versions": sorted(Case.objects.values_list("id", "version", "status"))}
+        "versions": sorted(Case.objects.values_list("id", "version", "status"))
+    }
 
 
 def send(api, world, bad: Bad):
@@ -284,23 +519,56 @@ def test_the_vertex_cap_refuses_a_big_geometry_within_the_body_limit(settings):
 
 POLYGON_CATALOGUE = [
     ("self-intersecting polygon", {"type": "Polygon", "coordinates": BOWTIE}, "Self-intersection[105.41 28.91]"),
-    ("unclosed ring", {"type": "Polygon", "coordinates": [[[105.4, 28.9], [105.41, 28.9], [105.41, 28.91],
-                                                           [105.4, 28.91]]]}, "not closed"),
-    ("ring of three positions", {"type": "Polygon", "coordinates": [[[105.4, 28.9], [105.41, 28.9],
-                                                                     [105.4, 28.9]]]}, "at least 4"),
+    (
+        "unclosed ring",
+        {"type": "Polygon", "coordinates": [[[105.4, 28.9], [105.41, 28.9], [105.41, 28.91], [105.4, 28.91]]]},
+        "not closed",
+    ),
+    (
+        "ring of three positions",
+        {"type": "Polygon", "coordinates": [[[105.4, 28.9], [105.41, 28.9], [105.4, 28.9]]]},
+        "at least 4",
+    ),
     ("empty polygon", {"type": "Polygon", "coordinates": []}, "empty"),
     ("empty ring", {"type": "MultiPolygon", "coordinates": [[[]]]}, "empty"),
-    ("3D polygon", {"type": "Polygon", "coordinates": [[[105.4, 28.9, 1], [105.41, 28.9, 1], [105.41, 28.91, 1],
-                                                        [105.4, 28.9, 1]]]}, "3D/M"),
-    ("hole outside its shell", {"type": "Polygon", "coordinates": [
-        [[105.40, 28.90], [105.41, 28.90], [105.41, 28.91], [105.40, 28.91], [105.40, 28.90]],
-        [[105.50, 28.95], [105.51, 28.95], [105.51, 28.96], [105.50, 28.95]]]}, "Hole lies outside shell"),
-    ("line where a polygon is wanted", {"type": "LineString", "coordinates": [[105.4, 28.9], [105.5, 28.9]]},
-     "not accepted here"),
-    ("nested collection", {"type": "GeometryCollection", "geometries": [
-        {"type": "GeometryCollection", "geometries": []}]}, "not accepted here"),
-    ("crs member", {"type": "Polygon", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}},
-                    "coordinates": [square(4)]}, '"crs"'),
+    (
+        "3D polygon",
+        {
+            "type": "Polygon",
+            "coordinates": [[[105.4, 28.9, 1], [105.41, 28.9, 1], [105.41, 28.91, 1], [105.4, 28.9, 1]]],
+        },
+        "3D/M",
+    ),
+    (
+        "hole outside its shell",
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [[105.40, 28.90], [105.41, 28.90], [105.41, 28.91], [105.40, 28.91], [105.40, 28.90]],
+                [[105.50, 28.95], [105.51, 28.95], [105.51, 28.96], [105.50, 28.95]],
+            ],
+        },
+        "Hole lies outside shell",
+    ),
+    (
+        "line where a polygon is wanted",
+        {"type": "LineString", "coordinates": [[105.4, 28.9], [105.5, 28.9]]},
+        "not accepted here",
+    ),
+    (
+        "nested collection",
+        {"type": "GeometryCollection", "geometries": [{"type": "GeometryCollection", "geometries": []}]},
+        "not accepted here",
+    ),
+    (
+        "crs member",
+        {
+            "type": "Polygon",
+            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}},
+            "coordinates": [square(4)],
+        },
+        '"crs"',
+    ),
     ("WKT polygon", "POLYGON((105.4 28.9, 105.41 28.9, 105.41 28.91, 105.4 28.9))", "WKT"),
 ]
 
@@ -335,8 +603,14 @@ def test_polygon_in_an_unknown_srs_names_srs():
 
 IMPORTS = [
     ("not json", "grids.geojson", b"this is not json", "not valid"),
-    ("crs member", "grids.geojson", json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {
-        "name": "EPSG:3857"}}, "features": []}).encode(), "crs"),
+    (
+        "crs member",
+        "grids.geojson",
+        json.dumps(
+            {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:3857"}}, "features": []}
+        ).encode(),
+        "crs",
+    ),
     ("unknown type", "grids.geojson", json.dumps({"type": "Topology"}).encode(), "Topology"),
     ("no such file", None, None, "no such file"),
 ]
@@ -379,10 +653,15 @@ def test_script_tags_are_stored_as_text_and_escaped_where_rendered(api, world):
     assert "<script>" not in xml and "&lt;script&gt;" in xml
 
 
-@pytest.mark.parametrize("param,value", [
-    ("category", "0101' OR '1'='1"), ("grid", "510502' OR 1=1 --"), ("department", "x'; DROP TABLE grids_grid;--"),
-    ("district", "510502') UNION SELECT password FROM auth_user --"),
-])
+@pytest.mark.parametrize(
+    "param,value",
+    [
+        ("category", "0101' OR '1'='1"),
+        ("grid", "510502' OR 1=1 --"),
+        ("department", "x'; DROP TABLE grids_grid;--"),
+        ("district", "510502') UNION SELECT password FROM auth_user --"),
+    ],
+)
 def test_sql_like_filter_values_match_nothing_and_harm_nothing(api, world, param, value):
     api.force_authenticate(world["users"]["dispatcher"])  # issue 7: the case list needs a sign-in
     before = counts()

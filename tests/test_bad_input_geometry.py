@@ -41,8 +41,10 @@ def test_gcj02_is_shifted_back_to_wgs84():
 
 
 def test_a_flat_geometry_collection_and_a_json_string_are_accepted():
-    text = ('{"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [105.41, 28.93]}, '
-            '{"type": "Point", "coordinates": [105.42, 28.94]}]}')
+    text = (
+        '{"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [105.41, 28.93]}, '
+        '{"type": "Point", "coordinates": [105.42, 28.94]}]}'
+    )
     geom = parse(text)
     assert geom.geom_type == "GeometryCollection" and len(geom) == 2
 

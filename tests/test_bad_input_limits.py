@@ -15,8 +15,8 @@ CASES = "/api/v1/incidents/"
 @pytest.fixture
 def rates(settings):
     def set_rates(**values):
-        settings.GRIDGIS = {**settings.GRIDGIS, "THROTTLE_RATES": {"ip": None, "user": None, "intake": None,
-                                                                   **values}}
+        settings.GRIDGIS = {**settings.GRIDGIS, "THROTTLE_RATES": {"ip": None, "user": None, "intake": None, **values}}
+
     return set_rates
 
 

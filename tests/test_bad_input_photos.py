@@ -41,8 +41,9 @@ def test_exif_gps_and_device_data_do_not_reach_the_stored_copy(api):
     raw = jpeg_with_gps()
     assert b"PhoneMaker" in raw and Image.open(io.BytesIO(raw)).getexif().get_ifd(0x8825)  # the input has them
     upload = SimpleUploadedFile("gps.jpg", raw, content_type="image/jpeg")
-    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [upload]},
-                        format="multipart")
+    response = api.post(
+        URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [upload]}, format="multipart"
+    )
     assert response.status_code == 201, response.json()
     photo = Photo.objects.get(case_id=response.json()["id"])
     stored = photo.image.read()
@@ -65,8 +66,9 @@ def test_png_text_chunks_are_dropped(api):
     Image.new("RGB", (8, 8)).save(buffer, format="PNG", pnginfo=info)
     assert b"13800000000" in buffer.getvalue()
     upload = SimpleUploadedFile("t.png", buffer.getvalue(), content_type="image/png")
-    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [upload]},
-                        format="multipart")
+    response = api.post(
+        URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [upload]}, format="multipart"
+    )
     assert response.status_code == 201, response.json()
     assert b"13800000000" not in Photo.objects.get(case_id=response.json()["id"]).image.read()
 
@@ -80,8 +82,9 @@ def test_decompression_bomb_is_refused_from_its_header(api, settings):
     assert len(buffer.getvalue()) < settings.GRIDGIS["PHOTO_MAX_BYTES"]
     upload = SimpleUploadedFile("bomb.png", buffer.getvalue(), content_type="image/png")
     before = Case.objects.count(), Photo.objects.count()
-    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [upload]},
-                        format="multipart")
+    response = api.post(
+        URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [upload]}, format="multipart"
+    )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("photos:")
     assert "pixels" in response.json()["detail"] or "not a readable" in response.json()["detail"]

@@ -26,9 +26,25 @@ def test_every_benchmark_runs_on_the_demo_city_and_records_its_figures(tmp_path)
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env["GRIDGIS_DB_NAME"] = "gridgis_bench_smoke"
     run = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--scale", "demo", "--cases", "3000", "--requests", "30",
-         "--results-dir", str(tmp_path)],
-        cwd=Path(settings.BASE_DIR), env=env, capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--scale",
+            "demo",
+            "--cases",
+            "3000",
+            "--requests",
+            "30",
+            "--results-dir",
+            str(tmp_path),
+        ],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     record = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert record["cores"] == os.cpu_count() and record["scale"] == "demo"

@@ -51,14 +51,17 @@ def test_geometry_round_trip_through_gcj02():
     assert metres_between(back.x, back.y, 105.44, 28.87) < 0.001
 
 
-@pytest.mark.parametrize("text, srid", [(None, 4326), ("EPSG:4490", 4490), ("4544", 4544), ("epsg:4526", 4526),
-                                        ("GCJ-02", None), ("gcj02", None)])
+@pytest.mark.parametrize(
+    "text, srid",
+    [(None, 4326), ("EPSG:4490", 4490), ("4544", 4544), ("epsg:4526", 4526), ("GCJ-02", None), ("gcj02", None)],
+)
 def test_parse_srs_accepts_the_allow_list(text, srid):
     assert parse_srs(text).srid == srid
 
 
-@pytest.mark.parametrize("text", ["EPSG:3857", "EPSG:32648x", "+proj=longlat", "/etc/passwd",
-                                  "http://example.com/crs", "bd09"])
+@pytest.mark.parametrize(
+    "text", ["EPSG:3857", "EPSG:32648x", "+proj=longlat", "/etc/passwd", "http://example.com/crs", "bd09"]
+)
 def test_parse_srs_refuses_everything_else(text):
     with pytest.raises(UnknownSRS, match="unknown srs"):
         parse_srs(text)

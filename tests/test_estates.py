@@ -34,15 +34,26 @@ def feature(geometry, **properties):
 
 
 def square(lon_min, lat_min, lon_max, lat_max):
-    return {"type": "Polygon", "coordinates": [[[lon_min, lat_min], [lon_max, lat_min], [lon_max, lat_max],
-                                                [lon_min, lat_max], [lon_min, lat_min]]]}
+    return {
+        "type": "Polygon",
+        "coordinates": [
+            [[lon_min, lat_min], [lon_max, lat_min], [lon_max, lat_max], [lon_min, lat_max], [lon_min, lat_min]]
+        ],
+    }
 
 
 def test_estate_created_and_listed_as_geojson(api, tree, user):
     api.force_authenticate(user)
-    body = feature(square(105.401, 28.931, 105.403, 28.933), name="白塔小区", community="510502001001",
-                   buildings=6, households=210, year_built=1992, management_type="none",
-                   has_party_organisation=True)
+    body = feature(
+        square(105.401, 28.931, 105.403, 28.933),
+        name="白塔小区",
+        community="510502001001",
+        buildings=6,
+        households=210,
+        year_built=1992,
+        management_type="none",
+        has_party_organisation=True,
+    )
     response = api.post("/api/v1/estates/", body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["geometry"]["type"] == "MultiPolygon"
@@ -60,8 +71,12 @@ def test_estate_rejects_a_non_community_and_a_bow_tie(api, tree, user):
     response = api.post("/api/v1/estates/", body, format="json")
     assert response.status_code == 400
     assert response.json()["detail"].startswith("community:")
-    bow_tie = {"type": "Polygon", "coordinates": [[[105.401, 28.931], [105.403, 28.933], [105.403, 28.931],
-                                                   [105.401, 28.933], [105.401, 28.931]]]}
+    bow_tie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[105.401, 28.931], [105.403, 28.933], [105.403, 28.931], [105.401, 28.933], [105.401, 28.931]]
+        ],
+    }
     response = api.post("/api/v1/estates/", feature(bow_tie, name="x", community="510502001001"), format="json")
     assert response.status_code == 400
     assert "boundary: invalid polygon: Self-intersection" in response.json()["detail"]
@@ -78,8 +93,14 @@ def test_writes_need_a_planner(api, tree):
 
 def test_status_changes_are_recorded_with_who_and_when(api, tree, user):
     api.force_authenticate(user)
-    body = feature(square(105.401, 28.931, 105.405, 28.935), name="白塔片区改造", batch="implement",
-                   starts_on="2026-03-01", ends_on="2026-09-30", budget="1250000.00")
+    body = feature(
+        square(105.401, 28.931, 105.405, 28.935),
+        name="白塔片区改造",
+        batch="implement",
+        starts_on="2026-03-01",
+        ends_on="2026-09-30",
+        budget="1250000.00",
+    )
     created = api.post("/api/v1/renovation-projects/", body, format="json")
     assert created.status_code == 201, created.json()
     project_id = created.json()["id"]
@@ -91,17 +112,23 @@ def test_status_changes_are_recorded_with_who_and_when(api, tree, user):
     assert api.post(url + "status/", {"status": "approved", "note": "区住建局批复"}, format="json").status_code == 201
     skipped = api.post(url + "status/", {"status": "accepted"}, format="json")
     assert skipped.status_code == 400
-    assert skipped.json()["detail"] == "status: a project that is approved cannot become accepted; allowed: under_construction, planned"
+    assert (
+        skipped.json()["detail"]
+        == "status: a project that is approved cannot become accepted; allowed: under_construction, planned"
+    )
     history = api.get(url + "history/").json()
     assert [(h["from_status"], h["to_status"], h["changed_by"]) for h in history] == [
-        ("", "planned", "planner"), ("planned", "approved", "planner")]
+        ("", "planned", "planner"),
+        ("planned", "approved", "planner"),
+    ]
     assert all(h["changed_at"] for h in history)
 
 
 def test_project_dates_must_be_in_order(api, tree, user):
     api.force_authenticate(user)
-    body = feature(square(105.401, 28.931, 105.405, 28.935), name="p", batch="plan",
-                   starts_on="2026-09-01", ends_on="2026-03-01")
+    body = feature(
+        square(105.401, 28.931, 105.405, 28.935), name="p", batch="plan", starts_on="2026-09-01", ends_on="2026-03-01"
+    )
     response = api.post("/api/v1/renovation-projects/", body, format="json")
     assert response.status_code == 400
     assert response.json()["detail"].startswith("ends_on:")
@@ -112,14 +139,16 @@ def test_pipe_length_comes_from_the_drawn_line(api, tree, user):
     project = make_project((105.40, 28.90, 105.42, 28.92), datetime.date(2026, 3, 1))
     line = {"type": "LineString", "coordinates": [[105.41, 28.90], [105.41, 28.91]]}
     # The typed quantity (5) is ignored: the metres come from the geometry, measured by PostGIS.
-    response = api.post("/api/v1/work-items/", feature(line, project=project.id, kind="pipes", quantity="5"),
-                        format="json")
+    response = api.post(
+        "/api/v1/work-items/", feature(line, project=project.id, kind="pipes", quantity="5"), format="json"
+    )
     assert response.status_code == 201, response.json()
     assert float(response.json()["properties"]["quantity"]) == pytest.approx(NORTH_SOUTH_001, abs=0.05)
     assert response.json()["properties"]["unit"] == "m"
     # A two-part pipe network: one meridian leg plus one 0.01° leg along 28.90°N.
-    both = MultiLineString(LineString((105.41, 28.90), (105.41, 28.91)), LineString((105.40, 28.90), (105.41, 28.90)),
-                           srid=4326)
+    both = MultiLineString(
+        LineString((105.41, 28.90), (105.41, 28.91)), LineString((105.40, 28.90), (105.41, 28.90)), srid=4326
+    )
     item = services.save_work_item(project=project, kind="pipes", geometry=both)
     assert float(item.quantity) == pytest.approx(NORTH_SOUTH_001 + EAST_WEST_001, abs=0.05)
 
@@ -130,13 +159,14 @@ def test_work_item_geometry_must_fit_its_kind(api, tree, user):
     point = {"type": "Point", "coordinates": [105.41, 28.91]}
     response = api.post("/api/v1/work-items/", feature(point, project=project.id, kind="pipes"), format="json")
     assert response.status_code == 400
-    assert response.json()["detail"] == "geometry: a pipes work item is drawn as LineString or MultiLineString, not Point"
+    assert (
+        response.json()["detail"] == "geometry: a pipes work item is drawn as LineString or MultiLineString, not Point"
+    )
     lamps = {"type": "MultiPoint", "coordinates": [[105.41, 28.91], [105.411, 28.91], [105.412, 28.91]]}
     response = api.post("/api/v1/work-items/", feature(lamps, project=project.id, kind="street_lamp"), format="json")
     assert response.status_code == 201
     assert float(response.json()["properties"]["quantity"]) == 3  # one lamp per point
-    response = api.post("/api/v1/work-items/", feature(None, project=project.id, kind="parking_spaces"),
-                        format="json")
+    response = api.post("/api/v1/work-items/", feature(None, project=project.id, kind="parking_spaces"), format="json")
     assert response.status_code == 400
     assert response.json()["detail"].startswith("quantity:")
     assert WorkItem.objects.count() == 1
@@ -160,8 +190,13 @@ def test_totals_per_batch_and_status(api, tree, user):
     rows = {row["batch"]: row for row in body["rows"]}
     assert set(rows) == {"implement", "plan"}
     implement = rows["implement"]
-    assert (implement["projects"], implement["estates"], implement["buildings"], implement["households"],
-            implement["three_no_estates"]) == (1, 2, 8, 240, 1)
+    assert (
+        implement["projects"],
+        implement["estates"],
+        implement["buildings"],
+        implement["households"],
+        implement["three_no_estates"],
+    ) == (1, 2, 8, 240, 1)
     # 1108.34 m measured from the drawn meridian leg plus 200 m typed in.
     assert implement["pipe_metres"] == pytest.approx(NORTH_SOUTH_001 + 200, abs=0.05)
     assert implement["parking_spaces"] == 21

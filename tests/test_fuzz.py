@@ -43,8 +43,13 @@ def world(transactional_db, settings, tmp_path):
 
 
 def fuzz_operation(operation, base_url: str, session: requests.Session, failures: list, counter: list):
-    @settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy())
     def run(case):
         response = case.call(base_url=base_url, session=session, timeout=30)
@@ -73,8 +78,19 @@ def test_no_operation_answers_5xx_to_generated_input(live_server, world):
     assert failures == []
 
 
-OPEN311_FIELDS = ("service_code", "lat", "long", "description", "email", "media_url", "first_name", "phone",
-                  "address_string", "attribute[kind]", "jurisdiction_id")
+OPEN311_FIELDS = (
+    "service_code",
+    "lat",
+    "long",
+    "description",
+    "email",
+    "media_url",
+    "first_name",
+    "phone",
+    "address_string",
+    "attribute[kind]",
+    "jurisdiction_id",
+)
 
 
 def test_open311_post_and_list_answer_no_5xx_to_generated_input(live_server, world):
@@ -84,22 +100,34 @@ def test_open311_post_and_list_answer_no_5xx_to_generated_input(live_server, wor
     from layers.incidents.models import Open311Key
 
     Open311Key.objects.create(key="fuzz", name="fuzz client")
-    numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(str), st.integers().map(str),
-                        st.sampled_from(["28.93", "105.41", "nan", "-inf", "1e309", "", " ", "0x1p3"]))
-    values = st.one_of(st.text(max_size=40), numbers, st.sampled_from(["0101", "9999", "'; DROP TABLE x; --",
-                                                                        "javascript:alert(1)", "a@b", "http://x"]))
+    numbers = st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True).map(str),
+        st.integers().map(str),
+        st.sampled_from(["28.93", "105.41", "nan", "-inf", "1e309", "", " ", "0x1p3"]),
+    )
+    values = st.one_of(
+        st.text(max_size=40),
+        numbers,
+        st.sampled_from(["0101", "9999", "'; DROP TABLE x; --", "javascript:alert(1)", "a@b", "http://x"]),
+    )
     forms = st.dictionaries(st.sampled_from(OPEN311_FIELDS), values, max_size=len(OPEN311_FIELDS))
     session = requests.Session()
     failures, sent = [], [0]
 
-    @settings(max_examples=120, derandomize=True, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(form=forms, query=st.dictionaries(st.sampled_from(["service_request_id", "start_date", "end_date",
-                                                              "status", "service_code"]), values, max_size=3),
-           fmt=st.sampled_from(["json", "xml"]))
+    @settings(max_examples=120, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(
+        form=forms,
+        query=st.dictionaries(
+            st.sampled_from(["service_request_id", "start_date", "end_date", "status", "service_code"]),
+            values,
+            max_size=3,
+        ),
+        fmt=st.sampled_from(["json", "xml"]),
+    )
     def run(form, query, fmt):
-        post = session.post(f"{live_server.url}/open311/v2/requests.{fmt}", data={**form, "api_key": "fuzz"},
-                            timeout=30)
+        post = session.post(
+            f"{live_server.url}/open311/v2/requests.{fmt}", data={**form, "api_key": "fuzz"}, timeout=30
+        )
         get = session.get(f"{live_server.url}/open311/v2/requests.{fmt}", params=query, timeout=30)
         sent[0] += 2
         for response in (post, get):

@@ -40,8 +40,9 @@ def test_code_problem_names_what_is_wrong(level, code, parent_code, parent_level
 
 def test_clean_rejects_a_child_code_outside_its_parent():
     district = make_grid("510502", Level.DISTRICT, (105.4, 28.8, 105.5, 28.9))
-    street = Grid(code="510503001", level=Level.STREET, parent=district, name="x",
-                  boundary=box(105.4, 28.8, 105.45, 28.9))
+    street = Grid(
+        code="510503001", level=Level.STREET, parent=district, name="x", boundary=box(105.4, 28.8, 105.45, 28.9)
+    )
     with pytest.raises(ValidationError) as err:
         street.full_clean()
     assert "510502" in str(err.value)
@@ -50,10 +51,17 @@ def test_clean_rejects_a_child_code_outside_its_parent():
 def test_database_trigger_refuses_a_bad_prefix_even_for_bulk_writes():
     district = make_grid("510502", Level.DISTRICT, (105.4, 28.8, 105.5, 28.9))
     with pytest.raises(IntegrityError, match="must extend its parent"), transaction.atomic():
-        Grid.objects.bulk_create([
-            Grid(code="510503001", level=Level.STREET, parent=district, name="x",
-                 boundary=box(105.4, 28.8, 105.45, 28.9))
-        ])
+        Grid.objects.bulk_create(
+            [
+                Grid(
+                    code="510503001",
+                    level=Level.STREET,
+                    parent=district,
+                    name="x",
+                    boundary=box(105.4, 28.8, 105.45, 28.9),
+                )
+            ]
+        )
     assert Grid.objects.count() == 1
 
 

@@ -25,9 +25,19 @@ def ring(lon_min, lat_min, lon_max, lat_max):
 
 
 def write_geojson(path: Path, features) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [coords]}}
-        for props, coords in features]}, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [coords]}}
+                    for props, coords in features
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -43,19 +53,30 @@ def run(command, *args, **options):
 
 
 def test_geojson_estates_find_their_community_by_position(tmp_path, tree):
-    path = write_geojson(tmp_path / "estates.geojson", [
-        ({"name": "白塔小区", "households": 210, "buildings": 6, "jcnd": 1992, "glfs": "无", "party_org": "是"},
-         ring(105.401, 28.931, 105.403, 28.933)),
-        ({"name": "水井沟小区", "households": "88", "buildings": 2, "management": "物业"},
-         ring(105.401, 28.861, 105.403, 28.863)),
-    ])
+    path = write_geojson(
+        tmp_path / "estates.geojson",
+        [
+            (
+                {"name": "白塔小区", "households": 210, "buildings": 6, "jcnd": 1992, "glfs": "无", "party_org": "是"},
+                ring(105.401, 28.931, 105.403, 28.933),
+            ),
+            (
+                {"name": "水井沟小区", "households": "88", "buildings": 2, "management": "物业"},
+                ring(105.401, 28.861, 105.403, 28.863),
+            ),
+        ],
+    )
     assert run("import_estates", str(path)).startswith("created 2, updated 0")
     estates = {e.name: e for e in Estate.objects.select_related("community")}
     # 28.93°N is in community c1 (north of 28.90), 28.86°N in c2.
     assert estates["白塔小区"].community.code == "510502001001"
     assert estates["水井沟小区"].community.code == "510502001002"
-    assert (estates["白塔小区"].households, estates["白塔小区"].year_built, estates["白塔小区"].management_type,
-            estates["白塔小区"].has_party_organisation) == (210, 1992, ManagementType.NONE, True)
+    assert (
+        estates["白塔小区"].households,
+        estates["白塔小区"].year_built,
+        estates["白塔小区"].management_type,
+        estates["白塔小区"].has_party_organisation,
+    ) == (210, 1992, ManagementType.NONE, True)
     assert estates["水井沟小区"].management_type == ManagementType.PROPERTY
     # Re-running updates in place.
     assert run("import_estates", str(path)).startswith("created 0, updated 2")
@@ -71,11 +92,14 @@ def test_gcj02_option_shifts_estates_back(tmp_path, tree):
 
 
 def test_a_bad_feature_rejects_the_whole_file_unless_allowed(tmp_path, tree):
-    path = write_geojson(tmp_path / "estates.geojson", [
-        ({"name": "好小区", "management": "物业"}, ring(105.401, 28.931, 105.403, 28.933)),
-        ({"name": "坏小区", "management": "外包"}, ring(105.404, 28.931, 105.406, 28.933)),
-        ({"name": "境外小区"}, ring(105.60, 28.931, 105.61, 28.933)),
-    ])
+    path = write_geojson(
+        tmp_path / "estates.geojson",
+        [
+            ({"name": "好小区", "management": "物业"}, ring(105.401, 28.931, 105.403, 28.933)),
+            ({"name": "坏小区", "management": "外包"}, ring(105.404, 28.931, 105.406, 28.933)),
+            ({"name": "境外小区"}, ring(105.60, 28.931, 105.61, 28.933)),
+        ],
+    )
     with pytest.raises(CommandError, match="2 feature"):
         run("import_estates", str(path))
     assert Estate.objects.count() == 0
@@ -103,25 +127,37 @@ def test_gbk_shapefile_in_gauss_kruger(tmp_path, tree):
 
 
 def test_footprints_from_geopackage_link_the_estates_they_cover(tmp_path, tree):
-    estates = write_geojson(tmp_path / "estates.geojson", [
-        ({"name": "甲"}, ring(105.401, 28.931, 105.403, 28.933)),
-        ({"name": "乙"}, ring(105.404, 28.931, 105.406, 28.933)),
-        ({"name": "丙"}, ring(105.407, 28.931, 105.409, 28.933)),
-    ])
+    estates = write_geojson(
+        tmp_path / "estates.geojson",
+        [
+            ({"name": "甲"}, ring(105.401, 28.931, 105.403, 28.933)),
+            ({"name": "乙"}, ring(105.404, 28.931, 105.406, 28.933)),
+            ({"name": "丙"}, ring(105.407, 28.931, 105.409, 28.933)),
+        ],
+    )
     run("import_estates", str(estates))
-    source = write_geojson(tmp_path / "footprints.geojson", [
-        ({"name": "一期", "starts_on": "2026-03-01", "ends_on": "2026-09-30", "budget": 1200000},
-         ring(105.400, 28.930, 105.4055, 28.934)),
-        # Ends exactly on 丙's west edge (105.407): touches it, does not cover it.
-        ({"name": "二期"}, ring(105.4055, 28.930, 105.407, 28.934)),
-    ])
+    source = write_geojson(
+        tmp_path / "footprints.geojson",
+        [
+            (
+                {"name": "一期", "starts_on": "2026-03-01", "ends_on": "2026-09-30", "budget": 1200000},
+                ring(105.400, 28.930, 105.4055, 28.934),
+            ),
+            # Ends exactly on 丙's west edge (105.407): touches it, does not cover it.
+            ({"name": "二期"}, ring(105.4055, 28.930, 105.407, 28.934)),
+        ],
+    )
     target = tmp_path / "footprints.gpkg"
     subprocess.run(["ogr2ogr", "-f", "GPKG", "-a_srs", "EPSG:4490", str(target), str(source)], check=True)
     assert run("import_footprints", str(target), batch="implement").startswith("created 2")
     first = RenovationProject.objects.get(name="一期")
     assert sorted(first.estates.values_list("name", flat=True)) == ["乙", "甲"]
     assert (str(first.starts_on), str(first.ends_on), float(first.budget), first.status) == (
-        "2026-03-01", "2026-09-30", 1200000, "planned")
+        "2026-03-01",
+        "2026-09-30",
+        1200000,
+        "planned",
+    )
     assert list(RenovationProject.objects.get(name="二期").estates.values_list("name", flat=True)) == ["乙"]
     assert first.status_changes.count() == 1
     with pytest.raises(CommandError):

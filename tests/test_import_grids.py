@@ -29,11 +29,19 @@ def area_km2(code: str) -> float:
 
 
 def import_luzhou():
-    call_command("import_grids", str(BOUNDARIES / "510500.geojson"), level="city", srs="gcj02", name="泸州市",
-                 verbosity=0)
+    call_command(
+        "import_grids", str(BOUNDARIES / "510500.geojson"), level="city", srs="gcj02", name="泸州市", verbosity=0
+    )
     for code, name in (("510502", "江阳区"), ("510503", "纳溪区"), ("510504", "龙马潭区")):
-        call_command("import_grids", str(BOUNDARIES / f"{code}.geojson"), level="district", parent="510500",
-                     srs="gcj02", name=name, verbosity=0)
+        call_command(
+            "import_grids",
+            str(BOUNDARIES / f"{code}.geojson"),
+            level="district",
+            parent="510500",
+            srs="gcj02",
+            name=name,
+            verbosity=0,
+        )
 
 
 def test_real_districts_import_with_their_areas():
@@ -68,12 +76,14 @@ def test_gcj02_boundaries_are_shifted_back_by_hundreds_of_metres():
 def test_reimport_updates_in_place():
     import_luzhou()
     ids = dict(Grid.objects.values_list("code", "id"))
-    summary = import_grids(path=BOUNDARIES / "510502.geojson", level=Level.DISTRICT, parent_code="510500",
-                           srs=GCJ02, name="江阳区")
+    summary = import_grids(
+        path=BOUNDARIES / "510502.geojson", level=Level.DISTRICT, parent_code="510500", srs=GCJ02, name="江阳区"
+    )
     assert summary.unchanged == ["510502"] and not summary.created
     # Read as WGS84 (wrong on purpose) the boundary moves: same row, new version.
-    summary = import_grids(path=BOUNDARIES / "510502.geojson", level=Level.DISTRICT, parent_code="510500",
-                           name="江阳区")
+    summary = import_grids(
+        path=BOUNDARIES / "510502.geojson", level=Level.DISTRICT, parent_code="510500", name="江阳区"
+    )
     assert summary.updated == ["510502"]
     grid = Grid.objects.get(code="510502")
     assert grid.id == ids["510502"] and grid.version == 2
@@ -81,10 +91,19 @@ def test_reimport_updates_in_place():
 
 
 def write_geojson(path: Path, features: list[tuple[dict, list]]) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}}
-        for props, ring in features
-    ]}, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+                    for props, ring in features
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -101,10 +120,13 @@ def district():
 
 
 def test_streets_find_their_parent_by_code(tmp_path, district):
-    path = write_geojson(tmp_path / "streets.geojson", [
-        ({"code": "510502001", "name": "南城街道"}, SQUARE_W),
-        ({"code": "510502002", "name": "北城街道"}, SQUARE_E),
-    ])
+    path = write_geojson(
+        tmp_path / "streets.geojson",
+        [
+            ({"code": "510502001", "name": "南城街道"}, SQUARE_W),
+            ({"code": "510502002", "name": "北城街道"}, SQUARE_E),
+        ],
+    )
     summary = import_grids(path=path, level=Level.STREET)
     assert summary.created == ["510502001", "510502002"]
     assert Grid.objects.get(code="510502001").parent == district
@@ -121,11 +143,14 @@ def test_self_intersecting_ring_is_repaired_with_a_warning(tmp_path, district):
 
 
 def test_any_rejection_rolls_back_the_whole_file(tmp_path, district):
-    path = write_geojson(tmp_path / "mixed.geojson", [
-        ({"code": "510502001", "name": "ok"}, SQUARE_W),
-        ({"code": "510503002", "name": "wrong district"}, SQUARE_E),
-        ({"name": "no code"}, SQUARE_E),
-    ])
+    path = write_geojson(
+        tmp_path / "mixed.geojson",
+        [
+            ({"code": "510502001", "name": "ok"}, SQUARE_W),
+            ({"code": "510503002", "name": "wrong district"}, SQUARE_E),
+            ({"name": "no code"}, SQUARE_E),
+        ],
+    )
     with pytest.raises(ImportRejected) as err:
         import_grids(path=path, level=Level.STREET)
     reasons = dict(err.value.summary.rejected)
@@ -146,8 +171,15 @@ def test_swapped_coordinates_land_outside_china_and_are_rejected(tmp_path, distr
 
 def test_geojson_crs_member_is_refused(tmp_path):
     path = tmp_path / "crs.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "crs": {"type": "link", "properties": {
-        "href": "http://example.com/crs"}}, "features": []}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "link", "properties": {"href": "http://example.com/crs"}},
+                "features": [],
+            }
+        )
+    )
     with pytest.raises(SourceError, match="'crs' members are not read"):
         read_source(path)
 

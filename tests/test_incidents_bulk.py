@@ -37,8 +37,16 @@ def test_generated_cases_are_complete_and_consistent(world):
     # Every step taken has a trail entry: version = 1 + steps, so the trail holds sum(version) rows.
     assert counts["trail"] == Case.objects.aggregate(n=Sum("version"))["n"] == TrailEntry.objects.count()
     statuses = dict(Case.objects.values_list("status").annotate(n=Count("id")))
-    assert set(statuses) == {"reported", "registered", "dispatched", "handling", "handled", "verified", "closed",
-                             "rejected"}
+    assert set(statuses) == {
+        "reported",
+        "registered",
+        "dispatched",
+        "handling",
+        "handled",
+        "verified",
+        "closed",
+        "rejected",
+    }
     assert statuses["closed"] > 250  # most cases are older than a week and closed
     assert not Case.objects.filter(reported_at__gt=anchor).exists()
     assert not Case.objects.filter(reported_at__lt=anchor - datetime.timedelta(days=30)).exists()
@@ -86,7 +94,9 @@ def test_chunks_change_nothing_but_the_order_and_report_progress(world):
     chunks = [f for f in seen if "checked" not in f]
     assert [f["cases"] for f in chunks] == [50, 100, 120] and chunks[-1]["trail"] == whole_trail
     # Then each foreign key set aside for the load is added back, which checks every row.
-    assert {f["checked"] for f in seen if "checked" in f} >= {"incidents_trailentry_case_id_4c6acf9d_fk_incidents_case_id"}
+    assert {f["checked"] for f in seen if "checked" in f} >= {
+        "incidents_trailentry_case_id_4c6acf9d_fk_incidents_case_id"
+    }
 
 
 def test_foreign_keys_come_back_and_hold(world):
@@ -94,13 +104,17 @@ def test_foreign_keys_come_back_and_hold(world):
 
     def keys():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND "
-                           "conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass) ORDER BY 1")
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND "
+                "conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass) ORDER BY 1"
+            )
             return cursor.fetchall()
 
     before = keys()
     generate_cases(30, 5, seed=4)
     assert keys() == before and len(before) >= 10
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("INSERT INTO incidents_trailentry (case_id, at, actor_name, action, from_status, to_status, "
-                       "note, data) VALUES (-1, now(), 'x', 'x', '', 'x', '', '{}')")
+        cursor.execute(
+            "INSERT INTO incidents_trailentry (case_id, at, actor_name, action, from_status, to_status, "
+            "note, data) VALUES (-1, now(), 'x', 'x', '', 'x', '', '{}')"
+        )

@@ -35,10 +35,12 @@ def test_demo_seed_builds_a_working_case_loop():
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FILTER (WHERE c.grid_id IS DISTINCT FROM f.id), "
-                       "count(*) FILTER (WHERE c.grid_version IS DISTINCT FROM f.version), "
-                       "count(*) FILTER (WHERE c.dead_corner <> (f.id IS NULL)), count(*) "
-                       "FROM incidents_case c LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true")
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE c.grid_id IS DISTINCT FROM f.id), "
+            "count(*) FILTER (WHERE c.grid_version IS DISTINCT FROM f.version), "
+            "count(*) FILTER (WHERE c.dead_corner <> (f.id IS NULL)), count(*) "
+            "FROM incidents_case c LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true"
+        )
         wrong_grid, wrong_version, wrong_dead_corner, total = cursor.fetchone()
     assert (wrong_grid, wrong_version, wrong_dead_corner, total) == (0, 0, 0, Case.objects.count())
 
@@ -62,12 +64,15 @@ def test_one_statement_intake_agrees_with_the_orm_rules_across_the_demo_city():
     call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
     with connection.cursor() as cursor:
         # Over the three loaded districts and a margin around them (the dead corners).
-        cursor.execute("SELECT ST_X(geom), ST_Y(geom) FROM (SELECT (ST_Dump(ST_GeneratePoints(ST_Buffer("
-                       "ST_Union(boundary), 0.01), 300, 7))).geom FROM grids_grid WHERE level = 1) p")
+        cursor.execute(
+            "SELECT ST_X(geom), ST_Y(geom) FROM (SELECT (ST_Dump(ST_GeneratePoints(ST_Buffer("
+            "ST_Union(boundary), 0.01), 300, 7))).geom FROM grids_grid WHERE level = 1) p"
+        )
         points = cursor.fetchall()
     ruled = list(Category.objects.filter(routing_rules__isnull=False, parent__isnull=False).distinct()[:3])
-    unruled = (Category.objects.filter(parent__isnull=False, routing_rules__isnull=True,
-                                       parent__routing_rules__isnull=True).distinct()[:3])
+    unruled = Category.objects.filter(
+        parent__isnull=False, routing_rules__isnull=True, parent__routing_rules__isnull=True
+    ).distinct()[:3]
     categories = ruled + list(unruled)
     now = timezone.now()
     seen = {"dead_corner": 0, "routing_rule": 0, "category_default": 0, "dispatch_office": 0, "none": 0}
@@ -88,12 +93,19 @@ def test_one_statement_intake_agrees_with_the_orm_rules_across_the_demo_city():
             expected = duties[0].person.pk if duties else None
             got = getattr(assignment, role)
             assert (got.pk if got else None) == expected, (role, lon, lat)
-        rule = (RoutingRule.objects
-                .filter(category_id__in=[category.pk, category.parent_id], department__jurisdiction__covers=point)
-                .annotate(area=Area(Transform("department__jurisdiction", settings.GRIDGIS["METRIC_SRID"])),
-                          own=SqlCase(When(category_id=category.pk, then=Value(0)), default=Value(1),
-                                    output_field=IntegerField()))
-                .order_by("area", "own", "id").first())
+        rule = (
+            RoutingRule.objects.filter(
+                category_id__in=[category.pk, category.parent_id], department__jurisdiction__covers=point
+            )
+            .annotate(
+                area=Area(Transform("department__jurisdiction", settings.GRIDGIS["METRIC_SRID"])),
+                own=SqlCase(
+                    When(category_id=category.pk, then=Value(0)), default=Value(1), output_field=IntegerField()
+                ),
+            )
+            .order_by("area", "own", "id")
+            .first()
+        )
         default = category.default_department or category.parent.default_department
         if rule is not None:
             expected_department, how = rule.department_id, "routing_rule"

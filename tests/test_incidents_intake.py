@@ -36,8 +36,9 @@ def media(settings, tmp_path):
 @pytest.fixture
 def world():
     grids = small_tree()
-    grids["office"] = make_department("JY-DISPATCH", name="江阳区指挥中心", kind=Department.Kind.DISPATCH_OFFICE,
-                                      district=grids["district"])
+    grids["office"] = make_department(
+        "JY-DISPATCH", name="江阳区指挥中心", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"]
+    )
     grids["cgj"] = make_department("JY-CGJ", name="江阳区城管局", district=grids["district"])
     grids["rubbish"] = make_category("0101", default_department=grids["cgj"], handle_hours=24)
     grids["noise"] = make_category("0702")
@@ -61,8 +62,9 @@ def post(api, body, **headers):
 
 
 def test_interior_point_gets_grid_department_leader_officer_and_due_times(api, world):
-    response = post(api, {"category": "0101", "lon": 105.41, "lat": 28.93, "description": "垃圾堆",
-                          "source": "officer"})
+    response = post(
+        api, {"category": "0101", "lon": 105.41, "lat": 28.93, "description": "垃圾堆", "source": "officer"}
+    )
     assert response.status_code == 201, response.json()
     feature = response.json()
     props = feature["properties"]
@@ -74,8 +76,12 @@ def test_interior_point_gets_grid_department_leader_officer_and_due_times(api, w
     assert props["leader"]["name"] == "王书记"  # walked up to the community
     assert props["officer"]["name"] == "李网格员"  # walked up to grid g1
     prov = props["provenance"]
-    assert prov["grid"] == {"rule": "smallest_covering", "code": "510502001001001001", "level": "microgrid",
-                            "version": 1}
+    assert prov["grid"] == {
+        "rule": "smallest_covering",
+        "code": "510502001001001001",
+        "level": "microgrid",
+        "version": 1,
+    }
     assert prov["department"]["rule"] == "category_default"
     assert prov["officer"]["grid"] == "510502001001001" and prov["officer"]["walked_up"] is True
     assert prov["input"] == {"point": {"lon": 105.41, "lat": 28.93}, "srs": "EPSG:4326"}
@@ -93,8 +99,9 @@ def test_interior_point_gets_grid_department_leader_officer_and_due_times(api, w
 
 def test_geojson_point_in_gcj02_is_converted_and_kept_as_received(api, world):
     gcj_lon, gcj_lat = (float(v) for v in wgs84_to_gcj02(105.43, 28.93))
-    response = post(api, {"category": "0101", "srs": "gcj02",
-                          "geometry": {"type": "Point", "coordinates": [gcj_lon, gcj_lat]}})
+    response = post(
+        api, {"category": "0101", "srs": "gcj02", "geometry": {"type": "Point", "coordinates": [gcj_lon, gcj_lat]}}
+    )
     props = response.json()["properties"]
     assert response.json()["geometry"]["coordinates"] == pytest.approx([105.43, 28.93], abs=1e-7)
     assert props["grid"] == "510502001001002"
@@ -130,7 +137,8 @@ def test_dead_corner_goes_to_the_district_dispatch_office_with_the_nearest_grid(
     assert props["suggested_grid"] == "510502001001002"
     assert props["suggested_distance_m"] == pytest.approx(0.07 * metres_per_degree_lon(28.9), rel=0.01)
     assert props["provenance"]["grid"]["district_distance_m"] == pytest.approx(
-        0.02 * metres_per_degree_lon(28.9), rel=0.01)
+        0.02 * metres_per_degree_lon(28.9), rel=0.01
+    )
     assert props["provenance"]["department"]["rule"] == "dispatch_office"
 
 
@@ -179,8 +187,9 @@ def test_racing_retries_with_one_key_make_one_case(world):
     def send():
         client = APIClient()
         barrier.wait()
-        response = client.post(URL, {"category": "0101", "lon": 105.43, "lat": 28.91}, format="json",
-                               headers={"Idempotency-Key": "race-1"})
+        response = client.post(
+            URL, {"category": "0101", "lon": 105.43, "lat": 28.91}, format="json", headers={"Idempotency-Key": "race-1"}
+        )
         results.append((response.status_code, response.json()["properties"]["id"]))
         connection.close()
 
@@ -218,11 +227,17 @@ def test_me_too_links_a_nearby_repeat_and_dispatcher_can_unlink(api, world):
     assert original.me_too_count == 0
 
 
-@pytest.mark.parametrize(("bearing", "metres", "duplicate"), [
-    (90, 29.0, True), (90, 31.0, False),   # east: a degree of longitude is ~97 km here, not 111 km
-    (0, 29.0, True), (0, 31.0, False),     # north
-    (225, 29.5, True), (225, 30.5, False),  # south-west, both axes at once
-])
+@pytest.mark.parametrize(
+    ("bearing", "metres", "duplicate"),
+    [
+        (90, 29.0, True),
+        (90, 31.0, False),  # east: a degree of longitude is ~97 km here, not 111 km
+        (0, 29.0, True),
+        (0, 31.0, False),  # north
+        (225, 29.5, True),
+        (225, 30.5, False),  # south-west, both axes at once
+    ],
+)
 def test_me_too_radius_is_metres_in_every_direction(api, world, bearing, metres, duplicate):
     """The candidate box in degrees holds the whole R-metre circle; the exact test is in metres
     (pyproj's geodesic, an independent reference, places the second report)."""
@@ -238,8 +253,9 @@ def test_old_or_closed_cases_attract_no_duplicates(api, world):
     import datetime
 
     first = post(api, {"category": "0101", "lon": 105.41, "lat": 28.93}).json()["properties"]
-    Case.objects.filter(pk=first["id"]).update(reported_at=Case.objects.get(pk=first["id"]).reported_at
-                                               - datetime.timedelta(days=4))
+    Case.objects.filter(pk=first["id"]).update(
+        reported_at=Case.objects.get(pk=first["id"]).reported_at - datetime.timedelta(days=4)
+    )
     again = post(api, {"category": "0101", "lon": 105.41, "lat": 28.93}).json()["properties"]
     assert again["status"] == "reported"  # the first is older than 3 days
     Case.objects.filter(pk=again["id"]).update(status=Status.CLOSED)
@@ -248,9 +264,16 @@ def test_old_or_closed_cases_attract_no_duplicates(api, world):
 
 
 def test_photos_are_stored_and_bad_files_refused(api, world):
-    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93",
-                              "photos": [image_upload("a.png"), image_upload("b.jpg", "JPEG")]},
-                        format="multipart")
+    response = api.post(
+        URL,
+        {
+            "category": "0101",
+            "lon": "105.41",
+            "lat": "28.93",
+            "photos": [image_upload("a.png"), image_upload("b.jpg", "JPEG")],
+        },
+        format="multipart",
+    )
     assert response.status_code == 201, response.json()
     case = Case.objects.get(pk=response.json()["properties"]["id"])
     assert [(p.kind, p.width, p.height) for p in case.photos.all()] == [("report", 8, 6), ("report", 8, 6)]
@@ -258,17 +281,18 @@ def test_photos_are_stored_and_bad_files_refused(api, world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     fake = SimpleUploadedFile("evil.png", b"<?php echo 1; ?>", content_type="image/png")
-    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [fake]},
-                        format="multipart")
+    response = api.post(
+        URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [fake]}, format="multipart"
+    )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("photos")
     truncated = SimpleUploadedFile("cut.png", image_bytes("PNG", (64, 64))[:60], content_type="image/png")
-    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [truncated]},
-                        format="multipart")
+    response = api.post(
+        URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [truncated]}, format="multipart"
+    )
     assert response.status_code == 400
     gif = SimpleUploadedFile("x.gif", image_bytes("GIF"), content_type="image/gif")
-    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [gif]},
-                        format="multipart")
+    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [gif]}, format="multipart")
     assert response.status_code == 400 and "GIF" in response.json()["detail"]
     assert Case.objects.count() == 1  # nothing stored half-way
 
@@ -276,25 +300,28 @@ def test_photos_are_stored_and_bad_files_refused(api, world):
 def test_photo_limits(api, world, settings):
     settings.GRIDGIS = {**settings.GRIDGIS, "PHOTO_MAX_PIXELS": 100, "PHOTO_MAX_BYTES": 10_000}
     big = image_upload("big.png", size=(20, 20))  # 400 pixels > 100
-    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [big]},
-                        format="multipart")
+    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [big]}, format="multipart")
     assert response.status_code == 400 and "pixels" in response.json()["detail"]
     settings.GRIDGIS = {**settings.GRIDGIS, "PHOTO_MAX_BYTES": 50}
-    response = api.post(URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [image_upload()]},
-                        format="multipart")
+    response = api.post(
+        URL, {"category": "0101", "lon": "105.41", "lat": "28.93", "photos": [image_upload()]}, format="multipart"
+    )
     assert response.status_code == 400 and "bytes" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"lon": 105.41, "lat": 28.93}, "category"),
-    ({"category": "9999", "lon": 105.41, "lat": 28.93}, "category"),
-    ({"category": "0101"}, "geometry"),
-    ({"category": "0101", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}, "geometry"),
-    ({"category": "0101", "geometry": {"type": "Point", "coordinates": ["a", 1]}}, "geometry"),
-    ({"category": "0101", "lon": 205, "lat": 28.93}, "lon"),
-    ({"category": "0101", "lon": 105.41, "lat": 28.93, "srs": "EPSG:3857"}, "srs"),
-    ({"category": "0101", "lon": 105.41, "lat": 28.93, "source": "martians"}, "source"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"lon": 105.41, "lat": 28.93}, "category"),
+        ({"category": "9999", "lon": 105.41, "lat": 28.93}, "category"),
+        ({"category": "0101"}, "geometry"),
+        ({"category": "0101", "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}, "geometry"),
+        ({"category": "0101", "geometry": {"type": "Point", "coordinates": ["a", 1]}}, "geometry"),
+        ({"category": "0101", "lon": 205, "lat": 28.93}, "lon"),
+        ({"category": "0101", "lon": 105.41, "lat": 28.93, "srs": "EPSG:3857"}, "srs"),
+        ({"category": "0101", "lon": 105.41, "lat": 28.93, "source": "martians"}, "source"),
+    ],
+)
 def test_bad_input_is_refused_naming_the_field(api, world, body, field):
     response = post(api, body)
     assert response.status_code == 400

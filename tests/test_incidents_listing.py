@@ -34,8 +34,13 @@ def world():
     now = timezone.now()
 
     def report(category, lon, lat, days_ago=0):
-        case, _ = report_case(category=category, point=Point(lon, lat, srid=4326), input_point={},
-                              input_srs="EPSG:4326", now=now - datetime.timedelta(days=days_ago))
+        case, _ = report_case(
+            category=category,
+            point=Point(lon, lat, srid=4326),
+            input_point={},
+            input_srs="EPSG:4326",
+            now=now - datetime.timedelta(days=days_ago),
+        )
         return case
 
     cases = {
@@ -60,14 +65,16 @@ def test_feature_collection_and_filters(api, world):
     assert ids(api.get(URL, {"category": "03"}).json()) == sorted([world["g2"].pk, world["s2"].pk])  # a major
     assert ids(api.get(URL, {"status": "closed"}).json()) == [world["s2"].pk]
     assert ids(api.get(URL, {"grid": "510502001001"}).json()) == sorted(
-        [world["m1"].pk, world["m2"].pk, world["g2"].pk])  # community c1's subtree
+        [world["m1"].pk, world["m2"].pk, world["g2"].pk]
+    )  # community c1's subtree
     assert ids(api.get(URL, {"grid": "510502001001001002"}).json()) == [world["m2"].pk]
     assert ids(api.get(URL, {"department": "JY-SW"}).json()) == sorted([world["g2"].pk, world["s2"].pk])
     since = (timezone.now() - datetime.timedelta(days=2)).isoformat()
     assert ids(api.get(URL, {"reported_after": since}).json()) == sorted([world["m1"].pk, world["g2"].pk])
     # The bbox covers the west half of community c1 only (grid g1: 105.40-105.42).
     assert ids(api.get(URL, {"in_bbox": "105.40,28.90,105.42,28.95"}).json()) == sorted(
-        [world["m1"].pk, world["m2"].pk])
+        [world["m1"].pk, world["m2"].pk]
+    )
     # m2 and g2 were reported 5 days and 1 day ago: their 2-hour register limits have passed; m1 was
     # reported just now and s2 is closed.
     assert ids(api.get(URL, {"overdue": "true"}).json()) == sorted([world["m2"].pk, world["g2"].pk])
@@ -97,9 +104,15 @@ def test_openapi_schema_renders_and_lists_the_incident_paths(api):
     assert response.status_code == 200
     schema = yaml.safe_load(response.content)
     paths = schema["paths"]
-    for path in ("/api/v1/incidents/", "/api/v1/incidents/{id}/", "/api/v1/incidents/{id}/trail/",
-                 "/api/v1/incidents/{id}/register/", "/api/v1/incidents/{id}/handle/",
-                 "/api/v1/incidents/overdue/", "/api/v1/incidents/categories/"):
+    for path in (
+        "/api/v1/incidents/",
+        "/api/v1/incidents/{id}/",
+        "/api/v1/incidents/{id}/trail/",
+        "/api/v1/incidents/{id}/register/",
+        "/api/v1/incidents/{id}/handle/",
+        "/api/v1/incidents/overdue/",
+        "/api/v1/incidents/categories/",
+    ):
         assert path in paths, path
     assert "post" in paths["/api/v1/incidents/"] and "get" in paths["/api/v1/incidents/"]
     assert paths["/api/v1/incidents/{id}/verify/"]["post"]["operationId"] == "incidents_verify"

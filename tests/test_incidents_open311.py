@@ -43,9 +43,20 @@ def test_georeport_client_reads_what_plain_http_posted(live_server, world):
     definition = client.get_service_definition("0302")
     assert definition["attributes"][0]["code"] == "DANGER" and definition["attributes"][0]["required"] is True
 
-    response = post(base, api_key="k-123", service_code="0101", lat="28.93", long="105.41",
-                    description="路口垃圾堆了三天 <b>急</b>", first_name="张", last_name="三", phone="13900001111",
-                    email="zhang@example.com", address_string="白招牌社区 12 号", jurisdiction_id="luzhou.gov.cn")
+    response = post(
+        base,
+        api_key="k-123",
+        service_code="0101",
+        lat="28.93",
+        long="105.41",
+        description="路口垃圾堆了三天 <b>急</b>",
+        first_name="张",
+        last_name="三",
+        phone="13900001111",
+        email="zhang@example.com",
+        address_string="白招牌社区 12 号",
+        jurisdiction_id="luzhou.gov.cn",
+    )
     assert response.status_code == 201, response.text
     created = response.json()[0]
     request_id = created["service_request_id"]
@@ -95,24 +106,28 @@ def test_spec_errors_in_xml_and_json(live_server, world):
     assert response.status_code == 400 and "4000" in response.json()[0]["description"]
     response = post(base, api_key="k-123", service_code="0302", lat="28.93", long="105.41")
     assert response.status_code == 400 and "attribute[DANGER]" in response.json()[0]["description"]
-    response = post(base, api_key="k-123", service_code="0302", lat="28.93", long="105.41",
-                    **{"attribute[DANGER]": "yes"})
+    response = post(
+        base, api_key="k-123", service_code="0302", lat="28.93", long="105.41", **{"attribute[DANGER]": "yes"}
+    )
     assert response.status_code == 201
     assert Case.objects.get(pk=int(response.json()[0]["service_request_id"])).attributes == {"DANGER": "yes"}
     response = post(base, api_key="k-123", service_code="9999", lat="28.93", long="105.41")
     assert response.status_code == 404
     response = requests.get(f"{base}requests/999999.json", timeout=10)
     assert response.status_code == 404 and response.json() == [
-        {"code": 404, "description": "service_request_id '999999' not found"}]
+        {"code": 404, "description": "service_request_id '999999' not found"}
+    ]
     response = requests.get(f"{base}services.json", params={"jurisdiction_id": "chengdu.gov.cn"}, timeout=10)
     assert response.status_code == 404
-    response = requests.get(f"{base}requests.json", params={"start_date": "2026-01-01T00:00:00Z",
-                                                           "end_date": "2026-06-01T00:00:00Z"}, timeout=10)
+    response = requests.get(
+        f"{base}requests.json",
+        params={"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
+        timeout=10,
+    )
     assert response.status_code == 400 and "90 days" in response.json()[0]["description"]
     discovery = ET.fromstring(requests.get(f"{base}discovery.xml", timeout=10).content)
     assert discovery.find("endpoints/endpoint/specification").text == "http://wiki.open311.org/GeoReport_v2"
-    assert [f.text for f in discovery.findall("endpoints/endpoint/formats/format")] == [
-        "text/xml", "application/json"]
+    assert [f.text for f in discovery.findall("endpoints/endpoint/formats/format")] == ["text/xml", "application/json"]
 
 
 def test_closed_cases_read_closed_and_default_window_is_90_days(client, world):
@@ -125,10 +140,16 @@ def test_closed_cases_read_closed_and_default_window_is_90_days(client, world):
     from layers.incidents.services import report_case
 
     category = Category.objects.get(code="0101")
-    old, _ = report_case(category=category, point=Point(105.41, 28.93, srid=4326), input_point={},
-                         input_srs="EPSG:4326", now=timezone.now() - datetime.timedelta(days=100))
-    done, _ = report_case(category=category, point=Point(105.43, 28.93, srid=4326), input_point={},
-                          input_srs="EPSG:4326")
+    old, _ = report_case(
+        category=category,
+        point=Point(105.41, 28.93, srid=4326),
+        input_point={},
+        input_srs="EPSG:4326",
+        now=timezone.now() - datetime.timedelta(days=100),
+    )
+    done, _ = report_case(
+        category=category, point=Point(105.43, 28.93, srid=4326), input_point={}, input_srs="EPSG:4326"
+    )
     Case.objects.filter(pk=done.pk).update(status=Status.CLOSED)
     body = client.get(f"{BASE}requests.json").json()
     assert [r["service_request_id"] for r in body] == [str(done.pk)]  # the 100-day-old one is outside

@@ -22,17 +22,21 @@ def world():
     grids = small_tree()
     category = make_category("0101")
     points = {
-        "in_m1": (105.41, 28.93),   # micro-grid m1
-        "in_m2": (105.41, 28.91),   # micro-grid m2
-        "in_g2": (105.43, 28.93),   # grid g2 (no micro-grids)
-        "in_c2": (105.41, 28.87),   # community c2 (no grids)
+        "in_m1": (105.41, 28.93),  # micro-grid m1
+        "in_m2": (105.41, 28.91),  # micro-grid m2
+        "in_g2": (105.43, 28.93),  # grid g2 (no micro-grids)
+        "in_c2": (105.41, 28.87),  # community c2 (no grids)
         "outside": (105.52, 28.90),  # no grid at all
     }
     cases = {}
     for name, (lon, lat) in points.items():
-        case, _ = report_case(category=category, point=Point(lon, lat, srid=4326),
-                              input_point={"lon": lon, "lat": lat}, input_srs="EPSG:4326",
-                              description=name)
+        case, _ = report_case(
+            category=category,
+            point=Point(lon, lat, srid=4326),
+            input_point={"lon": lon, "lat": lat},
+            input_srs="EPSG:4326",
+            description=name,
+        )
         cases[name] = case
     grids["cases"] = cases
     return grids
@@ -127,8 +131,10 @@ def foreign_keys():
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
-                       "AND conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass) ORDER BY 1")
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass) ORDER BY 1"
+        )
         return cursor.fetchall()
 
 
@@ -141,8 +147,9 @@ def test_rewriting_most_cases_rebuilds_the_indexes_and_keeps_them(world, setting
     messages = []
     report = reassign(full=True, progress=messages.append)
     assert report.strategy == "rebuild indexes" and report.moved == 4  # the dead corner stays without grid
-    assert any("setting aside" in m for m in messages) and any(m.startswith("case_status_due restored")
-                                                                for m in messages)
+    assert any("setting aside" in m for m in messages) and any(
+        m.startswith("case_status_due restored") for m in messages
+    )
     assert case_indexes() == before and foreign_keys() == keys
     assert grid_of(world["cases"]["in_m2"]) == "510502001001001002"
     assert TrailEntry.objects.filter(action="reassign").count() == 4

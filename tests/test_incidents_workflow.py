@@ -110,10 +110,15 @@ def test_stale_version_is_409_and_if_match_works(api, world):
 # Issue 7 scopes every case read: a user who cannot see the case (a stranger: not its reporter, no
 # duty, another department) gets 404 as if it did not exist; a user who sees it but holds the wrong
 # role gets the workflow's 403.
-@pytest.mark.parametrize("who, action, status", [
-    (None, "register", 403), ("stranger", "register", 404), ("handler", "register", 403),
-    ("officer", "register", 403),
-])
+@pytest.mark.parametrize(
+    "who, action, status",
+    [
+        (None, "register", 403),
+        ("stranger", "register", 404),
+        ("handler", "register", 403),
+        ("officer", "register", 403),
+    ],
+)
 def test_only_dispatchers_register(api, world, who, action, status):
     assert act(api, world, who, action).status_code == status
     assert Case.objects.get(pk=world["case_id"]).status == "reported"
@@ -180,8 +185,11 @@ def test_escalation_ladder_over_simulated_time(api, world):
     # A run missed for days climbs the remaining rungs in order, each recorded once.
     assert escalate(due + datetime.timedelta(hours=200)) == {1: 0, 2: 0, 3: 1, 4: 1}
     assert escalate(due + datetime.timedelta(hours=300)) == {1: 0, 2: 0, 3: 0, 4: 0}
-    steps = list(TrailEntry.objects.filter(case=case, action="escalate").order_by("at", "id")
-                 .values_list("escalation_level", flat=True))
+    steps = list(
+        TrailEntry.objects.filter(case=case, action="escalate")
+        .order_by("at", "id")
+        .values_list("escalation_level", flat=True)
+    )
     assert steps == [1, 2, 3, 4]
     case.refresh_from_db()
     assert case.escalation_level == 4 and case.version == 5
@@ -199,8 +207,11 @@ def test_escalate_command_is_idempotent(world):
     Case.objects.filter(pk=case.pk).update(due_at=timezone.now() - datetime.timedelta(hours=30))
     call_command("escalate")
     call_command("escalate")
-    assert list(TrailEntry.objects.filter(action="escalate").order_by("escalation_level")
-                .values_list("escalation_level", flat=True)) == [1, 2]
+    assert list(
+        TrailEntry.objects.filter(action="escalate")
+        .order_by("escalation_level")
+        .values_list("escalation_level", flat=True)
+    ) == [1, 2]
 
 
 def test_registering_an_edge_case_records_the_confirmation(api, world):

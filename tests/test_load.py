@@ -68,8 +68,9 @@ def test_a_database_restart_mid_run_loses_no_accepted_case_and_the_server_recove
 def _post(port: int, path: str, body: dict, token: str) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json",
-                                                      "Authorization": f"Token {token}"})
+        conn.request(
+            "POST", path, json.dumps(body), {"Content-Type": "application/json", "Authorization": f"Token {token}"}
+        )
         response = conn.getresponse()
         return response.status, json.loads(response.read() or b"{}")
     finally:
@@ -98,8 +99,12 @@ def test_two_handlers_acting_on_one_case_at_once_one_wins_the_other_gets_409(ser
     handlers = [Token.objects.create(user=make_user(department=world["cgj"])).key for _ in range(2)]
     rounds = 5
     for round_number in range(rounds):
-        status, case = _post(server, "/api/v1/incidents/", {"category": "0101", "lon": 105.401 + round_number * 0.01,
-                                                            "lat": 28.93}, dispatcher)
+        status, case = _post(
+            server,
+            "/api/v1/incidents/",
+            {"category": "0101", "lon": 105.401 + round_number * 0.01, "lat": 28.93},
+            dispatcher,
+        )
         assert status == 201, case
         case_id = case["id"]
         for action in ("register", "dispatch"):

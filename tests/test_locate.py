@@ -139,8 +139,10 @@ def test_one_statement_locate_agrees_with_the_orm_selector_across_the_demo_city(
 
     call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT ST_X(geom), ST_Y(geom) FROM (SELECT (ST_Dump(ST_GeneratePoints("
-                       "ST_Expand(boundary, 0.05), 300, 11))).geom FROM grids_grid WHERE code = '510500') p")
+        cursor.execute(
+            "SELECT ST_X(geom), ST_Y(geom) FROM (SELECT (ST_Dump(ST_GeneratePoints("
+            "ST_Expand(boundary, 0.05), 300, 11))).geom FROM grids_grid WHERE code = '510500') p"
+        )
         points = cursor.fetchall()
     from django.contrib.gis.geos import Point
 

@@ -27,6 +27,7 @@ def supervisor(client):
     tested in test_roles.py)."""
     client.force_login(make_user("supervisor"))
 
+
 WHOLE_DISTRICT = "105.39,28.84,105.51,28.96"
 
 
@@ -56,14 +57,24 @@ def test_grid_detail_names_who_answers_walking_up_the_tree(client):
     make_duty(tree["g1"], DutyKind.OFFICER, make_person("王网格"))
     make_duty(tree["c1"], DutyKind.LEADER, make_person("李领导", title="社区书记"))
     # An officer whose duty ended yesterday is no longer named.
-    make_duty(tree["g1"], DutyKind.OFFICER, make_person("张离任"), starts_on=datetime.date(2020, 1, 1),
-              ends_on=datetime.date.today() - datetime.timedelta(days=1))
+    make_duty(
+        tree["g1"],
+        DutyKind.OFFICER,
+        make_person("张离任"),
+        starts_on=datetime.date(2020, 1, 1),
+        ends_on=datetime.date.today() - datetime.timedelta(days=1),
+    )
 
     response = client.get("/api/v1/map/grids/510502001001001001/")
     assert response.status_code == 200
     body = response.json()
     assert [g["code"] for g in body["chain"]] == [
-        "510502", "510502001", "510502001001", "510502001001001", "510502001001001001"]
+        "510502",
+        "510502001",
+        "510502001001",
+        "510502001001001",
+        "510502001001001001",
+    ]
     # The micro-grid has no duties of its own: the officer comes from its grid, the leader from its
     # community (the nearest level up that has one); no phone numbers in a popup.
     assert body["officers"] == [{"name": "王网格", "title": "", "grid_code": "510502001001001"}]
@@ -82,8 +93,9 @@ def test_prefix_and_limit(client):
     small_tree()
     streets = features(client.get("/api/v1/map/grids/", {"bbox": WHOLE_DISTRICT, "level": "street"}))
     assert [f["id"] for f in streets["features"]] == ["510502001", "510502002"]
-    only_002 = features(client.get("/api/v1/map/grids/", {"bbox": WHOLE_DISTRICT, "level": "street",
-                                                          "prefix": "510502002"}))
+    only_002 = features(
+        client.get("/api/v1/map/grids/", {"bbox": WHOLE_DISTRICT, "level": "street", "prefix": "510502002"})
+    )
     assert [f["id"] for f in only_002["features"]] == ["510502002"]
     cut = features(client.get("/api/v1/map/grids/", {"bbox": WHOLE_DISTRICT, "level": "street", "limit": 1}))
     assert cut["numberReturned"] == 1 and cut["truncated"] is True
@@ -95,18 +107,21 @@ def test_empty_answer_is_a_valid_collection(client):
     assert body == {"type": "FeatureCollection", "numberReturned": 0, "truncated": False, "features": []}
 
 
-@pytest.mark.parametrize("params, field", [
-    ({}, "bbox"),
-    ({"bbox": "1,2,3"}, "bbox"),
-    ({"bbox": "a,b,c,d"}, "bbox"),
-    ({"bbox": "3,2,1,4"}, "bbox"),
-    ({"bbox": "0,0,200,1"}, "bbox"),
-    ({"bbox": "0,0,1,nan"}, "bbox"),
-    ({"bbox": "0,0,1,1", "level": "county-ish"}, "level"),
-    ({"bbox": "0,0,1,1", "prefix": "51'--"}, "prefix"),
-    ({"bbox": "0,0,1,1", "limit": "0"}, "limit"),
-    ({"bbox": "0,0,1,1", "limit": "999999"}, "limit"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({}, "bbox"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "a,b,c,d"}, "bbox"),
+        ({"bbox": "3,2,1,4"}, "bbox"),
+        ({"bbox": "0,0,200,1"}, "bbox"),
+        ({"bbox": "0,0,1,nan"}, "bbox"),
+        ({"bbox": "0,0,1,1", "level": "county-ish"}, "level"),
+        ({"bbox": "0,0,1,1", "prefix": "51'--"}, "prefix"),
+        ({"bbox": "0,0,1,1", "limit": "0"}, "limit"),
+        ({"bbox": "0,0,1,1", "limit": "999999"}, "limit"),
+    ],
+)
 def test_bad_queries_are_400_naming_the_field(client, params, field):
     response = client.get("/api/v1/map/grids/", params)
     assert response.status_code == 400
@@ -149,8 +164,14 @@ def _cases_in_small_tree(tree):
     for i in range(300):
         points.append((105.401 + (i % 20) * 0.0009, 28.921 + (i // 20) * 0.0018, tree["m1"].id, "handling"))
     for i in range(100):
-        points.append((105.401 + (i % 10) * 0.0018, 28.901 + (i // 10) * 0.0018, tree["m2"].id,
-                       "closed" if i < 40 else "reported"))
+        points.append(
+            (
+                105.401 + (i % 10) * 0.0018,
+                28.901 + (i // 10) * 0.0018,
+                tree["m2"].id,
+                "closed" if i < 40 else "reported",
+            )
+        )
     points += [(105.6, 28.7, None, "reported"), (105.61, 28.71, None, "reported")]
     return make_case_table(points)
 
@@ -163,8 +184,12 @@ def test_case_counts_roll_up_the_tree(client):
     # m1 300 open; m2 100 of which 60 open; g1, c1, s1 and the district hold both; the two cases
     # outside every grid have no grid and are counted nowhere.
     assert counts == {
-        "510502001001001001": (300, 300), "510502001001001002": (100, 60), "510502001001001": (400, 360),
-        "510502001001": (400, 360), "510502001": (400, 360), "510502": (400, 360),
+        "510502001001001001": (300, 300),
+        "510502001001001002": (100, 60),
+        "510502001001001": (400, 360),
+        "510502001001": (400, 360),
+        "510502001": (400, 360),
+        "510502": (400, 360),
     }
     assert written == 6
     # Refreshing again replaces the rows rather than adding to them.
@@ -182,7 +207,8 @@ def test_case_tiles_aggregate_at_low_zoom_and_merge_points_when_close(client, mo
     low = mapbox_vector_tile.decode(client.get(f"/tiles/incidents/{z}/{x}/{y}.pbf").content)
     # Zoom 12 shows one point per street, at its anchor: only street 510502001 has cases (400, 360 open).
     assert [f["properties"] for f in low["case_counts"]["features"]] == [
-        {"code": "510502001", "name": "南城街道", "total": 400, "open": 360}]
+        {"code": "510502001", "name": "南城街道", "total": 400, "open": 360}
+    ]
     assert "cases" not in low
 
     # Zoom 15 shows micro-grids' counts: the tile around m1's anchor holds m1 (300 cases, all open).
@@ -197,9 +223,11 @@ def test_case_tiles_aggregate_at_low_zoom_and_merge_points_when_close(client, mo
     # Every case of the tile is in exactly one feature: the counts add up to the cases in the tile.
     with connection.cursor() as cursor:
         # The tile carries the cases within its envelope widened by 1/64 (its 64-unit buffer).
-        cursor.execute("SELECT count(*) FROM test_map_cases "
-                       "WHERE location && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => 0.015625), 4326)",
-                       [z, x, y])
+        cursor.execute(
+            "SELECT count(*) FROM test_map_cases "
+            "WHERE location && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => 0.015625), 4326)",
+            [z, x, y],
+        )
         in_tile = cursor.fetchone()[0]
     assert in_tile > 0
     assert sum(f["properties"]["count"] for f in high["features"]) == in_tile
@@ -216,7 +244,9 @@ def test_case_counts_endpoint_feeds_the_heatmap(client):
     tiles.refresh_case_counts(source=_cases_in_small_tree(tree))
     body = features(client.get("/api/v1/map/case-counts/", {"bbox": WHOLE_DISTRICT, "level": "microgrid"}))
     assert [(f["id"], f["properties"]["total"]) for f in body["features"]] == [
-        ("510502001001001001", 300), ("510502001001001002", 100)]
+        ("510502001001001001", 300),
+        ("510502001001001002", 100),
+    ]
     # The anchor is ST_PointOnSurface of the micro-grid: inside its box.
     lon, lat = body["features"][0]["geometry"]["coordinates"]
     assert 105.40 < lon < 105.42 and 28.92 < lat < 28.95

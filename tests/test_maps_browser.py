@@ -32,8 +32,15 @@ from tests.factories_incidents import make_category
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -55,8 +62,11 @@ class PageWatch:
 
     def foreign_requests(self) -> list[str]:
         """Requests to anything but the app's own origin (data: URIs are not requests to a host)."""
-        return [u for u in self.requests if not u.startswith("data:")
-                and f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" != self.origin]
+        return [
+            u
+            for u in self.requests
+            if not u.startswith("data:") and f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" != self.origin
+        ]
 
 
 def role_user(role: str):
@@ -83,8 +93,14 @@ def browser_page(live_server, language: str = "zh-CN", user=None):
         client = Client()
         client.force_login(user)
         host = urlsplit(live_server.url).hostname
-        cookies = [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                    "domain": host, "path": "/"}]
+        cookies = [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "domain": host,
+                "path": "/",
+            }
+        ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -105,8 +121,10 @@ def wait_until_drawn(page, *keys: str) -> None:
 
 def wait_for_count(page, key: str, count: int) -> None:
     """Waits until layer `key` has settled with `count` features drawn."""
-    page.wait_for_function(f"() => gridgis.pending === 0 && gridgis.loaded[{key!r}] === true"
-                           f" && gridgis.drawn[{key!r}] === {count}", timeout=15000)
+    page.wait_for_function(
+        f"() => gridgis.pending === 0 && gridgis.loaded[{key!r}] === true && gridgis.drawn[{key!r}] === {count}",
+        timeout=15000,
+    )
 
 
 def drawn(page, key: str) -> int:
@@ -133,7 +151,11 @@ def assert_clean(watch: PageWatch, page, expected_404: tuple[str, ...] = ()) -> 
     assert [f.split(" ", 1)[1].removeprefix(watch.origin) for f in watch.failed] == list(expected_404)
     assert all(f.startswith("404 ") for f in watch.failed)
     # Chromium logs each failed response on the console too; those are the ones just checked.
-    errors = [e for e in watch.errors if not e.startswith("Failed to load resource: the server responded with a status of 404")]
+    errors = [
+        e
+        for e in watch.errors
+        if not e.startswith("Failed to load resource: the server responded with a status of 404")
+    ]
     assert errors == [], errors
     assert page.evaluate("gridgis.errors") == []
     assert watch.foreign_requests() == []
@@ -173,8 +195,7 @@ def test_officer_map_opens_on_the_officers_grids(live_server, tree):
         assert drawn(page, "microgrids") == 0
         assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() == 1
         # The officer's own grid is drawn highlighted (weight 3).
-        assert sorted(page.evaluate(
-            "Object.values(gridgis.layers.grids._layers).map(l => l.options.weight)")) == [3]
+        assert sorted(page.evaluate("Object.values(gridgis.layers.grids._layers).map(l => l.options.weight)")) == [3]
         # zh-hans by default: the layer control and legend say 网格 / 图例; a scale bar is there.
         assert "网格" in page.locator(".leaflet-control-layers").inner_text()
         assert "图例" in page.locator(".gridgis-legend").inner_text()
@@ -236,8 +257,9 @@ def test_supervisor_map_filter_and_jump(live_server, tree):
         page.select_option("select[name=district]", "")
         page.fill("input[name=code]", "510502001001001001")
         page.click(".gridgis-filter button")
-        page.wait_for_function("() => gridgis.map.getBounds().contains([[28.92, 105.40], [28.95, 105.42]])"
-                               " && gridgis.map.getZoom() >= 14")
+        page.wait_for_function(
+            "() => gridgis.map.getBounds().contains([[28.92, 105.40], [28.95, 105.42]]) && gridgis.map.getZoom() >= 14"
+        )
         wait_until_drawn(page, "tree")
         assert drawn(page, "tree") >= 1
         # An unknown code says so, as text.
@@ -281,8 +303,14 @@ def cases(tree):
     now = timezone.now()
 
     def report(lon, lat, description=""):
-        case, _ = report_case(category=rubbish, point=Point(lon, lat, srid=4326), input_point={},
-                              input_srs="EPSG:4326", description=description, now=now)
+        case, _ = report_case(
+            category=rubbish,
+            point=Point(lon, lat, srid=4326),
+            input_point={},
+            input_srs="EPSG:4326",
+            description=description,
+            now=now,
+        )
         return case
 
     made = {
@@ -384,15 +412,19 @@ def test_demo_maps_as_a_new_user_sees_them(live_server):
         screenshot(page, "demo-officer")
 
         # Inspection points (from the inspections layer) are drawn too, as many as OGC holds for the view.
-        assert drawn(page, "inspection-points") == api_count(page, "/ogc/collections/inspection-points/items",
-                                                             limit=1) > 0
+        assert (
+            drawn(page, "inspection-points") == api_count(page, "/ogc/collections/inspection-points/items", limit=1) > 0
+        )
 
         page.goto(f"{live_server.url}/map/planner/")
         wait_until_drawn(page, "communities", "grids", "estates", "renovation-projects")
         assert drawn(page, "communities") == api_count(page, "/api/v1/map/grids/", level="community") > 0
         assert drawn(page, "estates") == api_count(page, "/ogc/collections/estates/items", limit=1) > 0
-        assert drawn(page, "renovation-projects") == api_count(
-            page, "/ogc/collections/renovation-projects/items", limit=1) > 0
+        assert (
+            drawn(page, "renovation-projects")
+            == api_count(page, "/ogc/collections/renovation-projects/items", limit=1)
+            > 0
+        )
         screenshot(page, "demo-planner")
         # A footprint's popup lists what it touches, from the estates layer's overlay API.
         page.evaluate("Object.values(gridgis.layers['renovation-projects']._layers)[0].openPopup()")

@@ -57,7 +57,12 @@ def test_items_with_bbox_limit_offset_and_properties(ogc):
     # A bbox inside micro-grid ...001 meets the district, street 001, community 001, grid 001, micro 001.
     inside = ogc.collection_items("grids", bbox=[105.405, 28.93, 105.41, 28.94], limit=100)
     assert [f["id"] for f in inside["features"]] == [
-        "510502", "510502001", "510502001001", "510502001001001", "510502001001001001"]
+        "510502",
+        "510502001",
+        "510502001001",
+        "510502001001001",
+        "510502001001001001",
+    ]
 
     page = ogc.collection_items("grids", limit=2, offset=2)
     assert [f["id"] for f in page["features"]] == ["510502001001", "510502001001001"]
@@ -81,8 +86,12 @@ def test_one_item_and_errors(ogc, live_server, auth):
     assert requests.get(f"{base}/grids/items", params={"limit": "0"}, timeout=10, headers=auth).status_code == 400
     assert requests.get(f"{base}/grids/items", params={"f": "html"}, timeout=10, headers=auth).status_code == 400
     # Only CRS84 bboxes are understood; another bbox-crs is refused rather than misread.
-    other_crs = requests.get(f"{base}/grids/items", params={"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/4544"},
-                             timeout=10, headers=auth)
+    other_crs = requests.get(
+        f"{base}/grids/items",
+        params={"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/4544"},
+        timeout=10,
+        headers=auth,
+    )
     assert other_crs.status_code == 400 and other_crs.json()["detail"].startswith("bbox_crs: ")
     response = requests.get(f"{base}/grids/items", timeout=10, headers=auth)
     assert response.headers["Content-Type"] == "application/geo+json"
@@ -100,11 +109,19 @@ def test_cases_are_published_without_personal_data(ogc, live_server):
     district = Grid.objects.get(code="510502")
     make_department("JY-DD", kind=Department.Kind.DISPATCH_OFFICE, district=district)
     category = make_category("0101", default_department=make_department("JY-CG", district=district))
-    open_case, _ = report_case(category=category, point=Point(105.41, 28.93, srid=4326), input_point={},
-                               input_srs="EPSG:4326", description="垃圾外露", reporter_name="张三",
-                               reporter_phone="13900000000", reporter_email="z@example.org")
-    closed, _ = report_case(category=category, point=Point(105.43, 28.93, srid=4326), input_point={},
-                            input_srs="EPSG:4326")
+    open_case, _ = report_case(
+        category=category,
+        point=Point(105.41, 28.93, srid=4326),
+        input_point={},
+        input_srs="EPSG:4326",
+        description="垃圾外露",
+        reporter_name="张三",
+        reporter_phone="13900000000",
+        reporter_email="z@example.org",
+    )
+    closed, _ = report_case(
+        category=category, point=Point(105.43, 28.93, srid=4326), input_point={}, input_srs="EPSG:4326"
+    )
     Case.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
 
     everything = ogc.collection_items("cases", limit=10)

@@ -87,8 +87,12 @@ def test_a_track_just_outside_covers_the_edge_strip_it_reaches(tree):
 
 
 def test_only_the_last_n_days_count(tree):
-    make_patrol(tree["officer"], tree["g1"], timezone.now() - datetime.timedelta(days=10),
-                track=line((105.41, 28.89), (105.41, 28.93)))
+    make_patrol(
+        tree["officer"],
+        tree["g1"],
+        timezone.now() - datetime.timedelta(days=10),
+        track=line((105.41, 28.89), (105.41, 28.93)),
+    )
     assert m2_share(days=7)["covered_m2"] == 0
     assert m2_share(days=14)["share"] == pytest.approx(60 * M2_HEIGHT / M2_AREA, rel=5e-3)
 
@@ -101,7 +105,7 @@ def test_coverage_api(api, tree):
     # Grid g1 is 105.40-105.42 × 28.90-28.95: the track crosses only its south 0.03° (28.90-28.93)
     # and ends inside it, so the strip is 60 m × 3325.0 m plus the 30 m half-disc cap at 28.93.
     g1 = rows[0]
-    assert g1["covered_m2"] == pytest.approx(60 * 3325.03 + 3.14159 * 30 ** 2 / 2, rel=5e-3)
+    assert g1["covered_m2"] == pytest.approx(60 * 3325.03 + 3.14159 * 30**2 / 2, rel=5e-3)
     assert rows[1]["covered_m2"] == 0
     bad = api.get("/api/v1/patrol-coverage/", {"grid": "999", "level": "hamlet", "days": 0})
     assert bad.status_code == 400

@@ -43,7 +43,13 @@ def test_overlay_lists_the_grids_people_and_departments_under_the_footprint(api,
     body = overlay(api, project)
     # Every level under the footprint, district first; micro-grid m1 (north of 28.92) is not.
     assert [g["code"] for g in body["grids"]] == [
-        "510502", "510502001", "510502001001", "510502001001001", "510502001001002", "510502001001001002"]
+        "510502",
+        "510502001",
+        "510502001001",
+        "510502001001001",
+        "510502001001002",
+        "510502001001001002",
+    ]
     codes = {g["code"]: g for g in body["grids"]}
     # The part in g2 is 0.005° × 0.010° = 487.6 m × 1108.3 m on the spheroid ≈ 540,446 m²
     # (geodesic polygon area, e.g. pyproj.Geod(ellps="WGS84").polygon_area_perimeter).
@@ -113,8 +119,9 @@ def test_overlay_lists_open_cases_inside_the_footprint_and_its_buffer(api, tree)
     category = make_category("0101", name_zh="暴露垃圾")
 
     def case(lon, lat, status="dispatched"):
-        return Case.objects.create(category=category, status=status, location=Point(lon, lat, srid=4326),
-                                   reported_at=timezone.now())
+        return Case.objects.create(
+            category=category, status=status, location=Point(lon, lat, srid=4326), reported_at=timezone.now()
+        )
 
     project = make_project((105.40, 28.90, 105.41, 28.91), D(2026, 3, 1))
     inside = case(105.405, 28.905)

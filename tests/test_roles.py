@@ -79,9 +79,15 @@ def world():
     users["admin"].refresh_from_db()
 
     def report(category, lon, lat, reporter=None):
-        return report_case(category=category, point=Point(lon, lat, srid=4326), input_point={},
-                           input_srs="EPSG:4326", reporter=reporter, reporter_name="张三" if reporter else "",
-                           reporter_phone="13900000000" if reporter else "")[0]
+        return report_case(
+            category=category,
+            point=Point(lon, lat, srid=4326),
+            input_point={},
+            input_srs="EPSG:4326",
+            reporter=reporter,
+            reporter_name="张三" if reporter else "",
+            reporter_phone="13900000000" if reporter else "",
+        )[0]
 
     cases = {
         "m1": report(rubbish, 105.41, 28.93, users["citizen"]),
@@ -94,16 +100,28 @@ def world():
     # Started today whatever the hour (between local midnight and now): "patrols-today" lists it.
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     today = midnight + (timezone.now() - midnight) / 2
-    patrols = {"g1": make_patrol(officer, grids["g1"], today, hours=0, track=track),
-               "g2": make_patrol(g2_officer, grids["g2"], today, hours=0)}
-    estates = {"c1": make_estate(grids["c1"], (105.401, 28.931, 105.403, 28.933)),
-               "c2": make_estate(grids["c2"], (105.401, 28.861, 105.403, 28.863))}
+    patrols = {
+        "g1": make_patrol(officer, grids["g1"], today, hours=0, track=track),
+        "g2": make_patrol(g2_officer, grids["g2"], today, hours=0),
+    }
+    estates = {
+        "c1": make_estate(grids["c1"], (105.401, 28.931, 105.403, 28.933)),
+        "c2": make_estate(grids["c2"], (105.401, 28.861, 105.403, 28.863)),
+    }
     projects = {}
     for key, (lon, lat) in {"c1": (105.40, 28.93), "c2": (105.40, 28.86)}.items():
         projects[key] = make_project((lon, lat, lon + 0.01, lat + 0.01), datetime.date(2026, 3, 1))
         projects[key].estates.set([estates[key]])
-    return {"grids": grids, "users": users, "cases": cases, "points": points, "patrols": patrols,
-            "estates": estates, "projects": projects, "cg": cg}
+    return {
+        "grids": grids,
+        "users": users,
+        "cases": cases,
+        "points": points,
+        "patrols": patrols,
+        "estates": estates,
+        "projects": projects,
+        "cg": cg,
+    }
 
 
 def as_role(api, world, role):
@@ -133,16 +151,26 @@ def test_groups_exist_and_scope_says_who_sees_what(world):
     assert {"admin"} <= scope_for(users["admin"]).roles
     assert scope_for(None).is_anonymous and not scope_for(None).is_staff
     # An ended duty no longer scopes: the officer's duty ended yesterday leaves nothing to see.
-    make_duty(world["grids"]["g2"], DutyKind.OFFICER, users["officer"].person,
-              starts_on=datetime.date(2020, 1, 1), ends_on=timezone.localdate() - datetime.timedelta(days=1))
+    make_duty(
+        world["grids"]["g2"],
+        DutyKind.OFFICER,
+        users["officer"].person,
+        starts_on=datetime.date(2020, 1, 1),
+        ends_on=timezone.localdate() - datetime.timedelta(days=1),
+    )
     assert scope_for(users["officer"]).grid_prefixes == ("510502001001001",)
 
 
 # --- cases: list, detail, trail, overdue, actions ----------------------------------------------------
 
 CASES_SEEN = {
-    "citizen": ("m1",), "officer": ("m1",), "leader": ("m1", "g2"), "handler": ("m1", "s2"),
-    "dispatcher": ("m1", "g2", "s2", "c2"), "planner": (), "supervisor": ("m1", "g2", "s2", "c2"),
+    "citizen": ("m1",),
+    "officer": ("m1",),
+    "leader": ("m1", "g2"),
+    "handler": ("m1", "s2"),
+    "dispatcher": ("m1", "g2", "s2", "c2"),
+    "planner": (),
+    "supervisor": ("m1", "g2", "s2", "c2"),
     "admin": ("m1", "g2", "s2", "c2"),
 }
 
@@ -212,16 +240,24 @@ def test_anyone_may_still_report_and_open311_stays_public(api, world):
 # --- grids: map layer, detail, extent, tiles, locate ------------------------------------------------
 
 ALL_GRIDS = 9
-GRIDS_SEEN = {"officer": 3, "leader": 5, "handler": ALL_GRIDS, "dispatcher": ALL_GRIDS, "planner": ALL_GRIDS,
-              "supervisor": ALL_GRIDS, "admin": ALL_GRIDS}
+GRIDS_SEEN = {
+    "officer": 3,
+    "leader": 5,
+    "handler": ALL_GRIDS,
+    "dispatcher": ALL_GRIDS,
+    "planner": ALL_GRIDS,
+    "supervisor": ALL_GRIDS,
+    "admin": ALL_GRIDS,
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_map_grid_layer_detail_and_extent_by_role(client, world, role):
     if world["users"][role] is not None:
         client.force_login(world["users"][role])
-    response = client.get("/api/v1/map/grids/", {"bbox": WHOLE_DISTRICT,
-                                                 "level": "district,street,community,grid,microgrid"})
+    response = client.get(
+        "/api/v1/map/grids/", {"bbox": WHOLE_DISTRICT, "level": "district,street,community,grid,microgrid"}
+    )
     if role in ("anonymous", "citizen"):
         assert response.status_code == 403
         assert client.get("/api/v1/map/grids/510502001001001/").status_code == 403
@@ -262,15 +298,38 @@ def test_locate_shows_people_to_staff_only(api, world):
 
 # --- case tiles and counts --------------------------------------------------------------------------
 
-CASE_POINTS_SEEN = {"citizen": 1, "officer": 1, "leader": 2, "handler": 2, "dispatcher": 4, "planner": 0,
-                    "supervisor": 4, "admin": 4}
+CASE_POINTS_SEEN = {
+    "citizen": 1,
+    "officer": 1,
+    "leader": 2,
+    "handler": 2,
+    "dispatcher": 4,
+    "planner": 0,
+    "supervisor": 4,
+    "admin": 4,
+}
 # Counts per grid of a level come from maps_gridcasecount and are shown for the grids of the reader's
 # subtree only: per district (low-zoom tiles), only the roles that see every case get 510502's count;
 # per community (the heatmap), the leader gets c1's too.
-DISTRICT_COUNTS_SEEN = {"citizen": 0, "officer": 0, "leader": 0, "handler": 0, "dispatcher": 1, "planner": 0,
-                        "supervisor": 1, "admin": 1}
-COMMUNITY_COUNTS_SEEN = {"officer": 0, "leader": 1, "handler": 0, "dispatcher": 2, "planner": 0,
-                         "supervisor": 2, "admin": 2}
+DISTRICT_COUNTS_SEEN = {
+    "citizen": 0,
+    "officer": 0,
+    "leader": 0,
+    "handler": 0,
+    "dispatcher": 1,
+    "planner": 0,
+    "supervisor": 1,
+    "admin": 1,
+}
+COMMUNITY_COUNTS_SEEN = {
+    "officer": 0,
+    "leader": 1,
+    "handler": 0,
+    "dispatcher": 2,
+    "planner": 0,
+    "supervisor": 2,
+    "admin": 2,
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -343,8 +402,13 @@ LAYERS_SEEN = {
     "supervisor": (2, 2, 2, 2, 2),
     "admin": (2, 2, 2, 2, 2),
 }
-LAYER_URLS = ("/api/v1/inspection-points/", "/api/v1/patrols/", "/api/v1/estates/",
-              "/api/v1/renovation-projects/", "/api/v1/resident-suggestions/")
+LAYER_URLS = (
+    "/api/v1/inspection-points/",
+    "/api/v1/patrols/",
+    "/api/v1/estates/",
+    "/api/v1/renovation-projects/",
+    "/api/v1/resident-suggestions/",
+)
 
 
 def count(response) -> int:
@@ -365,10 +429,12 @@ def test_inspections_and_estates_lists_and_details_by_role(api, world, role):
     assert tuple(count(api.get(url)) for url in LAYER_URLS) == LAYERS_SEEN[role], role
     # Details of rows outside the scope are 404 (c2's point, g2's patrol, c2's estate and project).
     wide_points, wide_patrols, wide_estates = (LAYERS_SEEN[role][i] == 2 for i in (0, 1, 2))
-    unseen = {f"/api/v1/inspection-points/{world['points']['c2'].pk}/": wide_points,
-              f"/api/v1/patrols/{world['patrols']['g2'].pk}/": wide_patrols,
-              f"/api/v1/estates/{world['estates']['c2'].pk}/": wide_estates,
-              f"/api/v1/renovation-projects/{world['projects']['c2'].pk}/": wide_estates}
+    unseen = {
+        f"/api/v1/inspection-points/{world['points']['c2'].pk}/": wide_points,
+        f"/api/v1/patrols/{world['patrols']['g2'].pk}/": wide_patrols,
+        f"/api/v1/estates/{world['estates']['c2'].pk}/": wide_estates,
+        f"/api/v1/renovation-projects/{world['projects']['c2'].pk}/": wide_estates,
+    }
     for url, visible in unseen.items():
         assert api.get(url).status_code == (200 if visible else 404), (role, url)
 
@@ -385,9 +451,16 @@ def test_schedules_of_the_readers_grids_and_of_their_ancestors(api, world):
     from layers.inspections import services
 
     grids = world["grids"]
-    made = {key: services.create_schedule(name=key, weekday=1, scope=grids[key], starts_on=datetime.date(2026, 1, 1))
-            for key in ("s1", "c1", "g2", "c2")}
-    seen = {"officer": ["c1", "s1"], "leader": ["c1", "g2", "s1"], "handler": [], "supervisor": ["c1", "c2", "g2", "s1"]}
+    made = {
+        key: services.create_schedule(name=key, weekday=1, scope=grids[key], starts_on=datetime.date(2026, 1, 1))
+        for key in ("s1", "c1", "g2", "c2")
+    }
+    seen = {
+        "officer": ["c1", "s1"],
+        "leader": ["c1", "g2", "s1"],
+        "handler": [],
+        "supervisor": ["c1", "c2", "g2", "s1"],
+    }
     for role, names in seen.items():
         as_role(api, world, role)
         assert sorted(row["name"] for row in api.get("/api/v1/patrol-schedules/").json()) == names, role
@@ -401,7 +474,9 @@ def test_coverage_holds_the_readers_grids(api, world):
     assert [r["code"] for r in rows] == ["510502001001001"]
     as_role(api, world, "supervisor")
     assert [r["code"] for r in api.get("/api/v1/patrol-coverage/", {"level": "grid"}).json()] == [
-        "510502001001001", "510502001001002"]
+        "510502001001001",
+        "510502001001002",
+    ]
 
 
 # --- sign-in: session for pages, token for mobile clients ---------------------------------------------
@@ -432,8 +507,9 @@ def test_token_sign_in_for_mobile_clients(api, world):
     handler.save()
     wrong = api.post("/api/v1/auth/token/", {"username": handler.username, "password": "nope"}, format="json")
     assert wrong.status_code == 400
-    answer = api.post("/api/v1/auth/token/", {"username": handler.username, "password": "s3cret-handler"},
-                      format="json")
+    answer = api.post(
+        "/api/v1/auth/token/", {"username": handler.username, "password": "s3cret-handler"}, format="json"
+    )
     assert answer.status_code == 200 and answer.json()["roles"] == ["handler"]
     token = answer.json()["token"]
     listed = api.get("/api/v1/incidents/", headers={"Authorization": f"Token {token}"})
@@ -452,16 +528,20 @@ def test_token_sign_in_for_mobile_clients(api, world):
 
 
 def test_token_sign_in_attempts_are_throttled(api, world, settings):
-    settings.GRIDGIS = {**settings.GRIDGIS, "THROTTLE_RATES": {"ip": None, "user": None, "intake": None,
-                                                               "login": "2/min"}}
+    settings.GRIDGIS = {
+        **settings.GRIDGIS,
+        "THROTTLE_RATES": {"ip": None, "user": None, "intake": None, "login": "2/min"},
+    }
     guess = {"username": world["users"]["handler"].username, "password": "guess"}
     answers = [api.post("/api/v1/auth/token/", guess, format="json").status_code for _ in range(3)]
     assert answers == [400, 400, 429]
 
 
 def test_web_sign_in_attempts_are_throttled_too(client, world, settings):
-    settings.GRIDGIS = {**settings.GRIDGIS, "THROTTLE_RATES": {"ip": None, "user": None, "intake": None,
-                                                               "login": "2/min"}}
+    settings.GRIDGIS = {
+        **settings.GRIDGIS,
+        "THROTTLE_RATES": {"ip": None, "user": None, "intake": None, "login": "2/min"},
+    }
     guess = {"username": world["users"]["handler"].username, "password": "guess"}
     answers = [client.post("/accounts/login/", guess) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]  # the form again with its error, then refused
@@ -478,14 +558,26 @@ def test_token_endpoint_is_in_the_openapi_schema(api):
 # --- mass assignment --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("field, value", [
-    ("status", "closed"), ("grid", "510502002"), ("department", "JY-SW"), ("leader", 1), ("officer", 1),
-    ("version", 9), ("escalation_level", 4), ("trail", []), ("reporter", 1), ("due_at", "2030-01-01T00:00:00Z"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("status", "closed"),
+        ("grid", "510502002"),
+        ("department", "JY-SW"),
+        ("leader", 1),
+        ("officer", 1),
+        ("version", 9),
+        ("escalation_level", 4),
+        ("trail", []),
+        ("reporter", 1),
+        ("due_at", "2030-01-01T00:00:00Z"),
+    ],
+)
 def test_intake_refuses_workflow_fields(api, world, field, value):
     before = Case.objects.count()
-    response = api.post("/api/v1/incidents/", {"category": "0101", "lon": 105.41, "lat": 28.91, field: value},
-                        format="json")
+    response = api.post(
+        "/api/v1/incidents/", {"category": "0101", "lon": 105.41, "lat": 28.91, field: value}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["detail"].startswith(f"{field}: read-only; set by intake and changed only by the workflow")
     assert Case.objects.count() == before
@@ -510,12 +602,26 @@ def test_project_status_and_authorship_change_only_through_actions(api, world):
         assert "status/" in response.json()["detail"]
     project.refresh_from_db()
     assert project.status == status and project.created_by is None
-    geometry = {"type": "Polygon", "coordinates": [[[105.4, 28.93], [105.41, 28.93], [105.41, 28.94],
-                                                    [105.4, 28.94], [105.4, 28.93]]]}
+    geometry = {
+        "type": "Polygon",
+        "coordinates": [[[105.4, 28.93], [105.41, 28.93], [105.41, 28.94], [105.4, 28.94], [105.4, 28.93]]],
+    }
     before = RenovationProject.objects.count()
-    created = api.post("/api/v1/renovation-projects/", {"type": "Feature", "geometry": geometry, "properties": {
-        "name": "新项目", "batch": "plan", "starts_on": "2027-01-01", "ends_on": "2027-06-30", "status": "completed"}},
-        format="json")
+    created = api.post(
+        "/api/v1/renovation-projects/",
+        {
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {
+                "name": "新项目",
+                "batch": "plan",
+                "starts_on": "2027-01-01",
+                "ends_on": "2027-06-30",
+                "status": "completed",
+            },
+        },
+        format="json",
+    )
     assert created.status_code == 400 and created.json()["detail"].startswith("status: read-only")
     assert RenovationProject.objects.count() == before
     moved = api.post(f"{url}status/", {"status": "approved", "note": "立项"}, format="json")
@@ -526,16 +632,24 @@ def test_project_status_and_authorship_change_only_through_actions(api, world):
 def test_suggestion_answers_and_point_grids_are_not_mass_assigned(api, world):
     as_role(api, world, "citizen")
     estate = world["estates"]["c1"]
-    response = api.post("/api/v1/resident-suggestions/", {"estate": estate.pk, "text": "增设停车位",
-                                                          "status": "answered", "answer": "已采纳"}, format="json")
+    response = api.post(
+        "/api/v1/resident-suggestions/",
+        {"estate": estate.pk, "text": "增设停车位", "status": "answered", "answer": "已采纳"},
+        format="json",
+    )
     assert response.status_code == 400 and response.json()["detail"].startswith("answer: read-only; a planner")
     assert not ResidentSuggestion.objects.exists()
     as_role(api, world, "supervisor")
     before = InspectionPoint.objects.count()
-    response = api.post("/api/v1/inspection-points/", {
-        "type": "Feature", "geometry": {"type": "Point", "coordinates": [105.41, 28.91]},
-        "properties": {"name": "菜市场", "category": world["points"]["g1"].category.code, "grid": "510502002"}},
-        format="json")
+    response = api.post(
+        "/api/v1/inspection-points/",
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [105.41, 28.91]},
+            "properties": {"name": "菜市场", "category": world["points"]["g1"].category.code, "grid": "510502002"},
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["detail"] == "grid: read-only; follows the point's location"
     assert InspectionPoint.objects.count() == before
@@ -553,27 +667,70 @@ def test_patrol_track_fields_come_only_from_the_upload(api, world):
 def test_estate_bodies_naming_workflow_fields_are_refused(api, world):
     as_role(api, world, "planner")
     estate = world["estates"]["c1"]
-    response = api.patch(f"/api/v1/estates/{estate.pk}/", {"properties": {"status": "x", "name": "改名"}},
-                         format="json")
+    response = api.patch(
+        f"/api/v1/estates/{estate.pk}/", {"properties": {"status": "x", "name": "改名"}}, format="json"
+    )
     assert response.status_code == 400 and response.json()["detail"].startswith("status: read-only")
     assert Estate.objects.get(pk=estate.pk).name != "改名"
 
 
 WRITABLE = [
     # (role, url, body builder, model counted, field named)
-    ("planner", "/api/v1/work-items/", lambda w: {"type": "Feature", "geometry": None, "properties": {
-        "project": w["projects"]["c1"].pk, "kind": "pipes", "quantity": 10, "status": "done"}},
-     "estates.WorkItem", "status"),
-    ("planner", "/api/v1/estates/", lambda w: {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
-        [105.404, 28.934], [105.405, 28.934], [105.405, 28.935], [105.404, 28.935], [105.404, 28.934]]]},
-        "properties": {"name": "新小区", "community": "510502001001", "buildings": 1, "households": 10,
-                       "district_code": "510502"}}, "estates.Estate", "district_code"),
-    ("supervisor", "/api/v1/patrol-schedules/", lambda w: {
-        "name": "走院落", "weekday": 1, "scope": "510502001001", "starts_on": "2026-01-01", "created_by": 1},
-     "inspections.PatrolSchedule", "created_by"),
-    ("officer", "/api/v1/patrols/", lambda w: {"type": "Feature", "geometry": None, "properties": {
-        "officer": w["users"]["officer"].person.pk, "started_at": "2026-11-17T09:00:00+08:00",
-        "track_uploaded_by": "officer"}}, "inspections.Patrol", "track_uploaded_by"),
+    (
+        "planner",
+        "/api/v1/work-items/",
+        lambda w: {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {"project": w["projects"]["c1"].pk, "kind": "pipes", "quantity": 10, "status": "done"},
+        },
+        "estates.WorkItem",
+        "status",
+    ),
+    (
+        "planner",
+        "/api/v1/estates/",
+        lambda w: {
+            "type": "Feature",
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[105.404, 28.934], [105.405, 28.934], [105.405, 28.935], [105.404, 28.935], [105.404, 28.934]]
+                ],
+            },
+            "properties": {
+                "name": "新小区",
+                "community": "510502001001",
+                "buildings": 1,
+                "households": 10,
+                "district_code": "510502",
+            },
+        },
+        "estates.Estate",
+        "district_code",
+    ),
+    (
+        "supervisor",
+        "/api/v1/patrol-schedules/",
+        lambda w: {"name": "走院落", "weekday": 1, "scope": "510502001001", "starts_on": "2026-01-01", "created_by": 1},
+        "inspections.PatrolSchedule",
+        "created_by",
+    ),
+    (
+        "officer",
+        "/api/v1/patrols/",
+        lambda w: {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {
+                "officer": w["users"]["officer"].person.pk,
+                "started_at": "2026-11-17T09:00:00+08:00",
+                "track_uploaded_by": "officer",
+            },
+        },
+        "inspections.Patrol",
+        "track_uploaded_by",
+    ),
 ]
 
 
@@ -584,8 +741,7 @@ def test_other_writable_endpoints_refuse_workflow_fields(api, world, role, url, 
     rows = apps.get_model(model).objects.count()
     as_role(api, world, role)
     response = api.post(url, body(world), format="json")
-    assert response.status_code == 400 and response.json()["detail"].startswith(f"{field}: read-only;"), \
-        response.json()
+    assert response.status_code == 400 and response.json()["detail"].startswith(f"{field}: read-only;"), response.json()
     assert apps.get_model(model).objects.count() == rows
     # Without that one field the same body is accepted: the refusal was about the field alone.
     fixed = body(world)
@@ -627,8 +783,14 @@ def test_throttle_counters_are_shared_with_another_process():
         "print(PerIPThrottle().allow_request(request, None), PerIPThrottle().allow_request(request, None))\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gridgis.settings", "DATABASE_URL": url}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     assert done.stdout.split() == ["True", "True"], done.stderr
     from django.conf import settings
 
@@ -638,4 +800,3 @@ def test_throttle_counters_are_shared_with_another_process():
         assert PerIPThrottle().allow_request(request, None) is False  # the other process used the allowance
     finally:
         settings.GRIDGIS["THROTTLE_RATES"] = rates
-

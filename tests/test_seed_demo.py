@@ -21,8 +21,9 @@ WHERE p.is_active AND p.level >= 1 GROUP BY p.id
 
 def fingerprint() -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT md5(string_agg(code || name || ST_AsEWKB(boundary)::text, ',' ORDER BY code)) "
-                       "FROM grids_grid")
+        cursor.execute(
+            "SELECT md5(string_agg(code || name || ST_AsEWKB(boundary)::text, ',' ORDER BY code)) FROM grids_grid"
+        )
         return cursor.fetchone()[0]
 
 
@@ -31,8 +32,14 @@ def test_demo_tree_counts_tiling_and_planted_defects():
     counts = dict(Grid.objects.filter(is_active=True).values_list("level").annotate(n=Count("id")))
     # 45 real streets and towns; 4 communities each, 4 grids each, 3 micro-grids each; one grid and
     # its 3 micro-grids are the planted gap.
-    assert counts == {Level.CITY: 1, Level.DISTRICT: 3, Level.STREET: 45, Level.COMMUNITY: 180,
-                      Level.GRID: 719, Level.MICROGRID: 2157}
+    assert counts == {
+        Level.CITY: 1,
+        Level.DISTRICT: 3,
+        Level.STREET: 45,
+        Level.COMMUNITY: 180,
+        Level.GRID: 719,
+        Level.MICROGRID: 2157,
+    }
     with connection.cursor() as cursor:
         cursor.execute(TILING_SQL)
         differences = dict(cursor.fetchall())

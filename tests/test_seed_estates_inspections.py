@@ -30,13 +30,16 @@ def test_estates_projects_and_suggestions(seeded, api):
     # Every estate lies in the community it is filed under (the seed clips it to a micro-grid; the
     # clipped vertices sit on the edge up to floating-point rounding, micro-square-metres outside).
     with connection.cursor() as cursor:
-        cursor.execute("SELECT max(ST_Area(ST_Difference(e.boundary, c.boundary)::geography)), bool_and(c.level = 3) "
-                       "FROM estates_estate e JOIN grids_grid c ON c.id = e.community_id")
+        cursor.execute(
+            "SELECT max(ST_Area(ST_Difference(e.boundary, c.boundary)::geography)), bool_and(c.level = 3) "
+            "FROM estates_estate e JOIN grids_grid c ON c.id = e.community_id"
+        )
         outside_m2, all_communities = cursor.fetchone()
     assert outside_m2 < 0.01 and all_communities
     # The planted conflict: a planned second phase re-digs an implement project's ground.
-    conflicts = {p.name: [c.name for c in RenovationProject.objects.conflicting_with(p)]
-                 for p in RenovationProject.objects.all()}
+    conflicts = {
+        p.name: [c.name for c in RenovationProject.objects.conflicting_with(p)] for p in RenovationProject.objects.all()
+    }
     assert sum(1 for names in conflicts.values() if names) == 2
     # Every project's status history starts with its creation by the demo planner.
     for project in RenovationProject.objects.all():
@@ -62,8 +65,10 @@ def test_points_patrols_and_check_ins(seeded):
     assert CheckIn.objects.count() > 300
     assert CheckIn.objects.aggregate(Max("distance_m"))["distance_m__max"] <= 50
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM inspections_checkin c JOIN inspections_patrol p ON p.id = c.patrol_id "
-                       "WHERE c.checked_at < p.started_at OR c.checked_at > p.ended_at")
+        cursor.execute(
+            "SELECT count(*) FROM inspections_checkin c JOIN inspections_patrol p ON p.id = c.patrol_id "
+            "WHERE c.checked_at < p.started_at OR c.checked_at > p.ended_at"
+        )
         assert cursor.fetchone()[0] == 0
     # Tuesday patrols are tied to the schedule; most officers walked it.
     tuesdays = Patrol.objects.filter(schedule__isnull=False)

@@ -13,8 +13,10 @@ from layers.accounts.roles import ADMIN, request_scope
 class SignedIn(BasePermission):
     """Any signed-in user (session or token); the rows they see are narrowed by their scope."""
 
-    message = ("log in first (session at /accounts/login/ or a token from POST /api/v1/auth/token/); "
-               "the public can report and follow cases through Open311 at /open311/v2/")
+    message = (
+        "log in first (session at /accounts/login/ or a token from POST /api/v1/auth/token/); "
+        "the public can report and follow cases through Open311 at /open311/v2/"
+    )
 
     def has_permission(self, request, view) -> bool:
         if request_scope(request).is_anonymous:

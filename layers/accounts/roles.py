@@ -81,8 +81,9 @@ RULES: dict[str, Rule] = {
     "case": Rule(_ALL | {DISPATCHER}, grid_code="grid__code", department="department_id", reporter="reporter_id"),
     # The open cases near a renovation footprint, in the planners' overlay (status, category, address:
     # no personal data): planners see them there although they read no case lists.
-    "overlay_case": Rule(_ALL | {DISPATCHER, PLANNER}, grid_code="grid__code", department="department_id",
-                         reporter="reporter_id"),
+    "overlay_case": Rule(
+        _ALL | {DISPATCHER, PLANNER}, grid_code="grid__code", department="department_id", reporter="reporter_id"
+    ),
     "point": Rule(_ALL, grid_code="grid__code"),
     "patrol": Rule(_ALL, grid_code="grid__code", person="officer_id"),
     "schedule": Rule(_ALL, grid_code="scope__code", ancestors_too=True),
@@ -151,14 +152,20 @@ def scope_for(user, on: datetime.date | None = None) -> Scope:
     roles = set(user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True))
     if user.is_superuser:
         roles.add(ADMIN)
-    person = (Person.objects.filter(user=user).select_related("department__district")
-              .only("id", "department_id", "department__district__code").first())
+    person = (
+        Person.objects.filter(user=user)
+        .select_related("department__district")
+        .only("id", "department_id", "department__district__code")
+        .first()
+    )
     prefixes: list[str] = []
     department_id = district = None
     if person is not None:
-        duties = (Duty.objects.active(on or timezone.localdate())
-                  .filter(person=person, kind__in=(DutyKind.OFFICER, DutyKind.LEADER))
-                  .values_list("kind", "grid__code"))
+        duties = (
+            Duty.objects.active(on or timezone.localdate())
+            .filter(person=person, kind__in=(DutyKind.OFFICER, DutyKind.LEADER))
+            .values_list("kind", "grid__code")
+        )
         for kind, code in duties:
             roles.add(OFFICER if kind == DutyKind.OFFICER else LEADER)
             prefixes.append(code)
@@ -168,8 +175,14 @@ def scope_for(user, on: datetime.date | None = None) -> Scope:
             district = person.department.district.code if person.department.district else None
     if not roles & STAFF_ROLES:
         roles.add(CITIZEN)
-    return Scope(user_id=user.pk, person_id=person.pk if person else None, roles=frozenset(roles),
-                 grid_prefixes=_outermost(prefixes), department_id=department_id, department_district=district)
+    return Scope(
+        user_id=user.pk,
+        person_id=person.pk if person else None,
+        roles=frozenset(roles),
+        grid_prefixes=_outermost(prefixes),
+        department_id=department_id,
+        department_district=district,
+    )
 
 
 def _outermost(codes: list[str]) -> tuple[str, ...]:

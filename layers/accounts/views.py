@@ -15,8 +15,11 @@ class ThrottledLoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         wait = refused_by_throttles(request, "login")
         if wait is not None:
-            response = HttpResponse(f"Too many sign-in attempts from this address; try again in {wait:.0f} s.",
-                                    status=429, content_type="text/plain; charset=utf-8")
+            response = HttpResponse(
+                f"Too many sign-in attempts from this address; try again in {wait:.0f} s.",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
             response["Retry-After"] = str(max(1, round(wait)))
             return response
         return super().post(request, *args, **kwargs)

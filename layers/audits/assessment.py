@@ -71,8 +71,15 @@ def _config() -> dict:
     return settings.GRIDGIS["ASSESSMENT"]
 
 
-def assess(*, period: str, unit: str = "grid", level: str = "grid", district_code: str = "",
-           notice_size: int | None = None, now: datetime.datetime | None = None) -> Assessment:
+def assess(
+    *,
+    period: str,
+    unit: str = "grid",
+    level: str = "grid",
+    district_code: str = "",
+    notice_size: int | None = None,
+    now: datetime.datetime | None = None,
+) -> Assessment:
     """Compute the assessment of `unit`s over `period`; raises ValidationError naming the bad field.
 
     `level` chooses which grids are the units when unit is "grid" (unit grids by default; communities
@@ -98,12 +105,19 @@ def assess(*, period: str, unit: str = "grid", level: str = "grid", district_cod
     weights = config["WEIGHTS"]
     deductions = config["DEDUCTIONS"]
     parameters = {
-        "start": parsed.start, "end": parsed.end, "cutoff": cutoff, "unit": unit,
-        "code_len": CODE_LENGTH[grid_level], "district": district_code or None,
+        "start": parsed.start,
+        "end": parsed.end,
+        "cutoff": cutoff,
+        "unit": unit,
+        "code_len": CODE_LENGTH[grid_level],
+        "district": district_code or None,
         "min_sample": config["MIN_SAMPLE"],
         "deductions": [float(deductions[rung]) for rung in (1, 2, 3, 4)],
-        "w_closure": weights["closure"], "w_on_time": weights["on_time"], "w_register": weights["register"],
-        "w_dispatch": weights["accurate_dispatch"], "w_rework": weights["rework"],
+        "w_closure": weights["closure"],
+        "w_on_time": weights["on_time"],
+        "w_register": weights["register"],
+        "w_dispatch": weights["accurate_dispatch"],
+        "w_rework": weights["rework"],
     }
     with connection.cursor() as cursor:
         cursor.execute(sql.ASSESSMENT, parameters)
@@ -123,10 +137,22 @@ def _notice(rows: list[dict], size: int) -> list[dict]:
     notice = []
     for row in worst:
         overdue = [cases[i] for i in row["overdue_case_ids"] if i in cases]
-        notice.append({**row, "overdue_cases": [
-            {"id": c.pk, "category": c.category.code, "category_name": c.category.name_zh, "status": c.status,
-             "grid_code": c.grid.code if c.grid else "", "address": c.address,
-             "reported_at": c.reported_at, "final_due_at": c.final_due_at}
-            for c in overdue
-        ]})
+        notice.append(
+            {
+                **row,
+                "overdue_cases": [
+                    {
+                        "id": c.pk,
+                        "category": c.category.code,
+                        "category_name": c.category.name_zh,
+                        "status": c.status,
+                        "grid_code": c.grid.code if c.grid else "",
+                        "address": c.address,
+                        "reported_at": c.reported_at,
+                        "final_due_at": c.final_due_at,
+                    }
+                    for c in overdue
+                ],
+            }
+        )
     return notice

@@ -24,7 +24,19 @@ from layers.audits.selectors import findings_for_ledger
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
-FINDING_HEADERS = ["序号", "类型", "量值", "单位", "网格编码", "网格名称", "相关网格编码", "区县编码", "说明", "经度", "纬度"]
+FINDING_HEADERS = [
+    "序号",
+    "类型",
+    "量值",
+    "单位",
+    "网格编码",
+    "网格名称",
+    "相关网格编码",
+    "区县编码",
+    "说明",
+    "经度",
+    "纬度",
+]
 
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,8 +53,10 @@ def _describe(finding) -> str:
         names = {"leader": "包片领导", "officer": "网格员"}
         return "缺少在岗" + "、".join(names.get(d, d) for d in detail.get("missing", []))
     if finding.kind == Kind.HOTSPOT:
-        return (f"{detail.get('category_name', '')}: {int(finding.measure)} 件, {detail.get('metres', '')} 米内, "
-                f"近 {detail.get('days', '')} 天")
+        return (
+            f"{detail.get('category_name', '')}: {int(finding.measure)} 件, {detail.get('metres', '')} 米内, "
+            f"近 {detail.get('days', '')} 天"
+        )
     if finding.kind == Kind.UNOWNED_POINT:
         names = {"micro_grid": "不在任何微网格内", "leader": "无包片领导", "department": "无包保部门"}
         return f"点位 {detail.get('point_name', '')}: " + "、".join(names.get(m, m) for m in detail.get("missing", []))
@@ -54,8 +68,10 @@ def _describe(finding) -> str:
             return f"小区 {detail.get('estate_name', '')} 改造中，社区无包片领导"
         return f"小区 {detail.get('estate_name', '')} 部分不在任何微网格内"
     if finding.kind == Kind.DEAD_CORNER_CASE:
-        return (f"案件 {finding.case_id or detail.get('case_id', '')} {detail.get('category_name', '')} "
-                f"{detail.get('address', '')} 不在任何网格内").strip()
+        return (
+            f"案件 {finding.case_id or detail.get('case_id', '')} {detail.get('category_name', '')} "
+            f"{detail.get('address', '')} 不在任何网格内"
+        ).strip()
     return ""
 
 
@@ -97,8 +113,13 @@ def _fill(sheet, headers: Sequence[str], rows: Iterable[Sequence]) -> None:
     sheet.freeze_panes = "A2"
 
 
-def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence], *, title: str,
-               more: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]] = ()) -> bytes:
+def write_xlsx(
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    title: str,
+    more: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]] = (),
+) -> bytes:
     """A workbook: sheet `title`, then any (title, headers, rows) in `more`; text cells never formulas."""
     book = Workbook()
     sheet = book.active
@@ -135,11 +156,43 @@ def findings_csv(run: AuditRun, *, kind: str | None = None, bbox_wkt: str | None
     return write_csv(FINDING_HEADERS, finding_rows(run, kind=kind, bbox_wkt=bbox_wkt))
 
 
-ASSESSMENT_HEADERS = ["排名", "单位编码", "单位名称", "受理数", "立案数", "应结案数", "结案数", "按期结案数", "派遣数",
-                      "退回数", "处置数", "返工数", "超期数", "扣分", "立案率", "结案率", "按期结案率", "返工率",
-                      "派遣准确率", "得分", "参与排名"]
-NOTICE_HEADERS = ["排名", "单位编码", "单位名称", "得分", "超期数", "案件编号", "类别", "状态", "网格编码", "地址",
-                  "上报时间", "结案时限"]
+ASSESSMENT_HEADERS = [
+    "排名",
+    "单位编码",
+    "单位名称",
+    "受理数",
+    "立案数",
+    "应结案数",
+    "结案数",
+    "按期结案数",
+    "派遣数",
+    "退回数",
+    "处置数",
+    "返工数",
+    "超期数",
+    "扣分",
+    "立案率",
+    "结案率",
+    "按期结案率",
+    "返工率",
+    "派遣准确率",
+    "得分",
+    "参与排名",
+]
+NOTICE_HEADERS = [
+    "排名",
+    "单位编码",
+    "单位名称",
+    "得分",
+    "超期数",
+    "案件编号",
+    "类别",
+    "状态",
+    "网格编码",
+    "地址",
+    "上报时间",
+    "结案时限",
+]
 
 
 def _percent(rate) -> float | None:
@@ -151,11 +204,26 @@ def assessment_rows(result) -> Iterable[list]:
     for row in result.rows:
         yield [
             row["rank"] if row["ranked"] else "未排名(样本不足)",
-            row["unit_code"], row["unit_name"], row["received"], row["registered"], row["due"], row["closed"],
-            row["on_time"], row["dispatched"], row["returned"], row["handled"], row["reworked"], row["overdue"],
-            row["deductions"], _percent(row["register_rate"]), _percent(row["closure_rate"]),
-            _percent(row["on_time_rate"]), _percent(row["rework_rate"]), _percent(row["accurate_dispatch_rate"]),
-            row["score"], "是" if row["ranked"] else "否",
+            row["unit_code"],
+            row["unit_name"],
+            row["received"],
+            row["registered"],
+            row["due"],
+            row["closed"],
+            row["on_time"],
+            row["dispatched"],
+            row["returned"],
+            row["handled"],
+            row["reworked"],
+            row["overdue"],
+            row["deductions"],
+            _percent(row["register_rate"]),
+            _percent(row["closure_rate"]),
+            _percent(row["on_time_rate"]),
+            _percent(row["rework_rate"]),
+            _percent(row["accurate_dispatch_rate"]),
+            row["score"],
+            "是" if row["ranked"] else "否",
         ]
 
 
@@ -166,8 +234,15 @@ def notice_rows(result) -> Iterable[list]:
         if not row["overdue_cases"]:
             yield head + ["", "", "", "", "", "", ""]
         for case in row["overdue_cases"]:
-            yield head + [case["id"], case["category_name"], case["status"], case["grid_code"], case["address"],
-                          _local(case["reported_at"]), _local(case["final_due_at"])]
+            yield head + [
+                case["id"],
+                case["category_name"],
+                case["status"],
+                case["grid_code"],
+                case["address"],
+                _local(case["reported_at"]),
+                _local(case["final_due_at"]),
+            ]
 
 
 def _local(moment) -> str:
@@ -176,8 +251,12 @@ def _local(moment) -> str:
 
 def assessment_xlsx(result) -> bytes:
     """The table on one sheet and the notice list (通报) on a second, both with text-only cells."""
-    return write_xlsx(ASSESSMENT_HEADERS, assessment_rows(result), title=f"考核{result.period.label}",
-                      more=[("通报", NOTICE_HEADERS, notice_rows(result))])
+    return write_xlsx(
+        ASSESSMENT_HEADERS,
+        assessment_rows(result),
+        title=f"考核{result.period.label}",
+        more=[("通报", NOTICE_HEADERS, notice_rows(result))],
+    )
 
 
 def assessment_csv(result) -> bytes:

@@ -68,8 +68,9 @@ class AuditRun(models.Model):
     done = models.JSONField(default=list)
     summary = models.JSONField(default=dict)
     error = models.TextField(blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="audit_runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_runs"
+    )
     # Who started it, also for runs started from the command line (no user): "cli:root", "api:alice".
     requested_via = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,13 +102,13 @@ class Finding(models.Model):
     grid = models.ForeignKey("grids.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     grid_code = models.CharField(max_length=18, blank=True)
     grid_name = models.CharField(max_length=100, blank=True)
-    other_grid = models.ForeignKey("grids.Grid", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    other_grid = models.ForeignKey("grids.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     other_grid_code = models.CharField(max_length=18, blank=True)
     # The case concerned (dead-corner cases); a hotspot lists its cases' ids in detail["case_ids"].
     case = models.ForeignKey("incidents.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    point = models.ForeignKey("inspections.InspectionPoint", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    point = models.ForeignKey(
+        "inspections.InspectionPoint", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     estate = models.ForeignKey("estates.Estate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     district_code = models.CharField(max_length=6, blank=True)
     detail = models.JSONField(default=dict, blank=True)

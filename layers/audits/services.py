@@ -109,8 +109,9 @@ def _clean_parameters(given: dict | None) -> dict:
 
 
 @transaction.atomic
-def create_run(*, district_code: str = "", kinds: list[str] | None = None, parameters: dict | None = None,
-               user=None, via: str = "") -> AuditRun:
+def create_run(
+    *, district_code: str = "", kinds: list[str] | None = None, parameters: dict | None = None, user=None, via: str = ""
+) -> AuditRun:
     """Validate and store a queued run; raises ValidationError naming the field at fault."""
     kinds = list(dict.fromkeys(kinds or DEFAULT_KINDS))
     unknown = [k for k in kinds if k not in STATEMENTS]
@@ -121,8 +122,11 @@ def create_run(*, district_code: str = "", kinds: list[str] | None = None, param
         raise ValidationError({"district": f"no district with code {district_code!r}"})
     clean = _clean_parameters(parameters)
     return AuditRun.objects.create(
-        district_code=district_code, kinds=kinds, parameters=clean,
-        requested_by=user if user is not None and user.is_authenticated else None, requested_via=via[:100],
+        district_code=district_code,
+        kinds=kinds,
+        parameters=clean,
+        requested_by=user if user is not None and user.is_authenticated else None,
+        requested_via=via[:100],
     )
 
 
@@ -229,8 +233,9 @@ def execute_run(run_id: int, *, resume: bool = False, progress=None) -> AuditRun
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "progress", "finished_at"])
     except Exception as exc:
-        AuditRun.objects.filter(pk=run.pk).update(status=AuditRun.Status.FAILED, error=str(exc)[:2000],
-                                                  finished_at=timezone.now())
+        AuditRun.objects.filter(pk=run.pk).update(
+            status=AuditRun.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
         raise
     return run
 

@@ -31,10 +31,17 @@ YEAR_FIELDS = ("year_built", "YEAR_BUILT", "year", "jcnd", "JCND")
 MANAGEMENT_FIELDS = ("management_type", "management", "MANAGEMENT", "glfs", "GLFS")
 # Management as written in the seeds' spreadsheets, mapped to ManagementType.
 MANAGEMENT_WORDS = {
-    "property": ManagementType.PROPERTY, "物业": ManagementType.PROPERTY, "物业管理": ManagementType.PROPERTY,
-    "self": ManagementType.SELF, "自管": ManagementType.SELF, "自治": ManagementType.SELF,
-    "none": ManagementType.NONE, "无": ManagementType.NONE, "三无": ManagementType.NONE,
-    "无物业": ManagementType.NONE, "": ManagementType.NONE,
+    "property": ManagementType.PROPERTY,
+    "物业": ManagementType.PROPERTY,
+    "物业管理": ManagementType.PROPERTY,
+    "self": ManagementType.SELF,
+    "自管": ManagementType.SELF,
+    "自治": ManagementType.SELF,
+    "none": ManagementType.NONE,
+    "无": ManagementType.NONE,
+    "三无": ManagementType.NONE,
+    "无物业": ManagementType.NONE,
+    "": ManagementType.NONE,
 }
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "有"}
 
@@ -75,16 +82,29 @@ def _community_of(code, geometry) -> Grid:
 
 
 @transaction.atomic
-def import_estates(*, path: str | Path, srs: SRS | None = None, encoding: str | None = None, layer=0,
-                   name_field: str | None = None, code_field: str | None = None,
-                   community_field: str | None = None, allow_rejects: bool = False,
-                   progress: bool = False) -> ImportSummary:
+def import_estates(
+    *,
+    path: str | Path,
+    srs: SRS | None = None,
+    encoding: str | None = None,
+    layer=0,
+    name_field: str | None = None,
+    code_field: str | None = None,
+    community_field: str | None = None,
+    allow_rejects: bool = False,
+    progress: bool = False,
+) -> ImportSummary:
     """Create or update estates from a polygon file; keyed by code when the file has one, else by
     name within the community. The community comes from an attribute or from where the estate is."""
     source = read_source(path, srs=srs, encoding=encoding, layer=layer)
     summary = ImportSummary()
-    for feature in tqdm(source.features, total=source.count, desc=f"importing {Path(path).name}", file=sys.stderr,
-                        disable=not progress or source.count < 200):
+    for feature in tqdm(
+        source.features,
+        total=source.count,
+        desc=f"importing {Path(path).name}",
+        file=sys.stderr,
+        disable=not progress or source.count < 200,
+    ):
         props = feature.properties
         name = _first(props, name_field, NAME_FIELDS)
         label = f"feature {feature.number}" + (f" ({name})" if name else "")
@@ -105,11 +125,16 @@ def import_estates(*, path: str | Path, srs: SRS | None = None, encoding: str | 
             fields = {
                 "households": _count(_first(props, None, HOUSEHOLD_FIELDS), "households"),
                 "buildings": _count(_first(props, None, BUILDING_FIELDS), "buildings"),
-                "year_built": year, "management_type": MANAGEMENT_WORDS[management],
+                "year_built": year,
+                "management_type": MANAGEMENT_WORDS[management],
                 "has_party_organisation": str(props.get("party_org", props.get("has_party_organisation", "")))
-                .strip().lower() in TRUE_WORDS,
+                .strip()
+                .lower()
+                in TRUE_WORDS,
                 "has_owners_committee": str(props.get("owners_committee", props.get("has_owners_committee", "")))
-                .strip().lower() in TRUE_WORDS,
+                .strip()
+                .lower()
+                in TRUE_WORDS,
                 "address": str(props.get("address") or "")[:200],
             }
         except ValueError as exc:
@@ -117,15 +142,16 @@ def import_estates(*, path: str | Path, srs: SRS | None = None, encoding: str | 
             continue
         summary.warnings += [f"{label}: {w}" for w in feature.warnings]
         code = str(_first(props, code_field, CODE_FIELDS) or "").strip()
-        existing = (Estate.objects.filter(code=code) if code
-                    else Estate.objects.filter(name=str(name), community=community)).first()
+        existing = (
+            Estate.objects.filter(code=code) if code else Estate.objects.filter(name=str(name), community=community)
+        ).first()
         if existing is None:
-            services.create_estate(name=str(name), code=code, community=community, boundary=feature.geometry,
-                                   **fields)
+            services.create_estate(name=str(name), code=code, community=community, boundary=feature.geometry, **fields)
             summary.created.append(str(name))
         else:
-            services.update_estate(estate=existing, name=str(name), community=community,
-                                   boundary=feature.geometry, **fields)
+            services.update_estate(
+                estate=existing, name=str(name), community=community, boundary=feature.geometry, **fields
+            )
             summary.updated.append(str(name))
     if summary.rejected and not allow_rejects:
         transaction.set_rollback(True)
@@ -147,9 +173,18 @@ def _date(value, what: str) -> datetime.date | None:
 
 
 @transaction.atomic
-def import_footprints(*, path: str | Path, batch: str, by=None, srs: SRS | None = None,
-                      encoding: str | None = None, layer=0, name_field: str | None = None,
-                      allow_rejects: bool = False, progress: bool = False) -> ImportSummary:
+def import_footprints(
+    *,
+    path: str | Path,
+    batch: str,
+    by=None,
+    srs: SRS | None = None,
+    encoding: str | None = None,
+    layer=0,
+    name_field: str | None = None,
+    allow_rejects: bool = False,
+    progress: bool = False,
+) -> ImportSummary:
     """Create or update renovation projects of `batch` from a polygon file, keyed by name.
 
     Dates come from `starts_on`/`ends_on` attributes and the budget from `budget` (yuan) if present.
@@ -160,8 +195,13 @@ def import_footprints(*, path: str | Path, batch: str, by=None, srs: SRS | None 
         raise ValueError(f"unknown batch {batch!r}; use one of {', '.join(Batch.values)}")
     source = read_source(path, srs=srs, encoding=encoding, layer=layer)
     summary = ImportSummary()
-    for feature in tqdm(source.features, total=source.count, desc=f"importing {Path(path).name}", file=sys.stderr,
-                        disable=not progress or source.count < 200):
+    for feature in tqdm(
+        source.features,
+        total=source.count,
+        desc=f"importing {Path(path).name}",
+        file=sys.stderr,
+        disable=not progress or source.count < 200,
+    ):
         props = feature.properties
         name = _first(props, name_field, NAME_FIELDS)
         label = f"feature {feature.number}" + (f" ({name})" if name else "")
@@ -185,13 +225,28 @@ def import_footprints(*, path: str | Path, batch: str, by=None, srs: SRS | None 
         estates = list(Estate.objects.sharing_area_with(feature.geometry))
         existing = RenovationProject.objects.filter(name=str(name)).first()
         if existing is None:
-            services.create_project(by=by, name=str(name), footprint=feature.geometry, batch=batch, estates=estates,
-                                    starts_on=starts_on, ends_on=ends_on, budget=budget,
-                                    status=ProjectStatus.PLANNED)
+            services.create_project(
+                by=by,
+                name=str(name),
+                footprint=feature.geometry,
+                batch=batch,
+                estates=estates,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                budget=budget,
+                status=ProjectStatus.PLANNED,
+            )
             summary.created.append(str(name))
         else:
-            services.update_project(project=existing, footprint=feature.geometry, batch=batch, estates=estates,
-                                    starts_on=starts_on, ends_on=ends_on, budget=budget)
+            services.update_project(
+                project=existing,
+                footprint=feature.geometry,
+                batch=batch,
+                estates=estates,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                budget=budget,
+            )
             summary.updated.append(str(name))
     if summary.rejected and not allow_rejects:
         transaction.set_rollback(True)

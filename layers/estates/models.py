@@ -39,14 +39,16 @@ class Estate(models.Model):
 
     name = models.CharField(max_length=100)
     code = models.CharField(max_length=32, blank=True, db_index=True, help_text="the city's estate number, if any")
-    community = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="estates",
-                                  limit_choices_to={"level": Level.COMMUNITY})
+    community = models.ForeignKey(
+        Grid, on_delete=models.PROTECT, related_name="estates", limit_choices_to={"level": Level.COMMUNITY}
+    )
     boundary = models.MultiPolygonField(srid=4326)
     address = models.CharField(max_length=200, blank=True)
     buildings = models.PositiveIntegerField(default=0)
     households = models.PositiveIntegerField(default=0)
-    year_built = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                  validators=[MinValueValidator(1900), MaxValueValidator(2100)])
+    year_built = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
     management_type = models.CharField(max_length=10, choices=ManagementType.choices, default=ManagementType.NONE)
     has_party_organisation = models.BooleanField(default=False, help_text="党组织 set up in the estate")
     has_owners_committee = models.BooleanField(default=False, help_text="业主委员会 elected")
@@ -58,8 +60,10 @@ class Estate(models.Model):
     class Meta:
         ordering = ["community__code", "name", "id"]
         constraints = [
-            models.CheckConstraint(name="estate_year_built_plausible",
-                                   condition=Q(year_built__isnull=True) | Q(year_built__range=(1900, 2100))),
+            models.CheckConstraint(
+                name="estate_year_built_plausible",
+                condition=Q(year_built__isnull=True) | Q(year_built__range=(1900, 2100)),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,14 +110,16 @@ class RenovationProject(models.Model):
     footprint = models.MultiPolygonField(srid=4326)
     estates = models.ManyToManyField(Estate, blank=True, related_name="projects")
     batch = models.CharField(max_length=10, choices=Batch.choices, db_index=True)
-    status = models.CharField(max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.PLANNED,
-                              db_index=True)
+    status = models.CharField(
+        max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.PLANNED, db_index=True
+    )
     starts_on = models.DateField(null=True, blank=True)
     ends_on = models.DateField(null=True, blank=True)
     budget = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True, help_text="yuan")
     description = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,11 +128,13 @@ class RenovationProject(models.Model):
     class Meta:
         ordering = ["batch", "name", "id"]
         constraints = [
-            models.CheckConstraint(name="project_ends_after_start",
-                                   condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True)
-                                   | Q(ends_on__gte=models.F("starts_on"))),
-            models.CheckConstraint(name="project_budget_not_negative",
-                                   condition=Q(budget__isnull=True) | Q(budget__gte=0)),
+            models.CheckConstraint(
+                name="project_ends_after_start",
+                condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+            ),
+            models.CheckConstraint(
+                name="project_budget_not_negative", condition=Q(budget__isnull=True) | Q(budget__gte=0)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -229,16 +237,19 @@ class ResidentSuggestion(models.Model):
     """A resident's suggestion about an estate's renovation, and the answer given."""
 
     estate = models.ForeignKey(Estate, on_delete=models.CASCADE, related_name="suggestions")
-    project = models.ForeignKey(RenovationProject, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="suggestions")
+    project = models.ForeignKey(
+        RenovationProject, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggestions"
+    )
     text = models.TextField()
     submitted_on = models.DateField()
     resident_name = models.CharField(max_length=50, blank=True)
-    status = models.CharField(max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.RECEIVED,
-                              db_index=True)
+    status = models.CharField(
+        max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.RECEIVED, db_index=True
+    )
     answer = models.TextField(blank=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

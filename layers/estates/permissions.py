@@ -17,7 +17,8 @@ def is_planner(user) -> bool:
 
 
 IsPlannerOrReadOnly = writes_by(
-    PLANNER, message="only a planner (group 'planner') may change estates, projects and work items")
+    PLANNER, message="only a planner (group 'planner') may change estates, projects and work items"
+)
 
 
 class IsPlanner(BasePermission):

@@ -67,8 +67,13 @@ def _deepest(grids: list[Grid]) -> list[Grid]:
     return [g for g in grids if g.id not in parents]
 
 
-def project_overlay(project: RenovationProject, *, buffer_m: float | None = None,
-                    on: datetime.date | None = None, scope: Scope | None = None) -> Overlay:
+def project_overlay(
+    project: RenovationProject,
+    *,
+    buffer_m: float | None = None,
+    on: datetime.date | None = None,
+    scope: Scope | None = None,
+) -> Overlay:
     """The overlay of `project`: grids, responsible people and departments, open cases (those `scope`
     may read; all when None), conflicts."""
     buffer_m = overlay_buffer_default() if buffer_m is None else buffer_m
@@ -77,8 +82,11 @@ def project_overlay(project: RenovationProject, *, buffer_m: float | None = None
     seen: set[int] = set()
     for grid in _deepest(overlay.grids):
         answer = responsibility_for_grid(grid, on)
-        for source, bucket in ((answer.leaders, overlay.leaders), (answer.officers, overlay.officers),
-                               (answer.departments, overlay.departments)):
+        for source, bucket in (
+            (answer.leaders, overlay.leaders),
+            (answer.officers, overlay.officers),
+            (answer.departments, overlay.departments),
+        ):
             for duty in source:
                 if duty.id not in seen:
                     seen.add(duty.id)
@@ -91,8 +99,9 @@ def project_overlay(project: RenovationProject, *, buffer_m: float | None = None
 OVERLAY_CASE_LIMIT = 500
 
 
-def open_cases_near(project: RenovationProject, buffer_m: float,
-                    scope: Scope | None = None) -> tuple[list[dict] | None, int]:
+def open_cases_near(
+    project: RenovationProject, buffer_m: float, scope: Scope | None = None
+) -> tuple[list[dict] | None, int]:
     """Open cases inside the project's footprint grown by `buffer_m` metres, nearest first, and how many.
 
     The incidents layer is a sibling, not a layer below: it is looked up in the app registry, so the
@@ -107,24 +116,54 @@ def open_cases_near(project: RenovationProject, buffer_m: float,
         return None, 0
     from layers.incidents.models import OPEN_STATUSES
 
-    reach = (RenovationProject.objects.filter(pk=project.pk)
-             .annotate(reach=MetricBuffer("footprint", buffer_m)).values_list("reach", flat=True).get())
+    reach = (
+        RenovationProject.objects.filter(pk=project.pk)
+        .annotate(reach=MetricBuffer("footprint", buffer_m))
+        .values_list("reach", flat=True)
+        .get()
+    )
     near = case_model.objects.filter(status__in=OPEN_STATUSES, location__intersects=reach)
     if scope is not None:
         near = visible("overlay_case", near, scope)
-    cases = (near
-             .annotate(distance_m=GeographyDistance("location", project.footprint),
-                       lon=Func("location", function="ST_X", output_field=FloatField()),
-                       lat=Func("location", function="ST_Y", output_field=FloatField()))
-             .order_by("distance_m", "id"))
-    rows = list(cases.values("id", "status", "category__code", "category__name_zh", "address", "reported_at",
-                             "due_at", "escalation_level", "grid__code", "distance_m", "lon", "lat")
-                [:OVERLAY_CASE_LIMIT])
+    cases = near.annotate(
+        distance_m=GeographyDistance("location", project.footprint),
+        lon=Func("location", function="ST_X", output_field=FloatField()),
+        lat=Func("location", function="ST_Y", output_field=FloatField()),
+    ).order_by("distance_m", "id")
+    rows = list(
+        cases.values(
+            "id",
+            "status",
+            "category__code",
+            "category__name_zh",
+            "address",
+            "reported_at",
+            "due_at",
+            "escalation_level",
+            "grid__code",
+            "distance_m",
+            "lon",
+            "lat",
+        )[:OVERLAY_CASE_LIMIT]
+    )
     total = len(rows) if len(rows) < OVERLAY_CASE_LIMIT else cases.count()
-    return [{"id": r["id"], "status": r["status"], "category": r["category__code"],
-             "category_name": r["category__name_zh"], "address": r["address"], "reported_at": r["reported_at"],
-             "due_at": r["due_at"], "escalation_level": r["escalation_level"], "grid": r["grid__code"],
-             "distance_m": round(r["distance_m"], 1), "lon": r["lon"], "lat": r["lat"]} for r in rows], total
+    return [
+        {
+            "id": r["id"],
+            "status": r["status"],
+            "category": r["category__code"],
+            "category_name": r["category__name_zh"],
+            "address": r["address"],
+            "reported_at": r["reported_at"],
+            "due_at": r["due_at"],
+            "escalation_level": r["escalation_level"],
+            "grid": r["grid__code"],
+            "distance_m": round(r["distance_m"], 1),
+            "lon": r["lon"],
+            "lat": r["lat"],
+        }
+        for r in rows
+    ], total
 
 
 def estates_list() -> QuerySet[Estate]:
@@ -132,8 +171,7 @@ def estates_list() -> QuerySet[Estate]:
 
 
 def projects_list() -> QuerySet[RenovationProject]:
-    return (RenovationProject.objects.with_estate_figures().select_related("created_by")
-            .prefetch_related("estates"))
+    return RenovationProject.objects.with_estate_figures().select_related("created_by").prefetch_related("estates")
 
 
 TOTAL_FIELDS = ("projects", "budget", "estates", "buildings", "households", "three_no_estates")
@@ -153,8 +191,11 @@ def renovation_totals(projects: QuerySet[RenovationProject] | None = None, group
     item_keys = tuple(f"project__{k}" for k in keys)
     for item in WorkItem.objects.filter(project__in=projects).totals(item_keys):
         row = rows[tuple(item[k] for k in item_keys)]
-        row["work"][item["kind"]] = {"quantity": round(item["quantity"], 2), "unit": item["unit"],
-                                     "items": item["items"]}
+        row["work"][item["kind"]] = {
+            "quantity": round(item["quantity"], 2),
+            "unit": item["unit"],
+            "items": item["items"],
+        }
     result = []
     for row in rows.values():
         work = row["work"]

@@ -60,8 +60,9 @@ def _check_community(community: Grid) -> None:
 def create_estate(*, name: str, community: Grid, boundary: GEOSGeometry, **fields) -> Estate:
     """Add an estate to the information base."""
     _check_community(community)
-    return Estate.objects.create(name=name, community=community, boundary=as_multipolygon(boundary, "boundary"),
-                                 **fields)
+    return Estate.objects.create(
+        name=name, community=community, boundary=as_multipolygon(boundary, "boundary"), **fields
+    )
 
 
 @transaction.atomic
@@ -83,19 +84,42 @@ def _check_period(starts_on: datetime.date | None, ends_on: datetime.date | None
 
 
 @transaction.atomic
-def create_project(*, by, name: str, footprint: GEOSGeometry, batch: str, estates=(),
-                   starts_on: datetime.date | None = None, ends_on: datetime.date | None = None,
-                   budget: Decimal | None = None, description: str = "",
-                   status: str = ProjectStatus.PLANNED, at: datetime.datetime | None = None) -> RenovationProject:
+def create_project(
+    *,
+    by,
+    name: str,
+    footprint: GEOSGeometry,
+    batch: str,
+    estates=(),
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    budget: Decimal | None = None,
+    description: str = "",
+    status: str = ProjectStatus.PLANNED,
+    at: datetime.datetime | None = None,
+) -> RenovationProject:
     """Create a project and record its first status with who created it and when."""
     _check_period(starts_on, ends_on)
     project = RenovationProject.objects.create(
-        name=name, footprint=as_multipolygon(footprint, "footprint"), batch=batch, status=status,
-        starts_on=starts_on, ends_on=ends_on, budget=budget, description=description, created_by=by,
+        name=name,
+        footprint=as_multipolygon(footprint, "footprint"),
+        batch=batch,
+        status=status,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        budget=budget,
+        description=description,
+        created_by=by,
     )
     project.estates.set(estates)
-    ProjectStatusChange.objects.create(project=project, from_status="", to_status=status, changed_by=by,
-                                       changed_at=at or timezone.now(), note="created")
+    ProjectStatusChange.objects.create(
+        project=project,
+        from_status="",
+        to_status=status,
+        changed_by=by,
+        changed_at=at or timezone.now(),
+        note="created",
+    )
     return project
 
 
@@ -116,18 +140,29 @@ def update_project(*, project: RenovationProject, estates=None, **fields) -> Ren
 
 
 @transaction.atomic
-def change_project_status(*, project: RenovationProject, to_status: str, by, note: str = "",
-                          at: datetime.datetime | None = None) -> ProjectStatusChange:
+def change_project_status(
+    *, project: RenovationProject, to_status: str, by, note: str = "", at: datetime.datetime | None = None
+) -> ProjectStatusChange:
     """Move a project to `to_status` if the step is allowed, and record who moved it and when."""
     project = RenovationProject.objects.select_for_update().get(pk=project.pk)
     if to_status not in ProjectStatus.values:
         raise ValidationError({"status": f"unknown status {to_status!r}; use one of {', '.join(ProjectStatus.values)}"})
     allowed = STATUS_TRANSITIONS[project.status]
     if to_status not in allowed:
-        raise ValidationError({"status": f"a project that is {project.status} cannot become {to_status}; "
-                                         f"allowed: {', '.join(allowed) or 'none (final)'}"})
-    change = ProjectStatusChange.objects.create(project=project, from_status=project.status, to_status=to_status,
-                                                changed_by=by, changed_at=at or timezone.now(), note=note)
+        raise ValidationError(
+            {
+                "status": f"a project that is {project.status} cannot become {to_status}; "
+                f"allowed: {', '.join(allowed) or 'none (final)'}"
+            }
+        )
+    change = ProjectStatusChange.objects.create(
+        project=project,
+        from_status=project.status,
+        to_status=to_status,
+        changed_by=by,
+        changed_at=at or timezone.now(),
+        note=note,
+    )
     project.status = to_status
     project.save(update_fields=["status", "updated_at"])
     return change
@@ -138,8 +173,12 @@ def _check_work_geometry(kind: str, geometry: GEOSGeometry | None) -> None:
         return
     allowed = GEOMETRY_TYPES.get(kind, ANY_GEOMETRY)
     if geometry.empty or geometry.geom_type not in allowed:
-        raise ValidationError({"geometry": f"a {kind} work item is drawn as {' or '.join(allowed)}, "
-                                           f"not {'an empty geometry' if geometry.empty else geometry.geom_type}"})
+        raise ValidationError(
+            {
+                "geometry": f"a {kind} work item is drawn as {' or '.join(allowed)}, "
+                f"not {'an empty geometry' if geometry.empty else geometry.geom_type}"
+            }
+        )
     if geometry.srid not in (None, 4326):
         raise ValidationError({"geometry": f"geometry must be in EPSG:4326, not EPSG:{geometry.srid}"})
     geometry.srid = 4326
@@ -148,9 +187,16 @@ def _check_work_geometry(kind: str, geometry: GEOSGeometry | None) -> None:
 
 
 @transaction.atomic
-def save_work_item(*, project: RenovationProject, kind: str, quantity: Decimal | None = None,
-                   unit: str | None = None, geometry: GEOSGeometry | None = None, description: str = "",
-                   item: WorkItem | None = None) -> WorkItem:
+def save_work_item(
+    *,
+    project: RenovationProject,
+    kind: str,
+    quantity: Decimal | None = None,
+    unit: str | None = None,
+    geometry: GEOSGeometry | None = None,
+    description: str = "",
+    item: WorkItem | None = None,
+) -> WorkItem:
     """Create (or, given `item`, replace the fields of) a work item.
 
     A pipe drawn as a line takes its quantity from the line: PostGIS measures it in metres on the
@@ -173,7 +219,8 @@ def save_work_item(*, project: RenovationProject, kind: str, quantity: Decimal |
     item.save()
     if measured_pipe:
         WorkItem.objects.filter(pk=item.pk).update(
-            quantity=Cast(Round(GeographyLength("geometry"), 2), DecimalField(max_digits=12, decimal_places=2)))
+            quantity=Cast(Round(GeographyLength("geometry"), 2), DecimalField(max_digits=12, decimal_places=2))
+        )
         item.refresh_from_db(fields=["quantity"])
     elif counted_lamps:
         item.quantity = Decimal(len(geometry) if geometry.geom_type == "MultiPoint" else 1)
@@ -182,18 +229,35 @@ def save_work_item(*, project: RenovationProject, kind: str, quantity: Decimal |
 
 
 @transaction.atomic
-def create_suggestion(*, estate: Estate, text: str, submitted_on: datetime.date | None = None,
-                      resident_name: str = "", project: RenovationProject | None = None) -> ResidentSuggestion:
+def create_suggestion(
+    *,
+    estate: Estate,
+    text: str,
+    submitted_on: datetime.date | None = None,
+    resident_name: str = "",
+    project: RenovationProject | None = None,
+) -> ResidentSuggestion:
     """Record a resident's suggestion."""
     if not text.strip():
         raise ValidationError({"text": "a suggestion needs some text"})
-    return ResidentSuggestion.objects.create(estate=estate, project=project, text=text, resident_name=resident_name,
-                                             submitted_on=submitted_on or timezone.localdate())
+    return ResidentSuggestion.objects.create(
+        estate=estate,
+        project=project,
+        text=text,
+        resident_name=resident_name,
+        submitted_on=submitted_on or timezone.localdate(),
+    )
 
 
 @transaction.atomic
-def answer_suggestion(*, suggestion: ResidentSuggestion, answer: str, by, status: str = SuggestionStatus.ANSWERED,
-                      at: datetime.datetime | None = None) -> ResidentSuggestion:
+def answer_suggestion(
+    *,
+    suggestion: ResidentSuggestion,
+    answer: str,
+    by,
+    status: str = SuggestionStatus.ANSWERED,
+    at: datetime.datetime | None = None,
+) -> ResidentSuggestion:
     """Answer a suggestion (answered, adopted or declined), recording who answered and when."""
     if status == SuggestionStatus.RECEIVED or status not in SuggestionStatus.values:
         raise ValidationError({"status": "an answer sets the status to answered, adopted or declined"})

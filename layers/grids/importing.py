@@ -34,8 +34,10 @@ class ImportSummary:
     warnings: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"created {len(self.created)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-               f"rejected {len(self.rejected)}"]
+        out = [
+            f"created {len(self.created)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"rejected {len(self.rejected)}"
+        ]
         out += [f"warning: {w}" for w in self.warnings]
         out += [f"rejected: {label}: {reason}" for label, reason in self.rejected]
         return out
@@ -51,10 +53,19 @@ def _first(props: dict, explicit: str | None, defaults: tuple[str, ...]):
 
 
 @transaction.atomic
-def import_grids(*, path: str | Path, level: Level, parent_code: str | None = None,
-                 code_field: str | None = None, name_field: str | None = None, name: str | None = None,
-                 srs: SRS | None = None, encoding: str | None = None, allow_rejects: bool = False,
-                 progress: bool = False) -> ImportSummary:
+def import_grids(
+    *,
+    path: str | Path,
+    level: Level,
+    parent_code: str | None = None,
+    code_field: str | None = None,
+    name_field: str | None = None,
+    name: str | None = None,
+    srs: SRS | None = None,
+    encoding: str | None = None,
+    allow_rejects: bool = False,
+    progress: bool = False,
+) -> ImportSummary:
     """Create or update grids of `level` from a file, keyed by code; all or nothing.
 
     A feature's parent is `parent_code` when given, else the grid whose code is the feature's code
@@ -65,8 +76,13 @@ def import_grids(*, path: str | Path, level: Level, parent_code: str | None = No
     source = read_source(path, srs=srs, encoding=encoding)
     summary = ImportSummary()
     explicit_parent = Grid.objects.get(code=parent_code) if parent_code else None
-    features = tqdm(source.features, total=source.count, desc=f"importing {Path(path).name}",
-                    file=sys.stderr, disable=not progress or source.count < 200)
+    features = tqdm(
+        source.features,
+        total=source.count,
+        desc=f"importing {Path(path).name}",
+        file=sys.stderr,
+        disable=not progress or source.count < 200,
+    )
     seen: set[str] = set()
     for feature in features:
         code = _first(feature.properties, code_field, DEFAULT_CODE_FIELDS)
@@ -105,8 +121,12 @@ def _upsert(summary: ImportSummary, *, code, level, parent, name, boundary) -> N
         summary.created.append(code)
         return
     redrawn = not existing.boundary.equals_exact(boundary, tolerance=1e-9)
-    if not redrawn and existing.name == name and existing.parent_id == (parent.id if parent else None) \
-            and existing.level == level:
+    if (
+        not redrawn
+        and existing.name == name
+        and existing.parent_id == (parent.id if parent else None)
+        and existing.level == level
+    ):
         summary.unchanged.append(code)
         return
     existing.name, existing.level, existing.parent = name, level, parent

@@ -81,8 +81,10 @@ def code_problem(level: int, code: str, parent: Grid | None) -> str | None:
     if parent is None:
         return f"code {code!r}: a {level.name.lower()} needs a parent"
     if parent.level != level - 1:
-        return (f"code {code!r}: a {level.name.lower()}'s parent must be a "
-                f"{Level(level - 1).name.lower()}, not a {Level(parent.level).name.lower()}")
+        return (
+            f"code {code!r}: a {level.name.lower()}'s parent must be a "
+            f"{Level(level - 1).name.lower()}, not a {Level(parent.level).name.lower()}"
+        )
     if not code.startswith(parent.code):
         return f"code {code!r} does not start with its parent's code {parent.code!r}"
     return None
@@ -156,7 +158,11 @@ class Department(models.Model):
     name_en = models.CharField(max_length=100, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.FUNCTIONAL)
     district = models.ForeignKey(
-        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="departments",
+        Grid,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="departments",
         limit_choices_to={"level": Level.DISTRICT},
     )
     # Where the department acts; none means anywhere in its district (or the whole city).
@@ -175,10 +181,10 @@ class Person(models.Model):
 
     name = models.CharField(max_length=50)
     phone = models.CharField(max_length=32, blank=True)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="person")
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="staff")
     title = models.CharField(max_length=100, blank=True, help_text="post, e.g. 街道办副主任")
 
     class Meta:
@@ -206,8 +212,7 @@ class Duty(models.Model):
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="duties")
     kind = models.CharField(max_length=20, choices=DutyKind.choices)
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="duties")
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="duties")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="duties")
     starts_on = models.DateField(default=datetime.date.today)
     ends_on = models.DateField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)

@@ -19,8 +19,18 @@ class RoutingRuleInline(admin.TabularInline):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_zh", "name_en", "parent", "default_department", "register_hours",
-                    "dispatch_hours", "handle_hours", "verify_hours", "is_active"]
+    list_display = [
+        "code",
+        "name_zh",
+        "name_en",
+        "parent",
+        "default_department",
+        "register_hours",
+        "dispatch_hours",
+        "handle_hours",
+        "verify_hours",
+        "is_active",
+    ]
     list_filter = ["parent", "is_active"]
     search_fields = ["code", "name_zh", "name_en", "keywords"]
     autocomplete_fields = ["default_department"]
@@ -64,8 +74,17 @@ class PhotoInline(admin.TabularInline):
 @admin.register(Case)
 class CaseAdmin(GISModelAdmin):
     gis_widget = LocalMapWidget
-    list_display = ["id", "category", "status", "district_code", "grid", "department", "escalation_level",
-                    "reported_at", "due_at"]
+    list_display = [
+        "id",
+        "category",
+        "status",
+        "district_code",
+        "grid",
+        "department",
+        "escalation_level",
+        "reported_at",
+        "due_at",
+    ]
     list_filter = ["status", "escalation_level", "dead_corner", "near_edge", "source", "district_code"]
     search_fields = ["id", "description", "address"]
     list_select_related = ["category", "grid", "department"]

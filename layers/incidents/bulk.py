@@ -171,8 +171,9 @@ WHERE c.id > %(after_id)s
 
 
 def _category_arrays() -> tuple[list[int], list[str], list[int]]:
-    categories = list(Category.objects.filter(is_active=True, parent__isnull=False)
-                      .select_related("parent").order_by("code"))
+    categories = list(
+        Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")
+    )
     if not categories:
         raise ValueError("no minor categories: load them first (layers.incidents.catalogue.load_categories)")
     limits = []
@@ -182,8 +183,15 @@ def _category_arrays() -> tuple[list[int], list[str], list[int]]:
 
 
 @transaction.atomic
-def generate_cases(total: int, days: float, *, seed: int = 2026, anchor: datetime.datetime | None = None,
-                   chunk: int = 250_000, progress: Callable[[dict], None] = lambda figures: None) -> dict[str, int]:
+def generate_cases(
+    total: int,
+    days: float,
+    *,
+    seed: int = 2026,
+    anchor: datetime.datetime | None = None,
+    chunk: int = 250_000,
+    progress: Callable[[dict], None] = lambda figures: None,
+) -> dict[str, int]:
     """Insert `total` cases reported over the `days` before `anchor`, with their trail entries.
 
     Writes `chunk` cases (and their trail) per statement and calls `progress` with the running counts
@@ -193,8 +201,10 @@ def generate_cases(total: int, days: float, *, seed: int = 2026, anchor: datetim
     anchor = anchor or timezone.now()
     category_ids, category_names, limits = _category_arrays()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM grids_grid g WHERE g.is_active AND g.level >= 2 AND NOT EXISTS "
-                       "(SELECT 1 FROM grids_grid c WHERE c.parent_id = g.id AND c.is_active)")
+        cursor.execute(
+            "SELECT count(*) FROM grids_grid g WHERE g.is_active AND g.level >= 2 AND NOT EXISTS "
+            "(SELECT 1 FROM grids_grid c WHERE c.parent_id = g.id AND c.is_active)"
+        )
         leaves = cursor.fetchone()[0]
         if leaves == 0:
             raise ValueError("no leaf grids to report from: build the grid tree first")
@@ -219,10 +229,20 @@ def generate_cases(total: int, days: float, *, seed: int = 2026, anchor: datetim
         for first in range(1, total + 1, chunk):
             cursor.execute("SELECT COALESCE(max(id), 0) FROM incidents_case")
             after_id = cursor.fetchone()[0]
-            cursor.execute(INSERT_CASES, {"first": first, "last": min(total, first + chunk - 1), "days": days,
-                                          "seed": seed, "anchor": anchor, "sites": sites,
-                                          "category_ids": category_ids, "category_names": category_names,
-                                          "limits": limits})
+            cursor.execute(
+                INSERT_CASES,
+                {
+                    "first": first,
+                    "last": min(total, first + chunk - 1),
+                    "days": days,
+                    "seed": seed,
+                    "anchor": anchor,
+                    "sites": sites,
+                    "category_ids": category_ids,
+                    "category_names": category_names,
+                    "limits": limits,
+                },
+            )
             cases += cursor.rowcount
             cursor.execute(INSERT_TRAIL, {"after_id": after_id})
             trail += cursor.rowcount

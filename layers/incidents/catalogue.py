@@ -83,13 +83,29 @@ MINORS = [
 
 # Categories whose Open311 service definition asks for more than a description.
 ATTRIBUTES = {
-    "0302": [{"variable": True, "code": "DANGER", "datatype": "singlevaluelist", "required": True,
-              "datatype_description": "Is anyone in danger now?", "order": 1,
-              "description": "是否已有人员或车辆受到威胁 / Is anyone or any vehicle at risk?",
-              "values": [{"key": "yes", "name": "是 yes"}, {"key": "no", "name": "否 no"}]}],
-    "0401": [{"variable": True, "code": "PLATE", "datatype": "string", "required": False,
-              "datatype_description": "licence plate, e.g. 川E12345", "order": 1,
-              "description": "车牌号 / licence plate"}],
+    "0302": [
+        {
+            "variable": True,
+            "code": "DANGER",
+            "datatype": "singlevaluelist",
+            "required": True,
+            "datatype_description": "Is anyone in danger now?",
+            "order": 1,
+            "description": "是否已有人员或车辆受到威胁 / Is anyone or any vehicle at risk?",
+            "values": [{"key": "yes", "name": "是 yes"}, {"key": "no", "name": "否 no"}],
+        }
+    ],
+    "0401": [
+        {
+            "variable": True,
+            "code": "PLATE",
+            "datatype": "string",
+            "required": False,
+            "datatype_description": "licence plate, e.g. 川E12345",
+            "order": 1,
+            "description": "车牌号 / licence plate",
+        }
+    ],
 }
 
 
@@ -100,17 +116,33 @@ def load_categories(*, fixers: dict[str, Department] | None = None) -> int:
     count = 0
     majors = {}
     for entry in MAJORS:
-        majors[entry.code], _ = Category.objects.update_or_create(code=entry.code, defaults={
-            "parent": None, "name_zh": entry.name_zh, "name_en": entry.name_en, "keywords": entry.keywords,
-            "default_department": fixers.get(entry.fixer), "handle_hours": entry.handle_hours,
-            "register_hours": 2, "dispatch_hours": 2, "verify_hours": 24,
-        })
+        majors[entry.code], _ = Category.objects.update_or_create(
+            code=entry.code,
+            defaults={
+                "parent": None,
+                "name_zh": entry.name_zh,
+                "name_en": entry.name_en,
+                "keywords": entry.keywords,
+                "default_department": fixers.get(entry.fixer),
+                "handle_hours": entry.handle_hours,
+                "register_hours": 2,
+                "dispatch_hours": 2,
+                "verify_hours": 24,
+            },
+        )
         count += 1
     for entry in MINORS:
-        Category.objects.update_or_create(code=entry.code, defaults={
-            "parent": majors[entry.code[:2]], "name_zh": entry.name_zh, "name_en": entry.name_en,
-            "keywords": entry.keywords, "default_department": fixers.get(entry.fixer),
-            "handle_hours": entry.handle_hours, "attributes": ATTRIBUTES.get(entry.code, []),
-        })
+        Category.objects.update_or_create(
+            code=entry.code,
+            defaults={
+                "parent": majors[entry.code[:2]],
+                "name_zh": entry.name_zh,
+                "name_en": entry.name_en,
+                "keywords": entry.keywords,
+                "default_department": fixers.get(entry.fixer),
+                "handle_hours": entry.handle_hours,
+                "attributes": ATTRIBUTES.get(entry.code, []),
+            },
+        )
         count += 1
     return count

@@ -39,9 +39,15 @@ def escalate(now: datetime.datetime | None = None) -> dict[int, int]:
     with transaction.atomic():
         for level, hours in sorted(thresholds().items()):
             with connection.cursor() as cursor:
-                cursor.execute(sql.ESCALATE_ONE_RUNG, {
-                    "level": level, "hours": hours, "now": now, "open_statuses": list(OPEN_STATUSES),
-                    "note": f"{EscalationLevel(level).label}: {hours:g} h past the due time",
-                })
+                cursor.execute(
+                    sql.ESCALATE_ONE_RUNG,
+                    {
+                        "level": level,
+                        "hours": hours,
+                        "now": now,
+                        "open_statuses": list(OPEN_STATUSES),
+                        "note": f"{EscalationLevel(level).label}: {hours:g} h past the due time",
+                    },
+                )
                 climbed[level] = cursor.rowcount
     return climbed

@@ -37,13 +37,20 @@ class Category(models.Model):
     """
 
     code = models.CharField(max_length=16, unique=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
-                               limit_choices_to={"parent__isnull": True})
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        limit_choices_to={"parent__isnull": True},
+    )
     name_zh = models.CharField(max_length=100)
     name_en = models.CharField(max_length=100)
     keywords = models.CharField(max_length=200, blank=True, help_text="comma-separated, for Open311 services")
-    default_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
-                                           related_name="default_categories")
+    default_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="default_categories"
+    )
     register_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to register")
     dispatch_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to dispatch")
     handle_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to handle")
@@ -109,8 +116,14 @@ class Status(models.TextChoices):
 
 
 # States in which a case still needs someone to act (and can be late, or attract duplicates).
-OPEN_STATUSES = (Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.HANDLING, Status.HANDLED,
-                 Status.VERIFIED)
+OPEN_STATUSES = (
+    Status.REPORTED,
+    Status.REGISTERED,
+    Status.DISPATCHED,
+    Status.HANDLING,
+    Status.HANDLED,
+    Status.VERIFIED,
+)
 FINAL_STATUSES = (Status.REJECTED, Status.CLOSED, Status.DUPLICATE)
 # Which stage limit runs while a case is in a status.
 STAGE_OF_STATUS = {
@@ -151,31 +164,35 @@ class Case(models.Model):
     location = models.PointField(srid=4326)
     input_point = models.JSONField(default=dict, help_text="the point as received: coordinates and CRS")
     input_srs = models.CharField(max_length=16, default="EPSG:4326")
-    district_code = models.CharField(max_length=6, blank=True,  # indexed by case_district_id
-                                     help_text="distribution/partition key; blank when outside every district")
+    district_code = models.CharField(
+        max_length=6,
+        blank=True,  # indexed by case_district_id
+        help_text="distribution/partition key; blank when outside every district",
+    )
 
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
     grid_version = models.PositiveIntegerField(null=True, blank=True)
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="cases")
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
     leader = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_cases")
-    officer = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="officer_cases")
+    officer = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="officer_cases")
     provenance = models.JSONField(default=dict, help_text="which rule chose each party")
     near_edge = models.BooleanField(default=False, help_text="within GRIDGIS EDGE_METRES of its grid's edge")
     edge_distance_m = models.FloatField(null=True, blank=True)
     dead_corner = models.BooleanField(default=False, help_text="no grid covers the point (死角)")
-    suggested_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                       db_index=False)
+    suggested_grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     suggested_distance_m = models.FloatField(null=True, blank=True)
 
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="duplicates", db_index=False)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates", db_index=False
+    )
     me_too_count = models.PositiveIntegerField(default=0)
     rework_count = models.PositiveIntegerField(default=0)
     escalation_level = models.PositiveSmallIntegerField(choices=EscalationLevel.choices, default=0)
-    handled_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                   db_index=False)
+    handled_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     reported_at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True, help_text="deadline of the current stage")
@@ -185,8 +202,14 @@ class Case(models.Model):
     version = models.PositiveIntegerField(default=1, help_text="bumped by every change; ETag / If-Match")
 
     # Personal data of the reporter: never shown in public (Open311) reads.
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="reported_cases", db_index=False)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_cases",
+        db_index=False,
+    )
     reporter_name = models.CharField(max_length=100, blank=True)
     reporter_phone = models.CharField(max_length=32, blank=True)
     reporter_email = models.EmailField(blank=True)
@@ -198,10 +221,14 @@ class Case(models.Model):
         ordering = ["-reported_at", "-id"]
         constraints = [
             # The guarantee behind Idempotency-Key: a retry that races the first request fails here.
-            models.UniqueConstraint(fields=["idempotency_key"], name="case_idempotency_key_unique",
-                                    condition=Q(idempotency_key__isnull=False)),
-            models.CheckConstraint(name="case_escalation_level_range",
-                                   condition=Q(escalation_level__gte=0, escalation_level__lte=4)),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                name="case_idempotency_key_unique",
+                condition=Q(idempotency_key__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="case_escalation_level_range", condition=Q(escalation_level__gte=0, escalation_level__lte=4)
+            ),
         ]
         # Every index is written again for each row a bulk reassignment rewrites (2.2 million at city
         # scale), so there is one per access path: composite ones serve their leading column too, and
@@ -210,8 +237,10 @@ class Case(models.Model):
             models.Index(fields=["status", "due_at"], name="case_status_due"),
             models.Index(fields=["category", "reported_at"], name="case_category_reported"),
             models.Index(fields=["district_code", "id"], name="case_district_id"),
-            *(models.Index(fields=[name], name=f"case_{name}", condition=Q(**{f"{name}__isnull": False}))
-              for name in ("suggested_grid", "duplicate_of", "handled_by", "reporter")),
+            *(
+                models.Index(fields=[name], name=f"case_{name}", condition=Q(**{f"{name}__isnull": False}))
+                for name in ("suggested_grid", "duplicate_of", "handled_by", "reporter")
+            ),
             # Dead corners are few and searched for by supervisors and the audit across the city.
             models.Index(fields=["reported_at"], name="case_dead_corner", condition=Q(dead_corner=True)),
         ]
@@ -252,15 +281,15 @@ class TrailEntry(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="trail", db_index=False)  # trail_case_at
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+", db_index=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     actor_name = models.CharField(max_length=100, blank=True, help_text="'system' for automatic steps")
     action = models.CharField(max_length=20)
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
     note = models.TextField(blank=True)
-    photo = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                              db_index=False)
+    photo = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     escalation_level = models.PositiveSmallIntegerField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
@@ -271,13 +300,16 @@ class TrailEntry(models.Model):
         # partial indexes keep those rows out.
         indexes = [
             models.Index(fields=["case", "at"], name="trail_case_at"),
-            *(models.Index(fields=[name], name=f"trail_{name}", condition=Q(**{f"{name}__isnull": False}))
-              for name in ("actor", "photo")),
+            *(
+                models.Index(fields=[name], name=f"trail_{name}", condition=Q(**{f"{name}__isnull": False}))
+                for name in ("actor", "photo")
+            ),
         ]
         constraints = [
             # The escalation ladder is climbed once per rung: a repeat step cannot be written.
-            models.UniqueConstraint(fields=["case", "escalation_level"], name="trail_escalation_once",
-                                    condition=Q(action="escalate")),
+            models.UniqueConstraint(
+                fields=["case", "escalation_level"], name="trail_escalation_once", condition=Q(action="escalate")
+            ),
         ]
 
     def __str__(self) -> str:

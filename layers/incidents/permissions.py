@@ -37,9 +37,11 @@ def is_officer(user, case) -> bool:
     person = getattr(user, "person", None)
     if person is None or case.grid is None:
         return False
-    return (Duty.objects.active(timezone.localdate())
-            .filter(kind=DutyKind.OFFICER, person=person, grid__code__in=case.grid.ancestor_codes())
-            .exists())
+    return (
+        Duty.objects.active(timezone.localdate())
+        .filter(kind=DutyKind.OFFICER, person=person, grid__code__in=case.grid.ancestor_codes())
+        .exists()
+    )
 
 
 def refusal(user, role: str, case) -> str | None:

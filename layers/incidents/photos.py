@@ -54,8 +54,7 @@ def check_photo(upload: UploadedFile) -> CheckedPhoto:
                 raise PhotoError(f"{name}: {image.format} is not accepted; send a JPEG or PNG")
             width, height = image.size
             if width * height > limits["PHOTO_MAX_PIXELS"]:
-                raise PhotoError(f"{name}: {width}x{height} pixels is over the limit of "
-                                 f"{limits['PHOTO_MAX_PIXELS']}")
+                raise PhotoError(f"{name}: {width}x{height} pixels is over the limit of {limits['PHOTO_MAX_PIXELS']}")
             image.verify()
             image_format = image.format
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:

@@ -101,26 +101,35 @@ def _apply(cursor, report: ReassignReport, progress: Callable[[str], None]) -> N
     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
     # The keys the write checks row by row (an UPDATE checks only keys whose value changes), then the
     # indexes every rewritten row would enter.
-    cursor.execute(sql.FOREIGN_KEYS_ON, {"tables": ["incidents_case", "incidents_trailentry"],
-                                         "columns": ["incidents_case.grid_id", "incidents_trailentry.case_id"]})
+    cursor.execute(
+        sql.FOREIGN_KEYS_ON,
+        {
+            "tables": ["incidents_case", "incidents_trailentry"],
+            "columns": ["incidents_case.grid_id", "incidents_trailentry.case_id"],
+        },
+    )
     set_aside = cursor.fetchall()
     cursor.execute(sql.PLAIN_CASE_INDEXES)
     set_aside += cursor.fetchall()
-    progress(f"{changing:,} of ~{table_rows:,} cases change: setting aside {len(set_aside)} indexes and "
-             "foreign keys, writing the rows, restoring them")
+    progress(
+        f"{changing:,} of ~{table_rows:,} cases change: setting aside {len(set_aside)} indexes and "
+        "foreign keys, writing the rows, restoring them"
+    )
     for drop, _, _ in set_aside:
         cursor.execute(drop)  # DDL generated from the catalogue, never from input
     _write(cursor, report, params)
-    progress(f"{report.updated:,} cases and {report.moved:,} trail entries written in "
-             f"{time.perf_counter() - tick:.1f} s")
+    progress(
+        f"{report.updated:,} cases and {report.moved:,} trail entries written in {time.perf_counter() - tick:.1f} s"
+    )
     for _, restore, name in set_aside:
         started = time.perf_counter()
         cursor.execute(restore)
         progress(f"{name} restored in {time.perf_counter() - started:.1f} s")
 
 
-def reassign(*, district: str | None = None, full: bool = False,
-             progress: Callable[[str], None] = lambda message: None) -> ReassignReport:
+def reassign(
+    *, district: str | None = None, full: bool = False, progress: Callable[[str], None] = lambda message: None
+) -> ReassignReport:
     """Bring every case's grid up to date with the grid tree, in one transaction; see the module docstring.
 
     `district` limits a full run to one district's cases (and leaves the stamps alone, since other
@@ -147,16 +156,20 @@ def reassign(*, district: str | None = None, full: bool = False,
                 examined = cursor.fetchone()[0]
                 report.examined += examined
                 report.districts.append(code)
-                progress(f"[{number}/{len(districts)}] district {code or '(none)'}: {examined:,} cases "
-                         f"examined in {time.perf_counter() - tick:.1f} s")
+                progress(
+                    f"[{number}/{len(districts)}] district {code or '(none)'}: {examined:,} cases "
+                    f"examined in {time.perf_counter() - tick:.1f} s"
+                )
         else:
             report.changed_grids = len(changed)
             cursor.execute(sql.ANSWERS_FOR_CHANGED_GRIDS, {"grid_ids": changed})
             report.examined = cursor.fetchone()[0]
             progress(f"{len(changed)} grid(s) redrawn: {report.examined:,} cases examined")
         _apply(cursor, report, progress)
-        progress(f"{report.examined:,} cases examined, {report.moved:,} moved to another grid, "
-                 f"{report.updated:,} updated ({report.strategy})")
+        progress(
+            f"{report.examined:,} cases examined, {report.moved:,} moved to another grid, "
+            f"{report.updated:,} updated ({report.strategy})"
+        )
         if full and not district:
             restamp()
         elif changed:

@@ -53,8 +53,12 @@ def dispatch_office(district: Grid | None) -> Department | None:
     """The district's dispatch office (指挥调度中心), the router of last resort."""
     if district is None:
         return None
-    return (Department.objects.filter(kind=Department.Kind.DISPATCH_OFFICE, district=district)
-            .defer("jurisdiction").order_by("code").first())
+    return (
+        Department.objects.filter(kind=Department.Kind.DISPATCH_OFFICE, district=district)
+        .defer("jurisdiction")
+        .order_by("code")
+        .first()
+    )
 
 
 def nearest_district(point: Point) -> tuple[Grid | None, float | None]:
@@ -105,18 +109,33 @@ def intake_facts(point: Point, category: Category, now: datetime.datetime) -> tu
     """
     since = now - datetime.timedelta(days=settings.GRIDGIS["DUPLICATE_DAYS"])
     category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    facts = execute_prepared("incidents_intake_facts", sql.INTAKE_FACTS, [
-        point.x, point.y, timezone.localdate(now), category.pk, category_ids, settings.GRIDGIS["METRIC_SRID"],
-        list(OPEN_STATUSES), since, float(settings.GRIDGIS["DUPLICATE_METRES"]),
-    ])[0]
+    facts = execute_prepared(
+        "incidents_intake_facts",
+        sql.INTAKE_FACTS,
+        [
+            point.x,
+            point.y,
+            timezone.localdate(now),
+            category.pk,
+            category_ids,
+            settings.GRIDGIS["METRIC_SRID"],
+            list(OPEN_STATUSES),
+            since,
+            float(settings.GRIDGIS["DUPLICATE_METRES"]),
+        ],
+    )[0]
     original = _loaded(Case, facts["duplicate"])
     if facts["grid"] is None:
         return _dead_corner(point), original
 
     result = Assignment(grid=_loaded(Grid, facts["grid"]), district=_loaded(Grid, facts["district"]))
     grid = result.grid
-    result.provenance["grid"] = {"rule": "smallest_covering", "code": grid.code, "level": grid.level_name,
-                                 "version": grid.version}
+    result.provenance["grid"] = {
+        "rule": "smallest_covering",
+        "code": grid.code,
+        "level": grid.level_name,
+        "version": grid.version,
+    }
     result.edge_distance_m = facts["edge_m"]
     result.near_edge = facts["edge_m"] <= settings.GRIDGIS["EDGE_METRES"]
     for role in ("leader", "officer"):
@@ -125,23 +144,40 @@ def intake_facts(point: Point, category: Category, now: datetime.datetime) -> tu
             result.provenance[role] = {"rule": "none", "reason": f"no {role} on the grid chain"}
             continue
         setattr(result, role, _loaded(Person, {"id": duty["person_id"], "name": duty["person_name"]}))
-        result.provenance[role] = {"rule": "duty", "duty_id": duty["duty_id"], "grid": duty["grid_code"],
-                                   "walked_up": duty["grid_id"] != grid.pk}
+        result.provenance[role] = {
+            "rule": "duty",
+            "duty_id": duty["duty_id"],
+            "grid": duty["grid_code"],
+            "walked_up": duty["grid_id"] != grid.pk,
+        }
 
-    rule, default, office = facts["rule"], category.default_department or (
-        category.parent.default_department if category.parent else None), facts["office"]
+    rule, default, office = (
+        facts["rule"],
+        category.default_department or (category.parent.default_department if category.parent else None),
+        facts["office"],
+    )
     if rule is not None:
         result.department = _loaded(Department, rule)
-        result.provenance["department"] = {"rule": "routing_rule", "routing_rule_id": rule["rule_id"],
-                                           "department": rule["code"], "jurisdiction_m2": round(rule["area_m2"], 1)}
+        result.provenance["department"] = {
+            "rule": "routing_rule",
+            "routing_rule_id": rule["rule_id"],
+            "department": rule["code"],
+            "jurisdiction_m2": round(rule["area_m2"], 1),
+        }
     elif default is not None:
         result.department = default
-        result.provenance["department"] = {"rule": "category_default", "category": category.code,
-                                           "department": default.code}
+        result.provenance["department"] = {
+            "rule": "category_default",
+            "category": category.code,
+            "department": default.code,
+        }
     elif office is not None:
         result.department = _loaded(Department, office)
-        result.provenance["department"] = {"rule": "dispatch_office", "district": result.district_code,
-                                           "department": office["code"]}
+        result.provenance["department"] = {
+            "rule": "dispatch_office",
+            "district": result.district_code,
+            "department": office["code"],
+        }
     else:
         result.provenance["department"] = {"rule": "none", "district": result.district_code or None}
     return result, original
@@ -152,25 +188,35 @@ def _dead_corner(point: Point) -> Assignment:
     result.district, district_m = nearest_district(point)
     result.suggested_grid, result.suggested_distance_m = nearest_grid(point)
     result.provenance["grid"] = {
-        "rule": "dead_corner", "district": result.district_code or None,
+        "rule": "dead_corner",
+        "district": result.district_code or None,
         "district_distance_m": None if district_m is None else round(district_m, 2),
         "suggested_grid": result.suggested_grid.code if result.suggested_grid else None,
-        "suggested_distance_m": (None if result.suggested_distance_m is None
-                                 else round(result.suggested_distance_m, 2)),
+        "suggested_distance_m": (
+            None if result.suggested_distance_m is None else round(result.suggested_distance_m, 2)
+        ),
     }
     office = dispatch_office(result.district)
     result.department = office
     result.provenance["department"] = (
-        {"rule": "dispatch_office", "reason": "dead_corner", "district": result.district_code,
-         "department": office.code} if office else {"rule": "none", "reason": "dead_corner"})
+        {
+            "rule": "dispatch_office",
+            "reason": "dead_corner",
+            "district": result.district_code,
+            "department": office.code,
+        }
+        if office
+        else {"rule": "none", "reason": "dead_corner"}
+    )
     result.provenance["leader"] = result.provenance["officer"] = {"rule": "none", "reason": "dead_corner"}
     return result
 
 
 def case_queryset() -> QuerySet[Case]:
     """Cases with what the API shows about them, in one query."""
-    return (Case.objects.select_related("category", "grid", "department", "leader", "officer", "suggested_grid")
-            .defer("grid__boundary", "department__jurisdiction", "suggested_grid__boundary"))
+    return Case.objects.select_related("category", "grid", "department", "leader", "officer", "suggested_grid").defer(
+        "grid__boundary", "department__jurisdiction", "suggested_grid__boundary"
+    )
 
 
 def case_detail(case_id: int) -> Case:

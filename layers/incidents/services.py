@@ -43,11 +43,25 @@ def _actor_name(user) -> str:
 
 
 @transaction.atomic
-def report_case(*, category: Category, point: Point, input_point: dict, input_srs: str,
-                description: str = "", address: str = "", source: str = Source.CITIZEN, reporter=None,
-                reporter_name: str = "", reporter_phone: str = "", reporter_email: str = "",
-                media_url: str = "", attributes: dict | None = None, photos: Sequence[CheckedPhoto] = (),
-                idempotency_key: str | None = None, now: datetime.datetime | None = None) -> tuple[Case, bool]:
+def report_case(
+    *,
+    category: Category,
+    point: Point,
+    input_point: dict,
+    input_srs: str,
+    description: str = "",
+    address: str = "",
+    source: str = Source.CITIZEN,
+    reporter=None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    reporter_email: str = "",
+    media_url: str = "",
+    attributes: dict | None = None,
+    photos: Sequence[CheckedPhoto] = (),
+    idempotency_key: str | None = None,
+    now: datetime.datetime | None = None,
+) -> tuple[Case, bool]:
     """Take a report: assign it in this transaction, link it as a duplicate or start its workflow.
 
     Returns (case, created). With an `idempotency_key` already used, returns the case it created and
@@ -63,15 +77,33 @@ def report_case(*, category: Category, point: Point, input_point: dict, input_sr
     provenance = dict(assignment.provenance)
     provenance["input"] = {"point": input_point, "srs": input_srs}
     case = Case(
-        category=category, source=source, description=description, address=address, location=point,
-        input_point=input_point, input_srs=input_srs, district_code=assignment.district_code,
-        grid=assignment.grid, grid_version=assignment.grid.version if assignment.grid else None,
-        department=assignment.department, leader=assignment.leader, officer=assignment.officer,
-        provenance=provenance, near_edge=assignment.near_edge, edge_distance_m=assignment.edge_distance_m,
-        dead_corner=assignment.dead_corner, suggested_grid=assignment.suggested_grid,
-        suggested_distance_m=assignment.suggested_distance_m, reporter=reporter, reporter_name=reporter_name,
-        reporter_phone=reporter_phone, reporter_email=reporter_email, media_url=media_url,
-        attributes=attributes or {}, idempotency_key=idempotency_key or None, reported_at=now,
+        category=category,
+        source=source,
+        description=description,
+        address=address,
+        location=point,
+        input_point=input_point,
+        input_srs=input_srs,
+        district_code=assignment.district_code,
+        grid=assignment.grid,
+        grid_version=assignment.grid.version if assignment.grid else None,
+        department=assignment.department,
+        leader=assignment.leader,
+        officer=assignment.officer,
+        provenance=provenance,
+        near_edge=assignment.near_edge,
+        edge_distance_m=assignment.edge_distance_m,
+        dead_corner=assignment.dead_corner,
+        suggested_grid=assignment.suggested_grid,
+        suggested_distance_m=assignment.suggested_distance_m,
+        reporter=reporter,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        reporter_email=reporter_email,
+        media_url=media_url,
+        attributes=attributes or {},
+        idempotency_key=idempotency_key or None,
+        reported_at=now,
         status=Status.DUPLICATE if original else Status.REPORTED,
         duplicate_of=original,
         due_at=None if original else due_after(category, Status.REPORTED, now),
@@ -86,14 +118,30 @@ def report_case(*, category: Category, point: Point, input_point: dict, input_sr
         return Case.objects.get(idempotency_key=idempotency_key), False
     saved = _save_photos(case, photos, Photo.Kind.REPORT)
     note = f"me too: linked to case {original.pk}" if original else ""
-    TrailEntry.objects.create(case=case, at=now, actor=reporter, actor_name=_actor_name(reporter) if reporter
-                              else (reporter_name or source), action="report", from_status="",
-                              to_status=case.status, note=note, photo=saved[0] if saved else None)
+    TrailEntry.objects.create(
+        case=case,
+        at=now,
+        actor=reporter,
+        actor_name=_actor_name(reporter) if reporter else (reporter_name or source),
+        action="report",
+        from_status="",
+        to_status=case.status,
+        note=note,
+        photo=saved[0] if saved else None,
+    )
     if original is not None:
         Case.objects.filter(pk=original.pk).update(me_too_count=F("me_too_count") + 1, version=F("version") + 1)
-        TrailEntry.objects.create(case=original, at=now, actor=reporter, actor_name="system", action="me_too",
-                                  from_status=original.status, to_status=original.status,
-                                  note=f"case {case.pk} reported the same problem", data={"duplicate": case.pk})
+        TrailEntry.objects.create(
+            case=original,
+            at=now,
+            actor=reporter,
+            actor_name="system",
+            action="me_too",
+            from_status=original.status,
+            to_status=original.status,
+            note=f"case {case.pk} reported the same problem",
+            data={"duplicate": case.pk},
+        )
     return case, True
 
 
@@ -135,26 +183,39 @@ class Transition:
     needs_photo: bool = False
 
 
-TRANSITIONS = {t.action: t for t in (
-    Transition("register", (Status.REPORTED,), Status.REGISTERED, permissions.DISPATCHER),
-    Transition("reject", (Status.REPORTED,), Status.REJECTED, permissions.DISPATCHER, needs_note=True),
-    Transition("dispatch", (Status.REGISTERED,), Status.DISPATCHED, permissions.DISPATCHER),
-    Transition("accept", (Status.DISPATCHED,), Status.HANDLING, permissions.HANDLER),
-    Transition("return", (Status.DISPATCHED, Status.HANDLING), Status.REGISTERED, permissions.HANDLER,
-               needs_note=True),
-    Transition("handle", (Status.HANDLING,), Status.HANDLED, permissions.HANDLER, needs_note=True,
-               needs_photo=True),
-    Transition("verify", (Status.HANDLED,), Status.VERIFIED, permissions.OFFICER),
-    Transition("fail", (Status.HANDLED,), Status.HANDLING, permissions.OFFICER, needs_note=True),
-    Transition("close", (Status.VERIFIED,), Status.CLOSED, permissions.DISPATCHER),
-    Transition("unlink", (Status.DUPLICATE,), Status.REPORTED, permissions.DISPATCHER),
-)}
+TRANSITIONS = {
+    t.action: t
+    for t in (
+        Transition("register", (Status.REPORTED,), Status.REGISTERED, permissions.DISPATCHER),
+        Transition("reject", (Status.REPORTED,), Status.REJECTED, permissions.DISPATCHER, needs_note=True),
+        Transition("dispatch", (Status.REGISTERED,), Status.DISPATCHED, permissions.DISPATCHER),
+        Transition("accept", (Status.DISPATCHED,), Status.HANDLING, permissions.HANDLER),
+        Transition(
+            "return", (Status.DISPATCHED, Status.HANDLING), Status.REGISTERED, permissions.HANDLER, needs_note=True
+        ),
+        Transition(
+            "handle", (Status.HANDLING,), Status.HANDLED, permissions.HANDLER, needs_note=True, needs_photo=True
+        ),
+        Transition("verify", (Status.HANDLED,), Status.VERIFIED, permissions.OFFICER),
+        Transition("fail", (Status.HANDLED,), Status.HANDLING, permissions.OFFICER, needs_note=True),
+        Transition("close", (Status.VERIFIED,), Status.CLOSED, permissions.DISPATCHER),
+        Transition("unlink", (Status.DUPLICATE,), Status.REPORTED, permissions.DISPATCHER),
+    )
+}
 
 
 @transaction.atomic
-def transition(*, case_id: int, action: str, user, version: int | None, note: str = "",
-               photo: CheckedPhoto | None = None, department: Department | None = None,
-               now: datetime.datetime | None = None) -> Case:
+def transition(
+    *,
+    case_id: int,
+    action: str,
+    user,
+    version: int | None,
+    note: str = "",
+    photo: CheckedPhoto | None = None,
+    department: Department | None = None,
+    now: datetime.datetime | None = None,
+) -> Case:
     """Take workflow step `action` on a case, as `user`, if the case is still at `version`.
 
     Checks in this order: the action exists, the version is current (else StaleVersion), the case's
@@ -166,15 +227,14 @@ def transition(*, case_id: int, action: str, user, version: int | None, note: st
         raise ImpossibleTransition(f"unknown action {action!r}; one of {', '.join(TRANSITIONS)}", field="action")
     case = Case.objects.select_for_update(of=("self",)).select_related("category__parent", "grid").get(pk=case_id)
     if version is None:
-        raise MissingInput("version: send the case's version (or an If-Match header) to change it",
-                           field="version")
+        raise MissingInput("version: send the case's version (or an If-Match header) to change it", field="version")
     if version != case.version:
-        raise StaleVersion(f"version: the case is at version {case.version}, not {version}; reload it",
-                           field="version")
+        raise StaleVersion(f"version: the case is at version {case.version}, not {version}; reload it", field="version")
     if case.status not in step.sources:
         raise ImpossibleTransition(
-            f"cannot {action} a case that is {case.status}; {action} needs status "
-            f"{' or '.join(step.sources)}", field="status")
+            f"cannot {action} a case that is {case.status}; {action} needs status {' or '.join(step.sources)}",
+            field="status",
+        )
     refusal = permissions.refusal(user, step.role, case)
     if refusal:
         raise NotAllowed(refusal)
@@ -183,8 +243,7 @@ def transition(*, case_id: int, action: str, user, version: int | None, note: st
     if step.needs_photo and photo is None:
         raise MissingInput(f"photo: {action} needs an after-photo", field="photo")
     person: Person | None = getattr(user, "person", None)
-    if action == "verify" and case.handled_by_id is not None and person is not None \
-            and person.pk == case.handled_by_id:
+    if action == "verify" and case.handled_by_id is not None and person is not None and person.pk == case.handled_by_id:
         raise NotAllowed("the person who handled the fix cannot verify it")
 
     now = now or timezone.now()
@@ -193,12 +252,16 @@ def transition(*, case_id: int, action: str, user, version: int | None, note: st
     if action == "dispatch" and department is not None:
         data["department"] = {"from": case.department.code if case.department else None, "to": department.code}
         case.department = department
-        case.provenance = {**case.provenance, "department": {"rule": "dispatcher", "department": department.code,
-                                                             "by": _actor_name(user)}}
+        case.provenance = {
+            **case.provenance,
+            "department": {"rule": "dispatcher", "department": department.code, "by": _actor_name(user)},
+        }
     if action == "register" and case.near_edge:
         # Registering a case flagged near a grid edge is the dispatcher's confirmation of its grid.
-        data["edge_confirmed"] = {"grid": case.grid.code if case.grid else None,
-                                  "edge_distance_m": case.edge_distance_m}
+        data["edge_confirmed"] = {
+            "grid": case.grid.code if case.grid else None,
+            "edge_distance_m": case.edge_distance_m,
+        }
     if action == "return":
         data["returned_by"] = case.department.code if case.department else None
     if action == "handle":
@@ -212,15 +275,28 @@ def transition(*, case_id: int, action: str, user, version: int | None, note: st
         data["unlinked_from"] = case.duplicate_of_id
         if case.duplicate_of_id:
             Case.objects.filter(pk=case.duplicate_of_id, me_too_count__gt=0).update(
-                me_too_count=F("me_too_count") - 1, version=F("version") + 1)
+                me_too_count=F("me_too_count") - 1, version=F("version") + 1
+            )
         case.duplicate_of = None
     case.status = step.target
     case.due_at = due_after(case.category, step.target, now)
     case.version += 1
     case.save()
-    saved = _save_photos(case, [photo], Photo.Kind.AFTER if action == "handle" else Photo.Kind.VERIFY) \
-        if photo is not None else []
-    TrailEntry.objects.create(case=case, at=now, actor=user, actor_name=_actor_name(user), action=action,
-                              from_status=from_status, to_status=case.status, note=note,
-                              photo=saved[0] if saved else None, data=data)
+    saved = (
+        _save_photos(case, [photo], Photo.Kind.AFTER if action == "handle" else Photo.Kind.VERIFY)
+        if photo is not None
+        else []
+    )
+    TrailEntry.objects.create(
+        case=case,
+        at=now,
+        actor=user,
+        actor_name=_actor_name(user),
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        note=note,
+        photo=saved[0] if saved else None,
+        data=data,
+    )
     return case

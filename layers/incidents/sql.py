@@ -223,7 +223,8 @@ SELECT count(*) FROM answers
 # (%(deepest)s, micro-grid) is final: nothing can be smaller, and DISTINCT ON keeps the lowest code
 # where leaves overlap, as grids_smallest_covering does. Every other case (a shallower leaf, a gap
 # inside a parent, another district, a dead corner) is looked up by that function itself.
-ANSWERS_FOR_DISTRICT = """
+ANSWERS_FOR_DISTRICT = (
+    """
 WITH leaves AS MATERIALIZED (
     SELECT g.id, g.level, g.code, g.version, g.boundary
     FROM grids_grid g
@@ -257,12 +258,15 @@ answers AS MATERIALIZED (
         LEFT JOIN hits h ON h.case_id = c.id
         WHERE c.district_code = %(district)s
     ) e
-),""" + _KEEP_CHANGED_ANSWERS  # noqa: S608 (two constants of this module)
+),"""
+    + _KEEP_CHANGED_ANSWERS
+)  # noqa: S608 (two constants of this module)
 
 # Only the cases a redraw can affect: those assigned to a changed grid, and those inside a changed
 # grid's new boundary. Each is looked up again by the one rule, the SQL function
 # grids_smallest_covering (inlined by PostgreSQL: an index scan per case).
-ANSWERS_FOR_CHANGED_GRIDS = """
+ANSWERS_FOR_CHANGED_GRIDS = (
+    """
 WITH changed AS (
     SELECT g.id, g.boundary, g.is_active FROM grids_grid g WHERE g.id = ANY(%(grid_ids)s)
 ),
@@ -277,7 +281,9 @@ answers AS MATERIALIZED (
     FROM candidates k
     JOIN incidents_case c ON c.id = k.id
     LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true
-),""" + _KEEP_CHANGED_ANSWERS  # noqa: S608 (two constants of this module)
+),"""
+    + _KEEP_CHANGED_ANSWERS
+)  # noqa: S608 (two constants of this module)
 
 # How many answers there are to write, and about how many cases the table holds.
 COUNT_ANSWERS = """

@@ -55,7 +55,10 @@ def ensure_categories() -> int:
     from layers.inspections.models import InspectionCategory
 
     existing = set(InspectionCategory.objects.values_list("code", flat=True))
-    missing = [InspectionCategory(code=code, name=name, name_en=name_en, sort_order=order)
-               for order, (code, name, name_en) in enumerate(CATEGORIES, start=1) if code not in existing]
+    missing = [
+        InspectionCategory(code=code, name=name, name_en=name_en, sort_order=order)
+        for order, (code, name, name_en) in enumerate(CATEGORIES, start=1)
+        if code not in existing
+    ]
     InspectionCategory.objects.bulk_create(missing)
     return len(missing)

@@ -50,15 +50,28 @@ class InspectionPoint(models.Model):
     # The grid answering for the location (Grid.objects.smallest_covering) and its street, both set
     # by services.save_point when the location is written.
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="inspection_points")
-    street = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="street_points",
-                               limit_choices_to={"level": Level.STREET})
-    responsible_leader = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT,
-                                           related_name="led_points")
-    task_group = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="task_group_points",
-                                   limit_choices_to={"kind": Department.Kind.TASK_GROUP})
-    partner_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
-                                           related_name="partner_points")
+    street = models.ForeignKey(
+        Grid,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="street_points",
+        limit_choices_to={"level": Level.STREET},
+    )
+    responsible_leader = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="led_points"
+    )
+    task_group = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="task_group_points",
+        limit_choices_to={"kind": Department.Kind.TASK_GROUP},
+    )
+    partner_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="partner_points"
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -76,8 +89,12 @@ class PatrolSchedule(models.Model):
 
     name = models.CharField(max_length=100, help_text="e.g. 走院落 walk the courtyards")
     weekday = models.PositiveSmallIntegerField(help_text="0 = Monday ... 6 = Sunday")
-    scope = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="patrol_schedules",
-                              help_text="officers holding duties in this grid or below it")
+    scope = models.ForeignKey(
+        Grid,
+        on_delete=models.PROTECT,
+        related_name="patrol_schedules",
+        help_text="officers holding duties in this grid or below it",
+    )
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -86,8 +103,9 @@ class PatrolSchedule(models.Model):
         ordering = ["scope__code", "weekday", "id"]
         constraints = [
             models.CheckConstraint(name="schedule_weekday_range", condition=Q(weekday__lte=6)),
-            models.CheckConstraint(name="schedule_ends_after_start",
-                                   condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on"))),
+            models.CheckConstraint(
+                name="schedule_ends_after_start", condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on"))
+            ),
         ]
 
     def __str__(self) -> str:
@@ -100,18 +118,21 @@ class Patrol(models.Model):
 
     officer = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="patrols")
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="patrols")
-    schedule = models.ForeignKey(PatrolSchedule, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="patrols")
+    schedule = models.ForeignKey(
+        PatrolSchedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="patrols"
+    )
     started_at = models.DateTimeField(db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     track = models.MultiLineStringField(srid=4326, null=True, blank=True)
     track_positions = models.PositiveIntegerField(default=0)
     track_uploaded_at = models.DateTimeField(null=True, blank=True)
-    track_uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                          related_name="+")
+    track_uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PatrolQuerySet.as_manager()
@@ -119,8 +140,9 @@ class Patrol(models.Model):
     class Meta:
         ordering = ["-started_at", "id"]
         constraints = [
-            models.CheckConstraint(name="patrol_ends_after_start",
-                                   condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at"))),
+            models.CheckConstraint(
+                name="patrol_ends_after_start", condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at"))
+            ),
         ]
         indexes = [models.Index(fields=["officer", "started_at"], name="patrol_officer_start")]
 
@@ -137,8 +159,9 @@ class CheckIn(models.Model):
     distance_m = models.FloatField(help_text="metres from the point, measured by PostGIS on the spheroid")
     checked_at = models.DateTimeField()
     note = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["checked_at", "id"]

@@ -26,7 +26,8 @@ def person_of(user):
 
 
 IsSupervisorOrReadOnly = writes_by(
-    SUPERVISOR, message="only a supervisor (group 'supervisor') may change inspection points and schedules")
+    SUPERVISOR, message="only a supervisor (group 'supervisor') may change inspection points and schedules"
+)
 
 
 class IsPatrolOfficerOrSupervisor(SignedIn):

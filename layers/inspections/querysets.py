@@ -32,8 +32,13 @@ class PatrolQuerySet(models.QuerySet):
         patrols, check-ins, track metres (measured on the spheroid) and hours on patrol."""
         from layers.inspections.models import CheckIn
 
-        check_ins = (CheckIn.objects.filter(patrol=OuterRef("pk")).order_by().values("patrol")
-                     .annotate(n=Count("id")).values("n"))
+        check_ins = (
+            CheckIn.objects.filter(patrol=OuterRef("pk"))
+            .order_by()
+            .values("patrol")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
         return (
             self.annotate(
                 week=TruncWeek("started_at"),

@@ -17,8 +17,9 @@ from layers.inspections.models import CheckIn, InspectionPoint, Patrol, PatrolSc
 
 
 def points_list() -> QuerySet[InspectionPoint]:
-    return InspectionPoint.objects.select_related("category", "grid", "street", "responsible_leader", "task_group",
-                                                  "partner_department")
+    return InspectionPoint.objects.select_related(
+        "category", "grid", "street", "responsible_leader", "task_group", "partner_department"
+    )
 
 
 def patrols_list() -> QuerySet[Patrol]:
@@ -36,8 +37,14 @@ def week_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
     return start, start + datetime.timedelta(days=7)
 
 
-def patrol_ledger(*, since: datetime.datetime, until: datetime.datetime, officer_id: int | None = None,
-                  grid_code: str | None = None, patrols: QuerySet[Patrol] | None = None) -> list[dict]:
+def patrol_ledger(
+    *,
+    since: datetime.datetime,
+    until: datetime.datetime,
+    officer_id: int | None = None,
+    grid_code: str | None = None,
+    patrols: QuerySet[Patrol] | None = None,
+) -> list[dict]:
     """The ledger (台账): per officer, grid and week, patrols, check-ins, metres walked and hours, over
     `patrols` (every patrol by default; the API passes the reader's visible ones)."""
     patrols = (Patrol.objects.all() if patrols is None else patrols).started_between(since, until)
@@ -48,15 +55,17 @@ def patrol_ledger(*, since: datetime.datetime, until: datetime.datetime, officer
     rows = []
     for row in patrols.ledger():
         duration = row.pop("duration")
-        rows.append({
-            "week_of": timezone.localtime(row.pop("week")).date(),
-            "officer_id": row.pop("officer_id"),
-            "officer": row.pop("officer__name"),
-            "grid_code": row.pop("grid__code"),
-            "grid_name": row.pop("grid__name"),
-            "hours": round(duration.total_seconds() / 3600, 2) if duration else 0.0,
-            **row,
-        })
+        rows.append(
+            {
+                "week_of": timezone.localtime(row.pop("week")).date(),
+                "officer_id": row.pop("officer_id"),
+                "officer": row.pop("officer__name"),
+                "grid_code": row.pop("grid__code"),
+                "grid_name": row.pop("grid__name"),
+                "hours": round(duration.total_seconds() / 3600, 2) if duration else 0.0,
+                **row,
+            }
+        )
     return rows
 
 
@@ -92,11 +101,16 @@ def schedule_day(schedule: PatrolSchedule, week_day: datetime.date | None = None
     if not in_force or day > today:
         return ScheduleDay(schedule, day, in_force, day > today, [], [])
     start = timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
-    patrolled = Patrol.objects.filter(officer=OuterRef("person"), started_at__gte=start,
-                                      started_at__lt=start + datetime.timedelta(days=1))
-    duties = (Duty.objects.active(day).filter(kind=DutyKind.OFFICER, grid__code__startswith=schedule.scope.code)
-              .select_related("person", "grid").annotate(walked=Exists(patrolled))
-              .order_by("grid__code", "person__name", "id"))
+    patrolled = Patrol.objects.filter(
+        officer=OuterRef("person"), started_at__gte=start, started_at__lt=start + datetime.timedelta(days=1)
+    )
+    duties = (
+        Duty.objects.active(day)
+        .filter(kind=DutyKind.OFFICER, grid__code__startswith=schedule.scope.code)
+        .select_related("person", "grid")
+        .annotate(walked=Exists(patrolled))
+        .order_by("grid__code", "person__name", "id")
+    )
     walked, missed = [], []
     for duty in duties:
         (walked if duty.walked else missed).append(duty)
@@ -107,17 +121,29 @@ def coverage_radius_m() -> float:
     return float(settings.GRIDGIS.get("PATROL_COVERAGE_RADIUS_M", 30))
 
 
-def patrol_coverage(*, code_prefix: str = "", level: int = Level.GRID, days: int | None = None,
-                    until: datetime.datetime | None = None, radius_m: float | None = None,
-                    scope_patterns: list[str] | None = None) -> list[dict]:
+def patrol_coverage(
+    *,
+    code_prefix: str = "",
+    level: int = Level.GRID,
+    days: int | None = None,
+    until: datetime.datetime | None = None,
+    radius_m: float | None = None,
+    scope_patterns: list[str] | None = None,
+) -> list[dict]:
     """Per active grid of `level` under `code_prefix`: area, area within `radius_m` of a track of the
     last `days` days, and their ratio (one SQL statement, see sql.PATROL_COVERAGE). `scope_patterns`
     (Scope.code_patterns) keeps the grids a reader may see; None keeps all."""
     days = int(settings.GRIDGIS.get("PATROL_COVERAGE_DAYS", 7)) if days is None else days
     until = until or timezone.now()
-    params = {"radius": coverage_radius_m() if radius_m is None else radius_m, "level": int(level),
-              "since": until - datetime.timedelta(days=days), "until": until, "code_prefix": f"{code_prefix}%",
-              "segment": SEGMENT_DEGREES, "scope_patterns": scope_patterns}
+    params = {
+        "radius": coverage_radius_m() if radius_m is None else radius_m,
+        "level": int(level),
+        "since": until - datetime.timedelta(days=days),
+        "until": until,
+        "code_prefix": f"{code_prefix}%",
+        "segment": SEGMENT_DEGREES,
+        "scope_patterns": scope_patterns,
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql.PATROL_COVERAGE, params)
         columns = [c.name for c in cursor.description]

@@ -33,8 +33,16 @@ def _place(location: Point) -> tuple[Grid | None, Grid | None]:
 
 
 @transaction.atomic
-def save_point(*, name: str, category: InspectionCategory, location: Point, point: InspectionPoint | None = None,
-               street: Grid | None = None, task_group: Department | None = None, **fields) -> InspectionPoint:
+def save_point(
+    *,
+    name: str,
+    category: InspectionCategory,
+    location: Point,
+    point: InspectionPoint | None = None,
+    street: Grid | None = None,
+    task_group: Department | None = None,
+    **fields,
+) -> InspectionPoint:
     """Create or update an inspection point; its grid (and, unless given, its street) follow the location."""
     if street is not None and street.level != Level.STREET:
         raise ValidationError({"street": f"grid {street.code} is a {street.level_name}, not a street"})
@@ -51,36 +59,56 @@ def save_point(*, name: str, category: InspectionCategory, location: Point, poin
 
 
 @transaction.atomic
-def create_schedule(*, name: str, weekday: int, scope: Grid, starts_on: datetime.date,
-                    ends_on: datetime.date | None = None) -> PatrolSchedule:
+def create_schedule(
+    *, name: str, weekday: int, scope: Grid, starts_on: datetime.date, ends_on: datetime.date | None = None
+) -> PatrolSchedule:
     """A weekly patrol duty for every officer in `scope`'s subtree."""
     if not 0 <= weekday <= 6:
         raise ValidationError({"weekday": "0 (Monday) to 6 (Sunday)"})
     if ends_on and ends_on < starts_on:
         raise ValidationError({"ends_on": "the schedule cannot end before it starts"})
-    return PatrolSchedule.objects.create(name=name, weekday=weekday, scope=scope, starts_on=starts_on,
-                                         ends_on=ends_on)
+    return PatrolSchedule.objects.create(name=name, weekday=weekday, scope=scope, starts_on=starts_on, ends_on=ends_on)
 
 
 def officer_grid(officer: Person, on: datetime.date) -> Grid | None:
     """The grid an officer patrols on `on`: their officer duty's grid (the lowest code if several)."""
-    duty = (Duty.objects.active(on).filter(kind=DutyKind.OFFICER, person=officer)
-            .select_related("grid").order_by("grid__code").first())
+    duty = (
+        Duty.objects.active(on)
+        .filter(kind=DutyKind.OFFICER, person=officer)
+        .select_related("grid")
+        .order_by("grid__code")
+        .first()
+    )
     return duty.grid if duty else None
 
 
 @transaction.atomic
-def start_patrol(*, officer: Person, started_at: datetime.datetime, by=None, grid: Grid | None = None,
-                 ended_at: datetime.datetime | None = None, schedule: PatrolSchedule | None = None,
-                 note: str = "", track: Track | None = None) -> Patrol:
+def start_patrol(
+    *,
+    officer: Person,
+    started_at: datetime.datetime,
+    by=None,
+    grid: Grid | None = None,
+    ended_at: datetime.datetime | None = None,
+    schedule: PatrolSchedule | None = None,
+    note: str = "",
+    track: Track | None = None,
+) -> Patrol:
     """Record a patrol; without a grid, the officer's duty grid on that day is used."""
     if ended_at is not None and ended_at < started_at:
         raise ValidationError({"ended_at": "a patrol cannot end before it starts"})
     grid = grid or officer_grid(officer, timezone.localtime(started_at).date())
     if grid is None:
         raise ValidationError({"grid": f"{officer.name} holds no officer duty on that day; name the grid"})
-    patrol = Patrol.objects.create(officer=officer, grid=grid, started_at=started_at, ended_at=ended_at,
-                                   schedule=schedule, note=note, created_by=by)
+    patrol = Patrol.objects.create(
+        officer=officer,
+        grid=grid,
+        started_at=started_at,
+        ended_at=ended_at,
+        schedule=schedule,
+        note=note,
+        created_by=by,
+    )
     if track is not None:
         attach_track(patrol=patrol, track=track, by=by)
     return patrol
@@ -117,8 +145,15 @@ def attach_track(*, patrol: Patrol, track: Track, by=None) -> Patrol:
 
 
 @transaction.atomic
-def check_in(*, patrol: Patrol, point: InspectionPoint, location: Point, by=None,
-             checked_at: datetime.datetime | None = None, note: str = "") -> CheckIn:
+def check_in(
+    *,
+    patrol: Patrol,
+    point: InspectionPoint,
+    location: Point,
+    by=None,
+    checked_at: datetime.datetime | None = None,
+    note: str = "",
+) -> CheckIn:
     """Accept a check-in only within the configured distance of the point (measured in PostGIS).
 
     The distance is measured between the point's stored location and where the officer stood, in
@@ -126,19 +161,31 @@ def check_in(*, patrol: Patrol, point: InspectionPoint, location: Point, by=None
     """
     checked_at = checked_at or timezone.now()
     if checked_at < patrol.started_at or (patrol.ended_at is not None and checked_at > patrol.ended_at):
-        raise ValidationError({"checked_at": f"{checked_at.isoformat()} is outside the patrol "
-                                             f"({patrol.started_at.isoformat()} to "
-                                             f"{patrol.ended_at.isoformat() if patrol.ended_at else 'open'})"})
+        raise ValidationError(
+            {
+                "checked_at": f"{checked_at.isoformat()} is outside the patrol "
+                f"({patrol.started_at.isoformat()} to "
+                f"{patrol.ended_at.isoformat() if patrol.ended_at else 'open'})"
+            }
+        )
     if not point.is_active:
         raise ValidationError({"point": f"point {point.pk} is no longer inspected"})
     distance = InspectionPoint.objects.with_distance_to(location).values_list("distance_m", flat=True).get(pk=point.pk)
     limit = checkin_max_distance_m()
     if distance > limit:
-        raise ValidationError({"location": f"{distance:.1f} m from {point.name}; check-ins are accepted "
-                                           f"within {limit:g} m"})
+        raise ValidationError(
+            {"location": f"{distance:.1f} m from {point.name}; check-ins are accepted within {limit:g} m"}
+        )
     try:
         with transaction.atomic():
-            return CheckIn.objects.create(patrol=patrol, point=point, location=location, distance_m=distance,
-                                          checked_at=checked_at, note=note, created_by=by)
+            return CheckIn.objects.create(
+                patrol=patrol,
+                point=point,
+                location=location,
+                distance_m=distance,
+                checked_at=checked_at,
+                note=note,
+                created_by=by,
+            )
     except IntegrityError:
         raise ValidationError({"point": f"already checked in at {point.name} on this patrol"}) from None

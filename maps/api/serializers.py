@@ -48,9 +48,15 @@ class LevelsField(serializers.CharField):
 
 class GridBBoxQuerySerializer(serializers.Serializer):
     bbox = BBoxField(help_text="minlon,minlat,maxlon,maxlat in EPSG:4326")
-    level = LevelsField(required=False, default=(int(Level.GRID),), help_text="grid levels, comma-separated (default grid)")
-    prefix = serializers.RegexField(r"^[0-9]{0,18}$", required=False, default="",
-                                    help_text="only grids whose code starts with this (a district or street code)")
+    level = LevelsField(
+        required=False, default=(int(Level.GRID),), help_text="grid levels, comma-separated (default grid)"
+    )
+    prefix = serializers.RegexField(
+        r"^[0-9]{0,18}$",
+        required=False,
+        default="",
+        help_text="only grids whose code starts with this (a district or street code)",
+    )
     limit = serializers.IntegerField(required=False, min_value=1)
 
     def validate_limit(self, value: int) -> int:

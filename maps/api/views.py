@@ -34,17 +34,24 @@ class GridBBoxView(MapAPIView):
     more than `limit` grids matched (the page then asks for a coarser level).
     """
 
-    @extend_schema(operation_id="map_grids_bbox", parameters=[GridBBoxQuerySerializer],
-                   responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="map_grids_bbox",
+        parameters=[GridBBoxQuerySerializer],
+        responses={(200, "application/geo+json"): OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         query = GridBBoxQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        body = selectors.grids_feature_collection(selectors.GridQuery(
-            bbox=data["bbox"], levels=data["level"], prefix=data["prefix"],
-            limit=data.get("limit") or settings.GRIDGIS["MAP_MAX_FEATURES"],
-            scope_patterns=_tuple_or_none(request_scope(request).code_patterns("grid")),
-        ))
+        body = selectors.grids_feature_collection(
+            selectors.GridQuery(
+                bbox=data["bbox"],
+                levels=data["level"],
+                prefix=data["prefix"],
+                limit=data.get("limit") or settings.GRIDGIS["MAP_MAX_FEATURES"],
+                scope_patterns=_tuple_or_none(request_scope(request).code_patterns("grid")),
+            )
+        )
         return HttpResponse(body, content_type="application/geo+json")
 
 
@@ -55,7 +62,10 @@ def _tuple_or_none(patterns: list[str] | None) -> tuple[str, ...] | None:
 class GridExtentView(MapAPIView):
     """The bbox of the grid with a code, so a map can jump to it."""
 
-    @extend_schema(operation_id="map_grid_extent", responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
+    @extend_schema(
+        operation_id="map_grid_extent",
+        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")},
+    )
     def get(self, request, code: str):
         extent = selectors.grid_extent(code, request_scope(request))
         if extent is None:
@@ -66,7 +76,10 @@ class GridExtentView(MapAPIView):
 class GridDetailView(MapAPIView):
     """A grid and who answers for it (leaders and officers walking up the tree, departments): a popup's body."""
 
-    @extend_schema(operation_id="map_grid_detail", responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")})
+    @extend_schema(
+        operation_id="map_grid_detail",
+        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")},
+    )
     def get(self, request, code: str):
         detail = selectors.grid_detail(code, request_scope(request))
         if detail is None:
@@ -119,14 +132,20 @@ class CaseTileView(_TileView):
 
 class CaseCountQuerySerializer(serializers.Serializer):
     bbox = BBoxField(help_text="minlon,minlat,maxlon,maxlat in EPSG:4326")
-    level = LevelsField(required=False, default=(int(Level.GRID),), help_text="grid levels whose counts to return (default grid)")
+    level = LevelsField(
+        required=False, default=(int(Level.GRID),), help_text="grid levels whose counts to return (default grid)"
+    )
 
 
 class CaseCountsView(MapAPIView):
     """Case counts per grid (from the last refresh) at a point inside each grid: the heatmap's data,
     for the grids of the reader's subtree (all for supervisors and dispatchers)."""
 
-    @extend_schema(operation_id="map_case_counts", parameters=[CaseCountQuerySerializer], responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="map_case_counts",
+        parameters=[CaseCountQuerySerializer],
+        responses={(200, "application/geo+json"): OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         query = CaseCountQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -6,27 +6,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('grids', '0002_grid_tree_trigger'),
+        ("grids", "0002_grid_tree_trigger"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GridCaseCount',
+            name="GridCaseCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField()),
-                ('total', models.PositiveIntegerField()),
-                ('open', models.PositiveIntegerField()),
-                ('anchor', django.contrib.gis.db.models.fields.PointField(srid=4326)),
-                ('refreshed_at', models.DateTimeField()),
-                ('grid', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='grids.grid')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("level", models.PositiveSmallIntegerField()),
+                ("total", models.PositiveIntegerField()),
+                ("open", models.PositiveIntegerField()),
+                ("anchor", django.contrib.gis.db.models.fields.PointField(srid=4326)),
+                ("refreshed_at", models.DateTimeField()),
+                (
+                    "grid",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="grids.grid"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['level'], name='gridcasecount_level')],
+                "indexes": [models.Index(fields=["level"], name="gridcasecount_level")],
             },
         ),
     ]

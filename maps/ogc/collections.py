@@ -32,12 +32,37 @@ SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ST_EstimatedExtent(%s
 """
 
 # Property names never published, whatever the model: contact details and request plumbing.
-PRIVATE_NAMES = {"phone", "email", "first_name", "last_name", "idempotency_key", "api_key", "password",
-                 "reporter", "reporter_id", "reporter_phone", "reporter_email", "reporter_name", "contact", "user",
-                 "user_id", "media_url", "input_point"}
+PRIVATE_NAMES = {
+    "phone",
+    "email",
+    "first_name",
+    "last_name",
+    "idempotency_key",
+    "api_key",
+    "password",
+    "reporter",
+    "reporter_id",
+    "reporter_phone",
+    "reporter_email",
+    "reporter_name",
+    "contact",
+    "user",
+    "user_id",
+    "media_url",
+    "input_point",
+}
 
-_PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.FloatField, models.DecimalField,
-                 models.BooleanField, models.DateField, models.DateTimeField, models.ForeignKey)
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.FloatField,
+    models.DecimalField,
+    models.BooleanField,
+    models.DateField,
+    models.DateTimeField,
+    models.ForeignKey,
+)
 
 
 @dataclass(frozen=True)
@@ -93,8 +118,9 @@ class Collection:
         plain = [name for name in properties if name not in lookups]
         # Annotated under a prefix: a published name may be a field's own name ("category").
         renamed = {f"ogc_{name}": models.F(lookups[name]) for name in properties if name in lookups}
-        return (qs.annotate(ogc_geometry=AsGeoJSON(self.geometry, precision=7))
-                .values(id_key, "ogc_geometry", *plain, **renamed))
+        return qs.annotate(ogc_geometry=AsGeoJSON(self.geometry, precision=7)).values(
+            id_key, "ogc_geometry", *plain, **renamed
+        )
 
     def queryset(self, scope: Scope | None = None) -> models.QuerySet:
         """The published rows; those `scope` may see when given (None: every row, for batch jobs)."""
@@ -122,8 +148,16 @@ class Collection:
         lookups = dict(p.split("=", 1) for p in self.properties or () if "=" in p)
         return lookups.get(name, name)
 
-    def items(self, *, bbox=None, limit: int, offset: int, properties: list[str],
-              equals: dict[str, str] | None = None, scope: Scope | None = None) -> tuple[int, list[dict]]:
+    def items(
+        self,
+        *,
+        bbox=None,
+        limit: int,
+        offset: int,
+        properties: list[str],
+        equals: dict[str, str] | None = None,
+        scope: Scope | None = None,
+    ) -> tuple[int, list[dict]]:
         """(numberMatched, features) for a page of this collection, ordered by id for stable paging.
 
         `equals` filters on published properties ({"status": "handling"}), as OGC API - Features
@@ -142,7 +176,7 @@ class Collection:
             qs = qs.filter(**{f"{self.geometry}__intersects": Polygon.from_bbox(bbox)})
         matched = qs.count()
         order = "pk" if self.id_field == "pk" else self.id_field
-        rows = self._values(qs.order_by(order), order, properties)[offset:offset + limit]
+        rows = self._values(qs.order_by(order), order, properties)[offset : offset + limit]
         return matched, [self._feature(row, order, properties) for row in rows]
 
     def item(self, fid: str, properties: list[str], scope: Scope | None = None) -> dict | None:
@@ -161,8 +195,12 @@ class Collection:
             "id": row[id_key],
             "geometry": json.loads(geometry) if geometry else None,
             # Dates, datetimes and decimals as DjangoJSONEncoder writes them (ISO 8601, strings).
-            "properties": json.loads(json.dumps({name: row[name] if name in row else row[f"ogc_{name}"]
-                                                 for name in properties}, cls=DjangoJSONEncoder)),
+            "properties": json.loads(
+                json.dumps(
+                    {name: row[name] if name in row else row[f"ogc_{name}"] for name in properties},
+                    cls=DjangoJSONEncoder,
+                )
+            ),
         }
 
 
@@ -186,17 +224,36 @@ def _patrols_today(qs):
 
 def _latest_findings(qs):
     """The findings (with a geometry) of the most recent finished audit run."""
-    latest = (qs.model._meta.get_field("run").related_model.objects.filter(status="done")
-              .order_by("-finished_at", "-id").values("id")[:1])
+    latest = (
+        qs.model._meta.get_field("run")
+        .related_model.objects.filter(status="done")
+        .order_by("-finished_at", "-id")
+        .values("id")[:1]
+    )
     return qs.filter(run__in=latest, geometry__isnull=False)
 
 
 # What a case publishes: where it stands and who holds it, never the reporter's contact details.
 CASE_PROPERTIES = (
-    "status", "category=category__code", "category_name=category__name_zh", "description", "address", "source",
-    "district_code", "grid=grid__code", "department=department__name", "officer=officer_id", "dead_corner",
+    "status",
+    "category=category__code",
+    "category_name=category__name_zh",
+    "description",
+    "address",
+    "source",
+    "district_code",
+    "grid=grid__code",
+    "department=department__name",
+    "officer=officer_id",
+    "dead_corner",
     "near_edge",
-    "me_too_count", "rework_count", "escalation_level", "reported_at", "due_at", "final_due_at", "closed_at",
+    "me_too_count",
+    "rework_count",
+    "escalation_level",
+    "reported_at",
+    "due_at",
+    "final_due_at",
+    "closed_at",
 )
 
 
@@ -204,45 +261,124 @@ CASE_PROPERTIES = (
 # models land; the field names are those the layer issues specify.
 REGISTRY: list[Collection] = [
     Collection(
-        id="grids", title="Grids 网格", model="grids.Grid", geometry="boundary", id_field="code",
+        id="grids",
+        title="Grids 网格",
+        model="grids.Grid",
+        geometry="boundary",
+        id_field="code",
         description="The grid tree from district to micro-grid; level 1 district ... 5 micro-grid.",
-        properties=("code", "name", "level", "district_code", "households", "population"), rows=_active,
+        properties=("code", "name", "level", "district_code", "households", "population"),
+        rows=_active,
         kind="grid",
     ),
-    Collection(id="inspection-points", title="Inspection points 实地考察点位", model="inspections.InspectionPoint",
-               geometry="location", description="Places officers check in at on patrol.",
-               properties=("code", "name", "category=category__code", "category_name=category__name", "address",
-                           "grid=grid__code", "street=street__code", "responsible_leader=responsible_leader__name",
-                           "task_group=task_group__name", "partner_department=partner_department__name"),
-               rows=_active, kind="point"),
-    Collection(id="patrols-today", title="Today's patrol tracks 今日巡查轨迹", model="inspections.Patrol",
-               geometry="track", description="GPS tracks of the patrols started today (Asia/Shanghai).",
-               properties=("officer=officer__name", "grid=grid__code", "started_at", "ended_at", "track_positions"),
-               rows=_patrols_today, kind="patrol"),
-    Collection(id="estates", title="Estates 小区", model="estates.Estate", geometry="boundary",
-               description="Old residential estates and their management type.",
-               properties=("code", "name", "community=community__code", "address", "buildings", "households",
-                           "year_built", "management_type", "has_party_organisation", "has_owners_committee"),
-               kind="estate"),
-    Collection(id="renovation-projects", title="Renovation footprints 改造项目", model="estates.RenovationProject",
-               geometry="footprint", description="Old-estate renovation projects by batch and status.",
-               properties=("name", "batch", "status", "starts_on", "ends_on", "budget", "description"),
-               kind="project"),
-    Collection(id="cases", title="Cases 事件", model="incidents.Case", geometry="location",
-               description="Reported problems and where they are in the case loop.", properties=CASE_PROPERTIES,
-               kind="case"),
-    Collection(id="open-cases", title="Open cases 未结事件", model="incidents.Case", geometry="location",
-               description="Cases not yet closed, rejected or merged as duplicates; due_at is the current "
-                           "stage's deadline.", properties=CASE_PROPERTIES, rows=_open_cases, kind="case"),
-    Collection(id="dead-corner-cases", title="Dead-corner cases 死角事件", model="incidents.Case",
-               geometry="location", description="Cases that no grid covers.", properties=CASE_PROPERTIES,
-               rows=_dead_corner_cases, kind="case"),
-    Collection(id="audit-findings", title="Audit findings 审计发现", model="audits.Finding", geometry="geometry",
-               description="Dead corners found by the latest finished audit run: gaps, overlaps, parts outside "
-                           "their parent, orphan grids, hotspots, dead-corner cases.",
-               properties=("kind", "measure", "unit", "grid_code", "grid_name", "other_grid_code", "district_code",
-                           "run=run_id"),
-               rows=_latest_findings),
+    Collection(
+        id="inspection-points",
+        title="Inspection points 实地考察点位",
+        model="inspections.InspectionPoint",
+        geometry="location",
+        description="Places officers check in at on patrol.",
+        properties=(
+            "code",
+            "name",
+            "category=category__code",
+            "category_name=category__name",
+            "address",
+            "grid=grid__code",
+            "street=street__code",
+            "responsible_leader=responsible_leader__name",
+            "task_group=task_group__name",
+            "partner_department=partner_department__name",
+        ),
+        rows=_active,
+        kind="point",
+    ),
+    Collection(
+        id="patrols-today",
+        title="Today's patrol tracks 今日巡查轨迹",
+        model="inspections.Patrol",
+        geometry="track",
+        description="GPS tracks of the patrols started today (Asia/Shanghai).",
+        properties=("officer=officer__name", "grid=grid__code", "started_at", "ended_at", "track_positions"),
+        rows=_patrols_today,
+        kind="patrol",
+    ),
+    Collection(
+        id="estates",
+        title="Estates 小区",
+        model="estates.Estate",
+        geometry="boundary",
+        description="Old residential estates and their management type.",
+        properties=(
+            "code",
+            "name",
+            "community=community__code",
+            "address",
+            "buildings",
+            "households",
+            "year_built",
+            "management_type",
+            "has_party_organisation",
+            "has_owners_committee",
+        ),
+        kind="estate",
+    ),
+    Collection(
+        id="renovation-projects",
+        title="Renovation footprints 改造项目",
+        model="estates.RenovationProject",
+        geometry="footprint",
+        description="Old-estate renovation projects by batch and status.",
+        properties=("name", "batch", "status", "starts_on", "ends_on", "budget", "description"),
+        kind="project",
+    ),
+    Collection(
+        id="cases",
+        title="Cases 事件",
+        model="incidents.Case",
+        geometry="location",
+        description="Reported problems and where they are in the case loop.",
+        properties=CASE_PROPERTIES,
+        kind="case",
+    ),
+    Collection(
+        id="open-cases",
+        title="Open cases 未结事件",
+        model="incidents.Case",
+        geometry="location",
+        description="Cases not yet closed, rejected or merged as duplicates; due_at is the current stage's deadline.",
+        properties=CASE_PROPERTIES,
+        rows=_open_cases,
+        kind="case",
+    ),
+    Collection(
+        id="dead-corner-cases",
+        title="Dead-corner cases 死角事件",
+        model="incidents.Case",
+        geometry="location",
+        description="Cases that no grid covers.",
+        properties=CASE_PROPERTIES,
+        rows=_dead_corner_cases,
+        kind="case",
+    ),
+    Collection(
+        id="audit-findings",
+        title="Audit findings 审计发现",
+        model="audits.Finding",
+        geometry="geometry",
+        description="Dead corners found by the latest finished audit run: gaps, overlaps, parts outside "
+        "their parent, orphan grids, hotspots, dead-corner cases.",
+        properties=(
+            "kind",
+            "measure",
+            "unit",
+            "grid_code",
+            "grid_name",
+            "other_grid_code",
+            "district_code",
+            "run=run_id",
+        ),
+        rows=_latest_findings,
+    ),
 ]
 
 

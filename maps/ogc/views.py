@@ -56,8 +56,9 @@ def _collection_or_404(collection_id: str) -> collections.Collection:
 
 
 class OGCFormatSerializer(serializers.Serializer):
-    f = serializers.ChoiceField(choices=["json", "geojson"], required=False,
-                                help_text="only JSON encodings are offered")
+    f = serializers.ChoiceField(
+        choices=["json", "geojson"], required=False, help_text="only JSON encodings are offered"
+    )
 
 
 class OGCView(APIView):
@@ -66,7 +67,8 @@ class OGCView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         OGCFormatSerializer(data={k: v for k, v in request.query_params.items() if k == "f"}).is_valid(
-            raise_exception=True)
+            raise_exception=True
+        )
 
 
 class LandingPageView(OGCView):
@@ -74,17 +76,24 @@ class LandingPageView(OGCView):
 
     @extend_schema(operation_id="ogc_landing", responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        return _json({
-            "title": "gridgis OGC API - Features",
-            "description": "Grids, inspection points, estates, renovation footprints, cases and audit findings.",
-            "links": [
-                _link(request, "/ogc/", "self", JSON, "this document"),
-                _link(request, "/ogc/conformance", "conformance", JSON, "conformance classes"),
-                _link(request, "/ogc/collections", "data", JSON, "feature collections"),
-                _link(request, "/api/schema/?format=json", "service-desc",
-                      "application/vnd.oai.openapi+json;version=3.0", "OpenAPI definition"),
-            ],
-        })
+        return _json(
+            {
+                "title": "gridgis OGC API - Features",
+                "description": "Grids, inspection points, estates, renovation footprints, cases and audit findings.",
+                "links": [
+                    _link(request, "/ogc/", "self", JSON, "this document"),
+                    _link(request, "/ogc/conformance", "conformance", JSON, "conformance classes"),
+                    _link(request, "/ogc/collections", "data", JSON, "feature collections"),
+                    _link(
+                        request,
+                        "/api/schema/?format=json",
+                        "service-desc",
+                        "application/vnd.oai.openapi+json;version=3.0",
+                        "OpenAPI definition",
+                    ),
+                ],
+            }
+        )
 
 
 class ConformanceView(OGCView):
@@ -121,10 +130,12 @@ class ScopedOGCView(OGCView):
 class CollectionsView(ScopedOGCView):
     @extend_schema(operation_id="ogc_collections", responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        return _json({
-            "links": [_link(request, "/ogc/collections", "self", JSON)],
-            "collections": [_describe(request, c) for c in collections.available()],
-        })
+        return _json(
+            {
+                "links": [_link(request, "/ogc/collections", "self", JSON)],
+                "collections": [_describe(request, c) for c in collections.available()],
+            }
+        )
 
 
 class CollectionView(ScopedOGCView):
@@ -162,8 +173,11 @@ def _chosen_properties(collection: collections.Collection, text: str | None) -> 
 class ItemsView(ScopedOGCView):
     """A page of a collection's features as GeoJSON, with numberMatched and next/prev links."""
 
-    @extend_schema(operation_id="ogc_items", parameters=[ItemsQuerySerializer, OpenApiParameter("bbox-crs", str)],
-                   responses={(200, GEOJSON): OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="ogc_items",
+        parameters=[ItemsQuerySerializer, OpenApiParameter("bbox-crs", str)],
+        responses={(200, GEOJSON): OpenApiTypes.OBJECT},
+    )
     def get(self, request, collection_id: str):
         collection = _collection_or_404(collection_id)
         params = {k.replace("-", "_"): v for k, v in request.query_params.items()}
@@ -177,27 +191,38 @@ class ItemsView(ScopedOGCView):
         offered = set(collection.property_names())
         equals = {k: v for k, v in request.query_params.items() if k in offered and k not in RESERVED}
         try:
-            matched, features = collection.items(bbox=data.get("bbox"), limit=limit, offset=offset,
-                                                 properties=properties, equals=equals, scope=request_scope(request))
+            matched, features = collection.items(
+                bbox=data.get("bbox"),
+                limit=limit,
+                offset=offset,
+                properties=properties,
+                equals=equals,
+                scope=request_scope(request),
+            )
         except ValueError as exc:
             raise serializers.ValidationError({str(exc).split(":", 1)[0]: str(exc).split(": ", 1)[1]}) from exc
         base = f"/ogc/collections/{collection.id}/items"
-        links = [_link(request, request.get_full_path(), "self", GEOJSON),
-                 _link(request, f"/ogc/collections/{collection.id}", "collection", JSON)]
+        links = [
+            _link(request, request.get_full_path(), "self", GEOJSON),
+            _link(request, f"/ogc/collections/{collection.id}", "collection", JSON),
+        ]
         for rel, start in (("next", offset + limit), ("prev", max(offset - limit, 0))):
             if (rel == "next" and start < matched) or (rel == "prev" and offset > 0):
                 query_string = request.GET.copy()
                 query_string["offset"] = str(start)
                 query_string["limit"] = str(limit)
                 links.append(_link(request, f"{base}?{query_string.urlencode()}", rel, GEOJSON))
-        return _json({
-            "type": "FeatureCollection",
-            "features": features,
-            "numberMatched": matched,
-            "numberReturned": len(features),
-            "timeStamp": timezone.now().isoformat(timespec="seconds"),
-            "links": links,
-        }, GEOJSON)
+        return _json(
+            {
+                "type": "FeatureCollection",
+                "features": features,
+                "numberMatched": matched,
+                "numberReturned": len(features),
+                "timeStamp": timezone.now().isoformat(timespec="seconds"),
+                "links": links,
+            },
+            GEOJSON,
+        )
 
 
 class ItemView(ScopedOGCView):
@@ -208,6 +233,8 @@ class ItemView(ScopedOGCView):
         if feature is None:
             raise NotFound(f"featureId: no feature {feature_id!r} in {collection.id!r}")
         base = f"/ogc/collections/{collection.id}"
-        feature["links"] = [_link(request, f"{base}/items/{feature_id}", "self", GEOJSON),
-                            _link(request, base, "collection", JSON)]
+        feature["links"] = [
+            _link(request, f"{base}/items/{feature_id}", "self", GEOJSON),
+            _link(request, base, "collection", JSON),
+        ]
         return _json(feature, GEOJSON)

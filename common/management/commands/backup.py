@@ -16,5 +16,7 @@ class Command(BaseCommand):
             summary = backup(opts["path"])
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"backup: {summary['archive']} (database {summary['database_bytes']} bytes, "
-                          f"{summary['media_files']} media files)")
+        self.stdout.write(
+            f"backup: {summary['archive']} (database {summary['database_bytes']} bytes, "
+            f"{summary['media_files']} media files)"
+        )

@@ -14,12 +14,18 @@ from fixtures.demo.context import SeedContext
 
 
 class Command(BaseCommand):
-    help = ("Build the deterministic Luzhou demo: the real districts, a tiling grid tree, departments, "
-            "people, duties and every layer's demo data. Skipped when the database already has it.")
+    help = (
+        "Build the deterministic Luzhou demo: the real districts, a tiling grid tree, departments, "
+        "people, duties and every layer's demo data. Skipped when the database already has it."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=["demo", "city"], default="demo",
-                            help="demo: ~2,000 micro-grids; city: 20,000+ micro-grids for benchmarks")
+        parser.add_argument(
+            "--scale",
+            choices=["demo", "city"],
+            default="demo",
+            help="demo: ~2,000 micro-grids; city: 20,000+ micro-grids for benchmarks",
+        )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--reset", action="store_true", help="empty the database first (all data!)")
 

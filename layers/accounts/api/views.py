@@ -12,25 +12,36 @@ from rest_framework.views import APIView
 from layers.accounts.permissions import SignedIn
 from layers.accounts.roles import request_scope
 
-ScopeSerializer = inline_serializer("Scope", {
-    "username": serializers.CharField(),
-    "roles": serializers.ListField(child=serializers.CharField()),
-    "grid_prefixes": serializers.ListField(child=serializers.CharField(),
-                                           help_text="codes of the grids whose subtree this user sees"),
-    "department_id": serializers.IntegerField(allow_null=True),
-})
+ScopeSerializer = inline_serializer(
+    "Scope",
+    {
+        "username": serializers.CharField(),
+        "roles": serializers.ListField(child=serializers.CharField()),
+        "grid_prefixes": serializers.ListField(
+            child=serializers.CharField(), help_text="codes of the grids whose subtree this user sees"
+        ),
+        "department_id": serializers.IntegerField(allow_null=True),
+    },
+)
 
-TokenAnswerSerializer = inline_serializer("TokenAnswer", {
-    "token": serializers.CharField(help_text='send as the header "Authorization: Token <token>"'),
-    "username": serializers.CharField(),
-    "roles": serializers.ListField(child=serializers.CharField()),
-})
+TokenAnswerSerializer = inline_serializer(
+    "TokenAnswer",
+    {
+        "token": serializers.CharField(help_text='send as the header "Authorization: Token <token>"'),
+        "username": serializers.CharField(),
+        "roles": serializers.ListField(child=serializers.CharField()),
+    },
+)
 
 
 def scope_document(request) -> dict:
     scope = request_scope(request)
-    return {"username": request.user.get_username(), "roles": sorted(scope.roles),
-            "grid_prefixes": list(scope.grid_prefixes), "department_id": scope.department_id}
+    return {
+        "username": request.user.get_username(),
+        "roles": sorted(scope.roles),
+        "grid_prefixes": list(scope.grid_prefixes),
+        "department_id": scope.department_id,
+    }
 
 
 class TokenView(APIView):
@@ -45,16 +56,18 @@ class TokenView(APIView):
     def get_permissions(self):
         return [SignedIn()] if self.request.method == "DELETE" else []
 
-    @extend_schema(operation_id="auth_token_obtain", request=AuthTokenSerializer, responses={200: TokenAnswerSerializer},
-                   auth=[])
+    @extend_schema(
+        operation_id="auth_token_obtain", request=AuthTokenSerializer, responses={200: TokenAnswerSerializer}, auth=[]
+    )
     def post(self, request):
         form = AuthTokenSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         user = form.validated_data["user"]
         token, _ = Token.objects.get_or_create(user=user)
         request.user = user
-        return Response({"token": token.key, "username": user.get_username(),
-                         "roles": sorted(request_scope(request).roles)})
+        return Response(
+            {"token": token.key, "username": user.get_username(), "roles": sorted(request_scope(request).roles)}
+        )
 
     @extend_schema(operation_id="auth_token_revoke", request=None, responses={204: None})
     def delete(self, request):

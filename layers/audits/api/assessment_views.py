@@ -20,8 +20,13 @@ def _assessment(request):
     query.is_valid(raise_exception=True)
     data = query.validated_data
     try:
-        return assess(period=data["period"], unit=data["unit"], level=data["level"],
-                      district_code=data.get("district", ""), notice_size=data.get("notice"))
+        return assess(
+            period=data["period"],
+            unit=data["unit"],
+            level=data["level"],
+            district_code=data.get("district", ""),
+            notice_size=data.get("notice"),
+        )
     except DjangoValidationError as exc:
         raise _drf_error(exc) from exc
 
@@ -41,8 +46,10 @@ class AssessmentExportView(APIView):
 
     permission_classes = [IsSupervisor]
 
-    @extend_schema(parameters=[AssessmentQuerySerializer],
-                   responses={(200, exports.XLSX_CONTENT_TYPE): OpenApiResponse(description="assessment table")})
+    @extend_schema(
+        parameters=[AssessmentQuerySerializer],
+        responses={(200, exports.XLSX_CONTENT_TYPE): OpenApiResponse(description="assessment table")},
+    )
     def get(self, request, fmt: str):
         result = _assessment(request)
         if fmt == "xlsx":

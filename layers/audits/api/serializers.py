@@ -11,27 +11,48 @@ from layers.audits.models import AuditRun, Kind
 class AuditRunRequestSerializer(serializers.Serializer):
     """What POST /api/v1/audits/ accepts; the service checks the district and the parameters' values."""
 
-    district = serializers.CharField(required=False, allow_blank=True, max_length=6,
-                                     help_text="6-digit district code; empty or absent: the whole tree")
-    kinds = serializers.ListField(child=serializers.ChoiceField(choices=Kind.choices), required=False,
-                                  allow_empty=False, help_text="kinds to check; absent: all")
-    min_area_m2 = serializers.FloatField(required=False, min_value=0, max_value=1e9,
-                                         help_text="parts smaller than this are counted as slivers")
+    district = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=6,
+        help_text="6-digit district code; empty or absent: the whole tree",
+    )
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=Kind.choices),
+        required=False,
+        allow_empty=False,
+        help_text="kinds to check; absent: all",
+    )
+    min_area_m2 = serializers.FloatField(
+        required=False, min_value=0, max_value=1e9, help_text="parts smaller than this are counted as slivers"
+    )
     leader_level = serializers.CharField(required=False, help_text="level at which a leader is expected")
     officer_level = serializers.CharField(required=False, help_text="level at which an officer is expected")
-    hotspot_cases = serializers.IntegerField(required=False, min_value=1, max_value=100_000,
-                                             help_text="hotspot: at least K cases of one category")
-    hotspot_metres = serializers.FloatField(required=False, min_value=0.1, max_value=100_000,
-                                            help_text="hotspot: within R metres of each other")
-    hotspot_days = serializers.FloatField(required=False, min_value=0.1, max_value=100_000,
-                                          help_text="hotspot: reported in the last D days")
-    stale_days = serializers.FloatField(required=False, min_value=0.1, max_value=100_000,
-                                        help_text="stale: not visited or patrolled in the last N days")
+    hotspot_cases = serializers.IntegerField(
+        required=False, min_value=1, max_value=100_000, help_text="hotspot: at least K cases of one category"
+    )
+    hotspot_metres = serializers.FloatField(
+        required=False, min_value=0.1, max_value=100_000, help_text="hotspot: within R metres of each other"
+    )
+    hotspot_days = serializers.FloatField(
+        required=False, min_value=0.1, max_value=100_000, help_text="hotspot: reported in the last D days"
+    )
+    stale_days = serializers.FloatField(
+        required=False, min_value=0.1, max_value=100_000, help_text="stale: not visited or patrolled in the last N days"
+    )
     on = serializers.DateField(required=False, help_text="date the run looks from: duties in force, case windows")
 
     def parameters(self) -> dict:
-        keys = ("min_area_m2", "leader_level", "officer_level", "on", "hotspot_cases", "hotspot_metres",
-                "hotspot_days", "stale_days")
+        keys = (
+            "min_area_m2",
+            "leader_level",
+            "officer_level",
+            "on",
+            "hotspot_cases",
+            "hotspot_metres",
+            "hotspot_days",
+            "stale_days",
+        )
         return {k: (v.isoformat() if k == "on" else v) for k, v in self.validated_data.items() if k in keys}
 
 
@@ -43,8 +64,22 @@ class AuditRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditRun
-        fields = ["id", "status", "progress", "district_code", "kinds", "parameters", "summary", "error",
-                  "requested_by", "requested_via", "created_at", "started_at", "finished_at", "links"]
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "district_code",
+            "kinds",
+            "parameters",
+            "summary",
+            "error",
+            "requested_by",
+            "requested_via",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "links",
+        ]
 
     def get_requested_by(self, run) -> str | None:
         return run.requested_by.get_username() if run.requested_by else None
@@ -80,8 +115,9 @@ class AssessmentQuerySerializer(serializers.Serializer):
     unit = serializers.ChoiceField(choices=["grid", "department", "leader"], default="grid")
     level = serializers.CharField(default="grid", help_text="which grids are units when unit=grid")
     district = serializers.CharField(required=False, allow_blank=True, max_length=6)
-    notice = serializers.IntegerField(required=False, min_value=0, max_value=100,
-                                      help_text="how many of the worst ranked units go on the notice list")
+    notice = serializers.IntegerField(
+        required=False, min_value=0, max_value=100, help_text="how many of the worst ranked units go on the notice list"
+    )
 
 
 class AssessmentRowSerializer(serializers.Serializer):

@@ -6,8 +6,11 @@ from layers.audits.api.views import AuditRunDetailView, AuditRunListView, Findin
 urlpatterns = [
     path("audits/", AuditRunListView.as_view(), name="audit-runs"),
     path("audits/<int:pk>/", AuditRunDetailView.as_view(), name="audit-run"),
-    re_path(r"^audits/(?P<pk>[0-9]+)/findings\.(?P<fmt>xlsx|csv)$", FindingsExportView.as_view(),
-            name="audit-findings-export"),
+    re_path(
+        r"^audits/(?P<pk>[0-9]+)/findings\.(?P<fmt>xlsx|csv)$",
+        FindingsExportView.as_view(),
+        name="audit-findings-export",
+    ),
     path("assessments/", AssessmentView.as_view(), name="assessments"),
     re_path(r"^assessments/export\.(?P<fmt>xlsx|csv)$", AssessmentExportView.as_view(), name="assessments-export"),
 ]

@@ -82,8 +82,10 @@ class FindingsExportView(APIView):
 
     permission_classes = [IsSupervisor]
 
-    @extend_schema(parameters=[FindingFilterSerializer],
-                   responses={(200, exports.XLSX_CONTENT_TYPE): OpenApiResponse(description="ledger")})
+    @extend_schema(
+        parameters=[FindingFilterSerializer],
+        responses={(200, exports.XLSX_CONTENT_TYPE): OpenApiResponse(description="ledger")},
+    )
     def get(self, request, pk: int, fmt: str):
         run = get_object_or_404(selectors.runs(), pk=pk)
         query = FindingFilterSerializer(data=request.query_params)

@@ -22,17 +22,29 @@ from layers.grids.models import Grid, Level
 class EstateSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     """An estate as a GeoJSON Feature; `community` is the community grid's code."""
 
-    community = serializers.SlugRelatedField(slug_field="code",
-                                             queryset=Grid.objects.filter(level=Level.COMMUNITY))
+    community = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.filter(level=Level.COMMUNITY))
     community_name = serializers.CharField(source="community.name", read_only=True)
     is_three_no = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Estate
         geo_field = "boundary"
-        fields = ["id", "name", "code", "community", "community_name", "address", "buildings", "households",
-                  "year_built", "management_type", "is_three_no", "has_party_organisation",
-                  "has_owners_committee", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "code",
+            "community",
+            "community_name",
+            "address",
+            "buildings",
+            "households",
+            "year_built",
+            "management_type",
+            "is_three_no",
+            "has_party_organisation",
+            "has_owners_committee",
+            "updated_at",
+        ]
         read_only_fields = ["updated_at"]
 
 
@@ -49,8 +61,22 @@ class ProjectSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     class Meta:
         model = RenovationProject
         geo_field = "footprint"
-        fields = ["id", "name", "batch", "status", "starts_on", "ends_on", "budget", "description", "estates",
-                  "estate_count", "estate_buildings", "estate_households", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "batch",
+            "status",
+            "starts_on",
+            "ends_on",
+            "budget",
+            "description",
+            "estates",
+            "estate_count",
+            "estate_buildings",
+            "estate_households",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["status", "created_at", "updated_at"]
 
 
@@ -70,8 +96,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 class WorkItemSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     """A work item as a GeoJSON Feature (geometry may be null); pipes drawn as lines get metres measured."""
 
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
-                                        allow_null=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
     unit = serializers.CharField(required=False, allow_null=True, max_length=10)
 
     class Meta:
@@ -92,16 +117,27 @@ class SuggestionSerializer(WorkflowFieldsGuard, serializers.ModelSerializer):
 
     class Meta:
         model = ResidentSuggestion
-        fields = ["id", "estate", "project", "text", "submitted_on", "resident_name", "status", "answer",
-                  "answered_by", "answered_at"]
+        fields = [
+            "id",
+            "estate",
+            "project",
+            "text",
+            "submitted_on",
+            "resident_name",
+            "status",
+            "answer",
+            "answered_by",
+            "answered_at",
+        ]
         read_only_fields = ["status", "answer", "answered_by", "answered_at"]
         extra_kwargs = {"submitted_on": {"required": False}}
 
 
 class AnswerSerializer(serializers.Serializer):
     answer = serializers.CharField()
-    status = serializers.ChoiceField(choices=[c for c in SuggestionStatus.choices if c[0] != "received"],
-                                     default=SuggestionStatus.ANSWERED)
+    status = serializers.ChoiceField(
+        choices=[c for c in SuggestionStatus.choices if c[0] != "received"], default=SuggestionStatus.ANSWERED
+    )
 
 
 class OverlayQuerySerializer(serializers.Serializer):
@@ -162,7 +198,10 @@ class OverlaySerializer(serializers.Serializer):
     leaders = PersonDutySerializer(many=True)
     officers = PersonDutySerializer(many=True)
     departments = DepartmentDutySerializer(many=True)
-    cases = OverlayCaseSerializer(many=True, allow_null=True,
-                                  help_text="open cases in the footprint + buffer, nearest first; null if no case layer")
+    cases = OverlayCaseSerializer(
+        many=True,
+        allow_null=True,
+        help_text="open cases in the footprint + buffer, nearest first; null if no case layer",
+    )
     cases_total = serializers.IntegerField()
     conflicts = ConflictSerializer(many=True)

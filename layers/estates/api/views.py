@@ -45,8 +45,12 @@ class EstateViewSet(viewsets.ModelViewSet):
     filter_backends = [DjangoFilterBackend, InBBoxFilter]
     bbox_filter_field = "boundary"
     bbox_filter_include_overlapping = True
-    filterset_fields = {"community__code": ["exact", "startswith"], "management_type": ["exact"],
-                        "has_owners_committee": ["exact"], "has_party_organisation": ["exact"]}
+    filterset_fields = {
+        "community__code": ["exact", "startswith"],
+        "management_type": ["exact"],
+        "has_owners_committee": ["exact"],
+        "has_party_organisation": ["exact"],
+    }
 
     def get_queryset(self):
         return visible("estate", selectors.estates_list(), request_scope(self.request))
@@ -89,8 +93,9 @@ class RenovationProjectViewSet(viewsets.ModelViewSet):
         buffer_m = query.validated_data.get("buffer")
         if buffer_m is not None and buffer_m > selectors.overlay_buffer_max():
             raise ValidationError({"buffer": f"at most {selectors.overlay_buffer_max():g} metres"})
-        overlay = selectors.project_overlay(self.get_object(), buffer_m=buffer_m, on=query.validated_data.get("on"),
-                                            scope=request_scope(request))
+        overlay = selectors.project_overlay(
+            self.get_object(), buffer_m=buffer_m, on=query.validated_data.get("on"), scope=request_scope(request)
+        )
         return Response(OverlaySerializer(overlay).data)
 
     @extend_schema(parameters=[TotalsQuerySerializer])
@@ -100,8 +105,12 @@ class RenovationProjectViewSet(viewsets.ModelViewSet):
         query = TotalsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         projects = self.filter_queryset(self.get_queryset())
-        return Response({"group": query.validated_data["group"],
-                         "rows": selectors.renovation_totals(projects, query.validated_data["group"])})
+        return Response(
+            {
+                "group": query.validated_data["group"],
+                "rows": selectors.renovation_totals(projects, query.validated_data["group"]),
+            }
+        )
 
     @extend_schema(request=StatusChangeInputSerializer, responses=StatusChangeSerializer)
     @action(detail=True, methods=["post"], url_path="status")
@@ -109,8 +118,12 @@ class RenovationProjectViewSet(viewsets.ModelViewSet):
         """Move the project to another status; who and when are recorded."""
         data = StatusChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        change = services.change_project_status(project=self.get_object(), to_status=data.validated_data["status"],
-                                                by=request.user, note=data.validated_data["note"])
+        change = services.change_project_status(
+            project=self.get_object(),
+            to_status=data.validated_data["status"],
+            by=request.user,
+            note=data.validated_data["note"],
+        )
         return Response(StatusChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=StatusChangeSerializer(many=True))
@@ -139,15 +152,21 @@ class WorkItemViewSet(viewsets.ModelViewSet):
         serializer.instance = services.save_work_item(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        fields = {"project": serializer.instance.project, "kind": serializer.instance.kind,
-                  "quantity": serializer.instance.quantity, "unit": serializer.instance.unit,
-                  "geometry": serializer.instance.geometry, "description": serializer.instance.description}
+        fields = {
+            "project": serializer.instance.project,
+            "kind": serializer.instance.kind,
+            "quantity": serializer.instance.quantity,
+            "unit": serializer.instance.unit,
+            "geometry": serializer.instance.geometry,
+            "description": serializer.instance.description,
+        }
         fields.update(serializer.validated_data)
         serializer.instance = services.save_work_item(item=serializer.instance, **fields)
 
 
-class SuggestionViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                        viewsets.GenericViewSet):
+class SuggestionViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Residents' suggestions; filter by estate, project, status. Answer via POST answer/."""
 
     serializer_class = SuggestionSerializer
@@ -155,8 +174,9 @@ class SuggestionViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.R
     filterset_fields = ["estate", "project", "status"]
 
     def get_queryset(self):
-        return visible("suggestion", ResidentSuggestion.objects.select_related("answered_by"),
-                       request_scope(self.request))
+        return visible(
+            "suggestion", ResidentSuggestion.objects.select_related("answered_by"), request_scope(self.request)
+        )
 
     def perform_create(self, serializer):
         serializer.instance = services.create_suggestion(**serializer.validated_data)

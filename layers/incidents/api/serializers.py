@@ -44,18 +44,24 @@ class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):
     workflow_hint = "set by intake and changed only by the workflow actions (POST /api/v1/incidents/{id}/<action>/)"
 
     category = serializers.SlugRelatedField(
-        slug_field="code", queryset=Category.objects.filter(is_active=True).select_related(
-            "parent", "default_department", "parent__default_department").defer(
-            "default_department__jurisdiction", "parent__default_department__jurisdiction"))
-    geometry = GeoJSONGeometryField(types=("Point",), required=False,
-                                    help_text='GeoJSON Point, e.g. {"type": "Point", "coordinates": [105.44, 28.87]}')
+        slug_field="code",
+        queryset=Category.objects.filter(is_active=True)
+        .select_related("parent", "default_department", "parent__default_department")
+        .defer("default_department__jurisdiction", "parent__default_department__jurisdiction"),
+    )
+    geometry = GeoJSONGeometryField(
+        types=("Point",),
+        required=False,
+        help_text='GeoJSON Point, e.g. {"type": "Point", "coordinates": [105.44, 28.87]}',
+    )
     lon = serializers.FloatField(required=False)
     lat = serializers.FloatField(required=False)
     srs = serializers.CharField(required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     address = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    source = serializers.ChoiceField(choices=[c for c in Source.choices if c[0] != Source.OPEN311],
-                                     default=Source.CITIZEN)
+    source = serializers.ChoiceField(
+        choices=[c for c in Source.choices if c[0] != Source.OPEN311], default=Source.CITIZEN
+    )
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
     photos = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
@@ -96,9 +102,14 @@ class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):
         attrs.pop("lat", None)
         far = outside_service_area(attrs["point"])
         if far is not None:
-            raise serializers.ValidationError({"geometry" if geometry is not None else "lon": (
-                f"the point is {far / 1000:,.0f} km from the nearest district this server serves; "
-                "are longitude and latitude swapped, or is the srs wrong?")})
+            raise serializers.ValidationError(
+                {
+                    "geometry" if geometry is not None else "lon": (
+                        f"the point is {far / 1000:,.0f} km from the nearest district this server serves; "
+                        "are longitude and latitude swapped, or is the srs wrong?"
+                    )
+                }
+            )
         return attrs
 
 
@@ -133,8 +144,18 @@ class TrailEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TrailEntry
-        fields = ["id", "when", "who", "action", "from_status", "to_status", "note", "escalation_level", "photo",
-                  "data"]
+        fields = [
+            "id",
+            "when",
+            "who",
+            "action",
+            "from_status",
+            "to_status",
+            "note",
+            "escalation_level",
+            "photo",
+            "data",
+        ]
 
     def to_representation(self, instance):
         entry = super().to_representation(instance)
@@ -161,11 +182,40 @@ class CaseFeatureSerializer(GeoFeatureModelSerializer):
         model = Case
         geo_field = "location"
         id_field = False  # the id stays among the properties; to_representation adds the Feature's id
-        fields = ["id", "category", "category_name", "status", "source", "description", "address",
-                  "district_code", "grid", "grid_version", "department", "department_name", "leader", "officer",
-                  "near_edge", "edge_distance_m", "dead_corner", "suggested_grid", "suggested_distance_m",
-                  "duplicate_of", "me_too_count", "rework_count", "escalation_level", "reported_at", "due_at",
-                  "final_due_at", "closed_at", "overdue", "version", "input_point", "input_srs", "provenance"]
+        fields = [
+            "id",
+            "category",
+            "category_name",
+            "status",
+            "source",
+            "description",
+            "address",
+            "district_code",
+            "grid",
+            "grid_version",
+            "department",
+            "department_name",
+            "leader",
+            "officer",
+            "near_edge",
+            "edge_distance_m",
+            "dead_corner",
+            "suggested_grid",
+            "suggested_distance_m",
+            "duplicate_of",
+            "me_too_count",
+            "rework_count",
+            "escalation_level",
+            "reported_at",
+            "due_at",
+            "final_due_at",
+            "closed_at",
+            "overdue",
+            "version",
+            "input_point",
+            "input_srs",
+            "provenance",
+        ]
 
     def to_representation(self, instance):
         feature = super().to_representation(instance)
@@ -195,8 +245,12 @@ class TransitionSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
     note = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
     photo = serializers.FileField(required=False)
-    department = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all(),
-                                              required=False, help_text="dispatch: send to this department")
+    department = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Department.objects.all(),
+        required=False,
+        help_text="dispatch: send to this department",
+    )
 
     def validate_photo(self, upload):
         try:

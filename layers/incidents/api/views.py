@@ -123,8 +123,14 @@ class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
 
     @extend_schema(
         request={"application/json": IntakeSerializer, "multipart/form-data": IntakeSerializer},
-        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                                     description="makes retries safe: same key, same case")],
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="makes retries safe: same key, same case",
+            )
+        ],
         responses={201: CaseFeatureSerializer, 200: CaseFeatureSerializer},
     )
     def post(self, request, *args, **kwargs):
@@ -139,14 +145,20 @@ class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
         if key is not None and len(key) > 128:
             raise ValidationError({"Idempotency-Key": "at most 128 characters"})
         case, created = services.report_case(
-            category=values.pop("category"), point=values.pop("point"), photos=values.pop("photos", []),
-            reporter=request.user if request.user.is_authenticated else None, idempotency_key=key, **values,
+            category=values.pop("category"),
+            point=values.pop("point"),
+            photos=values.pop("photos", []),
+            reporter=request.user if request.user.is_authenticated else None,
+            idempotency_key=key,
+            **values,
         )
         if not created:  # a replay: read the stored case with what the response shows
             case = selectors.case_queryset().get(pk=case.pk)
         # A new case already holds its category, grid, department and people from the assignment.
-        response = Response(CaseFeatureSerializer(case, context=case_context(request)).data,
-                            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        response = Response(
+            CaseFeatureSerializer(case, context=case_context(request)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
         response["ETag"] = case.etag
         response["Location"] = f"/api/v1/incidents/{case.pk}/"
         return response
@@ -160,8 +172,9 @@ class CaseDetailView(ScopedCaseSerializers, generics.RetrieveAPIView):
 
     def get_object(self):
         # Out of the reader's scope reads as not there at all (404), not as forbidden.
-        return visible_case_or_404(self.request, self.kwargs["pk"],
-                                   selectors.case_queryset().prefetch_related("trail__photo", "photos"))
+        return visible_case_or_404(
+            self.request, self.kwargs["pk"], selectors.case_queryset().prefetch_related("trail__photo", "photos")
+        )
 
     def retrieve(self, request, *args, **kwargs):
         case = self.get_object()
@@ -196,7 +209,7 @@ def _version_from(request, body_version: int | None) -> int | None:
     if not header:
         return None
     if not header.isdigit():
-        raise ValidationError({"If-Match": "must be the case's ETag, e.g. \"3\""})
+        raise ValidationError({"If-Match": 'must be the case\'s ETag, e.g. "3"'})
     return int(header)
 
 
@@ -218,9 +231,15 @@ class CaseTransitionView(APIView):
         form.is_valid(raise_exception=True)
         values = form.validated_data
         try:
-            services.transition(case_id=case.pk, action=self.action_name, user=request.user,
-                                version=_version_from(request, values.get("version")), note=values.get("note", ""),
-                                photo=values.get("photo"), department=values.get("department"))
+            services.transition(
+                case_id=case.pk,
+                action=self.action_name,
+                user=request.user,
+                version=_version_from(request, values.get("version")),
+                note=values.get("note", ""),
+                photo=values.get("photo"),
+                department=values.get("department"),
+            )
         except services.WorkflowError as exc:
             if exc.status == 400:
                 raise ValidationError({exc.field or "detail": str(exc).split(": ", 1)[-1]}) from exc
@@ -236,8 +255,11 @@ class CaseTransitionView(APIView):
 def transition_view(action: str):
     """A CaseTransitionView for `action`, documented as its own operation."""
     step = services.TRANSITIONS[action]
-    doc = (f"{action}: {' or '.join(step.sources)} → {step.target} (role: {step.role})"
-           f"{'; note required' if step.needs_note else ''}{'; after-photo required' if step.needs_photo else ''}")
+    doc = (
+        f"{action}: {' or '.join(step.sources)} → {step.target} (role: {step.role})"
+        f"{'; note required' if step.needs_note else ''}{'; after-photo required' if step.needs_photo else ''}"
+    )
+
     def post(self, request, pk: int):
         return CaseTransitionView.post(self, request, pk)
 
@@ -246,8 +268,15 @@ def transition_view(action: str):
         operation_id=f"incidents_{action}",
         request={"application/json": TransitionSerializer, "multipart/form-data": TransitionSerializer},
         responses={200: CaseDetailSerializer},
-        parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-                                     description="the ETag of the case as read (alternative to version)")],
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="the ETag of the case as read (alternative to version)",
+            )
+        ],
         description=doc,
     )(post)
     return view
@@ -268,8 +297,9 @@ class OverdueView(ScopedCaseSerializers, generics.ListAPIView):
         return response
 
     def get_queryset(self):
-        queryset = (selectors.overdue(cases=selectors.visible_cases(request_scope(self.request)))
-                    .order_by("-escalation_level", "due_at", "id"))
+        queryset = selectors.overdue(cases=selectors.visible_cases(request_scope(self.request))).order_by(
+            "-escalation_level", "due_at", "id"
+        )
         level = self.request.query_params.get("level")
         if level not in (None, ""):
             if level not in {"0", "1", "2", "3", "4"}:
@@ -283,14 +313,33 @@ class OverdueSummaryView(APIView):
 
     permission_classes = [SignedIn]
 
-    @extend_schema(responses=inline_serializer("OverdueSummary", {
-        "levels": serializers.ListField(child=inline_serializer("OverdueLevel", {
-            "level": serializers.IntegerField(), "name": serializers.CharField(), "count": serializers.IntegerField(),
-        }))}))
+    @extend_schema(
+        responses=inline_serializer(
+            "OverdueSummary",
+            {
+                "levels": serializers.ListField(
+                    child=inline_serializer(
+                        "OverdueLevel",
+                        {
+                            "level": serializers.IntegerField(),
+                            "name": serializers.CharField(),
+                            "count": serializers.IntegerField(),
+                        },
+                    )
+                )
+            },
+        )
+    )
     def get(self, request):
         counts = selectors.overdue_by_level(cases=selectors.visible_cases(request_scope(request)))
-        return Response({"levels": [{"level": level.value, "name": level.label, "count": counts.get(level.value, 0)}
-                                    for level in EscalationLevel]})
+        return Response(
+            {
+                "levels": [
+                    {"level": level.value, "name": level.label, "count": counts.get(level.value, 0)}
+                    for level in EscalationLevel
+                ]
+            }
+        )
 
 
 class CategoryListView(generics.ListAPIView):

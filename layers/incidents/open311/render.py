@@ -51,8 +51,9 @@ def to_xml(root: str, item: str | None, payload) -> bytes:
 def respond(fmt: str, root: str, item: str | None, payload, status: int = 200) -> HttpResponse:
     """`payload` as XML (`fmt` "xml") or JSON, with the right content type."""
     if fmt == "json":
-        return HttpResponse(json.dumps(payload, ensure_ascii=False), status=status,
-                            content_type="application/json; charset=utf-8")
+        return HttpResponse(
+            json.dumps(payload, ensure_ascii=False), status=status, content_type="application/json; charset=utf-8"
+        )
     return HttpResponse(to_xml(root, item, payload), status=status, content_type="text/xml; charset=utf-8")
 
 

@@ -41,8 +41,9 @@ def _bad_jurisdiction(request, fmt: str):
     """A 404 error body if the request names a jurisdiction this server does not serve."""
     given = request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id")
     if given and given != settings.GRIDGIS["OPEN311_JURISDICTION"]:
-        return errors(fmt, 404, f"jurisdiction_id {given!r} is not served here; use "
-                                f"{settings.GRIDGIS['OPEN311_JURISDICTION']!r}")
+        return errors(
+            fmt, 404, f"jurisdiction_id {given!r} is not served here; use {settings.GRIDGIS['OPEN311_JURISDICTION']!r}"
+        )
     return None
 
 
@@ -54,13 +55,25 @@ def _w3c(moment: datetime.datetime | None) -> str | None:
 def discovery(request, fmt=None):
     fmt = _fmt(fmt)
     root = request.build_absolute_uri("/open311/v2/")
-    return respond(fmt, "discovery", None, {
-        "changeset": "2026-11-23T00:00:00+08:00",
-        "contact": "泸州市网格化服务管理指挥中心 Luzhou grid management dispatch centre",
-        "key_service": "api_key from the dispatch centre",
-        "endpoints": [{"specification": SPEC, "url": root, "changeset": "2026-11-23T00:00:00+08:00",
-                       "type": "production", "formats": ["text/xml", "application/json"]}],
-    })
+    return respond(
+        fmt,
+        "discovery",
+        None,
+        {
+            "changeset": "2026-11-23T00:00:00+08:00",
+            "contact": "泸州市网格化服务管理指挥中心 Luzhou grid management dispatch centre",
+            "key_service": "api_key from the dispatch centre",
+            "endpoints": [
+                {
+                    "specification": SPEC,
+                    "url": root,
+                    "changeset": "2026-11-23T00:00:00+08:00",
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        },
+    )
 
 
 def _service(category: Category) -> dict:
@@ -97,8 +110,7 @@ def service_definition(request, code, fmt=None):
     category = _minors().filter(code=code).first()
     if category is None:
         return errors(fmt, 404, f"service_code {code!r} not found")
-    return respond(fmt, "service_definition", None, {"service_code": category.code,
-                                                     "attributes": category.attributes})
+    return respond(fmt, "service_definition", None, {"service_code": category.code, "attributes": category.attributes})
 
 
 def _status(case: Case) -> str:
@@ -187,11 +199,14 @@ def _list_requests(request, fmt: str):
     if statuses - {"open", "closed"}:
         return errors(fmt, 400, "status: open, closed or both, comma-separated")
     if statuses == {"open"}:
-        queryset = queryset.filter(Q(status__in=OPEN_STATUSES) | Q(status=Status.DUPLICATE,
-                                                                   duplicate_of__status__in=OPEN_STATUSES))
+        queryset = queryset.filter(
+            Q(status__in=OPEN_STATUSES) | Q(status=Status.DUPLICATE, duplicate_of__status__in=OPEN_STATUSES)
+        )
     elif statuses == {"closed"}:
-        queryset = queryset.filter(Q(status__in=(Status.CLOSED, Status.REJECTED)) | Q(
-            status=Status.DUPLICATE, duplicate_of__status__in=(Status.CLOSED, Status.REJECTED)))
+        queryset = queryset.filter(
+            Q(status__in=(Status.CLOSED, Status.REJECTED))
+            | Q(status=Status.DUPLICATE, duplicate_of__status__in=(Status.CLOSED, Status.REJECTED))
+        )
     return respond(fmt, "service_requests", "request", [_public(c) for c in queryset[:MAX_REQUESTS]])
 
 
@@ -211,8 +226,9 @@ def _create_request(request, fmt: str):
     lat, lon = data.get("lat", ""), data.get("long", "")
     if not (lat and lon):
         if data.get("address_string") or data.get("address_id"):
-            return errors(fmt, 400, "lat and long are required: this jurisdiction cannot geocode "
-                                    "address_string or address_id")
+            return errors(
+                fmt, 400, "lat and long are required: this jurisdiction cannot geocode address_string or address_id"
+            )
         return errors(fmt, 400, "lat and long are required")
     try:
         lat_value, lon_value = float(lat), float(lon)
@@ -221,8 +237,12 @@ def _create_request(request, fmt: str):
     if not (-90 <= lat_value <= 90 and -180 <= lon_value <= 180):
         return errors(fmt, 400, "lat must be within -90..90 and long within -180..180")
     if (far := outside_service_area(Point(lon_value, lat_value, srid=4326))) is not None:
-        return errors(fmt, 400, f"lat/long: the point is {far / 1000:,.0f} km from the nearest district served "
-                                "here; are lat and long swapped?")
+        return errors(
+            fmt,
+            400,
+            f"lat/long: the point is {far / 1000:,.0f} km from the nearest district served "
+            "here; are lat and long swapped?",
+        )
     description = data.get("description", "")
     if len(description) > MAX_DESCRIPTION:
         return errors(fmt, 400, f"description is longer than {MAX_DESCRIPTION} characters")
@@ -238,8 +258,11 @@ def _create_request(request, fmt: str):
             URLValidator(schemes=["http", "https"])(media_url)
         except DjangoValidationError:
             return errors(fmt, 400, "media_url is not an http(s) URL")
-    attributes = {name[len("attribute["):-1]: data.get(name) for name in data
-                  if name.startswith("attribute[") and name.endswith("]")}
+    attributes = {
+        name[len("attribute[") : -1]: data.get(name)
+        for name in data
+        if name.startswith("attribute[") and name.endswith("]")
+    }
     for attribute in category.attributes:
         value = attributes.get(attribute["code"])
         if attribute.get("required") and not value:
@@ -249,15 +272,27 @@ def _create_request(request, fmt: str):
             return errors(fmt, 400, f"attribute[{attribute['code']}] must be one of {', '.join(sorted(allowed))}")
     name = " ".join(part for part in (data.get("first_name", ""), data.get("last_name", "")) if part)
     case, _ = report_case(
-        category=category, point=Point(lon_value, lat_value, srid=4326),
-        input_point={"lat": lat, "long": lon}, input_srs="EPSG:4326", description=description,
-        address=data.get("address_string", "")[:300], source=Source.OPEN311, reporter_name=name[:100],
-        reporter_phone=data.get("phone", "")[:32], reporter_email=email, media_url=media_url,
+        category=category,
+        point=Point(lon_value, lat_value, srid=4326),
+        input_point={"lat": lat, "long": lon},
+        input_srs="EPSG:4326",
+        description=description,
+        address=data.get("address_string", "")[:300],
+        source=Source.OPEN311,
+        reporter_name=name[:100],
+        reporter_phone=data.get("phone", "")[:32],
+        reporter_email=email,
+        media_url=media_url,
         attributes=attributes,
     )
     notice = "已受理，将派遣至责任部门 / received; it will be dispatched to the responsible department"
-    return respond(fmt, "service_requests", "request",
-                   [{"service_request_id": str(case.pk), "service_notice": notice, "account_id": ""}], status=201)
+    return respond(
+        fmt,
+        "service_requests",
+        "request",
+        [{"service_request_id": str(case.pk), "service_notice": notice, "account_id": ""}],
+        status=201,
+    )
 
 
 @csrf_exempt

@@ -24,15 +24,28 @@ class InspectionPointSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
 
     category = serializers.SlugRelatedField(slug_field="code", queryset=InspectionCategory.objects.all())
     category_name = serializers.CharField(source="category.name", read_only=True)
-    street = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.filter(level=Level.STREET),
-                                          required=False, allow_null=True)
+    street = serializers.SlugRelatedField(
+        slug_field="code", queryset=Grid.objects.filter(level=Level.STREET), required=False, allow_null=True
+    )
     grid = serializers.CharField(source="grid.code", read_only=True, default=None)
 
     class Meta:
         model = InspectionPoint
         geo_field = "location"
-        fields = ["id", "name", "code", "category", "category_name", "address", "grid", "street",
-                  "responsible_leader", "task_group", "partner_department", "is_active"]
+        fields = [
+            "id",
+            "name",
+            "code",
+            "category",
+            "category_name",
+            "address",
+            "grid",
+            "street",
+            "responsible_leader",
+            "task_group",
+            "partner_department",
+            "is_active",
+        ]
 
 
 class PatrolSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
@@ -48,8 +61,20 @@ class PatrolSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     class Meta:
         model = Patrol
         geo_field = "track"
-        fields = ["id", "officer", "officer_name", "grid", "schedule", "started_at", "ended_at", "note",
-                  "track_positions", "track_uploaded_at", "track_uploaded_by", "check_in_count"]
+        fields = [
+            "id",
+            "officer",
+            "officer_name",
+            "grid",
+            "schedule",
+            "started_at",
+            "ended_at",
+            "note",
+            "track_positions",
+            "track_uploaded_at",
+            "track_uploaded_by",
+            "check_in_count",
+        ]
         read_only_fields = ["track", "track_positions", "track_uploaded_at"]
 
 
@@ -64,8 +89,12 @@ class TrackUploadSerializer(serializers.Serializer):
     def validate(self, attrs):
         given = [name for name in ("file", "track", "gpx") if attrs.get(name) not in (None, "")]
         if len(given) != 1:
-            raise serializers.ValidationError({"track": "send exactly one of file (multipart), track (GeoJSON) "
-                                                        f"or gpx (text); got {', '.join(given) or 'none'}"})
+            raise serializers.ValidationError(
+                {
+                    "track": "send exactly one of file (multipart), track (GeoJSON) "
+                    f"or gpx (text); got {', '.join(given) or 'none'}"
+                }
+            )
         return attrs
 
 
@@ -106,8 +135,9 @@ class PatrolScheduleDaySerializer(serializers.Serializer):
 
 
 class WeekQuerySerializer(serializers.Serializer):
-    week = serializers.DateField(required=False,
-                                 help_text="any day of the week (default: the latest scheduled day so far)")
+    week = serializers.DateField(
+        required=False, help_text="any day of the week (default: the latest scheduled day so far)"
+    )
 
 
 class LedgerQuerySerializer(serializers.Serializer):

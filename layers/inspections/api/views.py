@@ -69,8 +69,12 @@ class PointViewSet(viewsets.ModelViewSet):
     pagination_class = GeoPagination
     filter_backends = [DjangoFilterBackend, InBBoxFilter]
     bbox_filter_field = "location"
-    filterset_fields = {"category__code": ["exact"], "street__code": ["exact"],
-                        "grid__code": ["exact", "startswith"], "is_active": ["exact"]}
+    filterset_fields = {
+        "category__code": ["exact"],
+        "street__code": ["exact"],
+        "grid__code": ["exact", "startswith"],
+        "is_active": ["exact"],
+    }
 
     def get_queryset(self):
         return visible("point", selectors.points_list(), request_scope(self.request))
@@ -80,8 +84,13 @@ class PointViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         point = serializer.instance
-        fields = {"name": point.name, "category": point.category, "location": point.location,
-                  "street": point.street, "task_group": point.task_group}
+        fields = {
+            "name": point.name,
+            "category": point.category,
+            "location": point.location,
+            "street": point.street,
+            "task_group": point.task_group,
+        }
         fields.update(serializer.validated_data)
         serializer.instance = services.save_point(point=point, **fields)
 
@@ -98,8 +107,13 @@ def _read_track(data: dict):
     return read_geojson(data["track"], srs)
 
 
-class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                    mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class PatrolViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Patrols as GeoJSON (geometry = track); filter by officer, grid__code, schedule, in_bbox.
     PATCH sets the end time or the note; the track comes through POST track/."""
 
@@ -109,8 +123,12 @@ class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
     filter_backends = [DjangoFilterBackend, InBBoxFilter]
     bbox_filter_field = "track"
     bbox_filter_include_overlapping = True
-    filterset_fields = {"officer": ["exact"], "grid__code": ["exact", "startswith"], "schedule": ["exact"],
-                        "started_at": ["gte", "lt"]}
+    filterset_fields = {
+        "officer": ["exact"],
+        "grid__code": ["exact", "startswith"],
+        "schedule": ["exact"],
+        "started_at": ["gte", "lt"],
+    }
 
     def get_queryset(self):
         return visible("patrol", selectors.patrols_list(), request_scope(self.request))
@@ -151,8 +169,14 @@ class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         data = CheckInInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        check_in = services.check_in(patrol=patrol, point=values["inspection_point"], location=values["point"],
-                                     checked_at=values.get("checked_at"), note=values["note"], by=request.user)
+        check_in = services.check_in(
+            patrol=patrol,
+            point=values["inspection_point"],
+            location=values["point"],
+            checked_at=values.get("checked_at"),
+            note=values["note"],
+            by=request.user,
+        )
         return Response(CheckInSerializer(check_in).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[LedgerQuerySerializer], responses=LedgerRowSerializer(many=True))
@@ -166,9 +190,13 @@ class PatrolViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         until_day = query.validated_data.get("until") or today
         since = timezone.make_aware(datetime.datetime.combine(since_day, datetime.time()))
         until = timezone.make_aware(datetime.datetime.combine(until_day + datetime.timedelta(days=1), datetime.time()))
-        rows = selectors.patrol_ledger(since=since, until=until, officer_id=query.validated_data.get("officer"),
-                                       grid_code=query.validated_data.get("grid"),
-                                       patrols=visible("patrol", Patrol.objects.all(), request_scope(request)))
+        rows = selectors.patrol_ledger(
+            since=since,
+            until=until,
+            officer_id=query.validated_data.get("officer"),
+            grid_code=query.validated_data.get("grid"),
+            patrols=visible("patrol", Patrol.objects.all(), request_scope(request)),
+        )
         return Response(LedgerRowSerializer(rows, many=True).data)
 
 
@@ -204,7 +232,10 @@ class CoverageView(APIView):
     def get(self, request):
         query = CoverageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = selectors.patrol_coverage(code_prefix=query.validated_data.get("grid") or "",
-                                         level=query.validated_data["level"], days=query.validated_data.get("days"),
-                                         scope_patterns=request_scope(request).code_patterns("point"))
+        rows = selectors.patrol_coverage(
+            code_prefix=query.validated_data.get("grid") or "",
+            level=query.validated_data["level"],
+            days=query.validated_data.get("days"),
+            scope_patterns=request_scope(request).code_patterns("point"),
+        )
         return Response(CoverageRowSerializer(rows, many=True).data)

@@ -8,8 +8,10 @@ from maps import tiles
 
 
 class Command(BaseCommand):
-    help = ("Rebuild maps_gridcasecount (cases per grid, rolled up the tree) from the case table in one "
-            "statement. Safe to re-run at any time, e.g. every few minutes from cron.")
+    help = (
+        "Rebuild maps_gridcasecount (cases per grid, rolled up the tree) from the case table in one "
+        "statement. Safe to re-run at any time, e.g. every few minutes from cron."
+    )
 
     def handle(self, *args, **options):
         source = tiles.case_source()

@@ -11,21 +11,25 @@ from layers.grids.importing import ImportRejected
 
 
 class Command(BaseCommand):
-    help = ("Import renovation project footprints from GeoJSON, Shapefile or GeoPackage polygons, keyed by "
-            "name, with optional starts_on/ends_on/budget attributes; each is linked to the estates it "
-            "covers. All or nothing.")
+    help = (
+        "Import renovation project footprints from GeoJSON, Shapefile or GeoPackage polygons, keyed by "
+        "name, with optional starts_on/ends_on/budget attributes; each is linked to the estates it "
+        "covers. All or nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path")
         parser.add_argument("--batch", required=True, choices=Batch.values)
         parser.add_argument("--user", help="username recorded as the projects' creator")
-        parser.add_argument("--srs", help="EPSG:4326 (GeoJSON default), EPSG:4490, EPSG:4491-4554 or gcj02; "
-                                          "overrides the file's .prj")
+        parser.add_argument(
+            "--srs", help="EPSG:4326 (GeoJSON default), EPSG:4490, EPSG:4491-4554 or gcj02; overrides the file's .prj"
+        )
         parser.add_argument("--encoding", help="text encoding of a Shapefile's attributes, e.g. gbk")
         parser.add_argument("--layer", default=0, help="layer name or index of a GeoPackage")
         parser.add_argument("--name-field", help="attribute holding the project name (default: name)")
-        parser.add_argument("--allow-rejects", action="store_true",
-                            help="import the good features even if some are rejected")
+        parser.add_argument(
+            "--allow-rejects", action="store_true", help="import the good features even if some are rejected"
+        )
 
     def handle(self, *args, **opts):
         try:
@@ -39,9 +43,17 @@ class Command(BaseCommand):
                 raise CommandError(f"no user {opts['user']!r}")
         layer = int(opts["layer"]) if str(opts["layer"]).isdigit() else opts["layer"]
         try:
-            summary = import_footprints(path=opts["path"], batch=opts["batch"], by=user, srs=srs,
-                                        encoding=opts["encoding"], layer=layer, name_field=opts["name_field"],
-                                        allow_rejects=opts["allow_rejects"], progress=opts["verbosity"] > 0)
+            summary = import_footprints(
+                path=opts["path"],
+                batch=opts["batch"],
+                by=user,
+                srs=srs,
+                encoding=opts["encoding"],
+                layer=layer,
+                name_field=opts["name_field"],
+                allow_rejects=opts["allow_rejects"],
+                progress=opts["verbosity"] > 0,
+            )
         except SourceError as exc:
             raise CommandError(str(exc)) from exc
         except ImportRejected as exc:

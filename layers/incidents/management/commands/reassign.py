@@ -6,9 +6,11 @@ from layers.incidents.reassign import reassign
 
 
 class Command(BaseCommand):
-    help = ("Reassign cases to the smallest covering grid after grids were redrawn. Examines only the "
-            "cases a redraw can affect; --full or --district re-examines every case (per district, one "
-            "transaction each, safe to interrupt and re-run).")
+    help = (
+        "Reassign cases to the smallest covering grid after grids were redrawn. Examines only the "
+        "cases a redraw can affect; --full or --district re-examines every case (per district, one "
+        "transaction each, safe to interrupt and re-run)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--district", help="6-digit district code: re-examine all of its cases")
@@ -16,5 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, district=None, full=False, **options):
         report = reassign(district=district, full=full, progress=self.stdout.write)
-        self.stdout.write(f"{report.mode}: {report.examined} examined, {report.moved} moved to another grid, "
-                          f"{report.updated} updated in {report.seconds:.1f} s")
+        self.stdout.write(
+            f"{report.mode}: {report.examined} examined, {report.moved} moved to another grid, "
+            f"{report.updated} updated in {report.seconds:.1f} s"
+        )
