@@ -258,9 +258,9 @@ answers AS MATERIALIZED (
         LEFT JOIN hits h ON h.case_id = c.id
         WHERE c.district_code = %(district)s
     ) e
-),"""
+),"""  # noqa: S608 (two constants of this module)
     + _KEEP_CHANGED_ANSWERS
-)  # noqa: S608 (two constants of this module)
+)
 
 # Only the cases a redraw can affect: those assigned to a changed grid, and those inside a changed
 # grid's new boundary. Each is looked up again by the one rule, the SQL function
@@ -281,9 +281,9 @@ answers AS MATERIALIZED (
     FROM candidates k
     JOIN incidents_case c ON c.id = k.id
     LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true
-),"""
+),"""  # noqa: S608 (two constants of this module)
     + _KEEP_CHANGED_ANSWERS
-)  # noqa: S608 (two constants of this module)
+)
 
 # How many answers there are to write, and about how many cases the table holds.
 COUNT_ANSWERS = """
