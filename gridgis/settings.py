@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "layers.estates.apps.EstatesConfig",
     "layers.audits.apps.AuditsConfig",
     "maps.apps.MapsConfig",
+    "fixtures.apps.FixturesConfig",
 ]
 
 MIDDLEWARE = [

@@ -74,7 +74,7 @@ def test_seed_is_deterministic_and_idempotent():
 
 
 def test_a_layer_added_later_is_seeded_into_an_existing_demo(monkeypatch):
-    from common.management.commands import seed_demo
+    from fixtures.management.commands import seed_demo
     from common.models import DemoSeed
 
     all_steps = list(seed_demo.STEPS)
