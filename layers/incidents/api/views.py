@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
+from common.scopes import request_scope
 from layers.accounts.permissions import SignedIn
-from layers.accounts.roles import request_scope
 from layers.incidents import selectors, services
 from layers.incidents.api.serializers import (
     CaseDetailSerializer,
