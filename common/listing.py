@@ -19,6 +19,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from common.text import is_ascii_number
+
 # The box's area on the WGS84 ellipsoid (geography), in km²: metres from the database, not degrees.
 # The box is cut into strips at most 90° wide and segmentized to 0.5°: its edges follow parallels, not
 # great circles, and a strip 180° wide or more would have antipodal edges that geography cannot measure
@@ -96,6 +98,6 @@ class LimitedGeoJsonPagination(GeoJsonPagination):
     def get_page_size(self, request):
         cap = min(self.max_page_size or settings.GRIDGIS["MAX_PAGE_SIZE"], settings.GRIDGIS["MAX_PAGE_SIZE"])
         text = request.query_params.get(self.page_size_query_param, "")
-        if text.isdigit() and int(text) > 0:
+        if is_ascii_number(text) and int(text) > 0:
             return min(int(text), cap)
         return min(self.page_size, cap)

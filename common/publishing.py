@@ -21,6 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
 from common.scopes import Scope, visible
+from common.text import is_ascii_number
 
 # OGC clients write booleans as JSON does; Django's BooleanField wants Python's spelling.
 _BOOLEAN_WORDS = {"true": True, "false": False}
@@ -172,7 +173,7 @@ class Collection:
     def item(self, fid: str, properties: list[str], scope: Scope | None = None) -> dict | None:
         """One feature by its id, or None (also when `scope` may not see it)."""
         order = "pk" if self.id_field == "pk" else self.id_field
-        if order == "pk" and not fid.isdigit():
+        if order == "pk" and not is_ascii_number(fid):
             return None
         row = self._values(self.queryset(scope).filter(**{order: fid}), order, properties).first()
         return None if row is None else self._feature(row, order, properties)

@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from common.text import is_ascii_number
 from layers.grids.querysets import DutyQuerySet, GridQuerySet
 
 
@@ -64,7 +65,7 @@ def code_problem(level: int, code: str, parent: Grid | None) -> str | None:
     """Why `code` is not a valid code for a grid of `level` under `parent`, or None if it is."""
     level = Level(level)
     want = CODE_LENGTH[level]
-    if not code.isdigit() or len(code) != want:
+    if not is_ascii_number(code) or len(code) != want:
         return f"code {code!r}: a {level.name.lower()} code has exactly {want} digits"
     if level == Level.CITY:
         if not code.endswith("00"):

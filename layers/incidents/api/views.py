@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.scopes import request_scope
+from common.text import is_ascii_number
 from layers.accounts.permissions import SignedIn
 from layers.incidents import selectors, services
 from layers.incidents.api.serializers import (
@@ -208,7 +209,7 @@ def _version_from(request, body_version: int | None) -> int | None:
     header = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
     if not header:
         return None
-    if not header.isdigit():
+    if not is_ascii_number(header):
         raise ValidationError({"If-Match": 'must be the case\'s ETag, e.g. "3"'})
     return int(header)
 

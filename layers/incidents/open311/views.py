@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common.text import is_ascii_number
 from common.throttling import refused_by_throttles
 from layers.incidents.models import FINAL_STATUSES, OPEN_STATUSES, Case, Category, Open311Key, Source, Status
 from layers.incidents.open311.render import errors, respond
@@ -153,7 +154,7 @@ def request_detail(request, request_id, fmt=None):
     refusal = _bad_jurisdiction(request, fmt)
     if refusal:
         return refusal
-    case = _public_queryset().filter(pk=int(request_id)).first() if request_id.isdigit() else None
+    case = _public_queryset().filter(pk=int(request_id)).first() if is_ascii_number(request_id) else None
     if case is None:
         return errors(fmt, 404, f"service_request_id {request_id!r} not found")
     return respond(fmt, "service_requests", "request", [_public(case)])
@@ -176,7 +177,7 @@ def _list_requests(request, fmt: str):
     ids = request.GET.get("service_request_id")
     if ids:
         wanted = [part.strip() for part in ids.split(",") if part.strip()]
-        if not all(part.isdigit() for part in wanted):
+        if not all(is_ascii_number(part) for part in wanted):
             return errors(fmt, 400, "service_request_id: a comma-separated list of numbers")
         return respond(fmt, "service_requests", "request", [_public(c) for c in queryset.filter(pk__in=wanted)])
     start, problem = _parse_date(request, "start_date", fmt)

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.crs import UnknownSRS, parse_srs
 from common.importing import SourceError
+from common.text import is_ascii_number
 from layers.estates.importing import import_estates
 from layers.grids.importing import ImportRejected
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
             srs = parse_srs(opts["srs"]) if opts["srs"] else None
         except UnknownSRS as exc:
             raise CommandError(str(exc)) from exc
-        layer = int(opts["layer"]) if str(opts["layer"]).isdigit() else opts["layer"]
+        layer = int(opts["layer"]) if is_ascii_number(str(opts["layer"])) else opts["layer"]
         try:
             summary = import_estates(
                 path=opts["path"],

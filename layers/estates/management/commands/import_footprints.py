@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.crs import UnknownSRS, parse_srs
 from common.importing import SourceError
+from common.text import is_ascii_number
 from layers.estates.importing import import_footprints
 from layers.estates.models import Batch
 from layers.grids.importing import ImportRejected
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=opts["user"]).first()
             if user is None:
                 raise CommandError(f"no user {opts['user']!r}")
-        layer = int(opts["layer"]) if str(opts["layer"]).isdigit() else opts["layer"]
+        layer = int(opts["layer"]) if is_ascii_number(str(opts["layer"])) else opts["layer"]
         try:
             summary = import_footprints(
                 path=opts["path"],
