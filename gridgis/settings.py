@@ -64,6 +64,19 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.middleware.ThrottledAnswerMiddleware",
+]
+
+# Every password check is throttled before it hashes (layers/accounts/passwords.py).
+AUTHENTICATION_BACKENDS = ["layers.accounts.passwords.ThrottledModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("GRIDGIS_PASSWORD_MIN_LENGTH", 10)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 ROOT_URLCONF = "gridgis.urls"
@@ -146,7 +159,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "layers.accounts.authentication.SessionThenTokenChallenge",
-        "rest_framework.authentication.TokenAuthentication",
+        "layers.accounts.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -236,6 +249,9 @@ GRIDGIS = {
     # The escalation ladder: hours past the current stage's due time at which each rung is reached
     # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
+    # API tokens (POST /api/v1/auth/token/) are refused this many hours after sign-in (a new sign-in
+    # rotates the token; a password change deletes them).
+    "TOKEN_LIFETIME_HOURS": float(os.environ.get("GRIDGIS_TOKEN_LIFETIME_HOURS", 7 * 24)),
     # Idempotency-Key (common/idempotency.py): how long a key and its first answer are kept, in days
     # (an offline phone may send its queue days later).
     "IDEMPOTENCY_KEY_DAYS": float(os.environ.get("GRIDGIS_IDEMPOTENCY_KEY_DAYS", 7)),
@@ -254,14 +270,15 @@ GRIDGIS = {
     # Requests per client IP and per signed-in user; "intake" is the scope of case reporting. None = off;
     # GRIDGIS_THROTTLE=off switches all of them off (the load benchmark measures idempotency, not limits).
     "THROTTLE_RATES": (
-        {"ip": None, "user": None, "intake": None, "login": None}
+        {"ip": None, "user": None, "intake": None, "login": None, "login_account": None}
         if os.environ.get("GRIDGIS_THROTTLE", "on").lower() in {"off", "0", "false"}
         else {
             "ip": os.environ.get("GRIDGIS_RATE_IP", "1200/min"),
             "user": os.environ.get("GRIDGIS_RATE_USER", "3000/min"),
             "intake": os.environ.get("GRIDGIS_RATE_INTAKE", "600/min"),
-            # token sign-in attempts per client IP (password guessing)
+            # password checks (every sign-in and password change) per client IP, and per account named
             "login": os.environ.get("GRIDGIS_RATE_LOGIN", "30/min"),
+            "login_account": os.environ.get("GRIDGIS_RATE_LOGIN_ACCOUNT", "30/min"),
         }
     ),
     # Open311 GeoReport v2: the jurisdiction this server answers for.

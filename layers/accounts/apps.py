@@ -7,3 +7,15 @@ class AccountsConfig(AppConfig):
     name = "layers.accounts"
     label = "accounts"
     verbose_name = "Accounts and roles"
+
+    def ready(self):
+        import types
+
+        from django.contrib import admin
+
+        from layers.accounts import signals  # noqa: F401  (connects the token revocation)
+        from layers.accounts.passwords import admin_password_change
+
+        # The admin's "change my password" checks the old password: through the same throttle as
+        # every other password check (AdminSite builds its URLs from this attribute later).
+        admin.site.password_change = types.MethodType(admin_password_change, admin.site)
