@@ -163,6 +163,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON with a nesting limit (common/parsers.py), forms, and multipart for photos and track files.
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -258,6 +264,8 @@ GRIDGIS = {
     "CASE_PAGE_SIZE": 100,
     "CASE_MAX_PAGE_SIZE": 1000,
     # --- Limits on client input (common/geometry.py, common/listing.py, common/throttling.py) ---
+    # JSON bodies: at most this many levels of nested objects and arrays (GeoJSON needs about 7).
+    "MAX_JSON_DEPTH": env_int("GRIDGIS_MAX_JSON_DEPTH", 32),
     # Geometry input: at most this many vertices in one geometry.
     "MAX_VERTICES": env_int("GRIDGIS_MAX_VERTICES", 10_000),
     # bbox filters: a box over this area (km², on the ellipsoid) is refused; Luzhou is about 12,200 km².

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.serializers import GeoFeatureSerializer, WorkflowFieldsGuard
+from common.serializers import BoundedDateField, GeoFeatureSerializer, WorkflowFieldsGuard
 from layers.estates.models import (
     Estate,
     ProjectStatus,
@@ -142,7 +142,7 @@ class AnswerSerializer(serializers.Serializer):
 
 class OverlayQuerySerializer(serializers.Serializer):
     buffer = serializers.FloatField(required=False, min_value=0, help_text="metres around the footprint for cases")
-    on = serializers.DateField(required=False, help_text="date of the duties (today by default)")
+    on = BoundedDateField(required=False, help_text="date of the duties (today by default)")
 
 
 class TotalsQuerySerializer(serializers.Serializer):
@@ -161,11 +161,11 @@ class ConflictSerializer(serializers.Serializer):
     name = serializers.CharField()
     batch = serializers.CharField()
     status = serializers.CharField()
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    starts_on = BoundedDateField()
+    ends_on = BoundedDateField()
     overlap_m2 = serializers.FloatField()
-    overlap_starts_on = serializers.DateField()
-    overlap_ends_on = serializers.DateField()
+    overlap_starts_on = BoundedDateField()
+    overlap_ends_on = BoundedDateField()
 
 
 class OverlayCaseSerializer(serializers.Serializer):

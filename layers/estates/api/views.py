@@ -9,10 +9,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework_gis.filters import InBBoxFilter
-from rest_framework_gis.pagination import GeoJsonPagination
 
 from common.idempotency import IdempotentWrites
+from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from layers.accounts.permissions import SignedIn
 from layers.accounts.roles import request_scope, visible
 from layers.estates import selectors, services
@@ -32,7 +31,7 @@ from layers.estates.models import ResidentSuggestion, WorkItem
 from layers.estates.permissions import IsPlanner, IsPlannerOrReadOnly
 
 
-class GeoPagination(GeoJsonPagination):
+class GeoPagination(LimitedGeoJsonPagination):
     page_size = 100
     max_page_size = 1000
 
@@ -43,7 +42,7 @@ class EstateViewSet(IdempotentWrites, viewsets.ModelViewSet):
     serializer_class = EstateSerializer
     permission_classes = [IsPlannerOrReadOnly]
     pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "boundary"
     bbox_filter_include_overlapping = True
     filterset_fields = {
@@ -69,7 +68,7 @@ class RenovationProjectViewSet(IdempotentWrites, viewsets.ModelViewSet):
     serializer_class = ProjectSerializer
     permission_classes = [IsPlannerOrReadOnly]
     pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "footprint"
     bbox_filter_include_overlapping = True
     filterset_fields = ["batch", "status"]
@@ -141,7 +140,7 @@ class WorkItemViewSet(IdempotentWrites, viewsets.ModelViewSet):
     serializer_class = WorkItemSerializer
     permission_classes = [IsPlannerOrReadOnly]
     pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "geometry"
     bbox_filter_include_overlapping = True
     filterset_fields = ["project", "kind"]

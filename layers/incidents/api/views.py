@@ -10,7 +10,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -107,7 +106,6 @@ class CaseListCreateView(IdempotentWrites, ScopedCaseSerializers, generics.ListC
     filterset_class = CaseFilter
     bbox_filter_field = "location"
     bbox_filter_include_overlapping = True
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_permissions(self):
         # Anyone may report (as Open311 lets them); reading the list needs a sign-in and shows the
@@ -212,7 +210,6 @@ class CaseTransitionView(IdempotentWrites, APIView):
     """One workflow step on a case (the URL names it); refuses with 409 if impossible or stale."""
 
     action_name = ""
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     permission_classes = [SignedIn]
 
     def get_serializer(self, *args, **kwargs):
@@ -283,6 +280,9 @@ class OverdueView(ScopedCaseSerializers, generics.ListAPIView):
     serializer_class = CaseFeatureSerializer
     pagination_class = CasePagination
     permission_classes = [SignedIn]
+    filter_backends = [CaseBBoxFilter]
+    bbox_filter_field = "location"
+    bbox_filter_include_overlapping = True
 
     @extend_schema(parameters=[OpenApiParameter("level", int, description="escalation rung 0-4")])
     def get(self, request, *args, **kwargs):

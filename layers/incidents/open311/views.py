@@ -163,9 +163,15 @@ def _parse_date(request, name: str, fmt: str):
     text = request.GET.get(name)
     if not text:
         return None, None
-    moment = parse_datetime(text.replace(" ", "+"))
+    example = "a w3 date-time such as 2026-01-01T00:00:00Z"
+    try:
+        moment = parse_datetime(text.replace(" ", "+"))
+    except ValueError:  # well-formed but not a real date or time (month 13, day 45, hour 25)
+        return None, errors(fmt, 400, f"{name}: {text!r} is not a real date and time; send {example}")
     if moment is None:
-        return None, errors(fmt, 400, f"{name}: {text!r} is not a w3 date-time such as 2026-01-01T00:00:00Z")
+        return None, errors(fmt, 400, f"{name}: {text!r} is not {example}")
+    if not 1900 <= moment.year <= 2999:  # the 90-day window arithmetic stays within datetime's range
+        return None, errors(fmt, 400, f"{name}: the year must be within 1900..2999")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment, None

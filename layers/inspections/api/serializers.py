@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from common.geometry import LonLatSerializer, SRSField
-from common.serializers import GeoFeatureSerializer, WorkflowFieldsGuard
+from common.serializers import BoundedDateField, GeoFeatureSerializer, WorkflowFieldsGuard
 from layers.grids.api.serializers import PersonDutySerializer
 from layers.grids.models import Grid, Level
 from layers.inspections.models import CheckIn, InspectionCategory, InspectionPoint, Patrol, PatrolSchedule
@@ -127,7 +127,7 @@ class PatrolScheduleSerializer(WorkflowFieldsGuard, serializers.ModelSerializer)
 
 class PatrolScheduleDaySerializer(serializers.Serializer):
     schedule = PatrolScheduleSerializer()
-    day = serializers.DateField()
+    day = BoundedDateField()
     in_force = serializers.BooleanField()
     upcoming = serializers.BooleanField(help_text="the day is still to come: nobody has missed it yet")
     walked = PersonDutySerializer(many=True)
@@ -135,14 +135,12 @@ class PatrolScheduleDaySerializer(serializers.Serializer):
 
 
 class WeekQuerySerializer(serializers.Serializer):
-    week = serializers.DateField(
-        required=False, help_text="any day of the week (default: the latest scheduled day so far)"
-    )
+    week = BoundedDateField(required=False, help_text="any day of the week (default: the latest scheduled day so far)")
 
 
 class LedgerQuerySerializer(serializers.Serializer):
-    since = serializers.DateField(required=False, help_text="first day (the Monday 4 weeks ago by default)")
-    until = serializers.DateField(required=False, help_text="last day, included (today by default)")
+    since = BoundedDateField(required=False, help_text="first day (the Monday 4 weeks ago by default)")
+    until = BoundedDateField(required=False, help_text="last day, included (today by default)")
     officer = serializers.IntegerField(required=False)
     grid = serializers.CharField(required=False, help_text="grid code; its subtree's patrols")
 
@@ -153,7 +151,7 @@ class LedgerQuerySerializer(serializers.Serializer):
 
 
 class LedgerRowSerializer(serializers.Serializer):
-    week_of = serializers.DateField()
+    week_of = BoundedDateField()
     officer_id = serializers.IntegerField()
     officer = serializers.CharField()
     grid_code = serializers.CharField()

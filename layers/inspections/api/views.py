@@ -12,14 +12,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.filters import InBBoxFilter
-from rest_framework_gis.pagination import GeoJsonPagination
 
 from common.crs import WGS84
 from common.idempotency import IdempotentWrites
+from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from layers.accounts.permissions import SignedIn
 from layers.accounts.roles import request_scope, visible
 from layers.inspections import selectors, services
@@ -48,7 +46,7 @@ from layers.inspections.permissions import (
 from layers.inspections.tracks import TrackError, read_geojson, read_gpx, read_upload
 
 
-class GeoPagination(GeoJsonPagination):
+class GeoPagination(LimitedGeoJsonPagination):
     page_size = 200
     max_page_size = 2000
 
@@ -68,7 +66,7 @@ class PointViewSet(IdempotentWrites, viewsets.ModelViewSet):
     serializer_class = InspectionPointSerializer
     permission_classes = [IsSupervisorOrReadOnly]
     pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "location"
     filterset_fields = {
         "category__code": ["exact"],
@@ -122,7 +120,7 @@ class PatrolViewSet(
     serializer_class = PatrolSerializer
     permission_classes = [IsPatrolOfficerOrSupervisor]
     pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "track"
     bbox_filter_include_overlapping = True
     filterset_fields = {
@@ -149,7 +147,7 @@ class PatrolViewSet(
         serializer.instance = services.update_patrol(patrol=serializer.instance, **serializer.validated_data)
 
     @extend_schema(request=TrackUploadSerializer, responses=PatrolSerializer)
-    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"])
     def track(self, request, pk=None):
         """Upload the GPS track: GeoJSON LineString/MultiLineString or GPX; malformed ones get a 400 saying why."""
         data = TrackUploadSerializer(data=request.data)
