@@ -117,7 +117,6 @@ def run_load(
         body = json.dumps(
             {
                 "category": category,
-                "source": "citizen",
                 "description": f"load {number}",
                 "lon": round(rng.uniform(bbox[0], bbox[2]), 6),
                 "lat": round(rng.uniform(bbox[1], bbox[3]), 6),

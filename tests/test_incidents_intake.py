@@ -60,9 +60,7 @@ def post(api, body, **headers):
 
 
 def test_interior_point_gets_grid_department_leader_officer_and_due_times(api, world):
-    response = post(
-        api, {"category": "0101", "lon": 105.41, "lat": 28.93, "description": "垃圾堆", "source": "officer"}
-    )
+    response = post(api, {"category": "0101", "lon": 105.41, "lat": 28.93, "description": "垃圾堆"})
     assert response.status_code == 201, response.json()
     feature = response.json()
     props = feature["properties"]

@@ -199,6 +199,8 @@ class Case(models.Model):
     final_due_at = models.DateTimeField(null=True, blank=True, help_text="deadline to close, sum of stage limits")
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped by every change staff make; not by me_too_count, which anyone can move (a "me too" must
+    # not make the staff's next step fail with 409).
     version = models.PositiveIntegerField(default=1, help_text="bumped by every change; ETag / If-Match")
 
     # Personal data of the reporter: never shown in public (Open311) reads.

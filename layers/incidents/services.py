@@ -112,7 +112,9 @@ def report_case(
         case=case,
         at=now,
         actor=reporter,
-        actor_name=_actor_name(reporter) if reporter else (reporter_name or source),
+        # The actor is who sent the report: a signed-in user by their account, anyone else by the
+        # source alone; a reporter_name in the body is a contact, never the actor.
+        actor_name=_actor_name(reporter) if reporter else source,
         action="report",
         from_status="",
         to_status=case.status,
@@ -120,7 +122,9 @@ def report_case(
         photo=saved[0] if saved else None,
     )
     if original is not None:
-        Case.objects.filter(pk=original.pk).update(me_too_count=F("me_too_count") + 1, version=F("version") + 1)
+        # Not the version: anyone may say "me too", and bumping the optimistic lock would make the
+        # staff's next step on the original fail with 409.
+        Case.objects.filter(pk=original.pk).update(me_too_count=F("me_too_count") + 1)
         TrailEntry.objects.create(
             case=original,
             at=now,
@@ -264,9 +268,7 @@ def transition(
     if action == "unlink":
         data["unlinked_from"] = case.duplicate_of_id
         if case.duplicate_of_id:
-            Case.objects.filter(pk=case.duplicate_of_id, me_too_count__gt=0).update(
-                me_too_count=F("me_too_count") - 1, version=F("version") + 1
-            )
+            Case.objects.filter(pk=case.duplicate_of_id, me_too_count__gt=0).update(me_too_count=F("me_too_count") - 1)
         case.duplicate_of = None
     case.status = step.target
     case.due_at = due_after(case.category, step.target, now)

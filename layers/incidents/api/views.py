@@ -17,7 +17,7 @@ from common.idempotency import IdempotentWrites, key_of
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from layers.accounts.permissions import SignedIn
 from layers.accounts.roles import request_scope
-from layers.incidents import selectors, services
+from layers.incidents import permissions, selectors, services
 from layers.incidents.api.serializers import (
     CaseDetailSerializer,
     CaseFeatureSerializer,
@@ -140,10 +140,14 @@ class CaseListCreateView(IdempotentWrites, ScopedCaseSerializers, generics.ListC
         intake = IntakeSerializer(data=data)
         intake.is_valid(raise_exception=True)
         values = dict(intake.validated_data)
+        source = permissions.reporting_source(request_scope(request))
+        if values.pop("source", source) != source:
+            raise ValidationError({"source": f"set from who is signed in: this report comes from {source}"})
         case, _ = services.report_case(
             category=values.pop("category"),
             point=values.pop("point"),
             photos=values.pop("photos", []),
+            source=source,
             reporter=request.user if request.user.is_authenticated else None,
             idempotency_key=key_of(request),
             **values,
