@@ -291,6 +291,11 @@ GRIDGIS = {
     ),
     # Open311 GeoReport v2: the jurisdiction this server answers for.
     "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),
+    # The sources of the cases Open311 publishes (comma-separated): by default citizens' reports only,
+    # through the API or through Open311 itself; dead corners are never published.
+    "OPEN311_PUBLIC_SOURCES": tuple(
+        s.strip() for s in os.environ.get("GRIDGIS_OPEN311_PUBLIC_SOURCES", "citizen,open311").split(",") if s.strip()
+    ),
     # reassign: cases per committed batch (interrupting loses at most one batch of work).
     "REASSIGN_BATCH": 200_000,
     # Audits (layers/audits): parts of a gap/overlap/outside_parent under this many m² are slivers,

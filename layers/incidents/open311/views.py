@@ -144,7 +144,14 @@ def _public(case: Case) -> dict:
 
 
 def _public_queryset():
-    return Case.objects.select_related("category", "department", "grid", "duplicate_of").order_by("-reported_at", "-id")
+    """The cases Open311 publishes: those of the sources GRIDGIS OPEN311_PUBLIC_SOURCES lists (citizens'
+    reports by default; officers', hotline and supervisors' are the administration's own work), and
+    no dead corner (an exact point where no grid answers is for the audits, not the public)."""
+    return (
+        Case.objects.filter(source__in=settings.GRIDGIS["OPEN311_PUBLIC_SOURCES"], dead_corner=False)
+        .select_related("category", "department", "grid", "duplicate_of")
+        .order_by("-reported_at", "-id")
+    )
 
 
 @require_GET
@@ -218,6 +225,9 @@ def _list_requests(request, fmt: str):
 
 def _create_request(request, fmt: str):
     data = request.POST
+    for name, values in data.lists():
+        if any("\x00" in value for value in values):  # PostgreSQL text cannot hold NUL (a 500 otherwise)
+            return errors(fmt, 400, f"{name}: NUL characters are not accepted")
     key = data.get("api_key", "")
     if not key:
         return errors(fmt, 403, "api_key is required to create a request")
