@@ -224,6 +224,7 @@ class CaseFeatureSerializer(GeoFeatureModelSerializer):
             "input_srs",
             "provenance",
         ]
+        read_only_fields = ["duplicate_of"]  # an answer's field: cases are written through intake and actions
 
     def to_representation(self, instance):
         feature = super().to_representation(instance)

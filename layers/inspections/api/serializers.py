@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from common.geometry import LonLatSerializer, SRSField
 from common.serializers import BoundedDateField, GeoFeatureSerializer, WorkflowFieldsGuard
+from layers.accounts.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from layers.grids.api.serializers import PersonDutySerializer
 from layers.grids.models import Grid, Level
 from layers.inspections.models import CheckIn, InspectionCategory, InspectionPoint, Patrol, PatrolSchedule
@@ -24,8 +25,12 @@ class InspectionPointSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
 
     category = serializers.SlugRelatedField(slug_field="code", queryset=InspectionCategory.objects.all())
     category_name = serializers.CharField(source="category.name", read_only=True)
-    street = serializers.SlugRelatedField(
-        slug_field="code", queryset=Grid.objects.filter(level=Level.STREET), required=False, allow_null=True
+    street = ScopedSlugRelatedField(
+        scope_kind="grid",
+        slug_field="code",
+        queryset=Grid.objects.filter(level=Level.STREET),
+        required=False,
+        allow_null=True,
     )
     grid = serializers.CharField(source="grid.code", read_only=True, default=None)
 
@@ -53,7 +58,12 @@ class PatrolSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
 
     workflow_hint = "a track is uploaded through POST /api/v1/patrols/{id}/track/"
 
-    grid = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.all(), required=False)
+    # An officer records patrols of their own grids only; the grid, the schedule and the officer are
+    # checked against the sender's scope (a foreign grid's patrol would count in its ledger and audits).
+    grid = ScopedSlugRelatedField(scope_kind="grid", slug_field="code", queryset=Grid.objects.all(), required=False)
+    schedule = ScopedPrimaryKeyRelatedField(
+        scope_kind="schedule", queryset=PatrolSchedule.objects.all(), required=False, allow_null=True
+    )
     officer_name = serializers.CharField(source="officer.name", read_only=True)
     check_in_count = serializers.IntegerField(source="check_ins.count", read_only=True)
     track_uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -102,7 +112,9 @@ class CheckInInputSerializer(LonLatSerializer):
     """Where the officer stands (lon/lat/srs), the point, and optionally when."""
 
     # Named "point" in the API; LonLatSerializer already uses the key "point" for the position.
-    point = serializers.PrimaryKeyRelatedField(source="inspection_point", queryset=InspectionPoint.objects.all())
+    point = ScopedPrimaryKeyRelatedField(
+        scope_kind="point", source="inspection_point", queryset=InspectionPoint.objects.all()
+    )
     checked_at = serializers.DateTimeField(required=False)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
@@ -115,10 +127,11 @@ class CheckInSerializer(serializers.ModelSerializer):
     class Meta:
         model = CheckIn
         fields = ["id", "patrol", "point", "point_name", "lon", "lat", "distance_m", "checked_at", "note"]
+        read_only_fields = fields  # the answer; a check-in comes in through CheckInInputSerializer
 
 
 class PatrolScheduleSerializer(WorkflowFieldsGuard, serializers.ModelSerializer):
-    scope = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.all())
+    scope = ScopedSlugRelatedField(scope_kind="grid", slug_field="code", queryset=Grid.objects.all())
 
     class Meta:
         model = PatrolSchedule

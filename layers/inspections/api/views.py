@@ -166,7 +166,7 @@ class PatrolViewSet(
         patrol = self.get_object()
         if request.method == "GET":
             return Response(CheckInSerializer(selectors.check_ins_of(patrol), many=True).data)
-        data = CheckInInputSerializer(data=request.data)
+        data = CheckInInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
         check_in = services.check_in(
@@ -218,7 +218,7 @@ class ScheduleViewSet(IdempotentWrites, viewsets.ModelViewSet):
         """The scheduled day of the given week: the officers who walked and those who missed it."""
         query = WeekQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        day = selectors.schedule_day(self.get_object(), query.validated_data.get("week"))
+        day = selectors.schedule_day(self.get_object(), query.validated_data.get("week"), scope=request_scope(request))
         return Response(PatrolScheduleDaySerializer(day).data)
 
 
