@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from common.serializers import BoundedDateField, GeoFeatureSerializer, WorkflowFieldsGuard
+from layers.accounts.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from layers.estates.models import (
     Estate,
     ProjectStatus,
@@ -15,7 +16,6 @@ from layers.estates.models import (
     Unit,
     WorkItem,
 )
-from layers.accounts.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from layers.grids.api.serializers import DepartmentDutySerializer, PersonDutySerializer
 from layers.grids.models import Grid, Level
 
