@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +16,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
@@ -383,10 +381,9 @@ def api_count(page, url: str, **params) -> int:
         .then(r => r.json()).then(b => b.numberMatched !== undefined ? b.numberMatched : b.numberReturned)""")
 
 
-def test_demo_maps_as_a_new_user_sees_them(live_server):
+def test_demo_maps_as_a_new_user_sees_them(live_server, demo_db):
     """What `make demo` shows: the Luzhou demo seed, each page as its demo supervisor sees it after
     signing in with the password the README gives (a supervisor's scope is the whole city)."""
-    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
     with browser_page(live_server) as (page, watch):
         page.goto(f"{live_server.url}/map/supervisor/")
         # The map asks for a sign-in first and comes back to it afterwards.
