@@ -3,7 +3,7 @@
 # folders often are), as root, as CI runs: the `postgres` user cannot reach the clone, so its cluster
 # must live in /var/lib/gridgis/<clone>-<hash> (gridgis/localdb.py). Runs `make test` on a few test
 # files (the whole suite already ran in this checkout) and `make demo` until it answers, then deletes
-# the clone and its cluster. About two minutes.
+# the clone and its cluster. Under a minute here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source_checkout="$PWD"
@@ -42,7 +42,7 @@ setsid make demo PORT="$port" >"$server_log" 2>&1 &
 server=$!
 # curl waits for the server itself: it retries while the port refuses connections (migrate and the
 # demo seed run first), up to about four minutes.
-if ! curl --silent --show-error --fail --retry 240 --retry-delay 1 --retry-connrefused --max-time 300 \
+if ! curl --silent --fail --retry 240 --retry-delay 1 --retry-connrefused --max-time 300 \
   "http://127.0.0.1:$port/api/v1/locate/?lon=105.4425&lat=28.8717" >"$private/locate.json"; then
   tail -n 40 "$server_log" >&2
   exit 1
