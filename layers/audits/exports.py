@@ -18,7 +18,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Font
 
-from layers.audits.models import AuditRun, Kind, Unit
+from common.units import Unit
+from layers.audits.models import AuditRun, Kind
 from layers.audits.selectors import findings_for_ledger
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -9,9 +9,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework_gis.filters import InBBoxFilter
-from rest_framework_gis.pagination import GeoJsonPagination
 
+from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from layers.accounts.permissions import SignedIn
 from layers.accounts.roles import request_scope, visible
 from layers.estates import selectors, services
@@ -31,18 +30,13 @@ from layers.estates.models import ResidentSuggestion, WorkItem
 from layers.estates.permissions import IsPlanner, IsPlannerOrReadOnly
 
 
-class GeoPagination(GeoJsonPagination):
-    page_size = 100
-    max_page_size = 1000
-
-
 class EstateViewSet(viewsets.ModelViewSet):
     """Estates (小区) as GeoJSON; filter by community, management_type, in_bbox."""
 
     serializer_class = EstateSerializer
     permission_classes = [IsPlannerOrReadOnly]
-    pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    pagination_class = LimitedGeoJsonPagination
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "boundary"
     bbox_filter_include_overlapping = True
     filterset_fields = {
@@ -67,8 +61,8 @@ class RenovationProjectViewSet(viewsets.ModelViewSet):
 
     serializer_class = ProjectSerializer
     permission_classes = [IsPlannerOrReadOnly]
-    pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    pagination_class = LimitedGeoJsonPagination
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "footprint"
     bbox_filter_include_overlapping = True
     filterset_fields = ["batch", "status"]
@@ -139,8 +133,8 @@ class WorkItemViewSet(viewsets.ModelViewSet):
 
     serializer_class = WorkItemSerializer
     permission_classes = [IsPlannerOrReadOnly]
-    pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    pagination_class = LimitedGeoJsonPagination
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "geometry"
     bbox_filter_include_overlapping = True
     filterset_fields = ["project", "kind"]

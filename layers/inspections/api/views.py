@@ -15,10 +15,9 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.filters import InBBoxFilter
-from rest_framework_gis.pagination import GeoJsonPagination
 
 from common.crs import WGS84
+from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from layers.accounts.permissions import SignedIn
 from layers.accounts.roles import request_scope, visible
 from layers.inspections import selectors, services
@@ -47,11 +46,6 @@ from layers.inspections.permissions import (
 from layers.inspections.tracks import TrackError, read_geojson, read_gpx, read_upload
 
 
-class GeoPagination(GeoJsonPagination):
-    page_size = 200
-    max_page_size = 2000
-
-
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """The kinds of inspection point."""
 
@@ -66,8 +60,8 @@ class PointViewSet(viewsets.ModelViewSet):
 
     serializer_class = InspectionPointSerializer
     permission_classes = [IsSupervisorOrReadOnly]
-    pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    pagination_class = LimitedGeoJsonPagination
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "location"
     filterset_fields = {
         "category__code": ["exact"],
@@ -119,8 +113,8 @@ class PatrolViewSet(
 
     serializer_class = PatrolSerializer
     permission_classes = [IsPatrolOfficerOrSupervisor]
-    pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    pagination_class = LimitedGeoJsonPagination
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "track"
     bbox_filter_include_overlapping = True
     filterset_fields = {
