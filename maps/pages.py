@@ -6,9 +6,7 @@
 - supervisor: the grid tree by zoom, filtered by district and street, audit findings, case tiles
   and a case heatmap, and a box to jump to a grid by code.
 
-A layer whose app has no model yet (see maps.ogc.collections) is simply left out, so the pages fill
-in as the layer apps land. No feature is embedded in a page: every overlay asks the API for the
-visible bbox.
+No feature is embedded in a page: every overlay asks the API for the visible bbox.
 """
 
 from __future__ import annotations
@@ -17,13 +15,13 @@ from dataclasses import dataclass
 
 import folium
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from layers.accounts.roles import scope_for
 from layers.grids.models import Duty, Level
-from maps import selectors, tiles
+from maps import selectors
 from maps.folium_offline import (
     BBoxLayer,
     CaseTileLayer,
@@ -34,7 +32,6 @@ from maps.folium_offline import (
     Setup,
     basemap_layer,
 )
-from maps.models import GridCaseCount
 from maps.ogc import collections
 
 # Which grid level the supervisor's adaptive layer asks for up to each zoom (see maps.tiles too).
@@ -63,12 +60,9 @@ def _trail_url() -> str:
     return reverse("incident-trail", kwargs={"pk": 0}).replace("/0/", "/ID/")
 
 
-def _overlay_url() -> str | None:
-    """The estates API's overlay of a renovation project (what its footprint touches), or None."""
-    try:
-        return reverse("renovation-project-overlay", kwargs={"pk": 0}).replace("/0/", "/ID/")
-    except NoReverseMatch:
-        return None
+def _overlay_url() -> str:
+    """The estates API's overlay of a renovation project (what its footprint touches)."""
+    return reverse("renovation-project-overlay", kwargs={"pk": 0}).replace("/0/", "/ID/")
 
 
 @dataclass(frozen=True)
@@ -314,7 +308,6 @@ def planner_map(page: PageContext) -> folium.Map:
         ],
     ):
         legend.append({"label": _("Estate"), "colour": "#8c510a", "fill": "#dfc27d", "shape": "box"})
-    overlay = _overlay_url()
     if _collection_layer(
         m,
         "renovation-projects",
@@ -324,7 +317,7 @@ def planner_map(page: PageContext) -> folium.Map:
         z_index=470,
         title_field="name",
         popup_fields=[["batch", "batch"], ["status", "status"], ["starts_on", "starts_on"], ["ends_on", "ends_on"]],
-        **({"overlayUrl": overlay} if overlay else {}),
+        overlayUrl=_overlay_url(),
     ):
         legend += [
             {"label": _("Batch: implement"), "colour": "#d7301f", "fill": "#d7301f", "shape": "box"},
@@ -370,25 +363,23 @@ def supervisor_map(page: PageContext) -> folium.Map:
         trailUrl=_trail_url(),
     ):
         legend.append({"label": _("Dead-corner case"), "colour": "#333", "fill": "#4575b4", "shape": "circle"})
-    if tiles.case_source() is not None:
-        CaseTileLayer(
-            _("Cases (tiles)"),
-            {
-                "key": "case_tiles",
-                "url": reverse("tiles-incidents", kwargs={"z": 0, "x": 0, "y": 0}).replace(
-                    "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
-                ),
-            },
-            show=False,
-        ).add_to(m)
-        legend.append({"label": _("Cases per grid"), "colour": "#7f0000", "fill": "#ef6548", "shape": "circle"})
-    if tiles.case_source() is not None or GridCaseCount.objects.exists():
-        HeatLayer(
-            _("Case heatmap"),
-            {"key": "heat", "url": reverse("map-case-counts"), "levelByZoom": HEAT_LEVELS, "params": {}},
-            show=True,
-        ).add_to(m)
-        legend.append({"label": _("Case heatmap"), "colour": "#ff0000", "fill": "#ffff00", "shape": "circle"})
+    CaseTileLayer(
+        _("Cases (tiles)"),
+        {
+            "key": "case_tiles",
+            "url": reverse("tiles-incidents", kwargs={"z": 0, "x": 0, "y": 0}).replace(
+                "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
+            ),
+        },
+        show=False,
+    ).add_to(m)
+    legend.append({"label": _("Cases per grid"), "colour": "#7f0000", "fill": "#ef6548", "shape": "circle"})
+    HeatLayer(
+        _("Case heatmap"),
+        {"key": "heat", "url": reverse("map-case-counts"), "levelByZoom": HEAT_LEVELS, "params": {}},
+        show=True,
+    ).add_to(m)
+    legend.append({"label": _("Case heatmap"), "colour": "#ff0000", "fill": "#ffff00", "shape": "circle"})
     FilterControl(selectors.districts_and_streets(scope_for(page.user))).add_to(m)
     Legend(_("Legend"), legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

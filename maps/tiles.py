@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from psycopg2 import sql as pgsql
@@ -114,16 +113,11 @@ class CaseSource:
         }
 
 
-def case_source() -> CaseSource | None:
-    """The incidents app's case table (location, grid, status; open = its OPEN_STATUSES), or None
-    in a build without the incidents app's Case model."""
-    try:
-        model = apps.get_model("incidents", "Case")
-    except LookupError:
-        return None
-    from layers.incidents.models import OPEN_STATUSES
+def case_source() -> CaseSource:
+    """The incidents layer's case table (location, grid, status; open = its OPEN_STATUSES)."""
+    from layers.incidents.models import OPEN_STATUSES, Case
 
-    meta = model._meta
+    meta = Case._meta
     return CaseSource(
         table=meta.db_table,
         pk=meta.pk.column,
