@@ -145,18 +145,16 @@ def run_load(
                 try:
                     status, answer = client.post(body, key)
                 except (OSError, http.client.HTTPException):
+                    status, answer = None, None  # no answer at all
+                if status is None or status >= 500:
                     with figures.lock:
-                        figures.connection_errors += 1
+                        if status is None:
+                            figures.connection_errors += 1
+                        else:
+                            figures.status_5xx += 1
                         if restart_started.is_set() and not down_since:
                             down_since.append(time.monotonic())
-                    time.sleep(delay)
-                    delay = min(delay * 2, 1.0)
-                    continue
-                if status >= 500:
-                    with figures.lock:
-                        figures.status_5xx += 1
-                        if restart_started.is_set() and not down_since:
-                            down_since.append(time.monotonic())
+                    # A client retries the same key after a back-off, as a real one would.
                     time.sleep(delay)
                     delay = min(delay * 2, 1.0)
                     continue

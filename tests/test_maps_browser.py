@@ -24,21 +24,12 @@ from layers.grids.models import Department, DutyKind, Person
 from layers.incidents.models import Case, Status
 from layers.incidents.services import report_case
 from maps import tiles
+from tests.browser import launch_chromium
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import make_category
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -100,7 +91,7 @@ def browser_page(live_server, language: str = "zh-CN", user=None):
             }
         ]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=language)
             context.add_cookies(cookies)
