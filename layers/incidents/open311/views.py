@@ -147,13 +147,18 @@ def _public_queryset():
     return Case.objects.select_related("category", "department", "grid", "duplicate_of").order_by("-reported_at", "-id")
 
 
+def _is_id(text: str) -> bool:
+    """0-9 only: str.isdigit() also takes digits int() refuses, such as "²" (the fuzz test found it)."""
+    return text.isascii() and text.isdigit()
+
+
 @require_GET
 def request_detail(request, request_id, fmt=None):
     fmt = _fmt(fmt)
     refusal = _bad_jurisdiction(request, fmt)
     if refusal:
         return refusal
-    case = _public_queryset().filter(pk=int(request_id)).first() if request_id.isdigit() else None
+    case = _public_queryset().filter(pk=int(request_id)).first() if _is_id(request_id) else None
     if case is None:
         return errors(fmt, 404, f"service_request_id {request_id!r} not found")
     return respond(fmt, "service_requests", "request", [_public(case)])
@@ -176,7 +181,7 @@ def _list_requests(request, fmt: str):
     ids = request.GET.get("service_request_id")
     if ids:
         wanted = [part.strip() for part in ids.split(",") if part.strip()]
-        if not all(part.isdigit() for part in wanted):
+        if not all(_is_id(part) for part in wanted):
             return errors(fmt, 400, "service_request_id: a comma-separated list of numbers")
         return respond(fmt, "service_requests", "request", [_public(c) for c in queryset.filter(pk__in=wanted)])
     start, problem = _parse_date(request, "start_date", fmt)
