@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: setup db migrate seed demo serve test test-fast stop bench lint load faults
+.PHONY: setup db migrate seed demo test test-fast check stop bench load faults
 
 setup:                 ## system packages + .venv (skips what is already there)
 	@bash scripts/setup.sh
@@ -24,8 +24,19 @@ demo: seed             ## run the server with demo data on http://$(HOST):$(PORT
 	@exec .venv/bin/gunicorn gridgis.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--threads 4 --access-logfile - --timeout 120
 
-test: db               ## the test suite against a real PostGIS
+test: db               ## the test suite against a real PostGIS (what CI runs)
 	@$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+test-fast: db          ## the inner loop: all but the slow tests (fuzz, benchmark smoke, load, faults, browser)
+	@$(PYTHON) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# What a reviewer checks, before the tests (.ci/run runs it first): one line per check, each failing
+# the target.
+check: db              ## lint, formatting, the import contract (.importlinter), migrations in step with the models
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/lint-imports --no-cache
+	@$(PYTHON) manage.py makemigrations --check --dry-run
 
 stop:                  ## stop the local PostGIS cluster
 	@$(PYTHON) -m gridgis.localdb stop
@@ -38,7 +49,3 @@ load: db               ## 10,000 concurrent case submissions, each retried with 
 
 faults: db             ## the same with PostgreSQL restarted mid-run: no accepted case lost, server recovers
 	@$(PYTHON) -m bench.load --submissions $(or $(SUBMISSIONS),3000) --restart-db $(LOAD_ARGS)
-
-lint:                  ## ruff and the import contract (.importlinter: the floors, no cycles)
-	@.venv/bin/ruff check .
-	@.venv/bin/lint-imports --no-cache

@@ -83,47 +83,54 @@ def sample_points(count: int, seed: int = 7) -> list[tuple[float, float]]:
         return cursor.fetchall()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
-def live_server(workers: int = 2, threads: int = 4):
-    """gunicorn serving the project on a free loopback port, as `make demo` runs it; yields (port, pid)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "gridgis.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--log-level",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        env={**os.environ},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def live_server(workers: int = 2, threads: int = 4, env: dict | None = None, log_name: str = "gunicorn"):
+    """gunicorn serving the project on a loopback port, as `make demo` runs it; yields (port, pid).
+
+    The listening socket is opened here and handed to gunicorn (`--bind fd://N`), so it takes
+    connections from the first moment: a request sent while the workers boot waits in the backlog
+    instead of being refused, and nothing polls for the port to open. `env` is added to this
+    process's environment. stderr goes to var/<log_name>.log, not a pipe: while the database is down
+    every request logs a traceback, and an unread pipe would fill and stall the workers.
+    """
+    log_path = BASE_DIR / "var" / f"{log_name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with socket.create_server(("127.0.0.1", 0), backlog=256) as listener, open(log_path, "ab") as log:
+        port = listener.getsockname()[1]
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "gridgis.wsgi:application",
+                "--bind",
+                f"fd://{listener.fileno()}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--log-level",
+                "warning",
+                "--graceful-timeout",
+                "10",
+            ],
+            cwd=BASE_DIR,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            pass_fds=(listener.fileno(),),
+        )
+    # Only gunicorn holds the socket now: should it die, connections are refused, not left waiting.
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
         yield port, process.pid
     finally:
+        exited_by_itself = process.poll() is not None
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if exited_by_itself:
+            raise RuntimeError(f"gunicorn exited with code {process.returncode}; see {log_path}")
 
 
 def resident_mb(pid: int) -> float:

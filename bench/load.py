@@ -16,13 +16,11 @@ stops by itself at `deadline_s`, whatever happens.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
 import queue
 import random
-import socket
 import subprocess
 import sys
 import threading
@@ -148,18 +146,16 @@ def run_load(
                 try:
                     status, answer, replayed = client.post(body, key)
                 except (OSError, http.client.HTTPException):
+                    status, answer = None, None  # no answer at all
+                if status is None or status >= 500:
                     with figures.lock:
-                        figures.connection_errors += 1
+                        if status is None:
+                            figures.connection_errors += 1
+                        else:
+                            figures.status_5xx += 1
                         if restart_started.is_set() and not down_since:
                             down_since.append(time.monotonic())
-                    time.sleep(delay)
-                    delay = min(delay * 2, 1.0)
-                    continue
-                if status >= 500:
-                    with figures.lock:
-                        figures.status_5xx += 1
-                        if restart_started.is_set() and not down_since:
-                            down_since.append(time.monotonic())
+                    # A client retries the same key after a back-off, as a real one would.
                     time.sleep(delay)
                     delay = min(delay * 2, 1.0)
                     continue
@@ -236,60 +232,15 @@ def verify(figures: LoadFigures) -> dict:
     }
 
 
-@contextlib.contextmanager
 def server_for(database: str, media_root: str, workers: int = 2, threads: int = 4):
-    """gunicorn as bench.common.live_server runs it, on `database`, throttling off, photos in `media_root`.
+    """bench.common.live_server on `database`, throttling off, photos in `media_root`; yields (port, pid)."""
+    from bench.common import live_server
 
-    Its stderr goes to var/load-gunicorn.log rather than a pipe: while the database is down every
-    request logs a traceback, and an unread pipe would fill and stall the workers.
-    """
-    from bench.common import free_port
-
-    env = {**os.environ, "GRIDGIS_DB_NAME": database, "GRIDGIS_THROTTLE": "off", "GRIDGIS_MEDIA_ROOT": media_root}
+    env = {"GRIDGIS_DB_NAME": database, "GRIDGIS_THROTTLE": "off", "GRIDGIS_MEDIA_ROOT": media_root}
     if os.environ.get("DATABASE_URL"):
         url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
         env["DATABASE_URL"] = urllib.parse.urlunsplit(url._replace(path=f"/{database}"))
-    port = free_port()
-    log_path = BASE_DIR / "var" / "load-gunicorn.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "gridgis.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--log-level",
-                "warning",
-                "--graceful-timeout",
-                "10",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"gunicorn did not start; see {log_path}")
-            time.sleep(0.1)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    return live_server(workers=workers, threads=threads, env=env, log_name="load-gunicorn")
 
 
 def prepare_database() -> None:

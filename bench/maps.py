@@ -213,16 +213,6 @@ def case_tiles(per_zoom: int = 40) -> dict:
     }
 
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 # Page, layers that must have loaded, and optional views to move to (lat, lon, zoom) after opening.
 PAGE_RUNS = [
     ("/map/supervisor/", ["tree", "heat"], [(28.8717, 105.4425, 13), (28.8717, 105.4425, 16)]),
@@ -240,12 +230,13 @@ def map_pages_in_chromium(repeat: int = 3) -> dict:
     from playwright.sync_api import sync_playwright
 
     from bench.common import live_server
+    from tests.browser import launch_chromium
 
     figures = []
     signed_in = Client()
     signed_in.force_login(_supervisor())  # a session in the database the server reads
     with live_server() as (port, _pid), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         context.add_cookies(
             [

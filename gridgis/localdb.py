@@ -7,16 +7,24 @@ Run with the system Python (standard library only), before the virtualenv exists
     python3 -m gridgis.localdb status
     python3 -m gridgis.localdb restart
 
-The cluster listens on a Unix socket only (var/pg/run), never on a TCP port, so several clones of the
-project on one machine each have their own cluster without clashing. PostgreSQL refuses to run as
-root: when the caller is root, the cluster belongs to the unprivileged `postgres` system user that the
-Debian package creates.
+    python3 -m gridgis.localdb where       # the folder that holds the cluster
+    python3 -m gridgis.localdb destroy     # stop it and delete its folder (all its data)
+
+The cluster listens on a Unix socket only (<cluster folder>/run), never on a TCP port, so several
+clones of the project on one machine each have their own cluster without clashing. PostgreSQL refuses
+to run as root: when the caller is root, the cluster belongs to the unprivileged `postgres` system user
+that the Debian package creates, and that user must reach the cluster's folder. The folder is var/pg/
+in the checkout when it can; a checkout the `postgres` user cannot reach (a clone in a private home
+folder, or in `mktemp -d`) keeps its cluster in /var/lib/gridgis/<checkout folder name>-<hash of the
+checkout's path> instead (see cluster_root()).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,14 +32,66 @@ from pathlib import Path
 from common.pgtools import postgres_program
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PG_ROOT = BASE_DIR / "var" / "pg"
+SERVICE_USER = "postgres"
+# Where clusters of checkouts that SERVICE_USER cannot reach live, one folder per checkout.
+SYSTEM_ROOT = Path("/var/lib/gridgis")
+
+
+def searchable_by(path: Path, uid: int, gids: set[int], stat=os.stat) -> bool:
+    """Whether the user `uid` (in groups `gids`) may pass through `path` and every folder above it."""
+    for folder in [path, *path.parents]:
+        mode = stat(folder)
+        if mode.st_uid == uid:
+            allowed = mode.st_mode & 0o100
+        elif mode.st_gid in gids:
+            allowed = mode.st_mode & 0o010
+        else:
+            allowed = mode.st_mode & 0o001
+        if not allowed:
+            return False
+    return True
+
+
+def checkout_folder_name(checkout: Path) -> str:
+    """The checkout's own folder under SYSTEM_ROOT: readable, and unique to the checkout's path."""
+    return f"{checkout.name}-{hashlib.sha256(str(checkout).encode()).hexdigest()[:12]}"
+
+
+def cluster_root(checkout: Path, service_account: tuple[int, set[int]] | None) -> Path:
+    """The folder that holds the checkout's cluster (data/, run/, server.log).
+
+    `service_account` is (uid, gids) of the user the cluster runs as when that is not the caller (the
+    caller is root), else None. The cluster stays in the checkout's var/pg unless that user cannot
+    reach the checkout; then, and whenever a cluster was already made there, it is kept in the
+    checkout's folder under SYSTEM_ROOT.
+    """
+    local = checkout / "var" / "pg"
+    if service_account is None:
+        return local
+    system = SYSTEM_ROOT / checkout_folder_name(checkout)
+    if (system / "data" / "PG_VERSION").exists() or not searchable_by(checkout, *service_account):
+        return system
+    return local
+
+
+def _service_account() -> tuple[int, set[int]] | None:
+    """(uid, gids) of SERVICE_USER when we are root (None otherwise, or before PostgreSQL is installed)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        owner = pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        return None
+    return owner.pw_uid, set(os.getgrouplist(SERVICE_USER, owner.pw_gid))
+
+
+PG_ROOT = cluster_root(BASE_DIR, _service_account())
 DATA_DIR = PG_ROOT / "data"
 SOCKET_DIR = PG_ROOT / "run"
 LOG_FILE = PG_ROOT / "server.log"
 # GRIDGIS_DB_NAME picks another database in the same cluster (the benchmarks use gridgis_bench).
 DB_NAME = os.environ.get("GRIDGIS_DB_NAME", "gridgis")
 DB_USER = "gridgis"
-SERVICE_USER = "postgres"
 
 # A development and test cluster: sized for city-scale benchmarks on a 2-core, 24 GiB machine.
 # fsync is off because the cluster is disposable; a graceful or fast restart still loses nothing.
@@ -85,13 +145,16 @@ def _prepare_dirs() -> None:
         owner = pwd.getpwnam(SERVICE_USER)
         for path in (PG_ROOT, SOCKET_DIR):
             os.chown(path, owner.pw_uid, owner.pw_gid)
-        # The service user must be able to reach var/pg through the checkout's parent folders.
-        for parent in [PG_ROOT.parent, *PG_ROOT.parent.parents]:
-            if not os.stat(parent).st_mode & 0o001:
-                sys.exit(
-                    f"localdb: {parent} is not searchable by the '{SERVICE_USER}' user; "
-                    "run `chmod o+x` on it or set DATABASE_URL to another PostGIS"
-                )
+        if PG_ROOT.is_relative_to(SYSTEM_ROOT):
+            # Which checkout a folder of SYSTEM_ROOT belongs to, for whoever tidies the machine up.
+            (PG_ROOT / "checkout").write_text(f"{BASE_DIR}\n", encoding="utf-8")
+        # cluster_root() checked the checkout; var/ (made above, with the caller's umask) must pass too.
+        service_account = _service_account()
+        if service_account and not searchable_by(PG_ROOT.parent, *service_account):
+            sys.exit(
+                f"localdb: {PG_ROOT.parent} is not searchable by the '{SERVICE_USER}' user; "
+                "run `chmod o+x` on it or set DATABASE_URL to another PostGIS"
+            )
 
 
 def initdb() -> None:
@@ -139,6 +202,14 @@ def stop() -> None:
         print("localdb: not running", flush=True)
 
 
+def destroy() -> None:
+    """Stop the cluster and delete its folder, data included (a clone about to be deleted, say)."""
+    stop()
+    if PG_ROOT.exists():
+        shutil.rmtree(PG_ROOT)
+        print(f"localdb: deleted {PG_ROOT}", flush=True)
+
+
 def psql(sql: str, database: str = "postgres") -> str:
     result = _run(
         [_bin("psql"), "-h", str(SOCKET_DIR), "-U", DB_USER, "-d", database, "-v", "ON_ERROR_STOP=1", "-tAc", sql],
@@ -170,8 +241,12 @@ def main(argv: list[str]) -> None:
         start()
     elif command == "status":
         print("running" if is_running() else "stopped")
+    elif command == "where":
+        print(PG_ROOT)
+    elif command == "destroy":
+        destroy()
     else:
-        sys.exit(f"localdb: unknown command {command!r}; use start, stop, restart or status")
+        sys.exit(f"localdb: unknown command {command!r}; use start, stop, restart, status, where or destroy")
 
 
 if __name__ == "__main__":

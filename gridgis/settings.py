@@ -141,9 +141,11 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/map/"
 LOGOUT_REDIRECT_URL = "/map/"
 
+# The pages' own words are English msgids translated into zh-hans by the maps app's catalogue
+# (maps/locale/zh_Hans, found as an installed app's locale/ folder; tests/test_translations.py keeps
+# the compiled .mo in step with the .po); the sign-in page's come from Django's own catalogues.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -296,8 +298,6 @@ GRIDGIS = {
     "OPEN311_PUBLIC_SOURCES": tuple(
         s.strip() for s in os.environ.get("GRIDGIS_OPEN311_PUBLIC_SOURCES", "citizen,open311").split(",") if s.strip()
     ),
-    # reassign: cases per committed batch (interrupting loses at most one batch of work).
-    "REASSIGN_BATCH": 200_000,
     # Audits (layers/audits): parts of a gap/overlap/outside_parent under this many m² are slivers,
     # counted but not listed; the levels at which each duty is expected, bound to the grid itself
     # (see layers/audits/sql.py ORPHAN).

@@ -28,7 +28,7 @@ apt_install() {
 }
 
 mkdir -p var
-apt_install postgresql postgresql-contrib gdal-bin binutils libproj-dev python3-venv chromium fonts-noto-cjk
+apt_install postgresql postgresql-contrib gdal-bin binutils libproj-dev python3-venv chromium fonts-noto-cjk gettext
 # PostGIS is packaged per PostgreSQL major version: match the server that was installed.
 pg_major=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
 apt_install "postgresql-${pg_major}-postgis-3"

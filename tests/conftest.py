@@ -1,6 +1,15 @@
 import pytest
 from rest_framework.test import APIClient
 
+from tests.demo_db import DemoDatabases
+
+
+def pytest_collection_modifyitems(items):
+    """A browser test is a slow test: `make test-fast` (-m "not slow") leaves every one out."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def api():
@@ -23,3 +32,29 @@ def fresh_throttle_counters(request, django_db_blocker):
         with django_db_blocker.unblock():
             caches["throttle"].clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and an empty copy of it taken before any test runs: the template
+    that the demo is seeded into (tests/demo_db.py). Its value is the session's DemoDatabases."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        demo = DemoDatabases(connection.settings_dict["NAME"])
+        demo.reserve()
+    yield demo
+    with django_db_blocker.unblock():
+        demo.drop_all()
+
+
+@pytest.fixture
+def demo_db(transactional_db, django_db_setup):
+    """The seeded Luzhou demo (`manage.py seed_demo`) as this test's default database: a copy of the
+    session's template made for this test alone and dropped after it (a transactional test, so that a
+    live server and background jobs see the rows too)."""
+    demo = django_db_setup
+    name = demo.copy()
+    with demo.using(name):
+        yield
+    demo.drop(name)

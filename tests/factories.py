@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import json
+from pathlib import Path
 
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
@@ -65,3 +67,21 @@ def small_tree() -> dict[str, Grid]:
     m1 = make_grid("510502001001001001", Level.MICROGRID, (105.40, 28.92, 105.42, 28.95), g1, name="1号楼")
     m2 = make_grid("510502001001001002", Level.MICROGRID, (105.40, 28.90, 105.42, 28.92), g1, name="2号楼")
     return {"district": d, "s1": s1, "s2": s2, "c1": c1, "c2": c2, "g1": g1, "g2": g2, "m1": m1, "m2": m2}
+
+
+def write_geojson(path: Path, features: list[tuple[dict, list]]) -> Path:
+    """A GeoJSON FeatureCollection file of polygons, one per (properties, outer ring) pair."""
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+                    for props, ring in features
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    return path

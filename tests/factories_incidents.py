@@ -7,6 +7,7 @@ import itertools
 
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from PIL import Image
 
 from layers.grids.models import Department
@@ -56,3 +57,20 @@ def image_bytes(fmt: str = "PNG", size=(8, 6), color=(200, 30, 30)) -> bytes:
 def image_upload(name: str = "photo.png", fmt: str = "PNG", size=(8, 6)) -> SimpleUploadedFile:
     content_type = "image/png" if fmt == "PNG" else "image/jpeg"
     return SimpleUploadedFile(name, image_bytes(fmt, size), content_type=content_type)
+
+
+def case_indexes() -> list[tuple[str, str]]:
+    """The case table's indexes (name, definition): what a bulk write may set aside must come back."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'incidents_case' ORDER BY 1")
+        return cursor.fetchall()
+
+
+def case_foreign_keys() -> list[tuple[str, str]]:
+    """The foreign keys of the case and trail tables (name, definition), likewise."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+            "AND conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass) ORDER BY 1"
+        )
+        return cursor.fetchall()

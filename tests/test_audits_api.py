@@ -1,14 +1,13 @@
 """The audits API over real HTTP handling (DRF test client) and the `audit` command, with their ledgers.
 
 POST /api/v1/audits/ starts a thread that works on its own database connection, so these tests use
-transactional test databases (committed rows) and poll the run until it is done.
+transactional test databases (committed rows) and wait for that thread to end.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -41,18 +40,22 @@ def supervisor(api):
     return user
 
 
-def wait_until_finished(api, url: str, seconds: float = 30.0) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        body = api.get(url).json()
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.1)
-    raise AssertionError(f"audit run at {url} still {body['status']} after {seconds} s")
+@pytest.fixture
+def background_runs(monkeypatch):
+    """The threads the API starts for its runs, to be joined instead of polling the run's status."""
+    started = []
+    start = services.start_in_background
+
+    def start_and_keep(run_id):
+        started.append(start(run_id))
+        return started[-1]
+
+    monkeypatch.setattr(services, "start_in_background", start_and_keep)
+    return started
 
 
 @pytest.mark.django_db(transaction=True)
-def test_post_runs_in_the_background_and_get_gives_status_and_geojson_findings(api, supervisor):
+def test_post_runs_in_the_background_and_get_gives_status_and_geojson_findings(api, supervisor, background_runs):
     broken_tree()
     response = api.post("/api/v1/audits/", {"district": "510502", "kinds": ["gap", "overlap"]}, format="json")
     assert response.status_code == 202, response.content
@@ -61,7 +64,10 @@ def test_post_runs_in_the_background_and_get_gives_status_and_geojson_findings(a
     assert response.json()["requested_via"] == f"api:{supervisor.username}"
     assert response.json()["requested_by"] == supervisor.username
 
-    body = wait_until_finished(api, url)
+    [worker] = background_runs
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    body = api.get(url).json()
     assert body["status"] == "done" and body["progress"] == 1.0
     assert body["summary"]["gap"]["findings"] == 1 and body["summary"]["overlap"]["findings"] == 0
     collection = body["findings"]

@@ -8,12 +8,9 @@ planted gap, overlap and orphan.
 
 from __future__ import annotations
 
-import io
-
 import pytest
 import shapely
 from django.contrib.gis.geos import Point
-from django.core.management import call_command
 from django.db import connection
 
 from common.dbfuncs import AreaM2
@@ -24,17 +21,10 @@ from layers.grids.models import Grid, Level
 from layers.incidents.models import Case
 from tests.factories_audits import metric_area
 
-pytestmark = pytest.mark.django_db
-
 GRID_KINDS = ["gap", "overlap", "outside_parent", "orphan"]
 
 
-@pytest.fixture
-def demo():
-    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
-
-
-def test_the_demo_audit_finds_exactly_the_planted_defects(demo):
+def test_the_demo_audit_finds_exactly_the_planted_defects(demo_db):
     run = services.execute_run(services.create_run(kinds=GRID_KINDS, via="test").pk)
     assert run.status == AuditRun.Status.DONE
     below_city = Finding.objects.filter(run=run).exclude(grid__level=Level.CITY)
@@ -64,7 +54,7 @@ def test_the_demo_audit_finds_exactly_the_planted_defects(demo):
     assert orphan.detail == {"missing": ["leader"]}
 
 
-def test_the_city_level_gaps_are_the_districts_the_demo_does_not_load(demo):
+def test_the_city_level_gaps_are_the_districts_the_demo_does_not_load(demo_db):
     run = services.execute_run(services.create_run(kinds=["gap"], via="test").pk)
     city_gaps = Finding.objects.filter(run=run, grid__level=Level.CITY)
     # Luzhou minus Jiangyang, Naxi and Longmatan: the other four districts, about 10,000 km².
@@ -82,7 +72,7 @@ def test_the_city_level_gaps_are_the_districts_the_demo_does_not_load(demo):
     assert total > 5e9
 
 
-def test_the_demo_dead_corner_case_is_the_one_reported_outside_luzhou(demo):
+def test_the_demo_dead_corner_case_is_the_one_reported_outside_luzhou(demo_db):
     # fixtures/demo/incidents.py reports one case at 105.05°E 28.86°N, west of the city's boundary.
     outside = Case.objects.get(location__equals=Point(105.05, 28.86, srid=4326))
     run = services.execute_run(services.create_run(kinds=["dead_corner_case"], via="test").pk)
@@ -92,6 +82,6 @@ def test_the_demo_dead_corner_case_is_the_one_reported_outside_luzhou(demo):
     assert found[0].geometry.equals(outside.location)
 
 
-def test_a_district_run_on_the_demo_reports_only_that_district(demo):
+def test_a_district_run_on_the_demo_reports_only_that_district(demo_db):
     run = services.execute_run(services.create_run(district_code=PLANTED_GAP_CODE[:6], kinds=GRID_KINDS, via="test").pk)
     assert {(f.kind, f.grid_code) for f in Finding.objects.filter(run=run)} == {("gap", PLANTED_GAP_CODE[:12])}

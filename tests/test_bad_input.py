@@ -418,6 +418,13 @@ CATALOGUE = [
         {"service_request_id": "1 OR 1=1"},
         names="service_request_id",
     ),
+    Bad(
+        "open311 superscript digit in service_request_id",
+        "get",
+        OPEN311,
+        {"service_request_id": "1,²"},
+        names="service_request_id",
+    ),
     Bad("open311 bad start_date", "get", OPEN311, {"start_date": "yesterday'--"}, names="start_date"),
 ]
 

@@ -99,3 +99,45 @@ def test_open311_is_throttled_too(api, rates):
     assert api.get("/open311/v2/requests.json", REMOTE_ADDR="10.9.9.9").status_code == 200
     refused = api.get("/open311/v2/requests.json", REMOTE_ADDR="10.9.9.9")
     assert refused.status_code == 429 and refused.json()[0]["code"] == 429 and "Retry-After" in refused.headers
+
+
+def api_views():
+    """Every view class the URL conf routes to (viewsets and API views alike), with its route."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern):
+                view = getattr(entry.callback, "cls", None) or getattr(entry.callback, "view_class", None)
+                if view is not None:
+                    yield prefix + str(entry.pattern), view
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def test_every_geojson_list_is_capped_and_every_bbox_filter_is_checked():
+    """One mechanism for the class: a GeoJSON page is a LimitedGeoJsonPagination (?page_size= capped by
+    GRIDGIS MAX_PAGE_SIZE) and a bbox filter a SafeInBBoxFilter (no nan, no inverted or oversized box)."""
+    from rest_framework_gis.filters import InBBoxFilter
+    from rest_framework_gis.pagination import GeoJsonPagination
+
+    from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
+
+    views = api_views()
+    paged = [(route, view) for route, view in views if isinstance(getattr(view, "pagination_class", None), type)]
+    geojson = [(r, v) for r, v in paged if issubclass(v.pagination_class, GeoJsonPagination)]
+    assert len(geojson) >= 6  # cases, estates, projects, suggestions, points, patrols ...
+    uncapped = sorted({r for r, v in geojson if not issubclass(v.pagination_class, LimitedGeoJsonPagination)})
+    assert not uncapped, uncapped
+    bboxed = [(r, v) for r, v in views if any(issubclass(f, InBBoxFilter) for f in getattr(v, "filter_backends", []))]
+    assert len(bboxed) >= 5
+    unchecked = sorted(
+        {
+            r
+            for r, v in bboxed
+            if not all(issubclass(f, SafeInBBoxFilter) for f in v.filter_backends if issubclass(f, InBBoxFilter))
+        }
+    )
+    assert not unchecked, unchecked

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+
+pytestmark = pytest.mark.slow
 
 EXPECTED_ROWS = {
     "locate via HTTP (chain + duties, JSON)",

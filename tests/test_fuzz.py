@@ -20,6 +20,8 @@ from layers.grids.models import Department
 from tests.factories import make_department, small_tree
 from tests.factories_incidents import make_category, make_user
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES_PER_OPERATION = 15
 
 

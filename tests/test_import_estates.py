@@ -1,10 +1,8 @@
 """import_estates and import_footprints: the shared reader's GeoJSON, Shapefile and GeoPackage paths,
 the same CRS options as import_grids (GCJ-02, CGCS2000 Gauss-Krüger), all-or-nothing rejects."""
 
-import json
 import subprocess
 from io import StringIO
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,30 +13,13 @@ from django.core.management import CommandError, call_command
 
 from common.crs import wgs84_to_gcj02
 from layers.estates.models import Estate, ManagementType, RenovationProject
-from tests.factories import small_tree
+from tests.factories import small_tree, write_geojson
 
 pytestmark = pytest.mark.django_db
 
 
 def ring(lon_min, lat_min, lon_max, lat_max):
     return [[lon_min, lat_min], [lon_max, lat_min], [lon_max, lat_max], [lon_min, lat_max], [lon_min, lat_min]]
-
-
-def write_geojson(path: Path, features) -> Path:
-    path.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [coords]}}
-                    for props, coords in features
-                ],
-            },
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
-    )
-    return path
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from common.crs import parse_srs
 from common.importing import SourceError, read_source
 from layers.grids.importing import ImportRejected, import_grids
 from layers.grids.models import Grid, Level
+from tests.factories import write_geojson
 
 pytestmark = pytest.mark.django_db
 BOUNDARIES = Path(settings.BASE_DIR) / "fixtures" / "boundaries"
@@ -88,23 +89,6 @@ def test_reimport_updates_in_place():
     grid = Grid.objects.get(code="510502")
     assert grid.id == ids["510502"] and grid.version == 2
     assert Grid.objects.count() == 4
-
-
-def write_geojson(path: Path, features: list[tuple[dict, list]]) -> Path:
-    path.write_text(
-        json.dumps(
-            {
-                "type": "FeatureCollection",
-                "features": [
-                    {"type": "Feature", "properties": props, "geometry": {"type": "Polygon", "coordinates": [ring]}}
-                    for props, ring in features
-                ],
-            },
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
-    )
-    return path
 
 
 SQUARE_W = [[105.40, 28.85], [105.45, 28.85], [105.45, 28.95], [105.40, 28.95], [105.40, 28.85]]

@@ -13,6 +13,7 @@ from layers.incidents.escalation import escalate
 from layers.incidents.models import Case, TrailEntry
 from layers.incidents.reassign import reassign
 from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories_incidents import case_foreign_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -102,17 +103,9 @@ def test_chunks_change_nothing_but_the_order_and_report_progress(world):
 def test_foreign_keys_come_back_and_hold(world):
     from django.db import IntegrityError, connection, transaction
 
-    def keys():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND "
-                "conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass) ORDER BY 1"
-            )
-            return cursor.fetchall()
-
-    before = keys()
+    before = case_foreign_keys()
     generate_cases(30, 5, seed=4)
-    assert keys() == before and len(before) >= 10
+    assert case_foreign_keys() == before and len(before) >= 10
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO incidents_trailentry (case_id, at, actor_name, action, from_status, to_status, "

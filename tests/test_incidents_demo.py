@@ -1,16 +1,11 @@
 """The incidents demo step: categories, routing, and cases in every state with trails."""
 
-import pytest
-from django.core.management import call_command
 from django.db.models import Count
 
 from layers.incidents.models import Case, Category, RoutingRule, Status, TrailEntry
 
-pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def test_demo_seed_builds_a_working_case_loop():
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
+def test_demo_seed_builds_a_working_case_loop(demo_db):
     assert Category.objects.count() >= 30
     assert not Category.objects.filter(name_en="").exists() and not Category.objects.filter(name_zh="").exists()
     statuses = dict(Case.objects.values_list("status").annotate(n=Count("id")))
@@ -45,7 +40,7 @@ def test_demo_seed_builds_a_working_case_loop():
     assert (wrong_grid, wrong_version, wrong_dead_corner, total) == (0, 0, 0, Case.objects.count())
 
 
-def test_one_statement_intake_agrees_with_the_orm_rules_across_the_demo_city():
+def test_one_statement_intake_agrees_with_the_orm_rules_across_the_demo_city(demo_db):
     """intake_facts (one prepared statement) assigns grid, district, leader, officer and department
     exactly as the ORM rules do, for 300 points over the demo tree (edges, the planted gap, dead
     corners and street squads' jurisdictions included) and categories with and without rules."""
@@ -61,7 +56,6 @@ def test_one_statement_intake_agrees_with_the_orm_rules_across_the_demo_city():
     from layers.grids.selectors import responsibility_for_grid
     from layers.incidents.selectors import intake_facts
 
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
     with connection.cursor() as cursor:
         # Over the three loaded districts and a margin around them (the dead corners).
         cursor.execute(

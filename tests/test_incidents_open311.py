@@ -117,6 +117,7 @@ def test_spec_errors_in_xml_and_json(live_server, world):
     assert response.status_code == 404 and response.json() == [
         {"code": 404, "description": "service_request_id '999999' not found"}
     ]
+    assert requests.get(f"{base}requests/².json", timeout=10).status_code == 404  # a digit int() refuses
     response = requests.get(f"{base}services.json", params={"jurisdiction_id": "chengdu.gov.cn"}, timeout=10)
     assert response.status_code == 404
     response = requests.get(

@@ -12,7 +12,7 @@ from layers.incidents.models import Case, TrailEntry
 from layers.incidents.reassign import changed_grid_ids, reassign
 from layers.incidents.services import report_case
 from tests.factories import box, small_tree
-from tests.factories_incidents import make_category
+from tests.factories_incidents import case_foreign_keys, case_indexes, make_category
 
 pytestmark = pytest.mark.django_db
 
@@ -119,29 +119,10 @@ def test_full_run_by_district_and_command_progress(world):
     assert grid_of(world["cases"]["in_c2"]) == "510502001002"
 
 
-def case_indexes():
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'incidents_case' ORDER BY 1")
-        return cursor.fetchall()
-
-
-def foreign_keys():
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
-            "AND conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass) ORDER BY 1"
-        )
-        return cursor.fetchall()
-
-
 def test_rewriting_most_cases_rebuilds_the_indexes_and_keeps_them(world, settings):
     """When the changed share reaches REASSIGN_REBUILD_FRACTION, the plain indexes are dropped and
     built again around the write: same indexes afterwards, same answers as the in-place write."""
-    before, keys = case_indexes(), foreign_keys()
+    before, keys = case_indexes(), case_foreign_keys()
     Case.objects.update(grid=None, grid_version=None)  # every case lost its grid
     settings.GRIDGIS = {**settings.GRIDGIS, "REASSIGN_REBUILD_FRACTION": 0.5}
     messages = []
@@ -150,7 +131,7 @@ def test_rewriting_most_cases_rebuilds_the_indexes_and_keeps_them(world, setting
     assert any("setting aside" in m for m in messages) and any(
         m.startswith("case_status_due restored") for m in messages
     )
-    assert case_indexes() == before and foreign_keys() == keys
+    assert case_indexes() == before and case_foreign_keys() == keys
     assert grid_of(world["cases"]["in_m2"]) == "510502001001001002"
     assert TrailEntry.objects.filter(action="reassign").count() == 4
     # Below the fraction the same change is written in place.
@@ -160,7 +141,7 @@ def test_rewriting_most_cases_rebuilds_the_indexes_and_keeps_them(world, setting
 
 
 def test_an_interrupted_rebuild_leaves_cases_and_indexes_as_they_were(world, settings):
-    before, keys = case_indexes(), foreign_keys()
+    before, keys = case_indexes(), case_foreign_keys()
     Case.objects.update(grid=None, grid_version=None)
     settings.GRIDGIS = {**settings.GRIDGIS, "REASSIGN_REBUILD_FRACTION": 0.1}
 
@@ -170,7 +151,7 @@ def test_an_interrupted_rebuild_leaves_cases_and_indexes_as_they_were(world, set
 
     with pytest.raises(KeyboardInterrupt):
         reassign(full=True, progress=interrupt)
-    assert case_indexes() == before and foreign_keys() == keys
+    assert case_indexes() == before and case_foreign_keys() == keys
     assert not Case.objects.filter(grid__isnull=False).exists()
     assert not TrailEntry.objects.filter(action="reassign").exists()
     assert reassign(full=True).moved == 4  # and a re-run finishes the job

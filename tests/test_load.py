@@ -17,7 +17,8 @@ from layers.incidents.models import Case, TrailEntry
 from tests.factories import make_department, small_tree
 from tests.factories_incidents import make_category, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the server's own connections see committed rows
+# The server's own connections see committed rows only: transactional.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

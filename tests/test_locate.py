@@ -128,16 +128,14 @@ def test_bad_input_is_a_400_naming_the_field(api, tree, params, field):
     assert body["detail"].startswith(f"{field}:")
 
 
-def test_one_statement_locate_agrees_with_the_orm_selector_across_the_demo_city():
+def test_one_statement_locate_agrees_with_the_orm_selector_across_the_demo_city(demo_db):
     """The API's one-round-trip LOCATE_SQL and the ORM selector used by case intake give the same
     answer for 300 points spread over the demo tree, edges and the planted gap included."""
-    from django.core.management import call_command
     from django.db import connection
 
     from layers.grids.api.serializers import LocateResultSerializer
     from layers.grids.selectors import locate_document, responsibility_at
 
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT ST_X(geom), ST_Y(geom) FROM (SELECT (ST_Dump(ST_GeneratePoints("

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +16,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.gis.geos import Point
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
@@ -26,21 +24,12 @@ from layers.grids.models import Department, DutyKind, Person
 from layers.incidents.models import Case, Status
 from layers.incidents.services import report_case
 from maps import tiles
+from tests.browser import launch_chromium
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import make_category
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -102,7 +91,7 @@ def browser_page(live_server, language: str = "zh-CN", user=None):
             }
         ]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=language)
             context.add_cookies(cookies)
@@ -383,10 +372,9 @@ def api_count(page, url: str, **params) -> int:
         .then(r => r.json()).then(b => b.numberMatched !== undefined ? b.numberMatched : b.numberReturned)""")
 
 
-def test_demo_maps_as_a_new_user_sees_them(live_server):
+def test_demo_maps_as_a_new_user_sees_them(live_server, demo_db):
     """What `make demo` shows: the Luzhou demo seed, each page as its demo supervisor sees it after
     signing in with the password the README gives (a supervisor's scope is the whole city)."""
-    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
     with browser_page(live_server) as (page, watch):
         page.goto(f"{live_server.url}/map/supervisor/")
         # The map asks for a sign-in first and comes back to it afterwards.

@@ -1,5 +1,7 @@
 """seed_demo: deterministic, idempotent, and the generated tree tiles its parents exactly."""
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -27,8 +29,8 @@ def fingerprint() -> str:
         return cursor.fetchone()[0]
 
 
-def test_demo_tree_counts_tiling_and_planted_defects():
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
+def test_demo_tree_counts_tiling_and_planted_defects(demo_db):
+    """The tree seed_demo built (demo_db: the command run once for the session, tests/demo_db.py)."""
     counts = dict(Grid.objects.filter(is_active=True).values_list("level").annotate(n=Count("id")))
     # 45 real streets and towns; 4 communities each, 4 grids each, 3 micro-grids each; one grid and
     # its 3 micro-grids are the planted gap.
@@ -62,15 +64,14 @@ def test_demo_tree_counts_tiling_and_planted_defects():
     assert Department.objects.filter(kind=Department.Kind.DISPATCH_OFFICE).count() == 3
 
 
-def test_seed_is_deterministic_and_idempotent():
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
+def test_seed_is_deterministic_and_idempotent(demo_db):
     first = fingerprint()
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # a no-op
+    call_command("seed_demo", verbosity=0, stdout=io.StringIO())  # a no-op
     assert fingerprint() == first
-    call_command("seed_demo", reset=True, verbosity=0, stdout=open("/dev/null", "w"))
+    call_command("seed_demo", reset=True, verbosity=0, stdout=io.StringIO())
     assert fingerprint() == first
     with pytest.raises(CommandError, match="--reset"):
-        call_command("seed_demo", seed=7, verbosity=0, stdout=open("/dev/null", "w"))
+        call_command("seed_demo", seed=7, verbosity=0, stdout=io.StringIO())
 
 
 def test_a_layer_added_later_is_seeded_into_an_existing_demo(monkeypatch):
@@ -79,10 +80,10 @@ def test_a_layer_added_later_is_seeded_into_an_existing_demo(monkeypatch):
 
     all_steps = list(seed_demo.STEPS)
     monkeypatch.setattr(seed_demo, "STEPS", all_steps[:1])
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
+    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
     grids_only = fingerprint()
     monkeypatch.setattr(seed_demo, "STEPS", all_steps)
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
+    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
     assert fingerprint() == grids_only  # the grids step did not run again
     assert DemoSeed.objects.count() == 2
     assert set(DemoSeed.objects.order_by("finished_at").last().summary) == {s.rsplit(".", 1)[-1] for s in all_steps[1:]}

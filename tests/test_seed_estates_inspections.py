@@ -2,8 +2,6 @@
 
 import datetime
 
-import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -11,15 +9,8 @@ from django.utils import timezone
 from layers.estates.models import Batch, Estate, RenovationProject, ResidentSuggestion
 from layers.inspections.models import CheckIn, InspectionPoint, Patrol, PatrolSchedule
 
-pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def seeded():
-    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))
-
-
-def test_estates_projects_and_suggestions(seeded, api):
+def test_estates_projects_and_suggestions(demo_db, api):
     # Hanyuan's base: 92 estates with 460+ buildings.
     assert Estate.objects.count() == 92
     assert sum(Estate.objects.values_list("buildings", flat=True)) > 460
@@ -53,7 +44,7 @@ def test_estates_projects_and_suggestions(seeded, api):
     assert all(row["pipe_metres"] > 0 and row["households"] > 0 for row in totals)
 
 
-def test_points_patrols_and_check_ins(seeded):
+def test_points_patrols_and_check_ins(demo_db):
     assert InspectionPoint.objects.count() == 324
     assert InspectionPoint.objects.values("category").distinct().count() >= 30
     assert not InspectionPoint.objects.filter(grid__isnull=True).exists()

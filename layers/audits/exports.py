@@ -18,8 +18,9 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Font
 
+from common.units import Unit
 from common.xmltext import xml_safe
-from layers.audits.models import AuditRun, Kind, Unit
+from layers.audits.models import AuditRun, Kind
 from layers.audits.selectors import findings_for_ledger
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

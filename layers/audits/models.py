@@ -18,6 +18,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 
+from common.units import Unit
+
 
 class Kind(models.TextChoices):
     """The kinds of dead corner an audit looks for (the Chinese label heads the ledger column)."""
@@ -37,12 +39,8 @@ class Kind(models.TextChoices):
         return self.label.split(" ", 1)[0]
 
 
-class Unit(models.TextChoices):
-    """What a finding's measure counts."""
-
-    SQUARE_METRES = "m2", "平方米 m²"
-    COUNT = "count", "个 count"
-    DAYS = "days", "天 days"
+# What a finding's measure counts: the area of a gap or overlap, how many, or for how many days.
+FINDING_UNITS = (Unit.SQUARE_METRE, Unit.COUNT, Unit.DAYS)
 
 
 class AuditRun(models.Model):
@@ -98,7 +96,7 @@ class Finding(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     geometry = models.GeometryField(srid=4326, null=True, blank=True)
     measure = models.FloatField()
-    unit = models.CharField(max_length=8, choices=Unit.choices)
+    unit = models.CharField(max_length=8, choices=Unit.choices_of(FINDING_UNITS))
     grid = models.ForeignKey("grids.Grid", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     grid_code = models.CharField(max_length=18, blank=True)
     grid_name = models.CharField(max_length=100, blank=True)

@@ -24,6 +24,7 @@ from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
+from common.units import Unit
 from layers.estates.querysets import EstateQuerySet, RenovationProjectQuerySet, WorkItemQuerySet
 from layers.grids.models import Grid, Level
 
@@ -174,12 +175,8 @@ class WorkKind(models.TextChoices):
     OTHER = "other", "其他 other"
 
 
-class Unit(models.TextChoices):
-    METRE = "m", "米 m"
-    SQUARE_METRE = "m2", "平方米 m²"
-    HOUSEHOLD = "household", "户 households"
-    SPACE = "space", "个车位 spaces"
-    ITEM = "item", "个/处 items"
+# What a work item's quantity is given in.
+WORK_ITEM_UNITS = (Unit.METRE, Unit.SQUARE_METRE, Unit.HOUSEHOLD, Unit.SPACE, Unit.ITEM)
 
 
 DEFAULT_UNIT = {
@@ -210,7 +207,7 @@ class WorkItem(models.Model):
     project = models.ForeignKey(RenovationProject, on_delete=models.CASCADE, related_name="work_items")
     kind = models.CharField(max_length=32, choices=WorkKind.choices, db_index=True)
     quantity = models.DecimalField(max_digits=12, decimal_places=2)
-    unit = models.CharField(max_length=10, choices=Unit.choices)
+    unit = models.CharField(max_length=10, choices=Unit.choices_of(WORK_ITEM_UNITS))
     geometry = models.GeometryField(srid=4326, null=True, blank=True)
     description = models.CharField(max_length=300, blank=True)
 

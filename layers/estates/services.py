@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from common.spatial import GeographyLength
+from common.units import Unit
 from layers.estates.models import (
     ANY_GEOMETRY,
     DEFAULT_UNIT,
@@ -28,7 +29,6 @@ from layers.estates.models import (
     RenovationProject,
     ResidentSuggestion,
     SuggestionStatus,
-    Unit,
     WorkItem,
     WorkKind,
 )

@@ -121,9 +121,8 @@ class CaseTileView(_TileView):
 
     @extend_schema(operation_id="tiles_incidents", responses={(200, MVT_CONTENT_TYPE): OpenApiTypes.BINARY})
     def get(self, request, z: int, x: int, y: int):
-        source = tiles.case_source()
         try:
-            return self.tile_response(tiles.case_tile(z, x, y, source, scope=request_scope(request)))
+            return self.tile_response(tiles.case_tile(z, x, y, tiles.case_source(), scope=request_scope(request)))
         except tiles.TileOutOfRange as exc:
             raise Http404(str(exc)) from exc
 

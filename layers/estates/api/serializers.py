@@ -7,13 +7,13 @@ from rest_framework import serializers
 from common.serializers import BoundedDateField, GeoFeatureSerializer, WorkflowFieldsGuard
 from layers.accounts.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from layers.estates.models import (
+    WORK_ITEM_UNITS,
     Estate,
     ProjectStatus,
     ProjectStatusChange,
     RenovationProject,
     ResidentSuggestion,
     SuggestionStatus,
-    Unit,
     WorkItem,
 )
 from layers.grids.api.serializers import DepartmentDutySerializer, PersonDutySerializer
@@ -111,8 +111,9 @@ class WorkItemSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
         fields = ["id", "project", "kind", "quantity", "unit", "description"]
 
     def validate_unit(self, value):
-        if value is not None and value not in Unit.values:
-            raise serializers.ValidationError(f"unknown unit {value!r}; use one of {', '.join(Unit.values)}")
+        units = [unit.value for unit in WORK_ITEM_UNITS]
+        if value is not None and value not in units:
+            raise serializers.ValidationError(f"unknown unit {value!r}; use one of {', '.join(units)}")
         return value
 
 

@@ -31,17 +31,12 @@ from layers.estates.models import ResidentSuggestion, WorkItem
 from layers.estates.permissions import IsPlanner, IsPlannerOrReadOnly
 
 
-class GeoPagination(LimitedGeoJsonPagination):
-    page_size = 100
-    max_page_size = 1000
-
-
 class EstateViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Estates (小区) as GeoJSON; filter by community, management_type, in_bbox."""
 
     serializer_class = EstateSerializer
     permission_classes = [IsPlannerOrReadOnly]
-    pagination_class = GeoPagination
+    pagination_class = LimitedGeoJsonPagination
     filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "boundary"
     bbox_filter_include_overlapping = True
@@ -67,7 +62,7 @@ class RenovationProjectViewSet(IdempotentWrites, viewsets.ModelViewSet):
 
     serializer_class = ProjectSerializer
     permission_classes = [IsPlannerOrReadOnly]
-    pagination_class = GeoPagination
+    pagination_class = LimitedGeoJsonPagination
     filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "footprint"
     bbox_filter_include_overlapping = True
@@ -139,7 +134,7 @@ class WorkItemViewSet(IdempotentWrites, viewsets.ModelViewSet):
 
     serializer_class = WorkItemSerializer
     permission_classes = [IsPlannerOrReadOnly]
-    pagination_class = GeoPagination
+    pagination_class = LimitedGeoJsonPagination
     filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "geometry"
     bbox_filter_include_overlapping = True

@@ -46,11 +46,6 @@ from layers.inspections.permissions import (
 from layers.inspections.tracks import TrackError, read_geojson, read_gpx, read_upload
 
 
-class GeoPagination(LimitedGeoJsonPagination):
-    page_size = 200
-    max_page_size = 2000
-
-
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """The kinds of inspection point."""
 
@@ -65,7 +60,7 @@ class PointViewSet(IdempotentWrites, viewsets.ModelViewSet):
 
     serializer_class = InspectionPointSerializer
     permission_classes = [IsSupervisorOrReadOnly]
-    pagination_class = GeoPagination
+    pagination_class = LimitedGeoJsonPagination
     filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "location"
     filterset_fields = {
@@ -119,7 +114,7 @@ class PatrolViewSet(
 
     serializer_class = PatrolSerializer
     permission_classes = [IsPatrolOfficerOrSupervisor]
-    pagination_class = GeoPagination
+    pagination_class = LimitedGeoJsonPagination
     filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "track"
     bbox_filter_include_overlapping = True

@@ -14,7 +14,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        source = tiles.case_source()
         started = time.monotonic()
-        rows = tiles.refresh_case_counts(source=source)
+        rows = tiles.refresh_case_counts(source=tiles.case_source())
         self.stdout.write(f"refresh_case_counts: {rows} grids counted in {time.monotonic() - started:.1f} s")
