@@ -2,7 +2,7 @@
 
 Loaded as a pytest plugin by tests/conftest.py, so every test module can ask for the fixtures:
 
-    chromium            one headless Chromium per test session
+    chromium            a headless Chromium for the test
     phone               phone(user=None, language="zh-hans") -> Phone: a 360 x 740 touch context and
                         page (zh-hans unless language="en"), signed in as `user` if given; every request
                         to a host but the live server is aborted and fails the test at teardown, and so
@@ -46,8 +46,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 _usernames = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium():
+    # Per test, not per session: a Playwright instance left open would refuse the sync API to tests that
+    # start their own (tests/test_maps_browser.py does).
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
