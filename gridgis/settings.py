@@ -238,6 +238,9 @@ GRIDGIS = {
     # The escalation ladder: hours past the current stage's due time at which each rung is reached
     # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
+    # Idempotency-Key (common/idempotency.py): how long a key and its first answer are kept, in days
+    # (an offline phone may send its queue days later).
+    "IDEMPOTENCY_KEY_DAYS": float(os.environ.get("GRIDGIS_IDEMPOTENCY_KEY_DAYS", 7)),
     "CASE_PAGE_SIZE": 100,
     "CASE_MAX_PAGE_SIZE": 1000,
     # --- Limits on client input (common/geometry.py, common/listing.py, common/throttling.py) ---

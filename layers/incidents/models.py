@@ -220,12 +220,6 @@ class Case(models.Model):
     class Meta:
         ordering = ["-reported_at", "-id"]
         constraints = [
-            # The guarantee behind Idempotency-Key: a retry that races the first request fails here.
-            models.UniqueConstraint(
-                fields=["idempotency_key"],
-                name="case_idempotency_key_unique",
-                condition=Q(idempotency_key__isnull=False),
-            ),
             models.CheckConstraint(
                 name="case_escalation_level_range", condition=Q(escalation_level__gte=0, escalation_level__lte=4)
             ),

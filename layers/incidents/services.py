@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -64,14 +64,10 @@ def report_case(
 ) -> tuple[Case, bool]:
     """Take a report: assign it in this transaction, link it as a duplicate or start its workflow.
 
-    Returns (case, created). With an `idempotency_key` already used, returns the case it created and
-    False; two racing requests with one key meet the unique constraint and the loser returns the
-    winner's case, so a key never makes two cases.
+    Returns (case, True): the flag stays for the callers that unpack it, from when this service also
+    answered replays. `idempotency_key` is only recorded on the case: replays are answered before this is called, by
+    common/idempotency.py, per client (a key is not unique across clients).
     """
-    if idempotency_key:
-        existing = Case.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
     now = now or timezone.now()
     assignment, original = intake_facts(point, category, now)
     provenance = dict(assignment.provenance)
@@ -109,13 +105,7 @@ def report_case(
         due_at=None if original else due_after(category, Status.REPORTED, now),
         final_due_at=now + datetime.timedelta(hours=sum(category.limit_hours(s) for s in STAGES)),
     )
-    try:
-        with transaction.atomic():
-            case.save()
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        return Case.objects.get(idempotency_key=idempotency_key), False
+    case.save()
     saved = _save_photos(case, photos, Photo.Kind.REPORT)
     note = f"me too: linked to case {original.pk}" if original else ""
     TrailEntry.objects.create(
