@@ -218,7 +218,8 @@ GRIDGIS = {
     "TRACK_MAX_BYTES": 5_000_000,
     "TRACK_MAX_POSITIONS": 50_000,
     # Cases (layers/incidents). Stage limits are clock hours; a category may override each.
-    "DEFAULT_STAGE_HOURS": {"register": 2, "dispatch": 2, "handle": 48, "verify": 24},
+    # "confirm" runs only when a dispatcher sends a report to the grid officer to confirm on site (核实).
+    "DEFAULT_STAGE_HOURS": {"confirm": 4, "register": 2, "dispatch": 2, "handle": 48, "verify": 24},
     # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.
     "EDGE_METRES": float(os.environ.get("GRIDGIS_EDGE_METRES", 5)),
     # A report farther than this from every district is refused as a likely swapped lon/lat or wrong srs.
