@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "maps.apps.MapsConfig",
     "fixtures.apps.FixturesConfig",
     "frontend.apps.FrontendConfig",
+    "field.apps.FieldConfig",
 ]
 
 MIDDLEWARE = [
@@ -302,4 +303,15 @@ GRIDGIS = {
     "OGC_DEFAULT_LIMIT": 100,
     "OGC_MAX_LIMIT": 10000,
     "TILE_MAX_AGE": 60,
+    # The officer's phone app (field/): a session opened there lasts a shift; photos are shrunk on the
+    # phone to at most PHOTO_MAX_SIDE_PX on their longer side; the patrol recorder drops fixes less
+    # accurate than MAX_ACCURACY_M or implying more than MAX_SPEED_MPS (no walker reaches 8 m/s), and
+    # a stretch of GAP_SECONDS with no fix (screen locked, tunnel) ends the track's segment.
+    "FIELD": {
+        "SESSION_HOURS": float(os.environ.get("GRIDGIS_FIELD_SESSION_HOURS", 12)),
+        "PHOTO_MAX_SIDE_PX": 2048,
+        "MAX_ACCURACY_M": float(os.environ.get("GRIDGIS_FIELD_MAX_ACCURACY_M", 50)),
+        "MAX_SPEED_MPS": float(os.environ.get("GRIDGIS_FIELD_MAX_SPEED_MPS", 8)),
+        "GAP_SECONDS": float(os.environ.get("GRIDGIS_FIELD_GAP_SECONDS", 45)),
+    },
 }

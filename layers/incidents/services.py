@@ -11,10 +11,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.photos import CheckedPhoto
 from layers.grids.models import Department, Person
 from layers.incidents import permissions
 from layers.incidents.models import STAGE_OF_STATUS, Case, Category, Photo, Source, Status, TrailEntry
-from layers.incidents.photos import CheckedPhoto
 from layers.incidents.selectors import intake_facts
 
 STAGES = ("register", "dispatch", "handle", "verify")

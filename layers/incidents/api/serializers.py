@@ -12,10 +12,10 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from common.crs import UnknownSRS, parse_srs
 from common.geometry import GeoJSONGeometryField, LonLatSerializer
+from common.photos import PhotoError, check_photo
 from common.serializers import WorkflowFieldsGuard
 from layers.grids.models import Department
 from layers.incidents.models import OPEN_STATUSES, Case, Category, Photo, Source, TrailEntry
-from layers.incidents.photos import PhotoError, check_photo
 from layers.incidents.selectors import outside_service_area
 
 
