@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -53,6 +53,15 @@ class FieldScreen(LoginRequiredMixin, TemplateView):
             request.session["field_shift_started"] = timezone.now().isoformat()
             request.session.set_expiry(int(field_settings()["SESSION_HOURS"] * 3600))
         return super().get(request, *args, **kwargs)
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        # The page's language as a cookie: the service worker's own requests (the screens and the
+        # catalogue it keeps for offline use) then come back in the same language as the page.
+        language = translation.get_language()
+        if self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 86400, samesite="Lax")
+        return response
 
     def get_template_names(self):
         return [f"field/{self.screen}.html"]

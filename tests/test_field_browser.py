@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from layers.incidents.models import Case, Photo, TrailEntry
+from layers.incidents.services import transition
+from layers.inspections.models import CheckIn, Patrol
 from tests.browser import assert_accessible, screenshot
-from tests.field_world import field_world
+from tests.field_world import POINT_AT, REPORT_AT, camera_photo, field_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,3 +32,182 @@ def test_home_lists_my_tasks_by_time_left_with_the_deadline_colour(phone, live_s
     assert items.nth(1).get_attribute("data-case") == str(world["to_check"].pk)
     screenshot(page, "field-home")
     assert_accessible(page)
+
+
+def wait_for_worker(page) -> None:
+    """Until the service worker controls the page (it has kept the shell for offline use by then)."""
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20000
+    )
+
+
+class Network:
+    """Cuts the phone's network for the page and for its service worker's own requests (Playwright's
+    offline switch alone leaves the worker's fetches through)."""
+
+    def __init__(self, context):
+        self.context = context
+
+    @staticmethod
+    def _cut(route):
+        route.abort("internetdisconnected")
+
+    def off(self) -> None:
+        self.context.set_offline(True)
+        self.context.route("**/*", self._cut)
+
+    def on(self) -> None:
+        self.context.unroute("**/*", self._cut)
+        self.context.set_offline(False)
+
+
+def report_offline(page, live_server, at, description, search="垃圾") -> None:
+    page.goto(f"{live_server.url}/field/report/")
+    page.wait_for_selector("#report-form[data-ready=true]")
+    page.context.set_geolocation({"longitude": at[0], "latitude": at[1], "accuracy": 6})
+    page.click("#use-gps")
+    page.wait_for_function("document.getElementById('position-text').textContent.includes('GPS')")
+    page.fill("#category-search", search)
+    page.check("#category-0101")
+    page.set_input_files("#photo-input", camera_photo())
+    page.wait_for_selector("#photo-list li")
+    page.fill("#description", description)
+    page.fill("#address", "南城街")
+    page.click("#report-send")
+    page.wait_for_selector("#report-done:not([hidden])")
+
+
+def queue_items(page) -> list[dict]:
+    return page.evaluate(
+        """async () => (await (await import('/static/field/queue.js')).items())
+            .map(i => ({kind: i.kind, status: i.status, reason: i.reason, key: i.key,
+                        replayed: i.result && i.result.replayed, current: i.current}))"""
+    )
+
+
+def resend_everything_sent(page) -> None:
+    """As if every answer had been lost: the sent items are put back to waiting and sent again."""
+    page.evaluate(
+        """async () => {
+            const db = await import('/static/field/db.js');
+            const queue = await import('/static/field/queue.js');
+            for (const item of await db.getAll('queue')) {
+                if (item.status === 'sent') { item.status = 'waiting'; item.nextAt = 0; await db.put('queue', item); }
+            }
+            await queue.sendAll({force: true});
+        }"""
+    )
+
+
+def test_offline_work_is_queued_survives_a_reload_and_is_stored_once_each(phone, live_server, world, screen_user):
+    officer = world["officer"]
+    device = phone(user=officer)
+    context, page = device.context, device.page
+    context.grant_permissions(["geolocation"])
+    context.set_geolocation({"longitude": POINT_AT[0], "latitude": POINT_AT[1], "accuracy": 5})
+    page.goto(f"{live_server.url}/field/")
+    page.wait_for_selector("#task-list[data-ready=true]")
+    wait_for_worker(page)
+    network = Network(context)
+    network.off()
+
+    # With no network the app still opens: the home screen from the phone's copy.
+    page.reload()
+    page.wait_for_selector("#task-list[data-ready=true]")
+    assert page.locator("#task-list li").count() == 2
+    assert "离线副本" in page.inner_text("#tasks-state")
+
+    # Three reports with photos.
+    for n, shift in enumerate((0.0, 0.002, 0.004)):
+        report_offline(page, live_server, (REPORT_AT[0] + shift, REPORT_AT[1]), f"离线上报 {n + 1}")
+    # A failed check, and a confirmation of a report that the office changes meanwhile.
+    page.goto(f"{live_server.url}/field/task/?case={world['to_check'].pk}")
+    page.wait_for_selector("#task-form[data-ready=true]")
+    page.fill("#task-note", "摊点仍在")
+    page.click("#action-no")
+    page.wait_for_selector("#task-done:not([hidden])")
+    page.goto(f"{live_server.url}/field/task/?case={world['to_confirm'].pk}")
+    page.wait_for_selector("#task-form[data-ready=true]")
+    page.set_input_files("#task-photo", camera_photo(1200, 900))
+    page.wait_for_selector("#task-photo-preview img")
+    page.click("#action-yes")
+    page.wait_for_selector("#task-done:not([hidden])")
+    # A patrol with a check-in at the point, with a photo.
+    context.set_geolocation({"longitude": POINT_AT[0] + 0.0001, "latitude": POINT_AT[1], "accuracy": 5})
+    page.goto(f"{live_server.url}/field/patrol/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("#patrol-start")
+    page.set_input_files("#checkin-photo", camera_photo(800, 600))
+    page.locator("#point-list button", has_text="签到").click()
+    page.wait_for_selector("#point-list button:disabled")
+    page.click("#patrol-stop")
+
+    # Reloaded while still offline: the outbox is still there, everything waiting.
+    page.goto(f"{live_server.url}/field/queue/")
+    page.reload()
+    page.wait_for_selector("#queue-list[data-ready=true]")
+    kinds = [(i["kind"], i["status"]) for i in queue_items(page)]
+    assert kinds == [
+        ("report", "waiting"),
+        ("report", "waiting"),
+        ("report", "waiting"),
+        ("action", "waiting"),
+        ("action", "waiting"),
+        ("patrol", "waiting"),
+        ("check-in", "waiting"),
+        ("patrol-end", "waiting"),
+    ]
+    screenshot(page, "field-queue-offline")
+    before = Case.objects.count()
+    assert CheckIn.objects.count() == 0 and Patrol.objects.count() == 0
+
+    # Meanwhile the office has the report looked at by someone else: the confirmation will conflict.
+    admin = screen_user("admin")
+    to_confirm = Case.objects.get(pk=world["to_confirm"].pk)
+    transition(case_id=to_confirm.pk, action="not_found", user=admin, version=to_confirm.version, note="已处理")
+
+    network.on()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#queue-list li').length === 8 &&"
+        " document.querySelectorAll('#queue-list [data-status=waiting]').length === 0",
+        timeout=30000,
+    )
+    items = queue_items(page)
+    assert [i["status"] for i in items] == ["sent"] * 3 + ["sent", "conflict"] + ["sent"] * 3, items
+    conflict = items[4]
+    assert conflict["current"] == {"status": "reported", "version": to_confirm.version + 1}
+    assert "已上报" in page.inner_text(".queue-conflict")
+    screenshot(page, "field-queue-conflict")
+
+    def stored() -> dict:
+        return {
+            "cases": Case.objects.count() - before,
+            "officer_reports": Case.objects.filter(source="officer", reporter=officer).count(),
+            "photos": Photo.objects.filter(case__source="officer", kind=Photo.Kind.REPORT).count(),
+            "fails": TrailEntry.objects.filter(case=world["to_check"], action="fail").count(),
+            "confirms": TrailEntry.objects.filter(case=world["to_confirm"], action="confirm").count(),
+            "patrols": Patrol.objects.count(),
+            "check_ins": CheckIn.objects.exclude(photo="").count(),
+            "ended": Patrol.objects.filter(ended_at__isnull=False).count(),
+        }
+
+    expected = {
+        "cases": 3,
+        "officer_reports": 3,
+        "photos": 3,
+        "fails": 1,
+        "confirms": 0,
+        "patrols": 1,
+        "check_ins": 1,
+        "ended": 1,
+    }
+    assert stored() == expected
+    # Shrunk on the phone: a 3000 x 2000 camera photo arrives as 2048 x 1365.
+    assert {(p.width, p.height) for p in Photo.objects.filter(case__source="officer")} == {(2048, 1365)}
+    assert Case.objects.get(pk=world["to_check"].pk).status == "handling"
+    # Replayed twice, as if every answer had been lost: the server answers the first answers again.
+    for _ in range(2):
+        resend_everything_sent(page)
+        assert stored() == expected
+        again = queue_items(page)
+        assert [i["replayed"] for i in again if i["status"] == "sent"] == [True] * 7

@@ -59,7 +59,7 @@ async function networkFirst(request, cacheName, key = request, waitMs = NETWORK_
   try {
     return await withTimeout(network, waitMs);
   } catch {
-    const kept = (await cache.match(key)) || (await caches.match(key, { ignoreSearch: false }));
+    const kept = (await cache.match(key, { ignoreVary: true })) || (await caches.match(key, { ignoreVary: true }));
     if (kept) return kept;
     return network;
   }
@@ -67,7 +67,9 @@ async function networkFirst(request, cacheName, key = request, waitMs = NETWORK_
 
 async function cacheFirst(request, cacheName, limit = 0) {
   const cache = await caches.open(cacheName);
-  const kept = await cache.match(request);
+  // ignoreVary: the catalogue varies on Accept-Language and Cookie, which a worker's own requests and
+  // the page's do not send alike; the language cookie already picks the catalogue's language.
+  const kept = await cache.match(request, { ignoreVary: true });
   if (kept) return kept;
   const response = await fetch(request);
   if (response.ok || response.type === "opaque") {
