@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import time
 
+import pytest
+from pyproj import Geod
+
+from common.spatial import GeographyLength
 from layers.incidents.models import Case, Photo, TrailEntry
 from layers.incidents.services import transition
 from layers.inspections.models import CheckIn, Patrol
@@ -83,6 +87,17 @@ def queue_items(page) -> list[dict]:
             .map(i => ({kind: i.kind, status: i.status, reason: i.reason, key: i.key,
                         replayed: i.result && i.result.replayed, current: i.current}))"""
     )
+
+
+def wait_until_sent(page, count: int, seconds: float = 20.0) -> None:
+    """Until the outbox holds `count` items and all of them are sent."""
+    deadline = time.monotonic() + seconds
+    while True:
+        items = queue_items(page)
+        if len(items) == count and all(i["status"] == "sent" for i in items):
+            return
+        assert time.monotonic() < deadline, items
+        time.sleep(0.2)
 
 
 def resend_everything_sent(page) -> None:
@@ -211,3 +226,67 @@ def test_offline_work_is_queued_survives_a_reload_and_is_stored_once_each(phone,
         assert stored() == expected
         again = queue_items(page)
         assert [i["replayed"] for i in again if i["status"] == "sent"] == [True] * 7
+
+
+def walk(start: tuple[float, float], steps: int, metres: float) -> list[tuple[float, float]]:
+    """`steps` positions northwards from `start`, `metres` apart (on the WGS84 ellipsoid)."""
+    geod = Geod(ellps="WGS84")
+    path = [start]
+    for _ in range(steps - 1):
+        lon, lat, _back = geod.fwd(path[-1][0], path[-1][1], 0.0, metres)
+        path.append((lon, lat))
+    return path
+
+
+def test_a_patrol_walked_with_a_gap_is_stored_as_two_segments_of_the_walked_length(
+    phone, live_server, world, settings
+):
+    # Small limits so that the test walks in seconds: a gap of 2 s with no fix ends a segment; a
+    # walker's fixes come 0.4 s and 3 m apart (7.5 m/s, under the 20 m/s limit).
+    settings.GRIDGIS = {**settings.GRIDGIS, "FIELD": {**settings.GRIDGIS["FIELD"], "GAP_SECONDS": 2, "MAX_SPEED_MPS": 20}}
+    first = walk((105.405, 28.905), 10, 3.0)
+    # The second stretch starts 60 m further on: a straight line across the gap would add those 60 m.
+    second = walk(walk(first[-1], 2, 60.0)[-1], 10, 3.0)
+    device = phone(user=world["officer"])
+    context, page = device.context, device.page
+    context.grant_permissions(["geolocation"])
+    context.set_geolocation({"longitude": first[0][0], "latitude": first[0][1], "accuracy": 5})
+    page.goto(f"{live_server.url}/field/patrol/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("#patrol-start")
+    fixes = 0
+
+    def fix(lon, lat, accuracy=5.0):
+        nonlocal fixes
+        context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": accuracy})
+        fixes += 1
+        page.wait_for_function(f"Number(document.body.dataset.fixes || 0) >= {fixes}", timeout=5000)
+        time.sleep(0.4)
+
+    page.wait_for_function("Number(document.body.dataset.fixes || 0) >= 1", timeout=5000)
+    fixes = 1
+    time.sleep(0.4)
+    for lon, lat in first[1:]:
+        fix(lon, lat)
+    fix(first[-1][0] + 0.0003, first[-1][1], accuracy=200.0)  # poor accuracy: dropped
+    fix(first[-1][0] + 0.01, first[-1][1])  # 1 km in 0.4 s: no walker, dropped
+    time.sleep(2.5)  # nothing for longer than the gap: the segment ends
+    assert page.locator("#patrol-state").inner_text().startswith("一段时间没有定位")
+    for lon, lat in second:
+        fix(lon, lat)
+    assert (page.inner_text("#patrol-segments"), page.inner_text("#patrol-dropped"), page.inner_text("#patrol-metres")) == ("2", "2", "54 m")
+    screenshot(page, "field-patrol-recording")
+    page.click("#patrol-stop")
+    wait_until_sent(page, 3)
+    assert [i["kind"] for i in queue_items(page)] == ["patrol", "track", "patrol-end"]
+    patrol = Patrol.objects.annotate(metres=GeographyLength("track")).get()
+    assert patrol.ended_at is not None and patrol.officer.user == world["officer"]
+    assert [len(line) for line in patrol.track] == [10, 10]
+    assert patrol.track[0][0] == pytest.approx(first[0], abs=1e-7)
+    assert patrol.track[1][0] == pytest.approx(second[0], abs=1e-7)
+    # The walked length, computed here on the same ellipsoid: 9 steps of 3 m in each stretch = 54 m,
+    # and nothing for the 60 m not walked between them (positions are sent to 1e-7°, about a centimetre).
+    geod = Geod(ellps="WGS84")
+    expected = sum(geod.line_length([p[0] for p in part], [p[1] for p in part]) for part in (first, second))
+    assert expected == pytest.approx(54.0, abs=0.01)
+    assert patrol.metres == pytest.approx(expected, abs=0.2)

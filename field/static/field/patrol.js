@@ -76,7 +76,8 @@ function onFix(fix) {
 function record() {
   recorder = recorder || new TrackRecorder(limits, patrol.track);
   if (navigator.geolocation) {
-    watchId = navigator.geolocation.watchPosition(onFix, () => recorder.gap(), { enableHighAccuracy: true, maximumAge: 0, timeout: limits.gapMs });
+    // An error (no position for now) is not a gap by itself: the gap timer decides, from the last kept fix.
+    watchId = navigator.geolocation.watchPosition(onFix, () => {}, { enableHighAccuracy: true, maximumAge: 0 });
   }
   lockScreen();
   armGapTimer();
