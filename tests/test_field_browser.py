@@ -238,12 +238,13 @@ def walk(start: tuple[float, float], steps: int, metres: float) -> list[tuple[fl
     return path
 
 
-def test_a_patrol_walked_with_a_gap_is_stored_as_two_segments_of_the_walked_length(
-    phone, live_server, world, settings
-):
+def test_a_patrol_walked_with_a_gap_is_stored_as_two_segments_of_the_walked_length(phone, live_server, world, settings):
     # Small limits so that the test walks in seconds: a gap of 2 s with no fix ends a segment; a
     # walker's fixes come 0.4 s and 3 m apart (7.5 m/s, under the 20 m/s limit).
-    settings.GRIDGIS = {**settings.GRIDGIS, "FIELD": {**settings.GRIDGIS["FIELD"], "GAP_SECONDS": 2, "MAX_SPEED_MPS": 20}}
+    settings.GRIDGIS = {
+        **settings.GRIDGIS,
+        "FIELD": {**settings.GRIDGIS["FIELD"], "GAP_SECONDS": 2, "MAX_SPEED_MPS": 20},
+    }
     first = walk((105.405, 28.905), 10, 3.0)
     # The second stretch starts 60 m further on: a straight line across the gap would add those 60 m.
     second = walk(walk(first[-1], 2, 60.0)[-1], 10, 3.0)
@@ -274,7 +275,11 @@ def test_a_patrol_walked_with_a_gap_is_stored_as_two_segments_of_the_walked_leng
     assert page.locator("#patrol-state").inner_text().startswith("一段时间没有定位")
     for lon, lat in second:
         fix(lon, lat)
-    assert (page.inner_text("#patrol-segments"), page.inner_text("#patrol-dropped"), page.inner_text("#patrol-metres")) == ("2", "2", "54 m")
+    assert (
+        page.inner_text("#patrol-segments"),
+        page.inner_text("#patrol-dropped"),
+        page.inner_text("#patrol-metres"),
+    ) == ("2", "2", "54 m")
     screenshot(page, "field-patrol-recording")
     page.click("#patrol-stop")
     wait_until_sent(page, 3)
@@ -290,3 +295,39 @@ def test_a_patrol_walked_with_a_gap_is_stored_as_two_segments_of_the_walked_leng
     expected = sum(geod.line_length([p[0] for p in part], [p[1] for p in part]) for part in (first, second))
     assert expected == pytest.approx(54.0, abs=0.01)
     assert patrol.metres == pytest.approx(expected, abs=0.2)
+
+
+SCREENS = ("/field/", "/field/report/", "/field/patrol/", "/field/queue/")
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_screen_passes_axe_and_names_its_controls_in_the_page_language(phone, live_server, world, language):
+    device = phone(user=world["officer"], language=language)
+    page = device.page
+    urls = [
+        *SCREENS,
+        f"/field/task/?case={world['to_confirm'].pk}",
+        f"/field/task/?case={world['to_check'].pk}",
+    ]
+    suffix = "" if language == "zh-hans" else "-en"
+    for url in urls:
+        page.goto(f"{live_server.url}{url}")
+        page.wait_for_selector("[data-ready=true]", state="attached")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.lang") == language
+        assert_accessible(page, context=f"{url} ({language})")
+        # Every control has a name a screen reader can say: its label, aria-label or text.
+        unnamed = page.evaluate(
+            """() => [...document.querySelectorAll('button, input, select, textarea, a[href]')]
+                .filter(el => el.offsetParent !== null || el.type === 'file')
+                .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                              && !el.textContent.trim() && !el.getAttribute('title') && !el.alt)
+                .map(el => el.outerHTML.slice(0, 80))"""
+        )
+        assert unnamed == [], (url, unnamed)
+        name = url.strip("/").replace("/", "-").replace("?case=", "-") or "home"
+        screenshot(page, f"{name}{suffix}", full_page=True)
+    if language == "en":
+        assert page.locator("#action-no").inner_text() == "Fail: send back for rework"
+    else:
+        assert page.locator("#action-no").inner_text() == "不通过：退回返工"
