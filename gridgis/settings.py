@@ -57,6 +57,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Compresses what a client accepts compressed (the phone app's shell and data over a weak signal);
+    # outermost but for security, so it also compresses WhiteNoise's static files. Django's version
+    # pads its output against BREACH (CSRF tokens in pages).
+    "django.middleware.gzip.GZipMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -37,7 +37,7 @@ def test_screens_are_for_signed_in_officers(world, screen_user, url):
     page = signed_in(world["officer"]).get(url)
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'rel="manifest"' in html and 'id="field-config"' in html and "<html lang=\"zh-hans\">" in html
+    assert 'rel="manifest"' in html and 'id="field-config"' in html and '<html lang="zh-hans">' in html
 
 
 def test_a_session_opened_in_the_app_lasts_a_shift(world, settings):
