@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.contrib.sessions.models import Session
 from pyproj import Geod
 
 from common.spatial import GeographyLength
@@ -12,7 +13,7 @@ from layers.incidents.models import Case, Photo, TrailEntry
 from layers.incidents.services import transition
 from layers.inspections.models import CheckIn, Patrol
 from tests.browser import assert_accessible, screenshot
-from tests.field_world import POINT_AT, REPORT_AT, camera_photo, field_world
+from tests.field_world import CONFIRM_AT, POINT_AT, REPORT_AT, camera_photo, field_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -331,3 +332,59 @@ def test_every_screen_passes_axe_and_names_its_controls_in_the_page_language(pho
         assert page.locator("#action-no").inner_text() == "Fail: send back for rework"
     else:
         assert page.locator("#action-no").inner_text() == "不通过：退回返工"
+
+
+def test_a_report_next_to_an_open_case_of_its_category_offers_me_too(phone, live_server, world):
+    device = phone(user=world["officer"])
+    context, page = device.context, device.page
+    context.grant_permissions(["geolocation"])
+    page.goto(f"{live_server.url}/field/report/")
+    page.wait_for_selector("#report-form[data-ready=true]")
+    # 10 m east of the report waiting to be confirmed, same category (exposed rubbish).
+    context.set_geolocation({"longitude": CONFIRM_AT[0] + 0.0001, "latitude": CONFIRM_AT[1], "accuracy": 5})
+    page.click("#use-gps")
+    page.wait_for_function("document.getElementById('position-text').textContent.includes('GPS')")
+    page.fill("#category-search", "rubbish")
+    page.check("#category-0101")
+    page.click("#report-send")
+    page.wait_for_selector("#nearby:not([hidden])")
+    assert f"#{world['to_confirm'].pk}" in page.inner_text("#nearby-list")
+    assert_accessible(page, context="report, nearby cases shown")
+    screenshot(page, "field-report-nearby", full_page=True)
+    page.click("#me-too")
+    page.wait_for_selector("#report-done:not([hidden])")
+    wait_until_sent(page, 1)
+    made = Case.objects.get(source="officer")
+    assert made.status == "duplicate" and made.duplicate_of_id == world["to_confirm"].pk
+    assert Case.objects.get(pk=world["to_confirm"].pk).me_too_count == 1
+    # The category is now among my recent ones, offered first next time.
+    page.goto(f"{live_server.url}/field/report/")
+    page.wait_for_selector("#report-form[data-ready=true]")
+    assert page.locator("#recent-categories button").all_inner_texts() == ["暴露垃圾"]
+
+
+def test_an_ended_session_pauses_the_outbox_until_the_officer_signs_in_again(phone, live_server, world):
+    officer = world["officer"]
+    officer.set_password("shift-password")
+    officer.save()
+    device = phone(user=officer)
+    page = device.page
+    page.goto(f"{live_server.url}/field/task/?case={world['to_check'].pk}")
+    page.wait_for_selector("#task-form[data-ready=true]")
+    Session.objects.all().delete()  # the shift is over
+    page.click("#action-yes")
+    # The outbox asks to sign in again and keeps the answer.
+    page.wait_for_selector("#signin-needed:not([hidden])")
+    assert [(i["kind"], i["status"]) for i in queue_items(page)] == [("action", "waiting")]
+    screenshot(page, "field-signin-needed")
+    page.click("#signin-needed a")
+    page.wait_for_url("**/accounts/login/**")
+    page.fill("#id_username", officer.username)
+    page.fill("#id_password", "shift-password")
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/field/task/**")
+    page.goto(f"{live_server.url}/field/queue/")
+    page.click("#send-now")
+    wait_until_sent(page, 1)
+    assert Case.objects.get(pk=world["to_check"].pk).status == "verified"
+    assert page.locator("#signin-needed").is_hidden()

@@ -168,6 +168,8 @@ async function sendOne(item) {
   }
   const answer = await readAnswer(response);
   if (response.ok) {
+    // An accepted write proves the session works again.
+    if (await signInNeeded()) await setSignInNeeded(false);
     const id = answer && (answer.id ?? (answer.properties && answer.properties.id));
     await save(item, {
       status: SENT,
