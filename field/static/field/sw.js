@@ -109,5 +109,8 @@ self.addEventListener("fetch", (event) => {
   }
   if (url.pathname.startsWith("/media/")) {
     event.respondWith(cacheFirst(request, MEDIA_CACHE));
+    return;
   }
+  // A basemap served by the app itself (GRIDGIS_BASEMAP=/static/tiles/{z}/{x}/{y}.png) and other images.
+  if (request.destination === "image") event.respondWith(cacheFirst(request, TILE_CACHE, MAX_TILES));
 });
