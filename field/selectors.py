@@ -110,7 +110,7 @@ def home_document(request) -> dict:
 
 def nearby_document(request, point: Point, category: Category) -> dict:
     """The open cases a report of `category` at `point` would be linked to as "me too"."""
-    cases = incidents.open_cases_near(point, category, request_scope(request))[:5]
+    cases = incidents.me_too_candidates(point, category, request_scope(request))[:5]
     return {
         "metres": settings.GRIDGIS["DUPLICATE_METRES"],
         "cases": [

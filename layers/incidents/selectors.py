@@ -264,7 +264,7 @@ def officer_tasks(scope, limit: int = 200) -> QuerySet[Case]:
     )
 
 
-def open_cases_near(point: Point, category: Category, scope, now: datetime.datetime | None = None) -> QuerySet[Case]:
+def me_too_candidates(point: Point, category: Category, scope, now: datetime.datetime | None = None) -> QuerySet[Case]:
     """The open cases of `category` that intake would link a report at `point` to as "me too" (the same
     rule: within GRIDGIS DUPLICATE_METRES, reported in the last DUPLICATE_DAYS), nearest first, among
     those `scope` may read. `distance_m` is annotated (metres on the spheroid)."""
