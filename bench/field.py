@@ -121,6 +121,8 @@ def _home_ready(page) -> None:
 
 def _first_load(browser, port: int, cookie: dict, *, conditions=None, identity=False) -> dict:
     """One first visit of /field/ in a fresh context: bytes transferred and ms until usable."""
+    from playwright.sync_api import Error as PlaywrightError
+
     context = browser.new_context(**PHONE, locale="zh-CN")
     context.add_cookies([cookie])
     if identity:
@@ -130,7 +132,10 @@ def _first_load(browser, port: int, cookie: dict, *, conditions=None, identity=F
     transferred: list[tuple[str, int]] = []
 
     def finished(request):
-        sizes = request.sizes()
+        try:
+            sizes = request.sizes()
+        except PlaywrightError:  # the context closed while the event was on its way
+            return
         transferred.append((request.url, sizes["responseBodySize"] + sizes["responseHeadersSize"]))
 
     context.on("requestfinished", finished)
@@ -145,6 +150,7 @@ def _first_load(browser, port: int, cookie: dict, *, conditions=None, identity=F
     usable_ms = (time.perf_counter() - started) * 1000
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60000)
     page.wait_for_load_state("networkidle")
+    context.remove_listener("requestfinished", finished)
     first_visit = [(url, size) for url, size in transferred if "/tiles/" not in url and "tile." not in url]
     # The second visit: the service worker now serves the shell.
     started = time.perf_counter()

@@ -33,6 +33,7 @@ def _task(case, request) -> dict:
         "kind": TASK_KIND[case.status],
         "lon": case.location.x,
         "lat": case.location.y,
+        "category_name_en": case.category.name_en,
         **{
             name: properties[name]
             for name in (

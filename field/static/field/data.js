@@ -32,6 +32,11 @@ function keepPhotos(home) {
   });
 }
 
+/** A task's category name in the page's language. */
+export function taskCategory(task) {
+  return language === "en" && task.category_name_en ? task.category_name_en : task.category_name;
+}
+
 /** A category's name in the page's language. */
 export function categoryName(category) {
   return language === "en" && category.name_en ? category.name_en : category.name;

@@ -2,7 +2,7 @@
 // check), my grid on the map with my position.
 import { gettext, formatDateTime } from "../frontend/i18n.js";
 import { createMap, loadLeaflet } from "../frontend/map.js";
-import { config, deadline, element, loadHome } from "./data.js";
+import { config, deadline, element, loadHome, taskCategory } from "./data.js";
 
 const list = document.getElementById("task-list");
 const state = document.getElementById("tasks-state");
@@ -20,7 +20,7 @@ function renderTasks(home) {
       const link = element("a", { className: "task-link", attrs: { href: `${config.urls.task}?case=${task.id}` } }, [
         element("span", { className: `due due-${due.level}`, text: due.text }),
         element("span", { className: "task-kind", text: kindText(task) }),
-        element("strong", { className: "task-title", text: task.category_name }),
+        element("strong", { className: "task-title", text: taskCategory(task) }),
         element("span", { className: "task-where muted", text: task.address || task.description || `#${task.id}` }),
       ]);
       return element("li", { className: `task task-${task.kind}`, attrs: { "data-case": String(task.id) } }, [link]);
@@ -46,7 +46,7 @@ async function renderMap(home) {
   if (grids.getBounds().isValid()) map.fitBounds(grids.getBounds(), { padding: [8, 8] });
   for (const task of home.tasks) {
     L.circleMarker([task.lat, task.lon], { radius: 6, color: task.kind === "confirm" ? "#8a5a00" : "#1e6b34" })
-      .bindTooltip(task.category_name)
+      .bindTooltip(taskCategory(task))
       .addTo(map);
   }
   const position = document.getElementById("position-state");

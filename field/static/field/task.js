@@ -3,7 +3,7 @@
 // before and after and its trail come from the home data kept on the phone, so the screen works
 // offline; the answer goes into the outbox with the case version it was made against.
 import { formatDateTime, gettext } from "../frontend/i18n.js";
-import { actionText, config, deadline, element, loadHome, statusText } from "./data.js";
+import { actionText, config, deadline, element, loadHome, statusText, taskCategory } from "./data.js";
 import { preview, shrink } from "./photos.js";
 import { enqueue } from "./queue.js";
 
@@ -42,7 +42,7 @@ function photoGroup(title, list) {
 function render(task) {
   const kind = KINDS[task.kind];
   const due = deadline(task);
-  document.getElementById("task-title").textContent = `${kind.title()}: ${task.category_name}`;
+  document.getElementById("task-title").textContent = `${kind.title()}: ${taskCategory(task)}`;
   document.getElementById("task-meta").replaceChildren(
     element("span", { className: `due due-${due.level}`, text: due.text }),
     document.createTextNode(` ${statusText(task.status)} · #${task.id} · ${task.address || ""}`),
@@ -82,7 +82,7 @@ async function answer(task, step) {
   for (const button of document.querySelectorAll("#task-form button")) button.disabled = true;
   await enqueue({
     kind: "action",
-    label: `${step.text()}: ${task.category_name} #${task.id}`,
+    label: `${step.text()}: ${taskCategory(task)} #${task.id}`,
     caseId: task.id,
     version: task.version,
     request: {
