@@ -49,7 +49,7 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "i
 MARKER = "bench field sync"
 REPORTS, PHOTOS_PER_REPORT = 20, 3
 
-# Makes REPORTS reports with PHOTOS_PER_REPORT noisy 2048 x 1536 JPEGs each and puts them in the outbox
+# Makes `count` reports with `photos` street-like 2048 x 1536 JPEGs each and puts them in the outbox
 # through the app's own queue module, as the report screen does.
 QUEUE_REPORTS_JS = """async ([count, photos, lon, lat, marker]) => {
     const queue = await import('/static/field/queue.js');
@@ -234,8 +234,8 @@ def _python_posts(port: int, user, bodies: list[list[bytes]], lon: float, lat: f
     return (time.perf_counter() - started) * 1000
 
 
-def queue_sync() -> dict:
-    """20 reports x 3 photos queued offline, then sent by the outbox once the network is back."""
+def queue_sync(reports: int = REPORTS) -> dict:
+    """`reports` reports x 3 photos queued offline, then sent by the outbox once the network is back."""
     from playwright.sync_api import sync_playwright
 
     user, grid = _officer()
@@ -252,12 +252,12 @@ def queue_sync() -> dict:
                 cut = lambda route: route.abort("internetdisconnected")  # noqa: E731
                 context.set_offline(True)
                 context.route("**/*", cut)
-                sizes = page.evaluate(QUEUE_REPORTS_JS, [REPORTS, PHOTOS_PER_REPORT, spot.x, spot.y, MARKER])
+                sizes = page.evaluate(QUEUE_REPORTS_JS, [reports, PHOTOS_PER_REPORT, spot.x, spot.y, MARKER])
                 started = time.perf_counter()
                 context.unroute("**/*", cut)
                 context.set_offline(False)
                 page.wait_for_function(
-                    f"document.querySelectorAll('#queue-list [data-status=sent]').length === {REPORTS}",
+                    f"document.querySelectorAll('#queue-list [data-status=sent]').length === {reports}",
                     timeout=300000,
                     polling=100,
                 )
@@ -265,7 +265,7 @@ def queue_sync() -> dict:
                 # The same photo bytes for the baseline, one photo per call (as base64, a few hundred KB each).
                 bodies = [
                     [base64.b64decode(page.evaluate(PHOTO_AS_BASE64_JS, [n, p])) for p in range(PHOTOS_PER_REPORT)]
-                    for n in range(REPORTS)
+                    for n in range(reports)
                 ]
                 context.close()
             finally:
@@ -286,12 +286,15 @@ def suite(args=None) -> list:
     """The officer app's rows of `make bench`'s table."""
     from bench.common import Result
 
-    first = shell_and_slow_3g()
+    # The smoke run on the demo city (tests/test_bench_smoke.py) measures once, with 5 reports.
+    smoke = args is not None and getattr(args, "scale", "city") == "demo"
+    reports = 5 if smoke else REPORTS
+    first = shell_and_slow_3g(repeat=1 if smoke else 3)
     print(f"bench: field first load {first}", flush=True)
-    sync = queue_sync()
+    sync = queue_sync(reports)
     print(f"bench: field outbox sync {sync}", flush=True)
-    if sync["stored"] != 2 * REPORTS:
-        raise RuntimeError(f"the sync stored {sync['stored']} of {2 * REPORTS} reports")
+    if sync["stored"] != 2 * reports:
+        raise RuntimeError(f"the sync stored {sync['stored']} of {2 * reports} reports")
     return [
         Result(
             "field app shell, first load: KB transferred (compressed; value in the ms column)",
@@ -312,7 +315,7 @@ def suite(args=None) -> list:
             extra={"second_visit_slow_3g_ms": first["slow_3g_again_ms"]},
         ),
         Result(
-            f"field outbox sync, {REPORTS} reports x {PHOTOS_PER_REPORT} photos, loopback",
+            f"field outbox sync, {reports} reports x {PHOTOS_PER_REPORT} photos, loopback",
             sync["sync_ms"],
             None,
             "same POSTs back to back from Python",
@@ -320,7 +323,7 @@ def suite(args=None) -> list:
             target="≤ 30 s",
             extra={
                 "photo_bytes": sync["photo_bytes"],
-                "mean_photo_kb": round(sync["photo_bytes"] / (REPORTS * PHOTOS_PER_REPORT) / 1024),
+                "mean_photo_kb": round(sync["photo_bytes"] / (reports * PHOTOS_PER_REPORT) / 1024),
             },
         ),
     ]

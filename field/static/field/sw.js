@@ -5,8 +5,8 @@
 //   screen is kept once for every ?case=;
 // - the static files: kept at install, served from the cache (a new version = a new cache);
 // - data the screens read (the home document, case details): network first, else the copy kept;
-// - photos (/media/) and map tiles: kept as they are seen, served from the cache ("the map areas I
-//   have seen"), tiles up to a bound;
+// - photos (/media/, /api/v1/incidents/<id>/photos/…) and map tiles: kept as they are seen, served
+//   from the cache ("the map areas I have seen"), tiles up to a bound;
 // - writes are never touched: the outbox (queue.js) sends them itself.
 const SHELL_CACHE = `field-shell-${SHELL.version}`;
 const DATA_CACHE = "field-data-v1";
@@ -107,7 +107,8 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(networkFirst(request, DATA_CACHE, request, 8000));
     return;
   }
-  if (url.pathname.startsWith("/media/")) {
+  // Case photos: under /media/, or through the photo views that check who may see them.
+  if (url.pathname.startsWith("/media/") || /^\/api\/v1\/incidents\/\d+\/photos\//.test(url.pathname)) {
     event.respondWith(cacheFirst(request, MEDIA_CACHE));
     return;
   }
