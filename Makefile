@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: setup db migrate seed demo test test-fast check stop bench load faults
+.PHONY: setup db migrate seed demo demo-https test test-fast check stop bench load faults
 
 setup:                 ## system packages + .venv (skips what is already there)
 	@bash scripts/setup.sh
@@ -23,6 +23,15 @@ demo: seed             ## run the server with demo data on http://$(HOST):$(PORT
 	@echo "gridgis: serving http://$(HOST):$(PORT)/  (maps under /map/, API under /api/v1/, docs /api/docs/)"
 	@exec .venv/bin/gunicorn gridgis.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--threads 4 --access-logfile - --timeout 120
+
+HTTPS_PORT ?= 8443
+demo-https: seed       ## the demo over HTTPS on the local network with the project's own certificate (phones)
+	@$(PYTHON) manage.py collectstatic --noinput -v 0
+	@bash scripts/demo_cert.sh
+	@echo "gridgis: serving https://$$(hostname -I | cut -d' ' -f1):$(HTTPS_PORT)/field/  (trust var/tls/gridgis-demo-ca.crt on the phone first)"
+	@DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-localhost,127.0.0.1,$$(hostname),$$(hostname -I | xargs | tr " " ",")}" exec .venv/bin/gunicorn gridgis.wsgi:application \
+		--bind 0.0.0.0:$(HTTPS_PORT) --certfile var/tls/gridgis-demo.crt --keyfile var/tls/gridgis-demo.key \
+		--workers $(WORKERS) --threads 4 --access-logfile - --timeout 120
 
 test: db               ## the test suite against a real PostGIS (what CI runs)
 	@$(PYTHON) -m pytest $(PYTEST_ARGS)

@@ -51,10 +51,16 @@ INSTALLED_APPS = [
     "layers.audits.apps.AuditsConfig",
     "maps.apps.MapsConfig",
     "fixtures.apps.FixturesConfig",
+    "frontend.apps.FrontendConfig",
+    "field.apps.FieldConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Compresses what a client accepts compressed (the phone app's shell and data over a weak signal);
+    # outermost but for security, so it also compresses WhiteNoise's static files. Django's version
+    # pads its output against BREACH (CSRF tokens in pages).
+    "django.middleware.gzip.GZipMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.screens",
             ],
         },
     },
@@ -237,7 +244,8 @@ GRIDGIS = {
     "TRACK_MAX_BYTES": 5_000_000,
     "TRACK_MAX_POSITIONS": 50_000,
     # Cases (layers/incidents). Stage limits are clock hours; a category may override each.
-    "DEFAULT_STAGE_HOURS": {"register": 2, "dispatch": 2, "handle": 48, "verify": 24},
+    # "confirm" runs only when a dispatcher sends a report to the grid officer to confirm on site (核实).
+    "DEFAULT_STAGE_HOURS": {"confirm": 4, "register": 2, "dispatch": 2, "handle": 48, "verify": 24},
     # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.
     "EDGE_METRES": float(os.environ.get("GRIDGIS_EDGE_METRES", 5)),
     # A report farther than this from every district is refused as a likely swapped lon/lat or wrong srs.
@@ -329,4 +337,15 @@ GRIDGIS = {
     "OGC_DEFAULT_LIMIT": 100,
     "OGC_MAX_LIMIT": 10000,
     "TILE_MAX_AGE": 60,
+    # The officer's phone app (field/): a session opened there lasts a shift; photos are shrunk on the
+    # phone to at most PHOTO_MAX_SIDE_PX on their longer side; the patrol recorder drops fixes less
+    # accurate than MAX_ACCURACY_M or implying more than MAX_SPEED_MPS (no walker reaches 8 m/s), and
+    # a stretch of GAP_SECONDS with no fix (screen locked, tunnel) ends the track's segment.
+    "FIELD": {
+        "SESSION_HOURS": float(os.environ.get("GRIDGIS_FIELD_SESSION_HOURS", 12)),
+        "PHOTO_MAX_SIDE_PX": 2048,
+        "MAX_ACCURACY_M": float(os.environ.get("GRIDGIS_FIELD_MAX_ACCURACY_M", 50)),
+        "MAX_SPEED_MPS": float(os.environ.get("GRIDGIS_FIELD_MAX_SPEED_MPS", 8)),
+        "GAP_SECONDS": float(os.environ.get("GRIDGIS_FIELD_GAP_SECONDS", 45)),
+    },
 }

@@ -3,6 +3,9 @@ from rest_framework.test import APIClient
 
 from tests.demo_db import DemoDatabases
 
+# The screens' browser-test fixtures (phone contexts, role users, the axe-core check, the host guard).
+pytest_plugins = ["tests.browser"]
+
 
 def pytest_collection_modifyitems(items):
     """A browser test is a slow test: `make test-fast` (-m "not slow") leaves every one out."""

@@ -22,6 +22,8 @@ EXPECTED_ROWS = {
     "assessment by grid, 2026Q4",
     "grids bbox GeoJSON via API (719 unit grids)",
     "plan: locate (one statement)",
+    "field app shell, first load: KB transferred (compressed; value in the ms column)",
+    "field outbox sync, N reports x 3 photos, loopback",
 }
 
 

@@ -1,6 +1,7 @@
 """The floors hold: the import contract passes and catches an upward import; the registries that replace
 cross-imports hold what every layer declared."""
 
+import configparser
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,7 +15,16 @@ from common import overlays, publishing, scopes
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = ROOT / ".venv" / "bin" / "lint-imports"
-PACKAGES = ("gridgis", "fixtures", "maps", "layers", "common")
+
+
+def _root_packages() -> list[str]:
+    """The packages the contract covers, as .importlinter lists them."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    return config["importlinter"]["root_packages"].split()
+
+
+PACKAGES = _root_packages()
 
 
 def _lint(where: Path) -> subprocess.CompletedProcess:

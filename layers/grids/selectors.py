@@ -68,3 +68,8 @@ def locate_document(point: Point, on: datetime.date | None = None) -> dict:
     responsibility_at(), already shaped as the API's JSON."""
     row = execute_prepared("grids_locate", LOCATE_SQL, [point.x, point.y, on or datetime.date.today()])
     return row[0]  # psycopg2 decodes json into a dict
+
+
+def grids_with_codes(codes) -> list[Grid]:
+    """The grids with these codes (e.g. a user's duty grids), by code."""
+    return list(Grid.objects.filter(code__in=list(codes)).order_by("code"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.db.models import FloatField, Func, Q, QuerySet
+from django.db.models import F, FloatField, Func, Q, QuerySet
 from django.utils import timezone
 
 from common.prepared import execute_prepared
@@ -16,7 +17,7 @@ from common.scopes import Scope, visible
 from common.spatial import GeographyDistance
 from layers.grids.models import Department, Grid, Level, Person
 from layers.incidents import sql
-from layers.incidents.models import OPEN_STATUSES, Case, Category
+from layers.incidents.models import OPEN_STATUSES, Case, Category, Status
 
 
 def _ewkt(point: Point) -> str:
@@ -301,3 +302,50 @@ def open_cases_near(*, reach, footprint, scope: Scope | None = None) -> tuple[li
         }
         for r in rows
     ], total
+
+
+# The tasks of a grid officer's day: reports to confirm on site (核实) and handled cases to check (核查).
+OFFICER_TASK_STATUSES = (Status.CONFIRMING, Status.HANDLED)
+
+
+def officer_tasks(scope, limit: int = 200) -> QuerySet[Case]:
+    """The cases waiting for an officer of `scope` (their grids' subtree), the least time left first."""
+    return (
+        visible_cases(scope)
+        .filter(status__in=OFFICER_TASK_STATUSES)
+        .order_by(F("due_at").asc(nulls_last=True), "id")[:limit]
+    )
+
+
+def me_too_candidates(point: Point, category: Category, scope, now: datetime.datetime | None = None) -> QuerySet[Case]:
+    """The open cases of `category` that intake would link a report at `point` to as "me too" (the same
+    rule: within GRIDGIS DUPLICATE_METRES, reported in the last DUPLICATE_DAYS), nearest first, among
+    those `scope` may read. `distance_m` is annotated (metres on the spheroid)."""
+    now = now or timezone.now()
+    metres = float(settings.GRIDGIS["DUPLICATE_METRES"])
+    since = now - datetime.timedelta(days=settings.GRIDGIS["DUPLICATE_DAYS"])
+    return (
+        visible_cases(scope)
+        .filter(category=category, status__in=OPEN_STATUSES, reported_at__gte=since)
+        # The geometry index finds candidates within a radius in degrees that holds the circle in metres
+        # (a degree of longitude is the shorter, 111,320·cos(lat) m, taken 0.01° poleward), as intake does.
+        .filter(location__dwithin=(point, metres / (111320.0 * math.cos(math.radians(min(abs(point.y) + 0.01, 89.9))))))
+        .annotate(distance_m=GeographyDistance("location", point))
+        .filter(distance_m__lte=metres)
+        .order_by("distance_m", "id")
+    )
+
+
+def recent_categories(user, limit: int = 5) -> list[Category]:
+    """The categories `user` reported most recently (newest first, each once)."""
+    if not (user and user.is_authenticated):
+        return []
+    rows = Case.objects.filter(reporter=user).order_by("-reported_at").values_list("category_id", flat=True)[:100]
+    seen: list[int] = []
+    for category_id in rows:
+        if category_id not in seen:
+            seen.append(category_id)
+        if len(seen) == limit:
+            break
+    by_id = Category.objects.in_bulk(seen)
+    return [by_id[i] for i in seen if i in by_id]

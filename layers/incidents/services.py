@@ -11,10 +11,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.photos import CheckedPhoto
 from layers.grids.models import Department, Person
 from layers.incidents import permissions
 from layers.incidents.models import STAGE_OF_STATUS, Case, Category, Photo, Source, Status, TrailEntry
-from layers.incidents.photos import CheckedPhoto
 from layers.incidents.selectors import intake_facts
 
 STAGES = ("register", "dispatch", "handle", "verify")
@@ -180,8 +180,16 @@ class Transition:
 TRANSITIONS = {
     t.action: t
     for t in (
-        Transition("register", (Status.REPORTED,), Status.REGISTERED, permissions.DISPATCHER),
-        Transition("reject", (Status.REPORTED,), Status.REJECTED, permissions.DISPATCHER, needs_note=True),
+        # 核实: the dispatcher may first send a report to the grid's officer to confirm on site; the officer
+        # confirms with a photo, or answers that nothing is there (the report then waits for the
+        # dispatcher again, who will usually reject it).
+        Transition("send_to_confirm", (Status.REPORTED,), Status.CONFIRMING, permissions.DISPATCHER),
+        Transition("confirm", (Status.CONFIRMING,), Status.CONFIRMED, permissions.OFFICER, needs_photo=True),
+        Transition("not_found", (Status.CONFIRMING,), Status.REPORTED, permissions.OFFICER),
+        Transition("register", (Status.REPORTED, Status.CONFIRMED), Status.REGISTERED, permissions.DISPATCHER),
+        Transition(
+            "reject", (Status.REPORTED, Status.CONFIRMED), Status.REJECTED, permissions.DISPATCHER, needs_note=True
+        ),
         Transition("dispatch", (Status.REGISTERED,), Status.DISPATCHED, permissions.DISPATCHER),
         Transition("accept", (Status.DISPATCHED,), Status.HANDLING, permissions.HANDLER),
         Transition(
@@ -196,6 +204,10 @@ TRANSITIONS = {
         Transition("unlink", (Status.DUPLICATE,), Status.REPORTED, permissions.DISPATCHER),
     )
 }
+
+
+# The kind of a photo sent with an action (verify, fail and not_found: a verification photo).
+PHOTO_KIND_OF_ACTION = {"handle": Photo.Kind.AFTER, "confirm": Photo.Kind.CONFIRM}
 
 
 @transaction.atomic
@@ -219,7 +231,11 @@ def transition(
     step = TRANSITIONS.get(action)
     if step is None:
         raise ImpossibleTransition(f"unknown action {action!r}; one of {', '.join(TRANSITIONS)}", field="action")
-    case = Case.objects.select_for_update(of=("self",)).select_related("category__parent", "grid").get(pk=case_id)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("category__parent", "grid", "officer")
+        .get(pk=case_id)
+    )
     if version is None:
         raise MissingInput("version: send the case's version (or an If-Match header) to change it", field="version")
     if version != case.version:
@@ -239,6 +255,8 @@ def transition(
     person: Person | None = getattr(user, "person", None)
     if action == "verify" and case.handled_by_id is not None and person is not None and person.pk == case.handled_by_id:
         raise NotAllowed("the person who handled the fix cannot verify it")
+    if action == "send_to_confirm" and case.officer_id is None:
+        raise ImpossibleTransition("the case's grid has no officer on duty to confirm it on site", field="officer")
 
     now = now or timezone.now()
     data = {}
@@ -256,6 +274,10 @@ def transition(
             "grid": case.grid.code if case.grid else None,
             "edge_distance_m": case.edge_distance_m,
         }
+    if action == "send_to_confirm":
+        data["officer"] = {"id": case.officer_id, "name": case.officer.name}
+    if action in ("confirm", "not_found"):
+        data["found"] = action == "confirm"
     if action == "return":
         data["returned_by"] = case.department.code if case.department else None
     if action == "handle":
@@ -275,9 +297,7 @@ def transition(
     case.version += 1
     case.save()
     saved = (
-        _save_photos(case, [photo], Photo.Kind.AFTER if action == "handle" else Photo.Kind.VERIFY)
-        if photo is not None
-        else []
+        _save_photos(case, [photo], PHOTO_KIND_OF_ACTION.get(action, Photo.Kind.VERIFY)) if photo is not None else []
     )
     TrailEntry.objects.create(
         case=case,

@@ -154,8 +154,15 @@ class PatrolViewSet(
         patrol = services.attach_track(patrol=self.get_object(), track=track, by=request.user)
         return Response(PatrolSerializer(patrol).data)
 
-    @extend_schema(request=CheckInInputSerializer, responses=CheckInSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="check-ins")
+    @extend_schema(
+        request={"application/json": CheckInInputSerializer, "multipart/form-data": CheckInInputSerializer},
+        responses=CheckInSerializer(many=True),
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="check-ins",
+    )
     def check_ins(self, request, pk=None):
         """GET: the patrol's check-ins. POST: check in at a point, within the allowed distance of it."""
         patrol = self.get_object()
@@ -170,6 +177,7 @@ class PatrolViewSet(
             location=values["point"],
             checked_at=values.get("checked_at"),
             note=values["note"],
+            photo=values.get("photo"),
             by=request.user,
         )
         return Response(CheckInSerializer(check_in).data, status=status.HTTP_201_CREATED)
