@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "layers.audits.apps.AuditsConfig",
     "maps.apps.MapsConfig",
     "fixtures.apps.FixturesConfig",
+    "frontend.apps.FrontendConfig",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.screens",
             ],
         },
     },
