@@ -12,10 +12,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from common.prepared import execute_prepared
+from common.spatial import GeographyDistance, GeographyDWithin
 from layers.accounts.roles import visible
 from layers.grids.models import Department, Grid, Level, Person
 from layers.incidents import sql
-from layers.incidents.models import OPEN_STATUSES, Case, Category
+from layers.incidents.models import OPEN_STATUSES, Case, Category, FollowLink, Photo, TrailEntry
 
 
 def _ewkt(point: Point) -> str:
@@ -247,3 +248,89 @@ def overdue_by_level(now: datetime.datetime | None = None, cases: QuerySet[Case]
 def in_grid_subtree(queryset: QuerySet[Case], code: str) -> QuerySet[Case]:
     """Cases whose grid is `code` or below it (the code rule: a prefix match on an indexed column)."""
     return queryset.filter(Q(grid__code__startswith=code))
+
+
+def open_cases_near(point: Point, *, category: Category | None = None) -> QuerySet[Case]:
+    """Open cases within intake's "me too" radius (GRIDGIS DUPLICATE_METRES) of `point`, of `category`
+    if given, nearest first, each with `distance_m`: what a reporter is shown before sending ("already
+    reported here?"). Any age: unlike intake's automatic link (DUPLICATE_DAYS), a citizen who sees
+    the same pothole reported a fortnight ago and still open may well choose to join it."""
+    metres = settings.GRIDGIS["DUPLICATE_METRES"]
+    cases = Case.objects.filter(GeographyDWithin("location", point, metres), status__in=OPEN_STATUSES)
+    if category is not None:
+        cases = cases.filter(category=category)
+    return (
+        cases.select_related("category")
+        .annotate(distance_m=GeographyDistance("location", point))
+        .order_by("distance_m", "id")
+    )
+
+
+def me_too_original(point: Point, case_id: int) -> Case | None:
+    """The case `case_id` locked for update if a report at `point` may join it ("me too"): it is open
+    and within the radius of open_cases_near. None otherwise."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .filter(pk=case_id, status__in=OPEN_STATUSES)
+        .filter(GeographyDWithin("location", point, settings.GRIDGIS["DUPLICATE_METRES"]))
+        .first()
+    )
+
+
+def receiver(point: Point, category: Category | None = None, now: datetime.datetime | None = None) -> Assignment:
+    """Who would receive a report at `point`, by intake's own rule, without creating anything.
+
+    With a category: intake_facts, the very statement intake runs (grid, department and the rest).
+    Without one the department is not known yet: the grid (the one rule) and the district's dispatch
+    office, which routes whatever it receives. A point no grid covers gets the dead-corner answer:
+    the dispatch office of the district with the nearest boundary.
+    """
+    now = now or timezone.now()
+    if category is not None:
+        return intake_facts(point, category, now)[0]
+    grid = Grid.objects.smallest_covering(point)
+    if grid is None:
+        return _dead_corner(point)
+    district = Grid.objects.defer("boundary").filter(code=grid.district_code, level=Level.DISTRICT).first()
+    result = Assignment(grid=grid, district=district, department=dispatch_office(district))
+    result.provenance["grid"] = {"rule": "smallest_covering", "code": grid.code, "level": grid.level_name}
+    result.provenance["department"] = {"rule": "dispatch_office", "reason": "no category yet"}
+    return result
+
+
+# Trail actions a follower sees on the public timeline; the rest (escalation rungs, reassignments)
+# is the office's own business.
+PUBLIC_ACTIONS = ("report", "register", "reject", "dispatch", "accept", "return", "handle", "verify", "fail", "close")
+
+
+def follow_link(token: str) -> FollowLink | None:
+    """The follow link with `token`, with its case, or None (wrong, mistyped or made-up tokens alike)."""
+    if not token or len(token) > 64:
+        return None
+    return (
+        FollowLink.objects.select_related("case__category", "case__grid", "case__department", "case__duplicate_of")
+        .defer("case__grid__boundary", "case__department__jurisdiction")
+        .filter(token=token)
+        .first()
+    )
+
+
+def public_timeline(case: Case) -> QuerySet[TrailEntry]:
+    """The entries of `case`'s trail that its public timeline shows, oldest first. A "me too"
+    duplicate is followed through its original, where the work happens."""
+    followed = case.duplicate_of if case.duplicate_of_id else case
+    return (
+        TrailEntry.objects.filter(case=followed, action__in=PUBLIC_ACTIONS)
+        .only("id", "at", "action", "from_status", "to_status")
+        .order_by("at", "id")
+    )
+
+
+def after_photos(case: Case) -> QuerySet[Photo]:
+    """The photos of the fix (kind "after") of `case`, or of its original for a "me too" duplicate."""
+    followed_id = case.duplicate_of_id or case.pk
+    return Photo.objects.filter(case_id=followed_id, kind=Photo.Kind.AFTER).order_by("uploaded_at", "id")
+
+
+def reporter_follow_link(case: Case) -> FollowLink | None:
+    return FollowLink.objects.filter(case=case, for_reporter=True).order_by("id").first()
