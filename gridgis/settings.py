@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "maps.apps.MapsConfig",
     "fixtures.apps.FixturesConfig",
     "frontend.apps.FrontendConfig",
+    "citizen.apps.CitizenConfig",
 ]
 
 MIDDLEWARE = [

@@ -334,3 +334,8 @@ def after_photos(case: Case) -> QuerySet[Photo]:
 
 def reporter_follow_link(case: Case) -> FollowLink | None:
     return FollowLink.objects.filter(case=case, for_reporter=True).order_by("id").first()
+
+
+def reportable_categories() -> QuerySet[Category]:
+    """The minor categories a report may name, with their majors, in code order (as Open311 lists)."""
+    return Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")
