@@ -6,13 +6,14 @@ from __future__ import annotations
 from itertools import groupby
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from citizen.labels import ACTION_LABELS, STATUS_LABELS, kind_labels
+from common.throttling import refused_by_throttles
 from layers.incidents import selectors
 
 
@@ -54,7 +55,14 @@ def report_page(request):
 
 @require_GET
 def follow_page(request, token: str):
-    """A report by its private link: reference, where it stands, the public timeline, the after-photos."""
+    """A report by its private link: reference, where it stands, the public timeline, the after-photos.
+    Throttled like the API's lookups, so that nobody tries tokens at speed (256 bits would outlast them
+    anyway)."""
+    wait = refused_by_throttles(request, "lookup")
+    if wait is not None:
+        response = HttpResponse(status=429)
+        response["Retry-After"] = str(max(1, round(wait)))
+        return response
     link = selectors.follow_link(token)
     if link is None:
         raise Http404("no report follows this link")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -228,5 +229,20 @@ def test_follow_instead_and_a_spot_outside_every_grid_in_english(phone, world, l
     screenshot(page, "report-10-follow-en")
 
 
-def test_a_wrong_follow_link_is_a_404(client, world):
+def test_a_wrong_follow_link_is_a_404_and_trying_many_is_throttled(client, world, settings):
     assert client.get("/report/follow/not-a-token/").status_code == 404
+    settings.GRIDGIS = {**settings.GRIDGIS, "THROTTLE_RATES": {**settings.GRIDGIS["THROTTLE_RATES"], "lookup": "3/min"}}
+    codes = [client.get(f"/report/follow/guess-{n}/").status_code for n in range(3)]
+    assert codes == [404, 404, 429]  # the first guess above counted too
+
+
+def test_the_pages_carry_no_inline_script(client, world):
+    existing_report(Point(105.41, 28.93, srid=4326), follow=True)
+    token = FollowLink.objects.get().token
+    for url in ("/report/", f"/report/follow/{token}/"):
+        page = client.get(url).content.decode()
+        scripts = page.count("<script")
+        assert scripts == page.count('<script src="') + page.count('<script type="module" src="') + page.count(
+            'type="application/json"'
+        ), url
+        assert re.search(r"<[^>]*\son[a-z]+\s*=", page) is None, url  # no on*= handler attributes
