@@ -10,5 +10,5 @@ class CommonConfig(AppConfig):
         from PIL import Image
 
         # Pillow refuses (DecompressionBombError) images over twice this many pixels, and warns over it,
-        # when it opens them anywhere in the process, not only where layers/incidents/photos.py checks.
+        # when it opens them anywhere in the process, not only where common/photos.py checks.
         Image.MAX_IMAGE_PIXELS = settings.GRIDGIS["PHOTO_MAX_PIXELS"]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "fixtures.apps.FixturesConfig",
     "frontend.apps.FrontendConfig",
     "citizen.apps.CitizenConfig",
+    "field.apps.FieldConfig",
 ]
 
 MIDDLEWARE = [
@@ -220,7 +221,8 @@ GRIDGIS = {
     "TRACK_MAX_BYTES": 5_000_000,
     "TRACK_MAX_POSITIONS": 50_000,
     # Cases (layers/incidents). Stage limits are clock hours; a category may override each.
-    "DEFAULT_STAGE_HOURS": {"register": 2, "dispatch": 2, "handle": 48, "verify": 24},
+    # "confirm" runs only when a dispatcher sends a report to the grid officer to confirm on site (核实).
+    "DEFAULT_STAGE_HOURS": {"confirm": 4, "register": 2, "dispatch": 2, "handle": 48, "verify": 24},
     # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.
     "EDGE_METRES": float(os.environ.get("GRIDGIS_EDGE_METRES", 5)),
     # A report farther than this from every district is refused as a likely swapped lon/lat or wrong srs.
@@ -240,6 +242,9 @@ GRIDGIS = {
     # The escalation ladder: hours past the current stage's due time at which each rung is reached
     # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
+    # Idempotency-Key (common/idempotency.py): how long a key and its first answer are kept, in days
+    # (an offline phone may send its queue days later).
+    "IDEMPOTENCY_KEY_DAYS": float(os.environ.get("GRIDGIS_IDEMPOTENCY_KEY_DAYS", 7)),
     "CASE_PAGE_SIZE": 100,
     "CASE_MAX_PAGE_SIZE": 1000,
     # --- Limits on client input (common/geometry.py, common/listing.py, common/throttling.py) ---
@@ -302,4 +307,15 @@ GRIDGIS = {
     "OGC_DEFAULT_LIMIT": 100,
     "OGC_MAX_LIMIT": 10000,
     "TILE_MAX_AGE": 60,
+    # The officer's phone app (field/): a session opened there lasts a shift; photos are shrunk on the
+    # phone to at most PHOTO_MAX_SIDE_PX on their longer side; the patrol recorder drops fixes less
+    # accurate than MAX_ACCURACY_M or implying more than MAX_SPEED_MPS (no walker reaches 8 m/s), and
+    # a stretch of GAP_SECONDS with no fix (screen locked, tunnel) ends the track's segment.
+    "FIELD": {
+        "SESSION_HOURS": float(os.environ.get("GRIDGIS_FIELD_SESSION_HOURS", 12)),
+        "PHOTO_MAX_SIDE_PX": 2048,
+        "MAX_ACCURACY_M": float(os.environ.get("GRIDGIS_FIELD_MAX_ACCURACY_M", 50)),
+        "MAX_SPEED_MPS": float(os.environ.get("GRIDGIS_FIELD_MAX_SPEED_MPS", 8)),
+        "GAP_SECONDS": float(os.environ.get("GRIDGIS_FIELD_GAP_SECONDS", 45)),
+    },
 }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("layers.accounts.urls")),
     path("", include("frontend.urls")),
     path("report/", include("citizen.urls")),
+    path("field/", include("field.urls")),
     path("api/v1/", include("layers.accounts.api.urls")),
     path("api/v1/", include("layers.grids.api.urls")),
     path("api/v1/", include("layers.incidents.api.urls")),

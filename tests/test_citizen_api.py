@@ -7,10 +7,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from common.photos import check_photo
 from layers.grids.models import Department, DutyKind
 from layers.incidents import services
 from layers.incidents.models import Case, FollowLink, Status
-from layers.incidents.photos import check_photo
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import image_upload, make_category, make_jurisdiction_department, make_rule, make_user
 

@@ -17,12 +17,12 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from PIL import Image
 
+from common.photos import check_photo
 from layers.grids import places
 from layers.grids.models import Department, DutyKind, Grid
 from layers.incidents import services
 from layers.incidents.catalogue import load_categories
 from layers.incidents.models import Case, Category, FollowLink, Photo, Status
-from layers.incidents.photos import check_photo
 from tests.browser import assert_accessible, screenshot
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import image_upload, make_user

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import template
 from django.conf import settings
+from django.templatetags.static import static
 
 from common.basemap import basemap_spec
 
 register = template.Library()
+LEAFLET = "vendor/leaflet-1.9.4"
 
 
 @register.simple_tag
@@ -19,5 +21,5 @@ def map_config() -> dict:
         "basemap": basemap_spec(settings.GRIDGIS["BASEMAP"], settings.GRIDGIS["TIANDITU_TOKEN"]),
         "centre": [lat, lon],
         "zoom": settings.GRIDGIS["MAP_START_ZOOM"],
-        "leaflet": "vendor/leaflet-1.9.4",
+        "leaflet": {"js": static(f"{LEAFLET}/leaflet.js"), "css": static(f"{LEAFLET}/leaflet.css")},
     }

@@ -95,3 +95,8 @@ def grid_places() -> QuerySet[Grid]:
             place_point=PointOnSurface("boundary"),
         )
     )
+
+
+def grids_with_codes(codes) -> list[Grid]:
+    """The grids with these codes (e.g. a user's duty grids), by code."""
+    return list(Grid.objects.filter(code__in=list(codes)).order_by("code"))

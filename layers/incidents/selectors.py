@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from common.prepared import execute_prepared
@@ -16,7 +16,7 @@ from common.spatial import GeographyDistance, GeographyDWithin
 from layers.accounts.roles import visible
 from layers.grids.models import Department, Grid, Level, Person
 from layers.incidents import sql
-from layers.incidents.models import OPEN_STATUSES, Case, Category, FollowLink, Photo, TrailEntry
+from layers.incidents.models import OPEN_STATUSES, Case, Category, FollowLink, Photo, Status, TrailEntry
 
 
 def _ewkt(point: Point) -> str:
@@ -97,6 +97,12 @@ def _loaded(model, values: dict | None):
     return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
+def intake_duplicate_since(now: datetime.datetime | None = None) -> datetime.datetime:
+    """Intake links a report by itself to an open case of its category reported since then (GRIDGIS
+    DUPLICATE_DAYS before `now`)."""
+    return (now or timezone.now()) - datetime.timedelta(days=settings.GRIDGIS["DUPLICATE_DAYS"])
+
+
 def intake_facts(point: Point, category: Category, now: datetime.datetime) -> tuple[Assignment, Case | None]:
     """Everything intake decides for a report at `point` (EPSG:4326): its assignment (grid,
     department, leader, officer, with the rule that chose each) and the open case it repeats, if any.
@@ -108,7 +114,7 @@ def intake_facts(point: Point, category: Category, now: datetime.datetime) -> tu
     office of the district with the nearest boundary, with the nearest grid suggested.
     The duplicate is locked (FOR UPDATE) so that concurrent "me too" counts add up.
     """
-    since = now - datetime.timedelta(days=settings.GRIDGIS["DUPLICATE_DAYS"])
+    since = intake_duplicate_since(now)
     category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
     facts = execute_prepared(
         "incidents_intake_facts",
@@ -250,15 +256,37 @@ def in_grid_subtree(queryset: QuerySet[Case], code: str) -> QuerySet[Case]:
     return queryset.filter(Q(grid__code__startswith=code))
 
 
-def open_cases_near(point: Point, *, category: Category | None = None) -> QuerySet[Case]:
-    """Open cases within intake's "me too" radius (GRIDGIS DUPLICATE_METRES) of `point`, of `category`
-    if given, nearest first, each with `distance_m`: what a reporter is shown before sending ("already
-    reported here?"). Any age: unlike intake's automatic link (DUPLICATE_DAYS), a citizen who sees
-    the same pothole reported a fortnight ago and still open may well choose to join it."""
+# The tasks of a grid officer's day: reports to confirm on site (核实) and handled cases to check (核查).
+OFFICER_TASK_STATUSES = (Status.CONFIRMING, Status.HANDLED)
+
+
+def officer_tasks(scope, limit: int = 200) -> QuerySet[Case]:
+    """The cases waiting for an officer of `scope` (their grids' subtree), the least time left first."""
+    return (
+        visible_cases(scope)
+        .filter(status__in=OFFICER_TASK_STATUSES)
+        .order_by(F("due_at").asc(nulls_last=True), "id")[:limit]
+    )
+
+
+def open_cases_near(
+    point: Point, category: Category | None = None, scope=None, *, since: datetime.datetime | None = None
+) -> QuerySet[Case]:
+    """Open cases within intake's "me too" radius (GRIDGIS DUPLICATE_METRES) of `point`, nearest first,
+    each with `distance_m` (metres on the spheroid): what a reporter is shown before sending ("already
+    reported here?"). Only `category`'s if given; only those `scope` may read if given (the officer
+    app), else any (the citizen page, which shows their public fields only); only those reported since
+    `since` if given (intake_duplicate_since(): the ones intake would link to by itself). Without it,
+    any age: a citizen who sees the same pothole reported a fortnight ago and still open may well
+    choose to join it (report_case's `me_too_of`)."""
     metres = settings.GRIDGIS["DUPLICATE_METRES"]
-    cases = Case.objects.filter(GeographyDWithin("location", point, metres), status__in=OPEN_STATUSES)
+    cases = visible_cases(scope, Case.objects.all()) if scope is not None else Case.objects.all()
+    # ST_DWithin on geography: served by the case_location_geog expression index (incidents 0002).
+    cases = cases.filter(GeographyDWithin("location", point, metres), status__in=OPEN_STATUSES)
     if category is not None:
         cases = cases.filter(category=category)
+    if since is not None:
+        cases = cases.filter(reported_at__gte=since)
     return (
         cases.select_related("category")
         .annotate(distance_m=GeographyDistance("location", point))
@@ -339,3 +367,18 @@ def reporter_follow_link(case: Case) -> FollowLink | None:
 def reportable_categories() -> QuerySet[Category]:
     """The minor categories a report may name, with their majors, in code order (as Open311 lists)."""
     return Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")
+
+
+def recent_categories(user, limit: int = 5) -> list[Category]:
+    """The categories `user` reported most recently (newest first, each once)."""
+    if not (user and user.is_authenticated):
+        return []
+    rows = Case.objects.filter(reporter=user).order_by("-reported_at").values_list("category_id", flat=True)[:100]
+    seen: list[int] = []
+    for category_id in rows:
+        if category_id not in seen:
+            seen.append(category_id)
+        if len(seen) == limit:
+            break
+    by_id = Category.objects.in_bulk(seen)
+    return [by_id[i] for i in seen if i in by_id]

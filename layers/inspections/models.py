@@ -162,6 +162,8 @@ class CheckIn(models.Model):
     distance_m = models.FloatField(help_text="metres from the point, measured by PostGIS on the spheroid")
     checked_at = models.DateTimeField()
     note = models.CharField(max_length=300, blank=True)
+    # What the officer saw there (checked and stripped of EXIF like every photo: common/photos.py).
+    photo = models.ImageField(upload_to="checkins/%Y/%m/", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from common.photos import CheckedPhoto
 from layers.grids.models import Department, Duty, DutyKind, Grid, Level, Person
 from layers.inspections.models import CheckIn, InspectionCategory, InspectionPoint, Patrol, PatrolSchedule
 from layers.inspections.tracks import Track
@@ -153,6 +154,7 @@ def check_in(
     by=None,
     checked_at: datetime.datetime | None = None,
     note: str = "",
+    photo: CheckedPhoto | None = None,
 ) -> CheckIn:
     """Accept a check-in only within the configured distance of the point (measured in PostGIS).
 
@@ -178,7 +180,7 @@ def check_in(
         )
     try:
         with transaction.atomic():
-            return CheckIn.objects.create(
+            made = CheckIn.objects.create(
                 patrol=patrol,
                 point=point,
                 location=location,
@@ -189,3 +191,6 @@ def check_in(
             )
     except IntegrityError:
         raise ValidationError({"point": f"already checked in at {point.name} on this patrol"}) from None
+    if photo is not None:
+        made.photo.save(f"checkin{made.pk}.{photo.extension}", photo.file, save=True)
+    return made

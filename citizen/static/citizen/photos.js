@@ -1,6 +1,6 @@
 // Photos shrunk on the phone before upload: at most MAX_SIDE pixels on the longer side, re-encoded as
 // JPEG from the pixels (so a 12-megapixel camera photo travels as a few hundred KB over a weak signal).
-// The server checks and re-encodes again without metadata (layers/incidents/photos.py).
+// The server checks and re-encodes again without metadata (common/photos.py).
 
 export const MAX_SIDE = 2048;
 const QUALITY = 0.85;

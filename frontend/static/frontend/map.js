@@ -7,6 +7,31 @@ export function mapConfig() {
   return element ? JSON.parse(element.textContent) : { basemap: null, centre: [28.8717, 105.4425], zoom: 12 };
 }
 
+let leafletLoading = null;
+
+/**
+ * Loads Leaflet (script and stylesheet from the app's static files) if the page has not: a screen can
+ * show its content first and its map when Leaflet has arrived. Answers window.L.
+ */
+export function loadLeaflet() {
+  if (globalThis.L) return Promise.resolve(globalThis.L);
+  if (!leafletLoading) {
+    const { leaflet } = mapConfig();
+    // Both the script and the stylesheet: a map laid out before Leaflet's CSS applies measures its
+    // container wrong and fits its bounds into the wrong size.
+    const loaded = (node) =>
+      new Promise((resolve, reject) => {
+        node.addEventListener("load", resolve, { once: true });
+        node.addEventListener("error", () => reject(new Error(`${node.src || node.href} could not be loaded`)), { once: true });
+        document.head.append(node);
+      });
+    const style = Object.assign(document.createElement("link"), { rel: "stylesheet", href: leaflet.css });
+    const script = Object.assign(document.createElement("script"), { src: leaflet.js });
+    leafletLoading = Promise.all([loaded(style), loaded(script)]).then(() => globalThis.L);
+  }
+  return leafletLoading;
+}
+
 /** A Leaflet map in `element` (an element or its id), with the configured basemap if any. */
 export function createMap(element, { centre, zoom, label } = {}) {
   const L = globalThis.L;

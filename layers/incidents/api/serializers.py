@@ -12,10 +12,10 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from common.crs import UnknownSRS, parse_srs
 from common.geometry import GeoJSONGeometryField, LonLatSerializer
+from common.photos import PhotoError, check_photo
 from common.serializers import WorkflowFieldsGuard
 from layers.grids.models import Department
 from layers.incidents.models import OPEN_STATUSES, Case, Category, Photo, Source, TrailEntry
-from layers.incidents.photos import PhotoError, check_photo
 from layers.incidents.selectors import outside_service_area
 
 
@@ -40,7 +40,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
     def get_limits_hours(self, category: Category) -> dict:
-        return {stage: category.limit_hours(stage) for stage in ("register", "dispatch", "handle", "verify")}
+        return {stage: category.limit_hours(stage) for stage in ("confirm", "register", "dispatch", "handle", "verify")}
 
 
 class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):
@@ -378,7 +378,7 @@ class PublicTimelineEntrySerializer(serializers.ModelSerializer):
 
 
 class PublicPhotoSerializer(serializers.ModelSerializer):
-    # The stored copy is re-encoded without metadata (layers/incidents/photos.py).
+    # The stored copy is re-encoded without metadata (common/photos.py).
     url = serializers.FileField(source="image", read_only=True)
 
     class Meta:

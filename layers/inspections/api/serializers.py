@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from common.geometry import LonLatSerializer, SRSField
+from common.photos import PhotoError, check_photo
 from common.serializers import GeoFeatureSerializer, WorkflowFieldsGuard
 from layers.grids.api.serializers import PersonDutySerializer
 from layers.grids.models import Grid, Level
@@ -105,6 +106,13 @@ class CheckInInputSerializer(LonLatSerializer):
     point = serializers.PrimaryKeyRelatedField(source="inspection_point", queryset=InspectionPoint.objects.all())
     checked_at = serializers.DateTimeField(required=False)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    photo = serializers.FileField(required=False, help_text="what the officer saw (multipart; JPEG or PNG)")
+
+    def validate_photo(self, upload):
+        try:
+            return check_photo(upload)
+        except PhotoError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 class CheckInSerializer(serializers.ModelSerializer):
@@ -114,7 +122,7 @@ class CheckInSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CheckIn
-        fields = ["id", "patrol", "point", "point_name", "lon", "lat", "distance_m", "checked_at", "note"]
+        fields = ["id", "patrol", "point", "point_name", "lon", "lat", "distance_m", "checked_at", "note", "photo"]
 
 
 class PatrolScheduleSerializer(WorkflowFieldsGuard, serializers.ModelSerializer):

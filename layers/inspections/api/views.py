@@ -19,6 +19,7 @@ from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from common.crs import WGS84
+from common.idempotency import IdempotentWrites
 from layers.accounts.permissions import SignedIn
 from layers.accounts.roles import request_scope, visible
 from layers.inspections import selectors, services
@@ -61,7 +62,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-class PointViewSet(viewsets.ModelViewSet):
+class PointViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Inspection points as GeoJSON; filter by category__code, street__code, grid__code, in_bbox."""
 
     serializer_class = InspectionPointSerializer
@@ -108,6 +109,7 @@ def _read_track(data: dict):
 
 
 class PatrolViewSet(
+    IdempotentWrites,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -159,8 +161,16 @@ class PatrolViewSet(
         patrol = services.attach_track(patrol=self.get_object(), track=track, by=request.user)
         return Response(PatrolSerializer(patrol).data)
 
-    @extend_schema(request=CheckInInputSerializer, responses=CheckInSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], url_path="check-ins")
+    @extend_schema(
+        request={"application/json": CheckInInputSerializer, "multipart/form-data": CheckInInputSerializer},
+        responses=CheckInSerializer(many=True),
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="check-ins",
+        parser_classes=[JSONParser, MultiPartParser, FormParser],
+    )
     def check_ins(self, request, pk=None):
         """GET: the patrol's check-ins. POST: check in at a point, within the allowed distance of it."""
         patrol = self.get_object()
@@ -175,6 +185,7 @@ class PatrolViewSet(
             location=values["point"],
             checked_at=values.get("checked_at"),
             note=values["note"],
+            photo=values.get("photo"),
             by=request.user,
         )
         return Response(CheckInSerializer(check_in).data, status=status.HTTP_201_CREATED)
@@ -200,7 +211,7 @@ class PatrolViewSet(
         return Response(LedgerRowSerializer(rows, many=True).data)
 
 
-class ScheduleViewSet(viewsets.ModelViewSet):
+class ScheduleViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Weekly patrol schedules ("walk the courtyards" every Tuesday); GET {id}/attendance/ for who missed it."""
 
     serializer_class = PatrolScheduleSerializer

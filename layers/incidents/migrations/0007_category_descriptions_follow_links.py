@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0004_dead_corner_index'),
+        ('incidents', '0006_confirm_on_site'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('grids', '0005_place_search_trigrams'),
-        ('inspections', '0003_track_uploaded_by'),
+        ('inspections', '0004_check_in_photo'),
     ]
 
     operations = [
