@@ -189,7 +189,8 @@ def test_each_report_gets_its_own_unguessable_follow_token(api, world):
 def test_a_replayed_report_answers_the_same_follow_token(api, world):
     first = api.post("/api/v1/incidents/", {"category": "0101", **INSIDE}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
     again = api.post("/api/v1/incidents/", {"category": "0101", **INSIDE}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
-    assert (first.status_code, again.status_code) == (201, 200)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"  # common/idempotency.py answered the first answer
     assert again.json()["properties"]["follow_token"] == first.json()["properties"]["follow_token"]
     assert FollowLink.objects.count() == 1
 
