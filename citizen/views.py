@@ -82,6 +82,7 @@ def follow_page(request, token: str):
         {
             "case": case,
             "category_name": _in_language(case.category.name_zh, case.category.name_en),
+            "department_name": (_in_language(case.department.name, case.department.name_en) if case.department else ""),
             "status_label": STATUS_LABELS.get(status, status),
             "closed": status in ("closed", "rejected"),
             "timeline": timeline,

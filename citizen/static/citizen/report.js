@@ -3,7 +3,7 @@
 // answers reach the page through textContent only.
 import { announce, isSuperseded, newKey, request, showError } from "../frontend/net.js";
 import { createMap } from "../frontend/map.js";
-import { format, formatDateTime, gettext } from "../frontend/i18n.js";
+import { format, formatDateTime, gettext, language } from "../frontend/i18n.js";
 import { shrinkPhoto } from "./photos.js";
 
 const data = JSON.parse(document.getElementById("report-data").textContent);
@@ -144,7 +144,8 @@ async function showReceiver() {
   } catch (error) {
     return;
   }
-  const office = answer.department ? answer.department.name : gettext("the district's office");
+  const department = answer.department;
+  const office = department ? (language === "en" && department.name_en) || department.name : gettext("the district's office");
   let text;
   if (answer.dead_corner) {
     text = format(gettext("No grid covers this spot. It is accepted all the same: %(office)s, the district's office, will handle it."), { office });

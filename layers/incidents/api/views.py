@@ -411,29 +411,28 @@ def _followed(link) -> dict:
     }
 
 
-class FollowView(IdempotentWrites, APIView):
-    """A case by its private follow link: the public timeline (states and dates) and the after-photos.
+class FollowView(APIView):
+    """A case by its private follow link: the public timeline (states and dates) and the after-photos."""
 
-    POST (on /api/v1/follow/) asks for a link to an open case near a point instead of reporting it
-    again; the answer holds the token, shown only here."""
-
-    parser_classes = [JSONParser, FormParser]
-
-    def get_throttles(self):
-        self.throttle_scope = "intake" if self.request.method == "POST" else "lookup"
-        return super().get_throttles()
+    throttle_scope = "lookup"
 
     @extend_schema(responses=FollowedCaseSerializer)
-    def get(self, request, token: str = ""):
+    def get(self, request, token: str):
         link = selectors.follow_link(token)
         if link is None:
             raise NotFound("token: no report follows this link; check that it was copied whole")
         return Response(FollowedCaseSerializer(_followed(link)).data)
 
+
+class FollowNearbyCaseView(IdempotentWrites, APIView):
+    """A new follow link to an open case near a point ("follow this one instead" of reporting it again);
+    the answer holds the token, shown only here. Throttled under the intake rate."""
+
+    parser_classes = [JSONParser, FormParser]
+    throttle_scope = "intake"
+
     @extend_schema(request=FollowRequestSerializer, responses={201: FollowedCaseSerializer})
-    def post(self, request, token: str = ""):
-        if token:
-            raise NotFound("POST to /api/v1/follow/ to ask for a new link")
+    def post(self, request):
         form = FollowRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
