@@ -260,7 +260,7 @@ def test_a_me_too_follower_sees_the_original_cases_progress(api, world):
     assert [entry["action"] for entry in body["timeline"]] == ["report", "register"]
 
 
-@pytest.mark.parametrize("token", ["wrong", "x" * 43, "A" * 200, "%2e%2e"])
+@pytest.mark.parametrize("token", ["wrong", "x" * 43, "A" * 200, "%2e%2e", "%00abc", "滨江", "a b"])
 def test_a_wrong_token_answers_404(api, world, token):
     report(api)
     answer = api.get(f"/api/v1/follow/{token}/")

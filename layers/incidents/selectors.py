@@ -331,9 +331,14 @@ def receiver(point: Point, category: Category | None = None, now: datetime.datet
 PUBLIC_ACTIONS = ("report", "register", "reject", "dispatch", "accept", "return", "handle", "verify", "fail", "close")
 
 
+# What secrets.token_urlsafe makes (and the demo's fixed tokens use): anything else is no token, and
+# never reaches the database (a NUL would not even be a valid query parameter there).
+FOLLOW_TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
 def follow_link(token: str) -> FollowLink | None:
     """The follow link with `token`, with its case, or None (wrong, mistyped or made-up tokens alike)."""
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or not FOLLOW_TOKEN_CHARACTERS.issuperset(token):
         return None
     return (
         FollowLink.objects.select_related("case__category", "case__grid", "case__department", "case__duplicate_of")
