@@ -170,6 +170,19 @@ def test_open311_lat_long_win_over_the_address_string(client, open311):
     assert (case.location.x, case.location.y) == pytest.approx((105.41, 28.93))
 
 
+def test_open311_text_with_a_nul_is_refused_naming_the_field(client, open311):
+    answer = client.post(
+        "/open311/v2/requests.json", {"api_key": "k-1", "service_code": "0101", "address_string": "滨江路\x00社区"}
+    )
+    assert answer.status_code == 400
+    assert answer.json()[0]["description"] == "address_string: contains a NUL character"
+    assert not Case.objects.exists()
+
+
+def test_place_search_ignores_control_characters():
+    assert places.search("\x00\x07 ") == []  # nothing left to search, and no query sent
+
+
 def test_open311_address_string_that_matches_nothing_is_refused(client, open311):
     answer = client.post(
         "/open311/v2/requests.json", {"api_key": "k-1", "service_code": "0101", "address_string": "Zzyzx"}

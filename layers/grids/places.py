@@ -135,7 +135,8 @@ def search(query: str, limit: int = 10) -> list[Place]:
     One query: each source's best `limit` matches, united and cut to the best `limit`; equal scores
     are ordered by name and kind so that the answer is the same on every call.
     """
-    query = query.strip()
+    # Control characters (a NUL above all, which PostgreSQL refuses in a text parameter) name nothing.
+    query = "".join(ch for ch in query if ch.isprintable()).strip()
     if not query or not _SOURCES:
         return []
     limit = max(1, min(limit, MAX_RESULTS))

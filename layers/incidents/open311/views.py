@@ -214,6 +214,10 @@ def _list_requests(request, fmt: str):
 
 def _create_request(request, fmt: str):
     data = request.POST
+    # PostgreSQL refuses a NUL in text: refuse it here, naming the field, rather than fail on saving.
+    with_nul = next((name for name in data if any("\x00" in value for value in data.getlist(name))), None)
+    if with_nul is not None:
+        return errors(fmt, 400, f"{with_nul}: contains a NUL character")
     key = data.get("api_key", "")
     if not key:
         return errors(fmt, 403, "api_key is required to create a request")
