@@ -168,7 +168,7 @@ def test_a_citizen_reports_by_gps_joins_the_report_nearby_and_sees_its_progress(
     item = page.locator("#nearby-list li.nearby")
     item.first.wait_for()
     assert "相距 8 米" in item.inner_text() and "已处置，待核查" in item.inner_text()
-    screenshot(page, "report-06-gps-nearby")
+    screenshot(page, "report-06-gps-nearby", full_page=True)
 
     page.get_by_role("button", name=f"我也遇到：把我的上报加入编号 {original.pk}").click()
     assert page.get_by_label("问题类别").input_value() == "0101"
