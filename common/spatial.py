@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import GEOSGeometry
-from django.db.models import F, FloatField, Func, Value
+from django.db.models import BooleanField, F, FloatField, Func, Value
 
 
 def _expression(value):
@@ -58,3 +58,16 @@ class MetricBuffer(Func):
 
     def __init__(self, expression, metres: float, **extra):
         super().__init__(ToGeography(expression), Value(float(metres)), output_field=GeometryField(srid=4326), **extra)
+
+
+class GeographyDWithin(Func):
+    """True where two geometries are within `metres` of each other, on the spheroid: ST_DWithin on
+    geography, which an expression index on `(column::geography)` serves (e.g. incidents'
+    case_location_geog)."""
+
+    function = "ST_DWithin"
+
+    def __init__(self, left, right, metres: float, **extra):
+        super().__init__(
+            ToGeography(left), ToGeography(right), Value(float(metres)), output_field=BooleanField(), **extra
+        )

@@ -111,7 +111,9 @@ def home_document(request) -> dict:
 
 def nearby_document(request, point: Point, category: Category) -> dict:
     """The open cases a report of `category` at `point` would be linked to as "me too"."""
-    cases = incidents.me_too_candidates(point, category, request_scope(request))[:5]
+    cases = incidents.open_cases_near(
+        point, category, request_scope(request), since=incidents.intake_duplicate_since()
+    )[:5]
     return {
         "metres": settings.GRIDGIS["DUPLICATE_METRES"],
         "cases": [

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.gis",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework_gis",
     "rest_framework.authtoken",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "maps.apps.MapsConfig",
     "fixtures.apps.FixturesConfig",
     "frontend.apps.FrontendConfig",
+    "citizen.apps.CitizenConfig",
     "field.apps.FieldConfig",
 ]
 
@@ -288,7 +290,7 @@ GRIDGIS = {
     # Requests per client IP and per signed-in user; "intake" is the scope of case reporting. None = off;
     # GRIDGIS_THROTTLE=off switches all of them off (the load benchmark measures idempotency, not limits).
     "THROTTLE_RATES": (
-        {"ip": None, "user": None, "intake": None, "login": None, "login_account": None}
+        {"ip": None, "user": None, "intake": None, "login": None, "login_account": None, "lookup": None}
         if os.environ.get("GRIDGIS_THROTTLE", "on").lower() in {"off", "0", "false"}
         else {
             "ip": os.environ.get("GRIDGIS_RATE_IP", "1200/min"),
@@ -297,6 +299,8 @@ GRIDGIS = {
             # password checks (every sign-in and password change) per client IP, and per account named
             "login": os.environ.get("GRIDGIS_RATE_LOGIN", "30/min"),
             "login_account": os.environ.get("GRIDGIS_RATE_LOGIN_ACCOUNT", "30/min"),
+            # the citizen page's public lookups (place search, receiver, nearby reports) per client IP
+            "lookup": os.environ.get("GRIDGIS_RATE_LOOKUP", "120/min"),
         }
     ),
     # Open311 GeoReport v2: the jurisdiction this server answers for.

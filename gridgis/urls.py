@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("layers.accounts.urls")),
     path("", include("frontend.urls")),
+    path("report/", include("citizen.urls")),
     path("field/", include("field.urls")),
     path("api/v1/", include("layers.accounts.api.urls")),
     path("api/v1/", include("layers.grids.api.urls")),

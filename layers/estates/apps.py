@@ -48,3 +48,12 @@ class EstatesConfig(AppConfig):
                 kind="project",
             )
         )
+        # The place names the citizen page and Open311 search (layers.grids.places).
+        from layers.estates import selectors
+        from layers.grids import places
+
+        places.register(
+            places.PlaceSource(
+                key="estates", kinds={"estate": "小区 estate"}, name_field="name", queryset=selectors.estate_places
+            )
+        )

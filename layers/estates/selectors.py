@@ -6,8 +6,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.gis.db.models.functions import Intersection
-from django.db.models import QuerySet
+from django.contrib.gis.db.models.functions import Intersection, PointOnSurface
+from django.db.models import CharField, F, QuerySet, Value
 
 from common import overlays
 from common.dbfuncs import AreaM2
@@ -147,3 +147,14 @@ def renovation_totals(projects: QuerySet[RenovationProject] | None = None, group
         row["street_lamps"] = work.get(WorkKind.STREET_LAMP, {}).get("quantity", 0)
         result.append(row)
     return result
+
+
+def estate_places() -> QuerySet[Estate]:
+    """Estates as places (layers.grids.places): the name, the community it lies in, and a point inside
+    its boundary. Households, management and projects stay out: a place search shows only where."""
+    return Estate.objects.annotate(
+        place_kind=Value("estate", output_field=CharField()),
+        place_name=F("name"),
+        place_context=F("community__name"),
+        place_point=PointOnSurface("boundary"),
+    )

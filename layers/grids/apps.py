@@ -26,3 +26,14 @@ class GridsConfig(AppConfig):
                 kind="grid",
             )
         )
+        # The place names the citizen page and Open311 search (layers.grids.places).
+        from layers.grids import places, selectors
+
+        places.register(
+            places.PlaceSource(
+                key="grids",
+                kinds={"street": "街道/镇 street", "community": "社区/村 community", "grid": "网格 grid"},
+                name_field="name",
+                queryset=selectors.grid_places,
+            )
+        )

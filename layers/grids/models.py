@@ -24,8 +24,9 @@ import datetime
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from common.text import is_ascii_number
@@ -126,7 +127,11 @@ class Grid(models.Model):
                 ),
             ),
         ]
-        indexes = [models.Index(fields=["level", "code"], name="grid_level_code")]
+        indexes = [
+            models.Index(fields=["level", "code"], name="grid_level_code"),
+            # Place search (layers/grids/places.py): trigram similarity and LIKE on names.
+            GinIndex(OpClass(F("name"), name="gin_trgm_ops"), name="grid_name_trgm"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.contrib.gis.geos import Point
+from django.db.models import Case, CharField, F, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from common.prepared import execute_prepared
-from layers.grids.models import Duty, DutyKind, Grid
+from layers.grids.models import Duty, DutyKind, Grid, Level
 from layers.grids.sql import LOCATE_SQL
 
 
@@ -68,6 +71,30 @@ def locate_document(point: Point, on: datetime.date | None = None) -> dict:
     responsibility_at(), already shaped as the API's JSON."""
     row = execute_prepared("grids_locate", LOCATE_SQL, [point.x, point.y, on or datetime.date.today()])
     return row[0]  # psycopg2 decodes json into a dict
+
+
+# Levels a citizen may look a place up by: micro-grids are single buildings or households' groups
+# ("12号楼"), named only within their grid, and districts and the city are too coarse to place a report.
+PLACE_LEVELS = {Level.STREET: "street", Level.COMMUNITY: "community", Level.GRID: "grid"}
+
+
+def grid_places() -> QuerySet[Grid]:
+    """Active streets, communities and unit grids as places (layers.grids.places): named, with the
+    grid they lie in as context (a unit grid's name, "第3网格", means something only within its
+    community) and a point inside the boundary."""
+    return (
+        Grid.objects.active()
+        .filter(level__in=list(PLACE_LEVELS))
+        .annotate(
+            place_kind=Case(
+                *(When(level=level, then=Value(kind)) for level, kind in PLACE_LEVELS.items()),
+                output_field=CharField(),
+            ),
+            place_name=F("name"),
+            place_context=Coalesce(F("parent__name"), Value("")),
+            place_point=PointOnSurface("boundary"),
+        )
+    )
 
 
 def grids_with_codes(codes) -> list[Grid]:

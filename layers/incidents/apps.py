@@ -10,7 +10,7 @@ class IncidentsConfig(AppConfig):
         from common.publishing import Collection, register_collection
         from common.scopes import DISPATCHER, PLANNER, SEES_EVERYTHING, Rule, register_rule
         from layers.incidents.models import OPEN_STATUSES
-        from layers.incidents.selectors import open_cases_near
+        from layers.incidents.selectors import open_cases_in_reach
 
         register_rule(
             "case",
@@ -32,7 +32,7 @@ class IncidentsConfig(AppConfig):
                 reporter="reporter_id",
             ),
         )
-        register_nearby("cases", open_cases_near)
+        register_nearby("cases", open_cases_in_reach)
         published = {
             "cases": ("Cases 事件", "Reported problems and where they are in the case loop.", lambda qs: qs),
             "open-cases": (

@@ -48,6 +48,9 @@ class Category(models.Model):
     )
     name_zh = models.CharField(max_length=100)
     name_en = models.CharField(max_length=100)
+    # What the category covers, in a line, for the citizen choosing one on the report page.
+    description_zh = models.CharField(max_length=200, blank=True)
+    description_en = models.CharField(max_length=200, blank=True)
     keywords = models.CharField(max_length=200, blank=True, help_text="comma-separated, for Open311 services")
     default_department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="default_categories"
@@ -322,6 +325,29 @@ class TrailEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.from_status}→{self.to_status}"
+
+
+class FollowLink(models.Model):
+    """A private link to follow one case's public timeline, without signing in.
+
+    Intake makes one for the reporter (`for_reporter`); a citizen who finds their problem already
+    reported nearby may ask for one to the existing case instead of reporting it again. The token is
+    `secrets.token_urlsafe` (256 bits): it cannot be guessed or enumerated, unlike the case id. It is
+    stored as such (unique, so indexed) rather than hashed, so that a replayed report (the same
+    Idempotency-Key) answers with the same link, as the first answer did; it is shown only to whoever
+    made the link, never in lists, case details or Open311.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="follow_links")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    for_reporter = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"follow link of case {self.case_id}"
 
 
 class Open311Key(models.Model):

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from common.prepared import execute_prepared
 from common.scopes import Scope, visible
-from common.spatial import GeographyDistance
+from common.spatial import GeographyDistance, GeographyDWithin
 from layers.grids.models import Department, Grid, Level, Person
 from layers.incidents import sql
-from layers.incidents.models import OPEN_STATUSES, Case, Category, Status
+from layers.incidents.models import OPEN_STATUSES, Case, Category, FollowLink, Photo, Status, TrailEntry
 
 
 def _ewkt(point: Point) -> str:
@@ -98,6 +98,12 @@ def _loaded(model, values: dict | None):
     return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
+def intake_duplicate_since(now: datetime.datetime | None = None) -> datetime.datetime:
+    """Intake links a report by itself to an open case of its category reported since then (GRIDGIS
+    DUPLICATE_DAYS before `now`)."""
+    return (now or timezone.now()) - datetime.timedelta(days=settings.GRIDGIS["DUPLICATE_DAYS"])
+
+
 def intake_facts(point: Point, category: Category, now: datetime.datetime) -> tuple[Assignment, Case | None]:
     """Everything intake decides for a report at `point` (EPSG:4326): its assignment (grid,
     department, leader, officer, with the rule that chose each) and the open case it repeats, if any.
@@ -109,7 +115,7 @@ def intake_facts(point: Point, category: Category, now: datetime.datetime) -> tu
     office of the district with the nearest boundary, with the nearest grid suggested.
     The duplicate is locked (FOR UPDATE) so that concurrent "me too" counts add up.
     """
-    since = now - datetime.timedelta(days=settings.GRIDGIS["DUPLICATE_DAYS"])
+    since = intake_duplicate_since(now)
     category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
     facts = execute_prepared(
         "incidents_intake_facts",
@@ -254,7 +260,7 @@ def in_grid_subtree(queryset: QuerySet[Case], code: str) -> QuerySet[Case]:
 OVERLAY_CASE_LIMIT = 500
 
 
-def open_cases_near(*, reach, footprint, scope: Scope | None = None) -> tuple[list[dict], int]:
+def open_cases_in_reach(*, reach, footprint, scope: Scope | None = None) -> tuple[list[dict], int]:
     """Open cases inside `reach` (a renovation footprint grown by the overlay's buffer), nearest to
     `footprint` first, at most OVERLAY_CASE_LIMIT of them, and how many there are: the incidents layer's
     part of the planners' overlay (registered in common.overlays). An indexed ST_Intersects on the
@@ -317,23 +323,113 @@ def officer_tasks(scope, limit: int = 200) -> QuerySet[Case]:
     )
 
 
-def me_too_candidates(point: Point, category: Category, scope, now: datetime.datetime | None = None) -> QuerySet[Case]:
-    """The open cases of `category` that intake would link a report at `point` to as "me too" (the same
-    rule: within GRIDGIS DUPLICATE_METRES, reported in the last DUPLICATE_DAYS), nearest first, among
-    those `scope` may read. `distance_m` is annotated (metres on the spheroid)."""
-    now = now or timezone.now()
+def open_cases_near(
+    point: Point, category: Category | None = None, scope=None, *, since: datetime.datetime | None = None
+) -> QuerySet[Case]:
+    """Open cases within intake's "me too" radius (GRIDGIS DUPLICATE_METRES) of `point`, nearest first,
+    each with `distance_m` (metres on the spheroid): what a reporter is shown before sending ("already
+    reported here?"). Only `category`'s if given; only those `scope` may read if given (the officer
+    app), else any (the citizen page, which shows their public fields only); only those reported since
+    `since` if given (intake_duplicate_since(): the ones intake would link to by itself). Without it,
+    any age: a citizen who sees the same pothole reported a fortnight ago and still open may well
+    choose to join it (report_case's `me_too_of`)."""
     metres = float(settings.GRIDGIS["DUPLICATE_METRES"])
-    since = now - datetime.timedelta(days=settings.GRIDGIS["DUPLICATE_DAYS"])
+    cases = visible_cases(scope, Case.objects.all()) if scope is not None else Case.objects.all()
+    # The geometry index finds candidates within a radius in degrees that holds the circle in metres
+    # (a degree of longitude is the shorter, 111,320·cos(lat) m, taken 0.01° poleward), as intake does;
+    # the spheroid distance then keeps those within the circle.
+    degrees = metres / (111320.0 * math.cos(math.radians(min(abs(point.y) + 0.01, 89.9))))
+    cases = cases.filter(location__dwithin=(point, degrees), status__in=OPEN_STATUSES)
+    if category is not None:
+        cases = cases.filter(category=category)
+    if since is not None:
+        cases = cases.filter(reported_at__gte=since)
     return (
-        visible_cases(scope)
-        .filter(category=category, status__in=OPEN_STATUSES, reported_at__gte=since)
-        # The geometry index finds candidates within a radius in degrees that holds the circle in metres
-        # (a degree of longitude is the shorter, 111,320·cos(lat) m, taken 0.01° poleward), as intake does.
-        .filter(location__dwithin=(point, metres / (111320.0 * math.cos(math.radians(min(abs(point.y) + 0.01, 89.9))))))
+        cases.select_related("category")
         .annotate(distance_m=GeographyDistance("location", point))
         .filter(distance_m__lte=metres)
         .order_by("distance_m", "id")
     )
+
+
+def me_too_original(point: Point, case_id: int) -> Case | None:
+    """The case `case_id` locked for update if a report at `point` may join it ("me too"): it is open
+    and within the radius of open_cases_near. None otherwise."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .filter(pk=case_id, status__in=OPEN_STATUSES)
+        .filter(GeographyDWithin("location", point, settings.GRIDGIS["DUPLICATE_METRES"]))
+        .first()
+    )
+
+
+def receiver(point: Point, category: Category | None = None, now: datetime.datetime | None = None) -> Assignment:
+    """Who would receive a report at `point`, by intake's own rule, without creating anything.
+
+    With a category: intake_facts, the very statement intake runs (grid, department and the rest).
+    Without one the department is not known yet: the grid (the one rule) and the district's dispatch
+    office, which routes whatever it receives. A point no grid covers gets the dead-corner answer:
+    the dispatch office of the district with the nearest boundary.
+    """
+    now = now or timezone.now()
+    if category is not None:
+        return intake_facts(point, category, now)[0]
+    grid = Grid.objects.smallest_covering(point)
+    if grid is None:
+        return _dead_corner(point)
+    district = Grid.objects.defer("boundary").filter(code=grid.district_code, level=Level.DISTRICT).first()
+    result = Assignment(grid=grid, district=district, department=dispatch_office(district))
+    result.provenance["grid"] = {"rule": "smallest_covering", "code": grid.code, "level": grid.level_name}
+    result.provenance["department"] = {"rule": "dispatch_office", "reason": "no category yet"}
+    return result
+
+
+# Trail actions a follower sees on the public timeline; the rest (escalation rungs, reassignments)
+# is the office's own business.
+PUBLIC_ACTIONS = ("report", "register", "reject", "dispatch", "accept", "return", "handle", "verify", "fail", "close")
+
+
+# What secrets.token_urlsafe makes (and the demo's fixed tokens use): anything else is no token, and
+# never reaches the database (a NUL would not even be a valid query parameter there).
+FOLLOW_TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def follow_link(token: str) -> FollowLink | None:
+    """The follow link with `token`, with its case, or None (wrong, mistyped or made-up tokens alike)."""
+    if not token or len(token) > 64 or not FOLLOW_TOKEN_CHARACTERS.issuperset(token):
+        return None
+    return (
+        FollowLink.objects.select_related("case__category", "case__grid", "case__department", "case__duplicate_of")
+        .defer("case__grid__boundary", "case__department__jurisdiction")
+        .filter(token=token)
+        .first()
+    )
+
+
+def public_timeline(case: Case) -> QuerySet[TrailEntry]:
+    """The entries of `case`'s trail that its public timeline shows, oldest first. A "me too"
+    duplicate is followed through its original, where the work happens."""
+    followed = case.duplicate_of if case.duplicate_of_id else case
+    return (
+        TrailEntry.objects.filter(case=followed, action__in=PUBLIC_ACTIONS)
+        .only("id", "at", "action", "from_status", "to_status")
+        .order_by("at", "id")
+    )
+
+
+def after_photos(case: Case) -> QuerySet[Photo]:
+    """The photos of the fix (kind "after") of `case`, or of its original for a "me too" duplicate."""
+    followed_id = case.duplicate_of_id or case.pk
+    return Photo.objects.filter(case_id=followed_id, kind=Photo.Kind.AFTER).order_by("uploaded_at", "id")
+
+
+def reporter_follow_link(case: Case) -> FollowLink | None:
+    return FollowLink.objects.filter(case=case, for_reporter=True).order_by("id").first()
+
+
+def reportable_categories() -> QuerySet[Category]:
+    """The minor categories a report may name, with their majors, in code order (as Open311 lists)."""
+    return Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")
 
 
 def recent_categories(user, limit: int = 5) -> list[Category]:

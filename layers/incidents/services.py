@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.db.models import F
@@ -14,8 +16,8 @@ from django.utils import timezone
 from common.photos import CheckedPhoto
 from layers.grids.models import Department, Person
 from layers.incidents import permissions
-from layers.incidents.models import STAGE_OF_STATUS, Case, Category, Photo, Source, Status, TrailEntry
-from layers.incidents.selectors import intake_facts
+from layers.incidents.models import STAGE_OF_STATUS, Case, Category, FollowLink, Photo, Source, Status, TrailEntry
+from layers.incidents.selectors import intake_facts, me_too_original, open_cases_near
 
 STAGES = ("register", "dispatch", "handle", "verify")
 
@@ -42,6 +44,31 @@ def _actor_name(user) -> str:
     return person.name if person else user.get_username()
 
 
+class IntakeRefused(ValueError):
+    """A report that cannot be taken as asked; `field` names the input at fault (for the 400)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _new_follow_link(case: Case, *, for_reporter: bool, now: datetime.datetime) -> FollowLink:
+    return FollowLink.objects.create(
+        case=case, token=secrets.token_urlsafe(32), for_reporter=for_reporter, created_at=now
+    )
+
+
+@transaction.atomic
+def follow_case(*, case_id: int, point: Point, now: datetime.datetime | None = None) -> FollowLink:
+    """A new follow link to an open case near `point`: the reporter page's "follow this one instead",
+    for a citizen whose problem is already reported. Only the cases that page offers qualify (open,
+    within the radius of open_cases_near), so a link cannot be had for any case by its id."""
+    if not open_cases_near(point).filter(pk=case_id).exists():
+        metres = settings.GRIDGIS["DUPLICATE_METRES"]
+        raise IntakeRefused("case", f"case {case_id} is not an open report within {metres:g} m of this point")
+    return _new_follow_link(Case.objects.get(pk=case_id), for_reporter=False, now=now or timezone.now())
+
+
 @transaction.atomic
 def report_case(
     *,
@@ -60,6 +87,8 @@ def report_case(
     attributes: dict | None = None,
     photos: Sequence[CheckedPhoto] = (),
     idempotency_key: str | None = None,
+    me_too_of: int | None = None,
+    follow: bool = False,
     now: datetime.datetime | None = None,
 ) -> tuple[Case, bool]:
     """Take a report: assign it in this transaction, link it as a duplicate or start its workflow.
@@ -67,9 +96,20 @@ def report_case(
     Returns (case, True): the flag stays for the callers that unpack it, from when this service also
     answered replays. `idempotency_key` is only recorded on the case: replays are answered before this is called, by
     common/idempotency.py, per client (a key is not unique across clients).
+    `me_too_of` joins the report to that case ("me too", chosen by the reporter among those shown
+    near the point) instead of the one intake would pick; it must be open and within the radius of
+    open_cases_near, else IntakeRefused. `follow` makes the reporter's follow link in the same
+    transaction (see FollowLink).
     """
     now = now or timezone.now()
     assignment, original = intake_facts(point, category, now)
+    if me_too_of is not None:
+        original = me_too_original(point, me_too_of)
+        if original is None:
+            metres = settings.GRIDGIS["DUPLICATE_METRES"]
+            raise IntakeRefused(
+                "me_too_of", f"case {me_too_of} is not an open report within {metres:g} m of this point"
+            )
     provenance = dict(assignment.provenance)
     provenance["input"] = {"point": input_point, "srs": input_srs}
     case = Case(
@@ -107,6 +147,8 @@ def report_case(
     )
     case.save()
     saved = _save_photos(case, photos, Photo.Kind.REPORT)
+    if follow:
+        _new_follow_link(case, for_reporter=True, now=now)
     note = f"me too: linked to case {original.pk}" if original else ""
     TrailEntry.objects.create(
         case=case,

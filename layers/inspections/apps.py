@@ -50,3 +50,15 @@ class InspectionsConfig(AppConfig):
                 kind="patrol",
             )
         )
+        # The place names the citizen page and Open311 search (layers.grids.places).
+        from layers.grids import places
+        from layers.inspections import selectors
+
+        places.register(
+            places.PlaceSource(
+                key="inspection_points",
+                kinds={"inspection_point": "点位 inspection point"},
+                name_field="name",
+                queryset=selectors.point_places,
+            )
+        )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db.models import F, Q
 
 from layers.grids.models import Department, Grid, Level, Person
@@ -79,6 +80,8 @@ class InspectionPoint(models.Model):
 
     class Meta:
         ordering = ["category__sort_order", "name", "id"]
+        # Place search (layers/grids/places.py): trigram similarity and LIKE on names.
+        indexes = [GinIndex(OpClass(F("name"), name="gin_trgm_ops"), name="inspection_point_name_trgm")]
 
     def __str__(self) -> str:
         return self.name

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import CharField, Exists, F, OuterRef, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from common.dbfuncs import SEGMENT_DEGREES
@@ -156,3 +157,14 @@ def patrol_coverage(
         row["level"] = Level(row["level"]).name.lower()
         row["share"] = row["covered_m2"] / row["area_m2"] if row["area_m2"] else 0.0
     return rows
+
+
+def point_places() -> QuerySet[InspectionPoint]:
+    """Active inspection points (markets, parks, school gates ...) as places (layers.grids.places): the
+    name, the street it lies in, and its location. The people and departments answering for it stay out."""
+    return InspectionPoint.objects.filter(is_active=True).annotate(
+        place_kind=Value("inspection_point", output_field=CharField()),
+        place_name=F("name"),
+        place_context=Coalesce(F("street__name"), Value("")),
+        place_point=F("location"),
+    )

@@ -43,3 +43,14 @@ class DutySerializer(serializers.ModelSerializer):
         model = Duty
         fields = ["id", "grid", "kind", "person", "department", "starts_on", "ends_on", "note"]
         read_only_fields = fields  # duties are kept in the admin; this only answers
+
+
+class PlaceSerializer(serializers.Serializer):
+    """A place found by name (layers.grids.places.Place)."""
+
+    kind = serializers.CharField(help_text="street, community, grid, estate or inspection_point")
+    name = serializers.CharField()
+    context = serializers.CharField(help_text="what the place lies in, e.g. its community")
+    lon = serializers.FloatField(source="point.x")
+    lat = serializers.FloatField(source="point.y")
+    score = serializers.FloatField()

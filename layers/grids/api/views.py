@@ -1,4 +1,4 @@
-"""The grid layer's API: locate (who answers for a place).
+"""The grid layer's API: locate (who answers for a place) and place search (where is a name).
 
 Locate is public, as a citizen needs to know which grid and departments answer for a place: the grid
 chain (codes, names, levels) and the departments are public facts. The people on duty are not: a
@@ -7,12 +7,14 @@ phone or id (layers.accounts.roles decides who is staff).
 """
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.geometry import LonLatSerializer
 from common.scopes import request_scope
-from layers.grids.api.serializers import LocateResultSerializer
+from layers.grids import places
+from layers.grids.api.serializers import LocateResultSerializer, PlaceSerializer
 from layers.grids.selectors import locate_document
 
 PUBLIC_PERSON_FIELDS = ("title", "grid_code")
@@ -36,3 +38,23 @@ class LocateView(APIView):
         query.is_valid(raise_exception=True)
         document = locate_document(query.validated_data["point"])
         return Response(document if request_scope(request).is_staff else public_locate(document))
+
+
+class PlaceQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=places.MAX_QUERY_LENGTH, help_text="a name or part of one, e.g. 滨江")
+    limit = serializers.IntegerField(min_value=1, max_value=places.MAX_RESULTS, default=10)
+
+
+class PlaceSearchView(APIView):
+    """Places by name: streets, communities, unit grids, estates and inspection points, best match
+    first, each with its kind, what it lies in and a point. Public (names of places, no people);
+    throttled under the "lookup" rate."""
+
+    throttle_scope = "lookup"
+
+    @extend_schema(parameters=[PlaceQuerySerializer], responses=PlaceSerializer(many=True))
+    def get(self, request):
+        query = PlaceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = places.search(query.validated_data["q"], query.validated_data["limit"])
+        return Response(PlaceSerializer(found, many=True).data)

@@ -26,7 +26,17 @@ class CategorySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Category
-        fields = ["code", "parent", "name_zh", "name_en", "keywords", "default_department", "limits_hours"]
+        fields = [
+            "code",
+            "parent",
+            "name_zh",
+            "name_en",
+            "description_zh",
+            "description_en",
+            "keywords",
+            "default_department",
+            "limits_hours",
+        ]
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
     def get_limits_hours(self, category: Category) -> dict:
@@ -72,6 +82,12 @@ class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):
         help_text="a contact name (e.g. a hotline caller's); the trail names the signed-in user, never this",
     )
     reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    reporter_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    me_too_of = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="join this open case nearby (GET /api/v1/incidents/nearby/) instead of the one intake would pick",
+    )
     photos = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
 
     def validate_photos(self, files):
@@ -266,3 +282,143 @@ class TransitionSerializer(serializers.Serializer):
             return check_photo(upload)
         except PhotoError as exc:
             raise serializers.ValidationError(str(exc)) from exc
+
+
+# --- The citizen's side: who will receive a report, what is already reported there, follow links ---
+
+
+class PointQuerySerializer(LonLatSerializer):
+    """A point (`lon`, `lat`, `srs`) and an optional category code, as query parameters."""
+
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Category.objects.filter(is_active=True).select_related(
+            "parent__default_department", "default_department"
+        ),
+        required=False,
+    )
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        far = outside_service_area(attrs["point"])
+        if far is not None:
+            raise serializers.ValidationError(
+                {"lon": f"the point is {far / 1000:,.0f} km from the nearest district this server serves"}
+            )
+        return attrs
+
+
+class NamedSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ReceiverSerializer(serializers.Serializer):
+    """Who would receive a report at a point: public facts only (grids and departments, no people)."""
+
+    grid = serializers.SerializerMethodField()
+    district = serializers.SerializerMethodField()
+    department = serializers.SerializerMethodField()
+    dead_corner = serializers.BooleanField(help_text="no grid covers the point: the district's office handles it")
+    department_known = serializers.SerializerMethodField(help_text="false until a category is given")
+
+    @extend_schema_field({"type": "object", "nullable": True, "properties": {"code": {}, "name": {}, "level": {}}})
+    def get_grid(self, assignment) -> dict | None:
+        grid = assignment.grid
+        return None if grid is None else {"code": grid.code, "name": grid.name, "level": grid.level_name}
+
+    @extend_schema_field(NamedSerializer(allow_null=True))
+    def get_district(self, assignment) -> dict | None:
+        district = assignment.district
+        return None if district is None else {"code": district.code, "name": district.name}
+
+    @extend_schema_field({"type": "object", "nullable": True, "properties": {"code": {}, "name": {}, "name_en": {}}})
+    def get_department(self, assignment) -> dict | None:
+        department = assignment.department
+        if department is None:
+            return None
+        return {"code": department.code, "name": department.name, "name_en": department.name_en}
+
+    def get_department_known(self, assignment) -> bool:
+        return assignment.provenance.get("department", {}).get("reason") != "no category yet"
+
+
+class NearbyCaseSerializer(serializers.ModelSerializer):
+    """An open case near a point, as the public may see it (what Open311 shows, no people)."""
+
+    reference = serializers.CharField(source="pk")
+    category = serializers.CharField(source="category.code")
+    category_name_zh = serializers.CharField(source="category.name_zh")
+    category_name_en = serializers.CharField(source="category.name_en")
+    distance_m = serializers.FloatField()
+    lon = serializers.FloatField(source="location.x")
+    lat = serializers.FloatField(source="location.y")
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "category",
+            "category_name_zh",
+            "category_name_en",
+            "status",
+            "description",
+            "reported_at",
+            "me_too_count",
+            "distance_m",
+            "lon",
+            "lat",
+        ]
+
+
+class FollowRequestSerializer(LonLatSerializer):
+    """Follow an open case near the point instead of reporting it again."""
+
+    case = serializers.IntegerField(min_value=1)
+
+
+class PublicTimelineEntrySerializer(serializers.ModelSerializer):
+    """One step of a case as its follower sees it: when, what, and the status it led to."""
+
+    class Meta:
+        model = TrailEntry
+        fields = ["at", "action", "from_status", "to_status"]
+
+
+class PublicPhotoSerializer(serializers.ModelSerializer):
+    # The stored copy is re-encoded without metadata (common/photos.py).
+    url = serializers.FileField(source="image", read_only=True)
+
+    class Meta:
+        model = Photo
+        fields = ["url", "width", "height", "uploaded_at"]
+
+
+class FollowedCaseSerializer(serializers.Serializer):
+    """A followed case: its reference, category, where it stands and its public timeline, with the
+    after-photos of the fix. No people: no reporter, staff names, phones or notes."""
+
+    reference = serializers.CharField(source="case.pk")
+    category = CategorySerializer(source="case.category")
+    status = serializers.SerializerMethodField(help_text="a me-too report shows its original's status")
+    reported_at = serializers.DateTimeField(source="case.reported_at")
+    closed_at = serializers.DateTimeField(source="case.closed_at")
+    address = serializers.CharField(source="case.address")
+    description = serializers.CharField(source="case.description")
+    lon = serializers.FloatField(source="case.location.x")
+    lat = serializers.FloatField(source="case.location.y")
+    grid_name = serializers.CharField(source="case.grid.name", default=None)
+    department_name = serializers.CharField(source="case.department.name", default=None)
+    dead_corner = serializers.BooleanField(source="case.dead_corner")
+    joined = serializers.SerializerMethodField(help_text="reference of the case this me-too report joined")
+    timeline = PublicTimelineEntrySerializer(many=True)
+    after_photos = PublicPhotoSerializer(many=True)
+
+    def get_status(self, value) -> str:
+        case = value["case"]
+        return case.duplicate_of.status if case.duplicate_of_id else case.status
+
+    def get_joined(self, value) -> str | None:
+        case = value["case"]
+        return str(case.duplicate_of_id) if case.duplicate_of_id else None

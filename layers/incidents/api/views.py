@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import django_filters
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.idempotency import IdempotentWrites, key_of
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
+from common.parsers import JSONParser
 from common.scopes import request_scope
 from common.text import is_ascii_number
 from layers.accounts.permissions import SignedIn
@@ -23,7 +26,12 @@ from layers.incidents.api.serializers import (
     CaseDetailSerializer,
     CaseFeatureSerializer,
     CategorySerializer,
+    FollowedCaseSerializer,
+    FollowRequestSerializer,
     IntakeSerializer,
+    NearbyCaseSerializer,
+    PointQuerySerializer,
+    ReceiverSerializer,
     TrailEntrySerializer,
     TransitionSerializer,
 )
@@ -144,19 +152,26 @@ class CaseListCreateView(IdempotentWrites, ScopedCaseSerializers, generics.ListC
         source = permissions.reporting_source(request_scope(request))
         if values.pop("source", source) != source:
             raise ValidationError({"source": f"set from who is signed in: this report comes from {source}"})
-        case, _ = services.report_case(
-            category=values.pop("category"),
-            point=values.pop("point"),
-            photos=values.pop("photos", []),
-            source=source,
-            reporter=request.user if request.user.is_authenticated else None,
-            idempotency_key=key_of(request),
-            **values,
-        )
+        try:
+            case, _ = services.report_case(
+                category=values.pop("category"),
+                point=values.pop("point"),
+                photos=values.pop("photos", []),
+                source=source,
+                reporter=request.user if request.user.is_authenticated else None,
+                idempotency_key=key_of(request),
+                follow=True,
+                **values,
+            )
+        except services.IntakeRefused as exc:
+            raise ValidationError({exc.field: str(exc)}) from exc
         # A new case already holds its category, grid, department and people from the assignment.
-        response = Response(
-            CaseFeatureSerializer(case, context=case_context(request)).data, status=status.HTTP_201_CREATED
-        )
+        answer = CaseFeatureSerializer(case, context=case_context(request)).data
+        # The reporter's private follow link: shown in this answer only (and in its replay, which
+        # common/idempotency.py answers with this very answer), never in lists, details or Open311.
+        link = selectors.reporter_follow_link(case)
+        answer["properties"]["follow_token"] = link.token if link else None
+        response = Response(answer, status=status.HTTP_201_CREATED)
         response["ETag"] = case.etag
         response["Location"] = f"/api/v1/incidents/{case.pk}/"
         return response
@@ -348,3 +363,87 @@ class CategoryListView(generics.ListAPIView):
     serializer_class = CategorySerializer
     pagination_class = None
     queryset = Category.objects.filter(is_active=True).select_related("parent", "default_department").order_by("code")
+
+
+NEARBY_MAX = 10  # the nearest open cases shown before sending; more would not fit a phone's screen
+
+
+class PublicLookup:
+    """The citizen's lookups before sending a report: public, throttled under the "lookup" rate on top
+    of the per-IP one (each answers from a spatial query)."""
+
+    throttle_scope = "lookup"
+
+
+class ReceiverView(PublicLookup, APIView):
+    """Who would receive a report at a point (and of a category): the grid and the department, by
+    intake's own rule, without creating anything. Outside every grid: the district's dispatch office
+    (such a report is accepted, `dead_corner` true)."""
+
+    @extend_schema(parameters=[PointQuerySerializer], responses=ReceiverSerializer)
+    def get(self, request):
+        query = PointQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
+        with transaction.atomic():  # intake's statement locks the case it would join; release at once
+            assignment = selectors.receiver(values["point"], values.get("category"))
+        return Response(ReceiverSerializer(assignment).data)
+
+
+class NearbyView(PublicLookup, generics.ListAPIView):
+    """Open cases within intake's "me too" radius of a point (of a category, if given), nearest first:
+    offered before sending as "me too" (report with `me_too_of`) or "follow this one instead"."""
+
+    serializer_class = NearbyCaseSerializer
+    pagination_class = None
+
+    @extend_schema(parameters=[PointQuerySerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Case.objects.none()
+        query = PointQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        found = selectors.open_cases_near(query.validated_data["point"], category=query.validated_data.get("category"))
+        return found[:NEARBY_MAX]
+
+
+def _followed(link) -> dict:
+    return {
+        "case": link.case,
+        "timeline": selectors.public_timeline(link.case),
+        "after_photos": selectors.after_photos(link.case),
+    }
+
+
+class FollowView(APIView):
+    """A case by its private follow link: the public timeline (states and dates) and the after-photos."""
+
+    throttle_scope = "lookup"
+
+    @extend_schema(responses=FollowedCaseSerializer)
+    def get(self, request, token: str):
+        link = selectors.follow_link(token)
+        if link is None:
+            raise NotFound("token: no report follows this link; check that it was copied whole")
+        return Response(FollowedCaseSerializer(_followed(link)).data)
+
+
+class FollowNearbyCaseView(IdempotentWrites, APIView):
+    """A new follow link to an open case near a point ("follow this one instead" of reporting it again);
+    the answer holds the token, shown only here. Throttled under the intake rate."""
+
+    parser_classes = [JSONParser, FormParser]  # no files here: JSON (depth-limited) or a form
+    throttle_scope = "intake"
+
+    @extend_schema(request=FollowRequestSerializer, responses={201: FollowedCaseSerializer})
+    def post(self, request):
+        form = FollowRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            link = services.follow_case(case_id=form.validated_data["case"], point=form.validated_data["point"])
+        except services.IntakeRefused as exc:
+            raise ValidationError({exc.field: str(exc)}) from exc
+        return Response({"follow_token": link.token, **FollowedCaseSerializer(_followed(link)).data}, status=201)

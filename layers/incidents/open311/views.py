@@ -3,7 +3,8 @@
 Categories are the services (minors; the major is the `group`). A request is a case; its status is
 `open` while the case is in the loop and `closed` once closed or rejected (a "me too" duplicate shows
 its original's). `agency_responsible` names the case's department and the extension `grid_code`
-its grid. Public reads carry no personal data: the reporter's name, email and phone are stored on
+its grid. A request with `address_string` and no lat/long is placed by the place search
+(layers.grids.places), as the citizen's report page places a name. Public reads carry no personal data: the reporter's name, email and phone are stored on
 the case but never returned.
 """
 
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from common.text import is_ascii_number
 from common.throttling import refused_by_throttles
+from layers.grids import places
 from layers.incidents.models import FINAL_STATUSES, OPEN_STATUSES, Case, Category, Open311Key, Source, Status
 from layers.incidents.open311.render import errors, respond
 from layers.incidents.selectors import outside_service_area
@@ -241,12 +243,25 @@ def _create_request(request, fmt: str):
     if category is None:
         return errors(fmt, 404, f"service_code {code!r} not found")
     lat, lon = data.get("lat", ""), data.get("long", "")
+    address = data.get("address_string", "").strip()
+    input_point = {"lat": lat, "long": lon}
     if not (lat and lon):
-        if data.get("address_string") or data.get("address_id"):
+        if not address:
+            if data.get("address_id"):
+                return errors(fmt, 400, "lat and long (or address_string) are required: address_id is not used here")
+            return errors(fmt, 400, "lat and long, or address_string, are required")
+        # Placed by the place search of the report page: the best match among the names of streets,
+        # communities, grids, estates and inspection points.
+        found = places.search(address[: places.MAX_QUERY_LENGTH], limit=1)
+        if not found:
             return errors(
-                fmt, 400, "lat and long are required: this jurisdiction cannot geocode address_string or address_id"
+                fmt,
+                400,
+                f"address_string {address[:50]!r} matches no street, community, estate or point; send lat and long",
             )
-        return errors(fmt, 400, "lat and long are required")
+        place = found[0]
+        lat, lon = str(place.point.y), str(place.point.x)
+        input_point = {"address_string": address[:300], "place": {"kind": place.kind, "name": place.name}}
     try:
         lat_value, lon_value = float(lat), float(lon)
     except ValueError:
@@ -291,7 +306,7 @@ def _create_request(request, fmt: str):
     case, _ = report_case(
         category=category,
         point=Point(lon_value, lat_value, srid=4326),
-        input_point={"lat": lat, "long": lon},
+        input_point=input_point,
         input_srs="EPSG:4326",
         description=description,
         address=data.get("address_string", "")[:300],
