@@ -268,6 +268,9 @@ GRIDGIS = {
     "MAX_JSON_DEPTH": env_int("GRIDGIS_MAX_JSON_DEPTH", 32),
     # Geometry input: at most this many vertices in one geometry.
     "MAX_VERTICES": env_int("GRIDGIS_MAX_VERTICES", 10_000),
+    # Geometry input (footprints, tracks, pipes, any geometry a client sends) and the planner overlay:
+    # the geometry's bounding box may cover at most this many km² (a district's urban core is ~300).
+    "MAX_GEOMETRY_KM2": float(os.environ.get("GRIDGIS_MAX_GEOMETRY_KM2", 400)),
     # bbox filters: a box over this area (km², on the ellipsoid) is refused; Luzhou is about 12,200 km².
     "MAX_BBOX_KM2": float(os.environ.get("GRIDGIS_MAX_BBOX_KM2", 20_000)),
     # GeoJSON listings: default page size and the hard cap on ?page_size=.
