@@ -248,10 +248,14 @@ GRIDGIS = {
     # table's plain indexes are dropped and built again around the write instead of being updated row
     # by row (layers/incidents/reassign.py; the crossover measured by `make bench`).
     "REASSIGN_REBUILD_FRACTION": float(os.environ.get("GRIDGIS_REASSIGN_REBUILD_FRACTION", 0.4)),
-    # Photos: at most this many per upload, each at most PHOTO_MAX_BYTES and PHOTO_MAX_PIXELS.
+    # Photos (layers/incidents/photos.py): at most this many per upload, each at most PHOTO_MAX_BYTES and
+    # PHOTO_MAX_PIXELS, all of one request's at most PHOTO_MAX_PIXELS_PER_REQUEST; the public copy is
+    # decoded (downscaled) and stored at most PHOTO_STORED_MAX_SIDE pixels wide or high.
     "PHOTO_MAX_COUNT": 6,
     "PHOTO_MAX_BYTES": 8 * 1024 * 1024,
     "PHOTO_MAX_PIXELS": 40_000_000,
+    "PHOTO_MAX_PIXELS_PER_REQUEST": env_int("GRIDGIS_PHOTO_MAX_PIXELS_PER_REQUEST", 60_000_000),
+    "PHOTO_STORED_MAX_SIDE": env_int("GRIDGIS_PHOTO_STORED_MAX_SIDE", 2560),
     # The escalation ladder: hours past the current stage's due time at which each rung is reached
     # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
@@ -281,7 +285,7 @@ GRIDGIS = {
     # Requests per client IP and per signed-in user; "intake" is the scope of case reporting. None = off;
     # GRIDGIS_THROTTLE=off switches all of them off (the load benchmark measures idempotency, not limits).
     "THROTTLE_RATES": (
-        {"ip": None, "user": None, "intake": None, "login": None, "login_account": None}
+        {"ip": None, "user": None, "intake": None, "login": None, "login_account": None, "photo_megapixels": None}
         if os.environ.get("GRIDGIS_THROTTLE", "on").lower() in {"off", "0", "false"}
         else {
             "ip": os.environ.get("GRIDGIS_RATE_IP", "1200/min"),
@@ -290,6 +294,8 @@ GRIDGIS = {
             # password checks (every sign-in and password change) per client IP, and per account named
             "login": os.environ.get("GRIDGIS_RATE_LOGIN", "30/min"),
             "login_account": os.environ.get("GRIDGIS_RATE_LOGIN_ACCOUNT", "30/min"),
+            # megapixels of photos decoded per client (user, or IP): the CPU photos cost
+            "photo_megapixels": os.environ.get("GRIDGIS_RATE_PHOTO_MEGAPIXELS", "400/min"),
         }
     ),
     # Open311 GeoReport v2: the jurisdiction this server answers for.
