@@ -4,7 +4,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: setup db migrate seed demo serve test test-fast stop bench lint load faults
+.PHONY: setup db migrate seed demo serve test test-fast stop bench lint load faults check-deploy
+
+# The production environment the README documents (the key is made up for the check; a real one is
+# kept secret): `make check-deploy` runs Django's deployment checks with it, warnings failing.
+PRODUCTION_ENV = DJANGO_DEBUG=0 DJANGO_ALLOWED_HOSTS=grid.example.gov.cn \
+	DJANGO_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	DJANGO_BEHIND_TLS_PROXY=1 DJANGO_SECURE_SSL_REDIRECT=1 DJANGO_SECURE_COOKIES=1 \
+	DJANGO_SECURE_HSTS_SECONDS=31536000 DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS=1 DJANGO_SECURE_HSTS_PRELOAD=1 \
+	DJANGO_CSRF_TRUSTED_ORIGINS=https://grid.example.gov.cn
 
 setup:                 ## system packages + .venv (skips what is already there)
 	@bash scripts/setup.sh
@@ -41,3 +49,6 @@ faults: db             ## the same with PostgreSQL restarted mid-run: no accepte
 
 lint:
 	@.venv/bin/ruff check .
+
+check-deploy:          ## Django's deployment checks with the README's production environment (warnings fail)
+	@$(PRODUCTION_ENV) $(PYTHON) manage.py check --deploy --fail-level WARNING

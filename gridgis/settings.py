@@ -1,14 +1,18 @@
 """gridgis settings, read from the environment.
 
 DATABASE_URL (postgis://user:pass@host:port/name) points at any PostGIS; without it the project's own
-cluster under var/pg/ is used (see gridgis/localdb.py). DJANGO_SECRET_KEY and DJANGO_DEBUG configure a
-deployment; the defaults suit a developer's machine.
+cluster under var/pg/ is used (see gridgis/localdb.py). DJANGO_SECRET_KEY, DJANGO_DEBUG,
+DJANGO_ALLOWED_HOSTS and the DJANGO_SECURE_* variables configure a deployment (the README lists the
+production environment; `make check-deploy` checks it); the defaults suit a developer's machine.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 
 from gridgis import localdb
 
@@ -24,9 +28,43 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "gridgis-development-only-key-change-me-in-deployment")
-ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+# The key that signs sessions, CSRF tokens and password-reset links. The constant below was once the
+# public default: it is refused outright with DEBUG off. Without DJANGO_SECRET_KEY, a machine on the
+# project's own cluster (development, tests, `make demo`) gets a random key of its own, kept in
+# var/secret_key; a deployment on another database (DATABASE_URL) with DEBUG off refuses to start.
+PUBLIC_DEVELOPMENT_KEY = "gridgis-development-only-key-change-me-in-deployment"
+
+
+def machine_secret_key() -> str:
+    """A random key for this checkout, made once (mode 600) and read back by every process after."""
+    path = BASE_DIR / "var" / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    return path.read_text(encoding="ascii").strip()
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if SECRET_KEY == PUBLIC_DEVELOPMENT_KEY and not DEBUG:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is the public development key; set a long random one")
+if not SECRET_KEY:
+    if os.environ.get("DATABASE_URL") and not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set: a deployment (DATABASE_URL set, DEBUG off) needs a long random "
+            "key, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    SECRET_KEY = machine_secret_key()
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,10 +89,12 @@ INSTALLED_APPS = [
     "layers.audits.apps.AuditsConfig",
     "maps.apps.MapsConfig",
     "fixtures.apps.FixturesConfig",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "common.middleware.ContentSecurityPolicyMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -206,6 +246,52 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- Deployment: HTTPS, cookies, headers (the README's production environment sets each) ---
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients' requests).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", False) else None
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp; Django 5.2 has none of its own): only the app's own scripts,
+# styles, images, tiles and API, plus a basemap's host if GRIDGIS_BASEMAP names one. The folium map
+# pages' inline scripts carry the request's nonce; the admin's geometry editor (Django's template, an
+# inline script without a request to take a nonce from) gets 'unsafe-inline' under /admin/ only
+# (common.middleware.ContentSecurityPolicyMiddleware). GRIDGIS_CSP_REPORT_ONLY=1 reports instead.
+_BASEMAP_HOSTS = {
+    "osm": ["https://tile.openstreetmap.org"],
+    "tianditu": ["https://*.tianditu.gov.cn"],
+}
+_basemap = os.environ.get("GRIDGIS_BASEMAP", "none")
+_tile_hosts = _BASEMAP_HOSTS.get(_basemap) or (
+    ["/".join(_basemap.split("/")[:3])] if _basemap.startswith(("http://", "https://")) else []
+)
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],  # the nonce appears only on pages that use it (the maps)
+        "style-src": ["'self'", "'unsafe-inline'"],  # Leaflet and folium write style attributes
+        "img-src": ["'self'", "data:", "blob:", *_tile_hosts],
+        "connect-src": ["'self'", *_tile_hosts],
+        "font-src": ["'self'", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env_bool("GRIDGIS_CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -298,6 +384,8 @@ GRIDGIS = {
             "photo_megapixels": os.environ.get("GRIDGIS_RATE_PHOTO_MEGAPIXELS", "400/min"),
         }
     ),
+    # The password of the demo accounts seed_demo makes (public in the README: demo only).
+    "DEMO_PASSWORD": os.environ.get("GRIDGIS_DEMO_PASSWORD", "gridgis-demo"),
     # Open311 GeoReport v2: the jurisdiction this server answers for.
     "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),
     # The sources of the cases Open311 publishes (comma-separated): by default citizens' reports only,

@@ -2,6 +2,16 @@ import pytest
 from rest_framework.test import APIClient
 
 
+def pytest_configure(config):
+    """The tests' own connections commit without waiting for the WAL flush (synchronous_commit off):
+    faster on the durable local cluster (gridgis/localdb.py), and a crash could lose only the last
+    test transactions, never corrupt the cluster. Servers the tests start keep the default."""
+    from django.conf import settings
+
+    options = settings.DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
+
 @pytest.fixture
 def api():
     return APIClient()
