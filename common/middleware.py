@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
-from csp.middleware import CSPMiddleware
 from rest_framework.exceptions import Throttled
 
 
