@@ -64,6 +64,55 @@ CATALOGUE = [
         who="dispatcher",
     ),
     Bad(
+        "a forged source",
+        "post",
+        "/api/v1/incidents/",
+        {"category": "0101", "lon": 105.41, "lat": 28.93, "source": "supervisor"},
+        names="source",
+    ),
+    Bad(
+        "a NUL in an open311 description",
+        "post",
+        OPEN311,
+        {"api_key": "K", "service_code": "0101", "lat": "28.93", "long": "105.41", "description": "a\x00b"},
+        fmt="form",
+        names="description",
+    ),
+    Bad(
+        "a footprint-sized geometry as a case location",
+        "post",
+        "/api/v1/incidents/",
+        {
+            "category": "0101",
+            "geometry": {"type": "Polygon", "coordinates": [[[105, 28.5], [106, 28.5], [106, 29.3], [105, 28.5]]]},
+        },
+        names="geometry",
+    ),
+    Bad(
+        "an unusable idempotency key",
+        "post",
+        "/api/v1/incidents/",
+        {"category": "0101", "lon": 105.41, "lat": 28.93},
+        headers={"Idempotency-Key": "käse\n"},
+        names="Idempotency-Key",
+    ),
+    Bad(
+        "nan bbox on estates",
+        "get",
+        "/api/v1/estates/",
+        {"in_bbox": "nan,nan,nan,nan"},
+        names="in_bbox",
+        who="dispatcher",
+    ),
+    Bad(
+        "a whole-country bbox on work items",
+        "get",
+        "/api/v1/work-items/",
+        {"in_bbox": "73,18,135,53"},
+        names="in_bbox",
+        who="dispatcher",
+    ),
+    Bad(
         "nan bbox on patrols",
         "get",
         "/api/v1/patrols/",
@@ -72,6 +121,10 @@ CATALOGUE = [
         who="dispatcher",
     ),
 ]
+
+
+def test_the_round_two_catalogue_covers_the_security_tests_inputs():
+    assert len(CATALOGUE) >= 14 and len({bad.name for bad in CATALOGUE}) == len(CATALOGUE)
 
 
 @pytest.mark.parametrize("bad", CATALOGUE, ids=lambda bad: bad.name)
