@@ -74,7 +74,7 @@ def parse_srs(value: str | int | None) -> SRS:
     for prefix in ("epsg:", "urn:ogc:def:crs:epsg::"):
         if text.startswith(prefix):
             text = text[len(prefix) :]
-    if not text.isdigit() or int(text) not in ALLOWED_SRIDS:
+    if not (text.isascii() and text.isdigit()) or int(text) not in ALLOWED_SRIDS:
         raise UnknownSRS(
             f"unknown srs {value!r}: use EPSG:4326, EPSG:4490, a CGCS2000 Gauss-Krüger code EPSG:4491-4554, or gcj02"
         )

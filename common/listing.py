@@ -96,6 +96,6 @@ class LimitedGeoJsonPagination(GeoJsonPagination):
     def get_page_size(self, request):
         cap = min(self.max_page_size or settings.GRIDGIS["MAX_PAGE_SIZE"], settings.GRIDGIS["MAX_PAGE_SIZE"])
         text = request.query_params.get(self.page_size_query_param, "")
-        if text.isdigit() and int(text) > 0:
+        if text.isascii() and text.isdigit() and int(text) > 0:
             return min(int(text), cap)
         return min(self.page_size, cap)

@@ -206,7 +206,7 @@ def _version_from(request, body_version: int | None) -> int | None:
     header = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
     if not header:
         return None
-    if not header.isdigit():
+    if not (header.isascii() and header.isdigit()):
         raise ValidationError({"If-Match": 'must be the case\'s ETag, e.g. "3"'})
     return int(header)
 

@@ -158,7 +158,9 @@ def request_detail(request, request_id, fmt=None):
     refusal = _bad_jurisdiction(request, fmt)
     if refusal:
         return refusal
-    case = _public_queryset().filter(pk=int(request_id)).first() if request_id.isdigit() else None
+    case = (
+        _public_queryset().filter(pk=int(request_id)).first() if request_id.isascii() and request_id.isdigit() else None
+    )
     if case is None:
         return errors(fmt, 404, f"service_request_id {request_id!r} not found")
     return respond(fmt, "service_requests", "request", [_public(case)])
@@ -187,7 +189,7 @@ def _list_requests(request, fmt: str):
     ids = request.GET.get("service_request_id")
     if ids:
         wanted = [part.strip() for part in ids.split(",") if part.strip()]
-        if not all(part.isdigit() for part in wanted):
+        if not all(part.isascii() and part.isdigit() for part in wanted):  # "²".isdigit() is True
             return errors(fmt, 400, "service_request_id: a comma-separated list of numbers")
         return respond(fmt, "service_requests", "request", [_public(c) for c in queryset.filter(pk__in=wanted)])
     start, problem = _parse_date(request, "start_date", fmt)
