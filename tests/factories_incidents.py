@@ -56,3 +56,18 @@ def image_bytes(fmt: str = "PNG", size=(8, 6), color=(200, 30, 30)) -> bytes:
 def image_upload(name: str = "photo.png", fmt: str = "PNG", size=(8, 6)) -> SimpleUploadedFile:
     content_type = "image/png" if fmt == "PNG" else "image/jpeg"
     return SimpleUploadedFile(name, image_bytes(fmt, size), content_type=content_type)
+
+
+def intake_world() -> dict:
+    """small_tree with what intake needs: a dispatch office, the urban-management bureau (城管局) as
+    the default department of category 0101, and an officer on duty in grid g1."""
+    from layers.grids.models import DutyKind
+    from tests.factories import make_duty, small_tree
+
+    grids = small_tree()
+    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
+    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
+    make_category("0101", default_department=cgj, handle_hours=24)
+    officer = make_person("李网格员")
+    make_duty(grids["g1"], DutyKind.OFFICER, officer)
+    return {"grids": grids, "cgj": cgj, "officer": officer}
