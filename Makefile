@@ -4,7 +4,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: setup db migrate seed demo demo-https test test-fast check stop bench load faults
+.PHONY: setup db migrate seed demo demo-https test test-fast check check-deploy stop bench load faults
+
+# The production environment the README documents (the key is made up for the check; a real one is
+# kept secret): `make check-deploy` runs Django's deployment checks with it, warnings failing.
+PRODUCTION_ENV = DJANGO_DEBUG=0 DJANGO_ALLOWED_HOSTS=grid.example.gov.cn \
+	DJANGO_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	DJANGO_BEHIND_TLS_PROXY=1 DJANGO_SECURE_SSL_REDIRECT=1 DJANGO_SECURE_COOKIES=1 \
+	DJANGO_SECURE_HSTS_SECONDS=31536000 DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS=1 DJANGO_SECURE_HSTS_PRELOAD=1 \
+	DJANGO_CSRF_TRUSTED_ORIGINS=https://grid.example.gov.cn
 
 setup:                 ## system packages + .venv (skips what is already there)
 	@bash scripts/setup.sh
@@ -46,6 +54,7 @@ check: db              ## lint, formatting, the import contract (.importlinter),
 	@.venv/bin/ruff format --check .
 	@.venv/bin/lint-imports --no-cache
 	@$(PYTHON) manage.py makemigrations --check --dry-run
+	@$(MAKE) -s check-deploy
 
 stop:                  ## stop the local PostGIS cluster
 	@$(PYTHON) -m gridgis.localdb stop
@@ -58,3 +67,6 @@ load: db               ## 10,000 concurrent case submissions, each retried with 
 
 faults: db             ## the same with PostgreSQL restarted mid-run: no accepted case lost, server recovers
 	@$(PYTHON) -m bench.load --submissions $(or $(SUBMISSIONS),3000) --restart-db $(LOAD_ARGS)
+
+check-deploy:          ## Django's deployment checks with the README's production environment (warnings fail)
+	@$(PRODUCTION_ENV) $(PYTHON) manage.py check --deploy --fail-level WARNING

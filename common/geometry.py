@@ -3,7 +3,8 @@
 `LonLatSerializer` takes a point as lon/lat/srs; `GeoJSONGeometryField` takes any GeoJSON geometry and is
 the field every layer uses for geometry input (see its docstring for what it refuses and why);
 `geometry_from_geojson` is the same check for code that is not a serializer. Limits come from
-settings.GRIDGIS (MAX_VERTICES); accepted CRSs from the allow-list in common.crs.
+settings.GRIDGIS (MAX_VERTICES, and MAX_GEOMETRY_KM2 for the area of a geometry's extent, see
+`extent_problem`); accepted CRSs from the allow-list in common.crs.
 """
 
 from __future__ import annotations
@@ -227,7 +228,35 @@ def geometry_from_geojson(
         or ymax > 90
     ):
         raise GeometryInputError(f"its coordinates are not valid positions in {srs}")
+    problem = extent_problem(stored)
+    if problem:
+        raise GeometryInputError(problem)
     return stored
+
+
+def extent_problem(geometry: GEOSGeometry, *, grown_by_m: float = 0.0) -> str | None:
+    """Why `geometry` (EPSG:4326) is too large to take, or None: the area of its extent (its bounding
+    box, grown by `grown_by_m` metres; measured on the ellipsoid by PostGIS) over
+    settings.GRIDGIS["MAX_GEOMETRY_KM2"]. A line counts by its box too, so a track or a pipe across
+    the province is refused like a footprint that covers it. Every spatial input is checked here."""
+    from common.listing import bbox_area_km2
+
+    if geometry.geom_type == "Point" and not grown_by_m:
+        return None
+    xmin, ymin, xmax, ymax = geometry.extent
+    if grown_by_m:  # a metre is at least 1/111,320 of a degree of longitude or latitude; widen generously
+        pad = grown_by_m / 111_320 / max(math.cos(math.radians(max(abs(ymin), abs(ymax)))), 0.01)
+        xmin, ymin, xmax, ymax = max(xmin - pad, -180), max(ymin - pad, -90), min(xmax + pad, 180), min(ymax + pad, 90)
+    limit = settings.GRIDGIS["MAX_GEOMETRY_KM2"]
+    # No box of dx° × dy° covers more than dx·111.32 × dy·111.70 km² (the longest degree of longitude,
+    # at the equator, and of latitude, at the poles): a box under the limit by that bound is not
+    # measured at all (most inputs, and no query for them).
+    if (xmax - xmin) * 111.32 * (ymax - ymin) * 111.70 <= limit:
+        return None
+    area = bbox_area_km2(xmin, ymin, xmax, ymax) or 0.0
+    if area > limit:
+        return f"its extent covers {area:,.0f} km², over the limit of {limit:,.0f} km²"
+    return None
 
 
 @extend_schema_field(

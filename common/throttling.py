@@ -99,8 +99,18 @@ class CountedRate(SharedCounters, SimpleRateThrottle):
         ident = self.ident if self.ident is not None else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
-    def refused(self, request) -> float | None:
-        """Count one event; None if within the rate (or the rate is off), else the seconds to wait."""
-        if self.rate is None or self.allow_request(request, None):
+    def refused(self, request, cost: int = 1) -> float | None:
+        """Count an event worth `cost` units (one read and one write of the counter, whatever the cost);
+        None if within the rate (or the rate is off), else the seconds to wait."""
+        if self.rate is None:
             return None
-        return self.wait() or 1.0
+        self.key = self.get_cache_key(request, None)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) + cost > self.num_requests:
+            return self.wait() or 1.0
+        self.history[:0] = [self.now] * cost
+        self.cache.set(self.key, self.history, self.duration)
+        return None

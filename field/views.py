@@ -18,6 +18,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -127,6 +129,7 @@ class HomeDataView(APIView):
 
     permission_classes = [SignedIn]
 
+    @extend_schema(operation_id="field_home_data", responses={200: OpenApiTypes.OBJECT}, tags=["field"])
     def get(self, request):
         if not may_use_field(request):
             raise PermissionDenied(_("The officer app is for grid officers on duty."))
@@ -138,6 +141,12 @@ class NearbyView(APIView):
 
     permission_classes = [SignedIn]
 
+    @extend_schema(
+        operation_id="field_nearby",
+        parameters=[LonLatSerializer, OpenApiParameter("category", str, required=True)],
+        responses={200: OpenApiTypes.OBJECT},
+        tags=["field"],
+    )
     def get(self, request):
         where = LonLatSerializer(data=request.query_params)
         where.is_valid(raise_exception=True)

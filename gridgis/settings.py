@@ -1,14 +1,18 @@
 """gridgis settings, read from the environment.
 
 DATABASE_URL (postgis://user:pass@host:port/name) points at any PostGIS; without it the project's own
-cluster under var/pg/ is used (see gridgis/localdb.py). DJANGO_SECRET_KEY and DJANGO_DEBUG configure a
-deployment; the defaults suit a developer's machine.
+cluster under var/pg/ is used (see gridgis/localdb.py). DJANGO_SECRET_KEY, DJANGO_DEBUG,
+DJANGO_ALLOWED_HOSTS and the DJANGO_SECURE_* variables configure a deployment (the README lists the
+production environment; `make check-deploy` checks it); the defaults suit a developer's machine.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 
 from gridgis import localdb
 
@@ -24,9 +28,43 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "gridgis-development-only-key-change-me-in-deployment")
-ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+# The key that signs sessions, CSRF tokens and password-reset links. The constant below was once the
+# public default: it is refused outright with DEBUG off. Without DJANGO_SECRET_KEY, a machine on the
+# project's own cluster (development, tests, `make demo`) gets a random key of its own, kept in
+# var/secret_key; a deployment on another database (DATABASE_URL) with DEBUG off refuses to start.
+PUBLIC_DEVELOPMENT_KEY = "gridgis-development-only-key-change-me-in-deployment"
+
+
+def machine_secret_key() -> str:
+    """A random key for this checkout, made once (mode 600) and read back by every process after."""
+    path = BASE_DIR / "var" / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    return path.read_text(encoding="ascii").strip()
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if SECRET_KEY == PUBLIC_DEVELOPMENT_KEY and not DEBUG:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is the public development key; set a long random one")
+if not SECRET_KEY:
+    if os.environ.get("DATABASE_URL") and not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set: a deployment (DATABASE_URL set, DEBUG off) needs a long random "
+            "key, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    SECRET_KEY = machine_secret_key()
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +93,7 @@ INSTALLED_APPS = [
     "frontend.apps.FrontendConfig",
     "citizen.apps.CitizenConfig",
     "field.apps.FieldConfig",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +102,7 @@ MIDDLEWARE = [
     # outermost but for security, so it also compresses WhiteNoise's static files. Django's version
     # pads its output against BREACH (CSRF tokens in pages).
     "django.middleware.gzip.GZipMiddleware",
+    "common.middleware.ContentSecurityPolicyMiddleware",
     "common.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -217,6 +257,52 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- Deployment: HTTPS, cookies, headers (the README's production environment sets each) ---
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients' requests).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", False) else None
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp; Django 5.2 has none of its own): only the app's own scripts,
+# styles, images, tiles and API, plus a basemap's host if GRIDGIS_BASEMAP names one. The folium map
+# pages' inline scripts carry the request's nonce; the admin's geometry editor (Django's template, an
+# inline script without a request to take a nonce from) gets 'unsafe-inline' under /admin/ only
+# (common.middleware.ContentSecurityPolicyMiddleware). GRIDGIS_CSP_REPORT_ONLY=1 reports instead.
+_BASEMAP_HOSTS = {
+    "osm": ["https://tile.openstreetmap.org"],
+    "tianditu": ["https://*.tianditu.gov.cn"],
+}
+_basemap = os.environ.get("GRIDGIS_BASEMAP", "none")
+_tile_hosts = _BASEMAP_HOSTS.get(_basemap) or (
+    ["/".join(_basemap.split("/")[:3])] if _basemap.startswith(("http://", "https://")) else []
+)
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],  # the nonce appears only on pages that use it (the maps)
+        "style-src": ["'self'", "'unsafe-inline'"],  # Leaflet and folium write style attributes
+        "img-src": ["'self'", "data:", "blob:", *_tile_hosts],
+        "connect-src": ["'self'", *_tile_hosts],
+        "font-src": ["'self'", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env_bool("GRIDGIS_CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -260,10 +346,14 @@ GRIDGIS = {
     # table's plain indexes are dropped and built again around the write instead of being updated row
     # by row (layers/incidents/reassign.py; the crossover measured by `make bench`).
     "REASSIGN_REBUILD_FRACTION": float(os.environ.get("GRIDGIS_REASSIGN_REBUILD_FRACTION", 0.4)),
-    # Photos: at most this many per upload, each at most PHOTO_MAX_BYTES and PHOTO_MAX_PIXELS.
+    # Photos (common/photos.py): at most this many per upload, each at most PHOTO_MAX_BYTES and
+    # PHOTO_MAX_PIXELS, all of one request's at most PHOTO_MAX_PIXELS_PER_REQUEST; the public copy is
+    # decoded (downscaled) and stored at most PHOTO_STORED_MAX_SIDE pixels wide or high.
     "PHOTO_MAX_COUNT": 6,
     "PHOTO_MAX_BYTES": 8 * 1024 * 1024,
     "PHOTO_MAX_PIXELS": 40_000_000,
+    "PHOTO_MAX_PIXELS_PER_REQUEST": env_int("GRIDGIS_PHOTO_MAX_PIXELS_PER_REQUEST", 60_000_000),
+    "PHOTO_STORED_MAX_SIDE": env_int("GRIDGIS_PHOTO_STORED_MAX_SIDE", 2560),
     # The escalation ladder: hours past the current stage's due time at which each rung is reached
     # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
@@ -280,6 +370,9 @@ GRIDGIS = {
     "MAX_JSON_DEPTH": env_int("GRIDGIS_MAX_JSON_DEPTH", 32),
     # Geometry input: at most this many vertices in one geometry.
     "MAX_VERTICES": env_int("GRIDGIS_MAX_VERTICES", 10_000),
+    # Geometry input (footprints, tracks, pipes, any geometry a client sends) and the planner overlay:
+    # the geometry's bounding box may cover at most this many km² (a district's urban core is ~300).
+    "MAX_GEOMETRY_KM2": float(os.environ.get("GRIDGIS_MAX_GEOMETRY_KM2", 400)),
     # bbox filters: a box over this area (km², on the ellipsoid) is refused; Luzhou is about 12,200 km².
     "MAX_BBOX_KM2": float(os.environ.get("GRIDGIS_MAX_BBOX_KM2", 20_000)),
     # GeoJSON listings: default page size and the hard cap on ?page_size=.
@@ -290,7 +383,15 @@ GRIDGIS = {
     # Requests per client IP and per signed-in user; "intake" is the scope of case reporting. None = off;
     # GRIDGIS_THROTTLE=off switches all of them off (the load benchmark measures idempotency, not limits).
     "THROTTLE_RATES": (
-        {"ip": None, "user": None, "intake": None, "login": None, "login_account": None, "lookup": None}
+        {
+            "ip": None,
+            "user": None,
+            "intake": None,
+            "login": None,
+            "login_account": None,
+            "lookup": None,
+            "photo_megapixels": None,
+        }
         if os.environ.get("GRIDGIS_THROTTLE", "on").lower() in {"off", "0", "false"}
         else {
             "ip": os.environ.get("GRIDGIS_RATE_IP", "1200/min"),
@@ -301,8 +402,12 @@ GRIDGIS = {
             "login_account": os.environ.get("GRIDGIS_RATE_LOGIN_ACCOUNT", "30/min"),
             # the citizen page's public lookups (place search, receiver, nearby reports) per client IP
             "lookup": os.environ.get("GRIDGIS_RATE_LOOKUP", "120/min"),
+            # megapixels of photos decoded per client (user, or IP): the CPU photos cost
+            "photo_megapixels": os.environ.get("GRIDGIS_RATE_PHOTO_MEGAPIXELS", "400/min"),
         }
     ),
+    # The password of the demo accounts seed_demo makes (public in the README: demo only).
+    "DEMO_PASSWORD": os.environ.get("GRIDGIS_DEMO_PASSWORD", "gridgis-demo"),
     # Open311 GeoReport v2: the jurisdiction this server answers for.
     "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),
     # The sources of the cases Open311 publishes (comma-separated): by default citizens' reports only,

@@ -389,8 +389,13 @@ def supervisor_map(page: PageContext) -> folium.Map:
 PAGES = {"officer": officer_map, "planner": planner_map, "supervisor": supervisor_map}
 
 
-def render_parts(m: folium.Map) -> dict[str, str]:
-    """folium's page in three parts (head, body, script) for the Django page template."""
+def render_parts(m: folium.Map, nonce: str = "") -> dict[str, str]:
+    """folium's page in three parts (head, body, script) for the Django page template. folium writes
+    inline <script> elements into the head: with `nonce` (the request's CSP nonce) each carries it,
+    so the Content-Security-Policy need not allow inline scripts."""
     figure = m.get_root()
     figure.render()
-    return {"head": figure.header.render(), "body": figure.html.render(), "script": figure.script.render()}
+    head = figure.header.render()
+    if nonce:
+        head = head.replace("<script>", f'<script nonce="{nonce}">')
+    return {"head": head, "body": figure.html.render(), "script": figure.script.render()}

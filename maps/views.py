@@ -57,7 +57,7 @@ class _MapPageView(LoginRequiredMixin, View):
         with translation.override(language or translation.get_language()):
             title = _(TITLES[self.role])
             page = pages.PageContext(user=request.user, title=title, role=self.role)
-            parts = pages.render_parts(pages.PAGES[self.role](page))
+            parts = pages.render_parts(pages.PAGES[self.role](page), nonce=str(request.csp_nonce))
             response = render(
                 request,
                 "maps/page.html",

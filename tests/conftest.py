@@ -14,6 +14,16 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+def pytest_configure(config):
+    """The tests' own connections commit without waiting for the WAL flush (synchronous_commit off):
+    faster on the durable local cluster (gridgis/localdb.py), and a crash could lose only the last
+    test transactions, never corrupt the cluster. Servers the tests start keep the default."""
+    from django.conf import settings
+
+    options = settings.DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
+
 @pytest.fixture
 def api():
     return APIClient()

@@ -74,3 +74,18 @@ def case_foreign_keys() -> list[tuple[str, str]]:
             "AND conrelid IN ('incidents_case'::regclass, 'incidents_trailentry'::regclass) ORDER BY 1"
         )
         return cursor.fetchall()
+
+
+def intake_world() -> dict:
+    """small_tree with what intake needs: a dispatch office, the urban-management bureau (城管局) as
+    the default department of category 0101, and an officer on duty in grid g1."""
+    from layers.grids.models import DutyKind
+    from tests.factories import make_duty, small_tree
+
+    grids = small_tree()
+    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
+    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
+    make_category("0101", default_department=cgj, handle_hours=24)
+    officer = make_person("李网格员")
+    make_duty(grids["g1"], DutyKind.OFFICER, officer)
+    return {"grids": grids, "cgj": cgj, "officer": officer}

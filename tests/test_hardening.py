@@ -4,10 +4,8 @@ and the trail's actor from who is signed in, never from the body."""
 import pytest
 from rest_framework.test import APIClient
 
-from layers.grids.models import Department, DutyKind
 from layers.incidents.models import Case, Source, TrailEntry
-from tests.factories import make_department, make_duty, make_person, small_tree
-from tests.factories_incidents import make_category, make_user
+from tests.factories_incidents import intake_world, make_user
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/incidents/"
@@ -16,13 +14,7 @@ URL = "/api/v1/incidents/"
 @pytest.fixture
 def world(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    grids = small_tree()
-    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
-    make_category("0101", default_department=cgj)
-    officer = make_person("李网格员")
-    make_duty(grids["g1"], DutyKind.OFFICER, officer)
-    return {"grids": grids, "officer": officer}
+    return intake_world()
 
 
 def client_for(user=None):

@@ -10,51 +10,35 @@ import threading
 import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.urls import get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from common.idempotency import REPLAYED_HEADER, WRITE_METHODS, IdempotentWrites
 from common.models import IdempotentRequest
-from layers.grids.models import Department, DutyKind
 from layers.incidents.models import Case, TrailEntry
 from layers.inspections.models import CheckIn
-from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_estates import make_patrol, make_point
-from tests.factories_incidents import make_category, make_user
+from tests.factories_incidents import intake_world, make_user
+from tests.urlconf import routes
 
 URL = "/api/v1/incidents/"
 
 
-def route_of(pattern) -> str:
-    """A pattern's text as a path, with a router's regex anchors dropped and every id as 1."""
-    text = str(pattern.pattern).removeprefix("^").removesuffix("$")
-    return text.replace("(?P<pk>[^/.]+)", "1").replace("<int:pk>", "1")
-
-
 def write_endpoints():
-    """(route, view class, write methods) of every DRF view in the URL conf that takes a write."""
+    """(route without its leading slash, view class, write methods) of every DRF view of the URL conf
+    that takes a write."""
     found = []
-
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if hasattr(pattern, "url_patterns"):
-                walk(pattern.url_patterns, prefix + route_of(pattern))
-                continue
-            cls = getattr(pattern.callback, "cls", None)
-            if cls is None or not issubclass(cls, APIView):
-                continue
-            actions = getattr(pattern.callback, "actions", None)
-            if actions is not None:  # a ViewSet route: the methods it maps
-                methods = {m.upper() for m in actions}
-            else:
-                methods = {m.upper() for m in ("post", "put", "patch", "delete") if hasattr(cls, m)}
-            methods &= WRITE_METHODS
-            if methods:
-                found.append((prefix + route_of(pattern), cls, sorted(methods)))
-
-    walk(get_resolver().url_patterns)
+    for route in routes():
+        if route.cls is None or not issubclass(route.cls, APIView):
+            continue
+        if route.actions:  # a ViewSet route: the methods it maps
+            methods = {m.upper() for m in route.actions}
+        else:
+            methods = {m.upper() for m in ("post", "put", "patch", "delete") if hasattr(route.cls, m)}
+        methods &= WRITE_METHODS
+        if methods:
+            found.append((route.path.lstrip("/"), route.cls, sorted(methods)))
     return found
 
 
@@ -93,13 +77,7 @@ def test_every_write_endpoint_reads_the_key(api):
 @pytest.fixture
 def world(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    grids = small_tree()
-    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
-    make_category("0101", default_department=cgj, handle_hours=24)
-    officer = make_person("李网格员")
-    make_duty(grids["g1"], DutyKind.OFFICER, officer)
-    return {"grids": grids, "cgj": cgj, "officer": officer}
+    return intake_world()
 
 
 def client_for(user=None):

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 
 BASE_DIR = Path(settings.BASE_DIR)
-READERS = {"os.environ.get", "os.getenv", "env_bool", "env_int"}
+READERS = {"os.environ.get", "os.getenv", "env_bool", "env_int", "env_list"}
 ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Pow: operator.pow}
 NO_DEFAULT = object()  # the default is not a constant (a path, or no default at all)
 

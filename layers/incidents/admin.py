@@ -6,8 +6,10 @@ admin shows them read-only.
 
 from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
+from django.utils.html import format_html
 
 from common.widgets import LocalMapWidget
+from layers.incidents.api.photo_views import photo_url
 from layers.incidents.models import Case, Category, Open311Key, Photo, RoutingRule, TrailEntry
 
 
@@ -66,10 +68,20 @@ class PhotoInline(admin.TabularInline):
     model = Photo
     extra = 0
     can_delete = False
-    readonly_fields = ["kind", "image", "width", "height", "uploaded_at"]
+    readonly_fields = ["kind", "public_copy", "original_file", "width", "height", "uploaded_at"]
+    fields = readonly_fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    # Links to the photo views (MEDIA_ROOT has no URL of its own: the files' names lead nowhere).
+    @admin.display(description="public copy")
+    def public_copy(self, photo):
+        return format_html('<a href="{}">{}</a>', photo_url(photo), "view") if photo.pk else "-"
+
+    @admin.display(description="original")
+    def original_file(self, photo):
+        return format_html('<a href="{}">{}</a>', photo_url(photo, original=True), "view") if photo.original else "-"
 
 
 @admin.register(Case)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from layers.grids.models import Department, Grid, Person
 
@@ -267,8 +268,29 @@ class Case(models.Model):
         return f'"{self.version}"'
 
 
+def _unguessable(folder: str, filename: str) -> str:
+    """A stored name nobody can guess from the case or the order of uploads (random, 192 bits)."""
+    import secrets
+
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"{folder}/{timezone.now():%Y/%m}/{secrets.token_urlsafe(24)}.{extension}"
+
+
+def public_photo_name(instance, filename: str) -> str:
+    return _unguessable("cases", filename)
+
+
+def original_photo_name(instance, filename: str) -> str:
+    return _unguessable("originals", filename)
+
+
 class Photo(models.Model):
-    """A photo of a case: as reported, or after the fix (the handler's proof)."""
+    """A photo of a case: as reported, or after the fix (the handler's proof).
+
+    `image` is the public copy (re-encoded, no metadata), `original` the file as sent (staff only).
+    Neither is under a URL of its own: layers/incidents/api/photo_views.py serves them to whoever may
+    see the case (the original to staff), streamed from storage.
+    """
 
     class Kind(models.TextChoices):
         REPORT = "report", "上报 report"
@@ -278,7 +300,8 @@ class Photo(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REPORT)
-    image = models.ImageField(upload_to="cases/%Y/%m/")
+    image = models.ImageField(upload_to=public_photo_name)
+    original = models.FileField(upload_to=original_photo_name, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     uploaded_at = models.DateTimeField(auto_now_add=True)

@@ -237,6 +237,13 @@ def visible_cases(scope, cases: QuerySet[Case] | None = None) -> QuerySet[Case]:
     return visible("case", case_queryset() if cases is None else cases, scope)
 
 
+def published_cases() -> QuerySet[Case]:
+    """The cases anyone may read through Open311: of the sources GRIDGIS OPEN311_PUBLIC_SOURCES lists
+    (citizens' reports by default; officers', hotline and supervisors' are the administration's own
+    work), and no dead corner (an exact point where no grid answers is for the audits, not the public)."""
+    return Case.objects.filter(source__in=settings.GRIDGIS["OPEN311_PUBLIC_SOURCES"], dead_corner=False)
+
+
 def overdue(now: datetime.datetime | None = None, cases: QuerySet[Case] | None = None) -> QuerySet[Case]:
     """Open cases (of `cases`, else all) past their current stage's due time."""
     now = now or timezone.now()

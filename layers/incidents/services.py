@@ -30,9 +30,11 @@ def due_after(category: Category, status: str, start: datetime.datetime) -> date
 
 def _save_photos(case: Case, photos: Sequence[CheckedPhoto], kind: str) -> list[Photo]:
     saved = []
-    for index, checked in enumerate(photos):
+    for checked in photos:
         photo = Photo(case=case, kind=kind, width=checked.width, height=checked.height)
-        photo.image.save(f"case{case.pk}-{kind}-{index}.{checked.extension}", checked.file, save=True)
+        # Stored under random names (models.public_photo_name): the name given here is only the extension's.
+        photo.original.save(f"original.{checked.extension}", checked.original, save=False)
+        photo.image.save(f"photo.{checked.extension}", checked.file, save=True)
         saved.append(photo)
     return saved
 

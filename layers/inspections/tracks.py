@@ -21,6 +21,7 @@ from django.contrib.gis.geos import LineString, MultiLineString
 from django.utils import timezone
 
 from common.crs import SRS, WGS84, to_storage
+from common.geometry import extent_problem
 
 
 class TrackError(ValueError):
@@ -146,6 +147,9 @@ def _finish(lines: list[LineString], srs: SRS) -> Track:
     lon_min, lat_min, lon_max, lat_max = geometry.extent
     if not (-180 <= lon_min <= lon_max <= 180 and -90 <= lat_min <= lat_max <= 90):
         raise TrackError(f"the track does not lie on the earth in {srs}: check the srs")
+    problem = extent_problem(geometry)
+    if problem:
+        raise TrackError(f"the track is too large: {problem}")
     return Track(geometry=geometry, positions=positions)
 
 

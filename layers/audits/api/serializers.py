@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.gis.geos import Polygon
 from rest_framework import serializers
 
+from common.listing import parse_bbox
 from common.serializers import BoundedDateField
 from layers.audits.models import AuditRun, Kind
 
@@ -97,16 +97,11 @@ class FindingFilterSerializer(serializers.Serializer):
     bbox = serializers.CharField(required=False)
 
     def validate_bbox(self, value: str) -> str:
+        # The same rules as every list's bbox (finite, in range, min < max, under the area cap).
         try:
-            numbers = [float(part) for part in value.split(",")]
-        except ValueError:
-            raise serializers.ValidationError("expected four numbers lon_min,lat_min,lon_max,lat_max") from None
-        if len(numbers) != 4:
-            raise serializers.ValidationError("expected four numbers lon_min,lat_min,lon_max,lat_max")
-        lon_min, lat_min, lon_max, lat_max = numbers
-        if not (-180 <= lon_min < lon_max <= 180 and -90 <= lat_min < lat_max <= 90):
-            raise serializers.ValidationError("not a WGS84 box with min < max")
-        return Polygon.from_bbox(numbers).wkt
+            return parse_bbox(value, param="bbox").wkt
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(exc.detail["bbox"]) from None
 
 
 class AssessmentQuerySerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from common.geometry import extent_problem
 from common.idempotency import IdempotentWrites
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.scopes import request_scope, visible
@@ -88,8 +89,13 @@ class RenovationProjectViewSet(IdempotentWrites, viewsets.ModelViewSet):
         buffer_m = query.validated_data.get("buffer")
         if buffer_m is not None and buffer_m > selectors.overlay_buffer_max():
             raise ValidationError({"buffer": f"at most {selectors.overlay_buffer_max():g} metres"})
+        project = self.get_object()
+        # A footprint stored before the limit (or by the admin) is held to it here, with its buffer.
+        problem = extent_problem(project.footprint, grown_by_m=buffer_m or selectors.overlay_buffer_default())
+        if problem:
+            raise ValidationError({"footprint": f"too large for an overlay: {problem}"})
         overlay = selectors.project_overlay(
-            self.get_object(), buffer_m=buffer_m, on=query.validated_data.get("on"), scope=request_scope(request)
+            project, buffer_m=buffer_m, on=query.validated_data.get("on"), scope=request_scope(request)
         )
         return Response(OverlaySerializer(overlay).data)
 

@@ -12,9 +12,10 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from common.crs import UnknownSRS, parse_srs
 from common.geometry import GeoJSONGeometryField, LonLatSerializer
-from common.photos import PhotoError, check_photo
+from common.photos import PhotoError, check_photo, check_photos
 from common.serializers import WorkflowFieldsGuard
 from layers.grids.models import Department
+from layers.incidents.api.photo_views import photo_url
 from layers.incidents.models import OPEN_STATUSES, Case, Category, Photo, Source, TrailEntry
 from layers.incidents.selectors import outside_service_area
 
@@ -91,18 +92,22 @@ class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):
     photos = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
 
     def validate_photos(self, files):
+        # Only the count here; the photos are read in validate(), after every cheaper check passed.
         limit = settings.GRIDGIS["PHOTO_MAX_COUNT"]
         if len(files) > limit:
             raise serializers.ValidationError(f"at most {limit} photos")
-        checked = []
-        for upload in files:
-            try:
-                checked.append(check_photo(upload))
-            except PhotoError as exc:
-                raise serializers.ValidationError(str(exc)) from exc
-        return checked
+        return files
 
     def validate(self, attrs):
+        attrs = self._where(attrs)
+        if attrs.get("photos"):
+            try:
+                attrs["photos"] = check_photos(attrs["photos"], request=self.context.get("request"))
+            except PhotoError as exc:
+                raise serializers.ValidationError({"photos": str(exc)}) from exc
+        return attrs
+
+    def _where(self, attrs):
         geometry = attrs.pop("geometry", None)
         if geometry is not None:
             # GeoJSONGeometryField has checked the Point and converted it from `srs` to EPSG:4326.
@@ -143,11 +148,20 @@ class PartySerializer(serializers.Serializer):
 
 
 class PhotoSerializer(serializers.ModelSerializer):
-    url = serializers.FileField(source="image", read_only=True)
+    """A photo's links: `url` the public copy, `original_url` the file as sent (staff readers only)."""
+
+    url = serializers.SerializerMethodField()
+    original_url = serializers.SerializerMethodField(help_text="staff only")
 
     class Meta:
         model = Photo
-        fields = ["id", "kind", "url", "width", "height", "uploaded_at"]
+        fields = ["id", "kind", "url", "original_url", "width", "height", "uploaded_at"]
+
+    def get_url(self, photo: Photo) -> str:
+        return photo_url(photo)
+
+    def get_original_url(self, photo: Photo) -> str | None:
+        return None if for_public(self) or not photo.original else photo_url(photo, original=True)
 
 
 # What only staff read about a case: the people it is assigned to and the rules that chose them. A
@@ -277,11 +291,14 @@ class TransitionSerializer(serializers.Serializer):
         help_text="dispatch: send to this department",
     )
 
-    def validate_photo(self, upload):
-        try:
-            return check_photo(upload)
-        except PhotoError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+    def validate(self, attrs):
+        # The photo is read last, once the other fields passed (photos.py orders the work by cost).
+        if attrs.get("photo") is not None:
+            try:
+                attrs["photo"] = check_photo(attrs["photo"], request=self.context.get("request"))
+            except PhotoError as exc:
+                raise serializers.ValidationError({"photo": str(exc)}) from exc
+        return attrs
 
 
 # --- The citizen's side: who will receive a report, what is already reported there, follow links ---

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from layers.incidents.api import views
+from layers.incidents.api import photo_views, views
 from layers.incidents.services import TRANSITIONS
 
 urlpatterns = [
@@ -16,6 +16,12 @@ urlpatterns = [
     path("incidents/overdue/summary/", views.OverdueSummaryView.as_view(), name="incidents-overdue-summary"),
     path("incidents/<int:pk>/", views.CaseDetailView.as_view(), name="incident"),
     path("incidents/<int:pk>/trail/", views.CaseTrailView.as_view(), name="incident-trail"),
+    path("incidents/<int:pk>/photos/<int:photo_id>/", photo_views.CasePhotoView.as_view(), name="incident-photo"),
+    path(
+        "incidents/<int:pk>/photos/<int:photo_id>/original/",
+        photo_views.CaseOriginalPhotoView.as_view(),
+        name="incident-photo-original",
+    ),
     *[
         path(f"incidents/<int:pk>/{action}/", views.transition_view(action).as_view(), name=f"incident-{action}")
         for action in TRANSITIONS

@@ -146,12 +146,13 @@ class CaseListCreateView(IdempotentWrites, ScopedCaseSerializers, generics.ListC
         if hasattr(data, "getlist"):
             data = {key: data.get(key) for key in data if key != "photos"}
             data["photos"] = request.FILES.getlist("photos")
-        intake = IntakeSerializer(data=data)
+        source = permissions.reporting_source(request_scope(request))
+        if data.get("source") not in (None, "", source):  # before any photo is read
+            raise ValidationError({"source": f"set from who is signed in: this report comes from {source}"})
+        intake = IntakeSerializer(data=data, context={"request": request})
         intake.is_valid(raise_exception=True)
         values = dict(intake.validated_data)
-        source = permissions.reporting_source(request_scope(request))
-        if values.pop("source", source) != source:
-            raise ValidationError({"source": f"set from who is signed in: this report comes from {source}"})
+        values.pop("source", None)
         try:
             case, _ = services.report_case(
                 category=values.pop("category"),
@@ -239,7 +240,7 @@ class CaseTransitionView(IdempotentWrites, APIView):
         # A case the user cannot see is not there for them (404); one they see but may not move in
         # this way is refused by the workflow (403, saying which role may).
         case = visible_case_or_404(request, pk, Case.objects.only("id"))
-        form = TransitionSerializer(data=request.data)
+        form = TransitionSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         values = form.validated_data
         try:

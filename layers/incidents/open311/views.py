@@ -27,7 +27,7 @@ from common.throttling import refused_by_throttles
 from layers.grids import places
 from layers.incidents.models import FINAL_STATUSES, OPEN_STATUSES, Case, Category, Open311Key, Source, Status
 from layers.incidents.open311.render import errors, respond
-from layers.incidents.selectors import outside_service_area
+from layers.incidents.selectors import outside_service_area, published_cases
 from layers.incidents.services import report_case
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -147,11 +147,9 @@ def _public(case: Case) -> dict:
 
 
 def _public_queryset():
-    """The cases Open311 publishes: those of the sources GRIDGIS OPEN311_PUBLIC_SOURCES lists (citizens'
-    reports by default; officers', hotline and supervisors' are the administration's own work), and
-    no dead corner (an exact point where no grid answers is for the audits, not the public)."""
+    """The cases Open311 publishes (selectors.published_cases)."""
     return (
-        Case.objects.filter(source__in=settings.GRIDGIS["OPEN311_PUBLIC_SOURCES"], dead_corner=False)
+        published_cases()
         .select_related("category", "department", "grid", "duplicate_of")
         .order_by("-reported_at", "-id")
     )
