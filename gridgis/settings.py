@@ -237,6 +237,15 @@ GRIDGIS = {
     # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
     "CASE_PAGE_SIZE": 100,
+    # Office work lists (layers/incidents/worklist.py): cases per page, and how close to its stage's
+    # deadline a case counts as "due soon" (hours).
+    "WORKLIST_PAGE_SIZE": 50,
+    "DUE_SOON_HOURS": float(os.environ.get("GRIDGIS_DUE_SOON_HOURS", 4)),
+    # A bulk action (one workflow step on a selection of cases) takes at most this many cases.
+    "BULK_MAX_CASES": 200,
+    # Likely duplicates shown beside a case: open cases of its category this near and this recent.
+    "LIKELY_DUPLICATE_METRES": 150.0,
+    "LIKELY_DUPLICATE_DAYS": 7,
     "CASE_MAX_PAGE_SIZE": 1000,
     # --- Limits on client input (common/geometry.py, common/listing.py, common/throttling.py) ---
     # Geometry input: at most this many vertices in one geometry.

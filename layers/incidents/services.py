@@ -6,16 +6,18 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from layers.accounts.roles import scope_for
 from layers.grids.models import Department, Person
 from layers.incidents import permissions
-from layers.incidents.models import STAGE_OF_STATUS, Case, Category, Photo, Source, Status, TrailEntry
+from layers.incidents.models import OPEN_STATUSES, STAGE_OF_STATUS, Case, Category, Photo, Source, Status, TrailEntry
 from layers.incidents.photos import CheckedPhoto
-from layers.incidents.selectors import intake_facts
+from layers.incidents.selectors import intake_facts, visible_cases
 
 STAGES = ("register", "dispatch", "handle", "verify")
 
@@ -130,19 +132,24 @@ def report_case(
         photo=saved[0] if saved else None,
     )
     if original is not None:
-        Case.objects.filter(pk=original.pk).update(me_too_count=F("me_too_count") + 1, version=F("version") + 1)
-        TrailEntry.objects.create(
-            case=original,
-            at=now,
-            actor=reporter,
-            actor_name="system",
-            action="me_too",
-            from_status=original.status,
-            to_status=original.status,
-            note=f"case {case.pk} reported the same problem",
-            data={"duplicate": case.pk},
-        )
+        _count_me_too(original, case, actor=reporter, actor_name="system", at=now, how="reported")
     return case, True
+
+
+def _count_me_too(original: Case, duplicate: Case, *, actor, actor_name: str, at, how: str) -> None:
+    """One more "me too" on `original` (its count, version and trail), for `duplicate`."""
+    Case.objects.filter(pk=original.pk).update(me_too_count=F("me_too_count") + 1, version=F("version") + 1)
+    TrailEntry.objects.create(
+        case=original,
+        at=at,
+        actor=actor,
+        actor_name=actor_name,
+        action="me_too",
+        from_status=original.status,
+        to_status=original.status,
+        note=f"case {duplicate.pk} {how} the same problem",
+        data={"duplicate": duplicate.pk},
+    )
 
 
 class WorkflowError(Exception):
@@ -200,6 +207,9 @@ TRANSITIONS = {
         Transition("fail", (Status.HANDLED,), Status.HANDLING, permissions.OFFICER, needs_note=True),
         Transition("close", (Status.VERIFIED,), Status.CLOSED, permissions.DISPATCHER),
         Transition("unlink", (Status.DUPLICATE,), Status.REPORTED, permissions.DISPATCHER),
+        # The dispatcher's "merge as me too": a new report repeats an open case (intake missed it,
+        # e.g. reported a little farther away); it leaves the queue as that case's duplicate.
+        Transition("merge", (Status.REPORTED,), Status.DUPLICATE, permissions.DISPATCHER),
     )
 }
 
@@ -214,6 +224,7 @@ def transition(
     note: str = "",
     photo: CheckedPhoto | None = None,
     department: Department | None = None,
+    duplicate_of: int | None = None,
     now: datetime.datetime | None = None,
 ) -> Case:
     """Take workflow step `action` on a case, as `user`, if the case is still at `version`.
@@ -242,6 +253,13 @@ def transition(
         raise MissingInput(f"note: {action} needs a note", field="note")
     if step.needs_photo and photo is None:
         raise MissingInput(f"photo: {action} needs an after-photo", field="photo")
+    if action == "dispatch" and department is not None and department.pk != case.department_id and not note.strip():
+        suggested = case.department.code if case.department_id else "none"
+        raise MissingInput(
+            f"note: dispatching to {department.code} instead of the suggested {suggested} needs a reason",
+            field="note",
+        )
+    original = _merge_target(case, duplicate_of) if action == "merge" else None
     person: Person | None = getattr(user, "person", None)
     if action == "verify" and case.handled_by_id is not None and person is not None and person.pk == case.handled_by_id:
         raise NotAllowed("the person who handled the fix cannot verify it")
@@ -278,6 +296,10 @@ def transition(
                 me_too_count=F("me_too_count") - 1, version=F("version") + 1
             )
         case.duplicate_of = None
+    if original is not None:
+        data["merged_into"] = original.pk
+        case.duplicate_of = original
+        _count_me_too(original, case, actor=user, actor_name=_actor_name(user), at=now, how="merged as")
     case.status = step.target
     case.due_at = due_after(case.category, step.target, now)
     case.version += 1
@@ -300,3 +322,78 @@ def transition(
         data=data,
     )
     return case
+
+
+def _merge_target(case: Case, duplicate_of: int | None) -> Case:
+    """The open case that `case` is merged into (locked, so concurrent merges count right)."""
+    if duplicate_of is None:
+        raise MissingInput(
+            "duplicate_of: merge needs the id of the open case this report repeats", field="duplicate_of"
+        )
+    if duplicate_of == case.pk:
+        raise MissingInput("duplicate_of: a case cannot repeat itself", field="duplicate_of")
+    original = Case.objects.select_for_update().filter(pk=duplicate_of).only("id", "status").first()
+    if original is None or original.status not in OPEN_STATUSES:
+        raise ImpossibleTransition(
+            f"duplicate_of: case {duplicate_of} is not an open case to merge into", field="duplicate_of"
+        )
+    return original
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one case of a bulk action came to: done (its new version and status) or why not."""
+
+    case_id: int
+    ok: bool
+    version: int | None = None
+    status: str = ""
+    error: str = ""
+    field: str | None = None
+
+
+@transaction.atomic
+def bulk_transition(
+    *,
+    action: str,
+    selection: Sequence[tuple[int, int]],
+    user,
+    note: str = "",
+    department: Department | None = None,
+    now: datetime.datetime | None = None,
+) -> list[Outcome]:
+    """Take `action` on each (case id, version) of `selection`, each case checked on its own exactly as
+    `transition` checks one (its own version, its own status, the user's right to it).
+
+    A refusal is that case's outcome and the others go through: each case runs in its own savepoint,
+    so a refused case leaves nothing half-written. A case the user may not see is reported as not
+    found, as the API's 404 would. Outcomes come back in the selection's order.
+    """
+    if action not in TRANSITIONS:
+        raise ImpossibleTransition(f"unknown action {action!r}; one of {', '.join(TRANSITIONS)}", field="action")
+    limit = settings.GRIDGIS["BULK_MAX_CASES"]
+    if not selection or len(selection) > limit:
+        raise MissingInput(f"cases: select between 1 and {limit} cases", field="cases")
+    ids = [case_id for case_id, _ in selection]
+    seen = set(visible_cases(scope_for(user), Case.objects.all()).filter(pk__in=ids).values_list("pk", flat=True))
+    outcomes = []
+    for case_id, version in selection:
+        if case_id not in seen:
+            outcomes.append(Outcome(case_id, False, error=f"id: no case {case_id} among the cases you may see"))
+            continue
+        try:
+            with transaction.atomic():
+                moved = transition(
+                    case_id=case_id,
+                    action=action,
+                    user=user,
+                    version=version,
+                    note=note,
+                    department=department,
+                    now=now,
+                )
+        except WorkflowError as exc:
+            outcomes.append(Outcome(case_id, False, error=str(exc), field=exc.field))
+        else:
+            outcomes.append(Outcome(case_id, True, version=moved.version, status=moved.status))
+    return outcomes

@@ -373,3 +373,25 @@ ORDER BY 3
 
 # The districts that hold cases, for a full run (blank: cases outside every district).
 CASE_DISTRICTS = "SELECT DISTINCT district_code FROM incidents_case ORDER BY district_code"
+
+# Likely duplicates of a case, for the dispatcher to merge ("me too") or leave: open cases of the same
+# category reported within %(days)s days of it and within %(metres)s metres, nearest first. The same
+# box-then-metres test as the intake's duplicate search above (the GiST index on location finds the
+# candidates in a box that holds the circle, then the exact distance on the geography).
+LIKELY_DUPLICATES = """
+SELECT c.id, ST_Distance(c.location::geography, me.location::geography) AS metres
+FROM incidents_case me
+JOIN incidents_case c
+  ON c.category_id = me.category_id
+ AND c.id <> me.id
+ AND c.status = ANY(%(open)s)
+ AND c.reported_at BETWEEN me.reported_at - make_interval(days => %(days)s)
+                       AND me.reported_at + make_interval(days => %(days)s)
+ AND c.location && ST_Expand(me.location,
+                             %(metres)s / (111320.0 * cos(radians(least(abs(ST_Y(me.location)) + 0.01, 89.9)))),
+                             %(metres)s / 110574.0)
+ AND ST_DWithin(c.location::geography, me.location::geography, %(metres)s)
+WHERE me.id = %(case)s
+ORDER BY metres, c.id
+LIMIT %(limit)s
+"""

@@ -1,11 +1,17 @@
 """URLs of the incidents API, under /api/v1/."""
 
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from layers.incidents.api import views
 from layers.incidents.services import TRANSITIONS
 
+phrases = SimpleRouter()
+phrases.register("incidents/phrases", views.CannedPhraseViewSet, basename="incident-phrase")
+
 urlpatterns = [
+    path("incidents/bulk/<slug:action>/", views.BulkTransitionView.as_view(), name="incidents-bulk"),
+    *phrases.urls,
     path("incidents/", views.CaseListCreateView.as_view(), name="incidents"),
     path("incidents/categories/", views.CategoryListView.as_view(), name="incident-categories"),
     path("incidents/overdue/", views.OverdueView.as_view(), name="incidents-overdue"),

@@ -8,15 +8,16 @@ from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
+from rest_framework import generics, serializers, status, viewsets
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
-from layers.accounts.permissions import SignedIn
-from layers.accounts.roles import request_scope
+from layers.accounts.permissions import SignedIn, writes_by
+from layers.accounts.roles import DISPATCHER, SUPERVISOR, request_scope
+from layers.grids.models import Department
 from layers.incidents import selectors, services
 from layers.incidents.api.serializers import (
     CaseDetailSerializer,
@@ -26,7 +27,7 @@ from layers.incidents.api.serializers import (
     TrailEntrySerializer,
     TransitionSerializer,
 )
-from layers.incidents.models import OPEN_STATUSES, Case, Category, EscalationLevel, Status, TrailEntry
+from layers.incidents.models import OPEN_STATUSES, CannedPhrase, Case, Category, EscalationLevel, Status, TrailEntry
 
 
 def visible_case_or_404(request, pk: int, cases=None) -> Case:
@@ -239,6 +240,7 @@ class CaseTransitionView(APIView):
                 note=values.get("note", ""),
                 photo=values.get("photo"),
                 department=values.get("department"),
+                duplicate_of=values.get("duplicate_of"),
             )
         except services.WorkflowError as exc:
             if exc.status == 400:
@@ -348,3 +350,90 @@ class CategoryListView(generics.ListAPIView):
     serializer_class = CategorySerializer
     pagination_class = None
     queryset = Category.objects.filter(is_active=True).select_related("parent", "default_department").order_by("code")
+
+
+class BulkItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1)
+
+
+class BulkTransitionSerializer(serializers.Serializer):
+    """One workflow step for a selection: each case with the version it was read at."""
+
+    cases = BulkItemSerializer(many=True, allow_empty=False, max_length=settings.GRIDGIS["BULK_MAX_CASES"])
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    department = serializers.SlugRelatedField(
+        slug_field="code", queryset=Department.objects.all(), required=False, help_text="dispatch: to this department"
+    )
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="case_id")
+    ok = serializers.BooleanField()
+    version = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    error = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+
+
+class BulkTransitionView(APIView):
+    """One workflow step on a selection of cases, each checked on its own: answers 200 with one outcome
+    per case (ok with its new version, or the reason it was refused); refused cases stay as they were."""
+
+    permission_classes = [SignedIn]
+
+    @extend_schema(
+        request=BulkTransitionSerializer,
+        responses=inline_serializer("BulkOutcomes", {"results": BulkOutcomeSerializer(many=True)}),
+    )
+    def post(self, request, action: str):
+        if action not in services.TRANSITIONS:
+            raise NotFound(f"action: {action!r} is not a workflow step; one of {', '.join(services.TRANSITIONS)}")
+        if services.TRANSITIONS[action].needs_photo:
+            raise ValidationError({"action": f"{action} needs a photo per case; take it on each case"})
+        form = BulkTransitionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        values = form.validated_data
+        outcomes = services.bulk_transition(
+            action=action,
+            selection=[(item["id"], item["version"]) for item in values["cases"]],
+            user=request.user,
+            note=values.get("note", ""),
+            department=values.get("department"),
+        )
+        return Response({"results": BulkOutcomeSerializer(outcomes, many=True).data})
+
+
+class CannedPhraseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedPhrase
+        fields = ["id", "kind", "text", "position", "is_active", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+class CannedPhraseViewSet(viewsets.ModelViewSet):
+    """Stock reasons (惯用语) for reject, return, failed check and dispatch elsewhere: read by staff,
+    kept by the dispatcher's office (dispatchers, supervisors, admin). ?kind= picks one step's."""
+
+    serializer_class = CannedPhraseSerializer
+    permission_classes = [
+        writes_by(DISPATCHER, SUPERVISOR, message="only the dispatcher's office (dispatcher, supervisor) keeps phrases")
+    ]
+    pagination_class = None
+
+    def get_queryset(self):
+        if not request_scope(self.request).is_staff:
+            return CannedPhrase.objects.none()
+        phrases = CannedPhrase.objects.order_by("kind", "position", "id")
+        kind = self.request.query_params.get("kind")
+        if kind:
+            if kind not in CannedPhrase.Kind.values:
+                raise ValidationError({"kind": f"one of {', '.join(CannedPhrase.Kind.values)}"})
+            phrases = phrases.filter(kind=kind)
+        return phrases
+
+    def perform_create(self, serializer):
+        serializer.save(updated_by=self.request.user)
+
+    def perform_update(self, serializer):
+        serializer.save(updated_by=self.request.user)
