@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "layers.audits.apps.AuditsConfig",
     "maps.apps.MapsConfig",
     "fixtures.apps.FixturesConfig",
+    "frontend.apps.FrontendConfig",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.screens",
             ],
         },
     },

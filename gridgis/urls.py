@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/map/", permanent=False), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("layers.accounts.urls")),
+    path("", include("frontend.urls")),
     path("api/v1/", include("layers.accounts.api.urls")),
     path("api/v1/", include("layers.grids.api.urls")),
     path("api/v1/", include("layers.incidents.api.urls")),

@@ -19,6 +19,8 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
+from common.basemap import basemap_spec
+
 LEAFLET = "vendor/leaflet-1.9.4"
 VECTORGRID = "vendor/leaflet.vectorgrid-1.3.0"
 HEAT = "vendor/leaflet.heat-0.2.0"
@@ -42,34 +44,17 @@ class OfflineMap(folium.Map):
 
 
 def basemap_layer(config: str, token: str = "") -> folium.TileLayer | None:
-    """The basemap that GRIDGIS["BASEMAP"] asks for, or None for a plain background.
-
-    "none": no tiles (the layers draw on the page's plain background);
-    "osm": OpenStreetMap's public tiles; "tianditu": the national map service (needs a token;
-    its vec_w tiles are Web Mercator in CGCS2000, so the layers line up without an offset);
-    anything else: a tile URL template, e.g. "/static/tiles/{z}/{x}/{y}.png" for a local tile folder.
-    """
-    config = (config or "none").strip()
-    if config.lower() == "none":
+    """The basemap that GRIDGIS["BASEMAP"] asks for (see common.basemap), or None for a plain background."""
+    spec = basemap_spec(config, token)
+    if spec is None:
         return None
-    if config.lower() == "osm":
-        return folium.TileLayer(
-            tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            name="OpenStreetMap",
-            attr="&copy; OpenStreetMap contributors",
-            max_zoom=19,
-        )
-    if config.lower() == "tianditu":
-        if not token:
-            raise ValueError("GRIDGIS_BASEMAP=tianditu needs GRIDGIS_TIANDITU_TOKEN")
-        url = (
-            "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
-            "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=" + token
-        )
-        return folium.TileLayer(
-            tiles=url, name="天地图 Tianditu", attr="&copy; 天地图 Tianditu", subdomains="01234567", max_zoom=18
-        )
-    return folium.TileLayer(tiles=config, name="basemap", attr="local tiles", max_zoom=20)
+    return folium.TileLayer(
+        tiles=spec["url"],
+        name=spec["name"],
+        attr=spec["attribution"],
+        max_zoom=spec["max_zoom"],
+        subdomains=spec["subdomains"],
+    )
 
 
 class Setup(JSCSSMixin, MacroElement):

@@ -1,6 +1,9 @@
 import pytest
 from rest_framework.test import APIClient
 
+# The screens' browser-test fixtures (phone contexts, role users, the axe-core check, the host guard).
+pytest_plugins = ["tests.browser"]
+
 
 @pytest.fixture
 def api():

@@ -26,21 +26,12 @@ from layers.grids.models import Department, DutyKind, Person
 from layers.incidents.models import Case, Status
 from layers.incidents.services import report_case
 from maps import tiles
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import make_category
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 XSS = "<img src=x onerror=alert(1)>"
 
