@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "maps.apps.MapsConfig",
     "fixtures.apps.FixturesConfig",
     "frontend.apps.FrontendConfig",
+    "office.apps.OfficeConfig",
 ]
 
 MIDDLEWARE = [

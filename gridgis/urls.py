@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("layers.accounts.urls")),
     path("", include("frontend.urls")),
+    path("", include("office.urls")),
     path("api/v1/", include("layers.accounts.api.urls")),
     path("api/v1/", include("layers.grids.api.urls")),
     path("api/v1/", include("layers.incidents.api.urls")),

@@ -300,3 +300,8 @@ def last_failed_check(case: Case) -> tuple[TrailEntry | None, list[Photo]]:
         return None, []
     photos = [failed.photo] if failed.photo is not None else []
     return failed, photos
+
+
+def visible_photo(scope, photo_id: int) -> Photo | None:
+    """A case photo if `scope` may see its case (None: not there for this reader)."""
+    return Photo.objects.filter(pk=photo_id, case__in=visible_cases(scope, Case.objects.all())).first()
