@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from layers.accounts.roles import request_scope
 from layers.audits import assessment as assessments
@@ -106,7 +107,6 @@ def _dashboard_context(request):
             if area.level > Level.DISTRICT
             else []
         )
-        context["area_map"] = dashboard.area_map(scope, area)
     context.update(case_context(request, None, scope, request.GET.get("case")))
     return context
 
@@ -160,7 +160,7 @@ def _assessment(request):
     try:
         table = assessments.assess(period=period, unit=unit, district_code=district)
     except DjangoValidationError as exc:
-        return {"errors": exc.message_dict, "period": period, "unit": unit, "district": district}, 400
+        return {"errors": exc.message_dict, "period": period, "unit": unit, "district": district, **_choices()}, 400
     ranked = sorted((r for r in table.rows if r["ranked"]), key=lambda r: (r["rank"], r["unit_code"] or ""))
     unranked = sorted((r for r in table.rows if not r["ranked"]), key=lambda r: (-r["received"], r["unit_code"] or ""))
     return {
@@ -170,9 +170,18 @@ def _assessment(request):
         "period": table.period.label,
         "unit": unit,
         "district": district,
-        "units": assessments.UNITS,
-        "districts": list(Grid.objects.defer("boundary").filter(level=Level.DISTRICT).order_by("code")),
+        **_choices(),
     }, 200
+
+
+UNIT_LABELS = {"grid": _("Grid"), "department": _("Department"), "leader": _("Leader")}
+
+
+def _choices() -> dict:
+    return {
+        "unit_choices": [(unit, UNIT_LABELS[unit]) for unit in assessments.UNITS],
+        "districts": list(Grid.objects.defer("boundary").filter(level=Level.DISTRICT).order_by("code")),
+    }
 
 
 @screen("assessment")

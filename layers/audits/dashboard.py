@@ -15,12 +15,15 @@ unit grid lists its open cases. Every figure comes from a rule that already has 
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass, field
 
+from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
+from common.dbfuncs import SimplifyPreserveTopology
 from layers.accounts.roles import visible
 from layers.audits.assessment import assess
 from layers.audits.models import AuditRun, Finding, Kind
@@ -29,6 +32,9 @@ from layers.incidents import worklist
 from layers.incidents.models import OPEN_STATUSES
 from layers.incidents.selectors import overdue_by_level, visible_cases
 from layers.inspections.selectors import patrol_coverage, week_bounds
+
+# Child outlines on the dashboard map are simplified to about 10 m: enough to see and click.
+MAP_TOLERANCE_DEGREES = 0.0001
 
 
 def quarter_of(day: datetime.date) -> str:
@@ -67,6 +73,7 @@ class Overview:
     hotspots: list[Finding] = field(default_factory=list)
     coverage: dict = field(default_factory=dict)
     cases: list = field(default_factory=list)
+    map: dict = field(default_factory=dict)
 
 
 def _rates(period: str, level: Level, area: Grid, now: datetime.datetime) -> dict[str, dict]:
@@ -111,7 +118,12 @@ def overview(scope, area: Grid, *, now: datetime.datetime | None = None) -> Over
     last_rates = _rates(last_period, Level(area.level), area, now) if area.level >= Level.DISTRICT else {}
     result.rates = _rate_pair(this_rates.get(area.code), last_rates.get(area.code))
 
-    children = list(Grid.objects.defer("boundary").filter(parent=area, is_active=True).order_by("code"))
+    children = list(
+        Grid.objects.defer("boundary")
+        .filter(parent=area, is_active=True)
+        .annotate(outline=AsGeoJSON(SimplifyPreserveTopology("boundary", MAP_TOLERANCE_DEGREES), precision=6))
+        .order_by("code")
+    )
     if children and not is_leaf_view:
         child_this = _rates(period, child_level, area, now)
         child_last = _rates(last_period, child_level, area, now)
@@ -149,7 +161,34 @@ def overview(scope, area: Grid, *, now: datetime.datetime | None = None) -> Over
     if is_leaf_view or not children:
         page = worklist.work_page(scope, worklist.WorkFilter(grid=area.code), now=now)
         result.cases = page.cases
+    result.map = _map_features(result, now)
     return result
+
+
+def _map_features(result: Overview, now: datetime.datetime) -> dict:
+    """The dashboard map: each child grid's outline with its counts, and a unit grid's open cases."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(row["grid"].outline) if row["grid"].outline else None,
+            "properties": {
+                "code": row["grid"].code,
+                "name": row["grid"].name,
+                "open": row["open"],
+                "overdue": row["overdue"],
+            },
+        }
+        for row in result.children
+    ]
+    features += [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [case.location.x, case.location.y]},
+            "properties": {"case": case.pk, "time_left": worklist.time_left_of(case, now)},
+        }
+        for case in result.cases
+    ]
+    return {"type": "FeatureCollection", "features": features}
 
 
 def hotspots(area: Grid, *, limit: int = 10) -> list[Finding]:
