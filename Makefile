@@ -39,5 +39,6 @@ load: db               ## 10,000 concurrent case submissions, each retried with 
 faults: db             ## the same with PostgreSQL restarted mid-run: no accepted case lost, server recovers
 	@$(PYTHON) -m bench.load --submissions $(or $(SUBMISSIONS),3000) --restart-db $(LOAD_ARGS)
 
-lint:
+lint:                  ## ruff and the import contract (.importlinter: the floors, no cycles)
 	@.venv/bin/ruff check .
+	@.venv/bin/lint-imports --no-cache

@@ -18,6 +18,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections
 
+from common.pgtools import postgres_program
+
 DUMP_NAME = "database.dump"
 MEDIA_NAME = "media"
 
@@ -27,9 +29,10 @@ class BackupError(RuntimeError):
 
 
 def _tool(name: str) -> str:
-    from gridgis.localdb import _bin
-
-    return _bin(name)
+    found = postgres_program(name)
+    if not found:
+        raise BackupError(f"{name} not found; run scripts/setup.sh to install PostgreSQL")
+    return found
 
 
 def _pg_env() -> dict:

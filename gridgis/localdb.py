@@ -15,13 +15,13 @@ Debian package creates.
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from common.pgtools import postgres_program
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PG_ROOT = BASE_DIR / "var" / "pg"
@@ -55,20 +55,10 @@ log_min_duration_statement = -1
 
 
 def _bin(name: str) -> str:
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=_version_key)
-    if candidates:
-        return candidates[-1]
-    found = shutil.which(name)
+    found = postgres_program(name)
     if not found:
         sys.exit(f"localdb: {name} not found; run scripts/setup.sh to install PostgreSQL")
     return found
-
-
-def _version_key(path: str) -> int:
-    try:
-        return int(path.split("/")[4])
-    except (IndexError, ValueError):
-        return 0
 
 
 def _as_service_user() -> list[str]:

@@ -6,9 +6,8 @@
 - supervisor: the grid tree by zoom, filtered by district and street, audit findings, case tiles
   and a case heatmap, and a box to jump to a grid by code.
 
-A layer whose app has no model yet (see maps.ogc.collections) is simply left out, so the pages fill
-in as the layer apps land. No feature is embedded in a page: every overlay asks the API for the
-visible bbox.
+Every overlay is a collection a layer published (common.publishing), read through the OGC API. No
+feature is embedded in a page: every overlay asks the API for the visible bbox.
 """
 
 from __future__ import annotations
@@ -17,13 +16,13 @@ from dataclasses import dataclass
 
 import folium
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from layers.accounts.roles import scope_for
+from common.scopes import scope_for
 from layers.grids.models import Duty, Level
-from maps import selectors, tiles
+from maps import selectors
 from maps.folium_offline import (
     BBoxLayer,
     CaseTileLayer,
@@ -34,7 +33,6 @@ from maps.folium_offline import (
     Setup,
     basemap_layer,
 )
-from maps.models import GridCaseCount
 from maps.ogc import collections
 
 # Which grid level the supervisor's adaptive layer asks for up to each zoom (see maps.tiles too).
@@ -63,12 +61,9 @@ def _trail_url() -> str:
     return reverse("incident-trail", kwargs={"pk": 0}).replace("/0/", "/ID/")
 
 
-def _overlay_url() -> str | None:
-    """The estates API's overlay of a renovation project (what its footprint touches), or None."""
-    try:
-        return reverse("renovation-project-overlay", kwargs={"pk": 0}).replace("/0/", "/ID/")
-    except NoReverseMatch:
-        return None
+def _overlay_url() -> str:
+    """The estates API's overlay of a renovation project (what its footprint touches)."""
+    return reverse("renovation-project-overlay", kwargs={"pk": 0}).replace("/0/", "/ID/")
 
 
 @dataclass(frozen=True)
@@ -203,11 +198,11 @@ def _collection_layer(
     z_index: int,
     show: bool = True,
     **extra,
-) -> bool:
-    """Adds an OGC collection as a bbox overlay if its model exists; returns whether it did."""
+) -> None:
+    """Adds a published collection as a bbox overlay."""
     collection = collections.get(collection_id)
     if collection is None:
-        return False
+        raise LookupError(f"no layer published the collection {collection_id!r}")
     offered = set(collection.property_names())
     # Ask only for the properties the layer shows and styles by: a fifth of the bytes for cases.
     wanted = [title_field, *(f[0] for f in popup_fields), *STYLE_PROPERTIES.get(style, ())]
@@ -228,7 +223,6 @@ def _collection_layer(
         },
         show=show,
     ).add_to(m)
-    return True
 
 
 def _level_entry(level: Level, label: str) -> dict:
@@ -245,7 +239,7 @@ def officer_map(page: PageContext) -> folium.Map:
         _level_entry(Level.MICROGRID, _("Micro-grid")),
         {"label": _("My grids"), "colour": "#ff7f00", "fill": "#e31a1c", "shape": "box"},
     ]
-    if _collection_layer(
+    _collection_layer(
         m,
         "inspection-points",
         _("Inspection points"),
@@ -254,9 +248,9 @@ def officer_map(page: PageContext) -> folium.Map:
         z_index=480,
         title_field="name",
         popup_fields=[["category", "category"]],
-    ):
-        legend.append({"label": _("Inspection point"), "colour": "#08519c", "fill": "#3182bd", "shape": "circle"})
-    if _collection_layer(
+    )
+    legend.append({"label": _("Inspection point"), "colour": "#08519c", "fill": "#3182bd", "shape": "circle"})
+    _collection_layer(
         m,
         "patrols-today",
         _("Today's patrol tracks"),
@@ -265,13 +259,13 @@ def officer_map(page: PageContext) -> folium.Map:
         z_index=470,
         title_field="officer",
         popup_fields=[["grid", "grid"], ["started_at", "started_at"], ["ended_at", "ended_at"]],
-    ):
-        legend.append({"label": _("Patrol track"), "colour": "#7b3294", "fill": "#7b3294", "shape": "line"})
+    )
+    legend.append({"label": _("Patrol track"), "colour": "#7b3294", "fill": "#7b3294", "shape": "line"})
     # A signed-in officer sees the open cases assigned to them; anyone else every open case in view,
     # from zoom 15 (a zoom-14 view of the city core holds 5,500 open cases of the 2.2-million-case city).
     person = getattr(page.user, "person", None) if getattr(page.user, "is_authenticated", False) else None
     mine = {"params": {"officer": person.id}} if person is not None else {}
-    if _collection_layer(
+    _collection_layer(
         m,
         "open-cases",
         _("My open cases") if mine else _("Open cases"),
@@ -282,12 +276,12 @@ def officer_map(page: PageContext) -> folium.Map:
         popup_fields=CASE_POPUP,
         trailUrl=_trail_url(),
         **mine,
-    ):
-        legend += [
-            {"label": _("On time"), "colour": "#333", "fill": "#1a9850", "shape": "circle"},
-            {"label": _("Due soon"), "colour": "#333", "fill": "#fee08b", "shape": "circle"},
-            {"label": _("Overdue"), "colour": "#333", "fill": "#d73027", "shape": "circle"},
-        ]
+    )
+    legend += [
+        {"label": _("On time"), "colour": "#333", "fill": "#1a9850", "shape": "circle"},
+        {"label": _("Due soon"), "colour": "#333", "fill": "#fee08b", "shape": "circle"},
+        {"label": _("Overdue"), "colour": "#333", "fill": "#d73027", "shape": "circle"},
+    ]
     Legend(_("Legend"), legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
@@ -298,7 +292,7 @@ def planner_map(page: PageContext) -> folium.Map:
     _grid_layer(m, _("Communities"), "communities", level="community", min_zoom=10, label_min_zoom=13)
     _grid_layer(m, _("Grids"), "grids", level="grid", min_zoom=13)
     legend = [_level_entry(Level.COMMUNITY, _("Community")), _level_entry(Level.GRID, _("Grid"))]
-    if _collection_layer(
+    _collection_layer(
         m,
         "estates",
         _("Estates"),
@@ -312,10 +306,9 @@ def planner_map(page: PageContext) -> folium.Map:
             ["year_built", "year_built"],
             ["management_type", "management_type"],
         ],
-    ):
-        legend.append({"label": _("Estate"), "colour": "#8c510a", "fill": "#dfc27d", "shape": "box"})
-    overlay = _overlay_url()
-    if _collection_layer(
+    )
+    legend.append({"label": _("Estate"), "colour": "#8c510a", "fill": "#dfc27d", "shape": "box"})
+    _collection_layer(
         m,
         "renovation-projects",
         _("Renovation footprints"),
@@ -324,13 +317,13 @@ def planner_map(page: PageContext) -> folium.Map:
         z_index=470,
         title_field="name",
         popup_fields=[["batch", "batch"], ["status", "status"], ["starts_on", "starts_on"], ["ends_on", "ends_on"]],
-        **({"overlayUrl": overlay} if overlay else {}),
-    ):
-        legend += [
-            {"label": _("Batch: implement"), "colour": "#d7301f", "fill": "#d7301f", "shape": "box"},
-            {"label": _("Batch: plan"), "colour": "#fc8d59", "fill": "#fc8d59", "shape": "box"},
-            {"label": _("Batch: reserve"), "colour": "#fdcc8a", "fill": "#fdcc8a", "shape": "box"},
-        ]
+        overlayUrl=_overlay_url(),
+    )
+    legend += [
+        {"label": _("Batch: implement"), "colour": "#d7301f", "fill": "#d7301f", "shape": "box"},
+        {"label": _("Batch: plan"), "colour": "#fc8d59", "fill": "#fc8d59", "shape": "box"},
+        {"label": _("Batch: reserve"), "colour": "#fdcc8a", "fill": "#fdcc8a", "shape": "box"},
+    ]
     Legend(_("Legend"), legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
@@ -346,7 +339,7 @@ def supervisor_map(page: PageContext) -> folium.Map:
         _level_entry(Level.GRID, _("Grid")),
         _level_entry(Level.MICROGRID, _("Micro-grid")),
     ]
-    if _collection_layer(
+    _collection_layer(
         m,
         "audit-findings",
         _("Audit findings"),
@@ -355,10 +348,10 @@ def supervisor_map(page: PageContext) -> folium.Map:
         z_index=480,
         title_field="grid_name",
         popup_fields=[["kind", "kind"], ["measure", "measure"], ["unit", "unit"], ["grid_code", "code"]],
-    ):
-        legend.append({"label": _("Audit finding"), "colour": "#e31a1c", "fill": "#fb9a99", "shape": "box"})
+    )
+    legend.append({"label": _("Audit finding"), "colour": "#e31a1c", "fill": "#fb9a99", "shape": "box"})
     # From zoom 12: the case table has no index on dead_corner, so a whole-city query scans all cases.
-    if _collection_layer(
+    _collection_layer(
         m,
         "dead-corner-cases",
         _("Dead-corner cases"),
@@ -368,27 +361,25 @@ def supervisor_map(page: PageContext) -> folium.Map:
         title_field="category_name",
         popup_fields=CASE_POPUP,
         trailUrl=_trail_url(),
-    ):
-        legend.append({"label": _("Dead-corner case"), "colour": "#333", "fill": "#4575b4", "shape": "circle"})
-    if tiles.case_source() is not None:
-        CaseTileLayer(
-            _("Cases (tiles)"),
-            {
-                "key": "case_tiles",
-                "url": reverse("tiles-incidents", kwargs={"z": 0, "x": 0, "y": 0}).replace(
-                    "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
-                ),
-            },
-            show=False,
-        ).add_to(m)
-        legend.append({"label": _("Cases per grid"), "colour": "#7f0000", "fill": "#ef6548", "shape": "circle"})
-    if tiles.case_source() is not None or GridCaseCount.objects.exists():
-        HeatLayer(
-            _("Case heatmap"),
-            {"key": "heat", "url": reverse("map-case-counts"), "levelByZoom": HEAT_LEVELS, "params": {}},
-            show=True,
-        ).add_to(m)
-        legend.append({"label": _("Case heatmap"), "colour": "#ff0000", "fill": "#ffff00", "shape": "circle"})
+    )
+    legend.append({"label": _("Dead-corner case"), "colour": "#333", "fill": "#4575b4", "shape": "circle"})
+    CaseTileLayer(
+        _("Cases (tiles)"),
+        {
+            "key": "case_tiles",
+            "url": reverse("tiles-incidents", kwargs={"z": 0, "x": 0, "y": 0}).replace(
+                "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
+            ),
+        },
+        show=False,
+    ).add_to(m)
+    legend.append({"label": _("Cases per grid"), "colour": "#7f0000", "fill": "#ef6548", "shape": "circle"})
+    HeatLayer(
+        _("Case heatmap"),
+        {"key": "heat", "url": reverse("map-case-counts"), "levelByZoom": HEAT_LEVELS, "params": {}},
+        show=True,
+    ).add_to(m)
+    legend.append({"label": _("Case heatmap"), "colour": "#ff0000", "fill": "#ffff00", "shape": "circle"})
     FilterControl(selectors.districts_and_streets(scope_for(page.user))).add_to(m)
     Legend(_("Legend"), legend).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

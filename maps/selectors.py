@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.db import connection
 
-from layers.accounts.roles import Scope, visible
+from common.scopes import Scope, visible
 from layers.grids.models import Duty, Grid, Level
 from layers.grids.selectors import responsibility_for_grid
 from maps import sql

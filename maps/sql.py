@@ -36,8 +36,7 @@ FROM (
       AND g.level = ANY(%(levels)s)
       AND g.boundary && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s, 4326)
       AND g.code LIKE %(prefix)s
-      -- the reader's scope (layers.accounts.roles): LIKE patterns of the codes they see, NULL for all
-      AND (%(scope_patterns)s::text[] IS NULL OR g.code LIKE ANY (%(scope_patterns)s::text[]))
+      AND gridgis_in_scope(g.code, %(scope_patterns)s)  -- the reader's scope (common.scopes)
     ORDER BY g.code
     LIMIT %(limit)s + 1
 ) AS hit
@@ -67,8 +66,7 @@ features AS (
            ST_AsMVTGeom(ST_Transform(g.boundary, 3857), env.merc, 4096, 64, true) AS geom
     FROM grids_grid g, env
     WHERE g.is_active AND g.level = %(level)s AND g.boundary && env.wgs
-      -- the reader's scope (layers.accounts.roles): LIKE patterns of the codes they see, NULL for all
-      AND (%(scope_patterns)s::text[] IS NULL OR g.code LIKE ANY (%(scope_patterns)s::text[]))
+      AND gridgis_in_scope(g.code, %(scope_patterns)s)  -- the reader's scope (common.scopes)
 )
 SELECT ST_AsMVT(features.*, 'grids', 4096, 'geom') FROM features WHERE geom IS NOT NULL
 """
@@ -102,15 +100,15 @@ SELECT ST_AsMVT(features.*, 'cases', 4096, 'geom') FROM features
 """)
 
 # The {case_scope} of CASE_TILE_POINTS: every case (supervisors, dispatchers, batch jobs), or the cases
-# of a reader's scope (layers.accounts.roles): in their grids' subtree, of their department, or
-# reported by them. Constants composed with the case table's identifiers; values are bound parameters
-# (a NULL department or reporter lets nothing in).
+# of a reader's scope, with the parameters of the "case" rule (Scope.sql_params): in their grids'
+# subtree, of their department, or reported by them (a NULL department or reporter lets nothing in).
+# Constants composed with the case table's identifiers; values are bound parameters.
 CASE_SCOPE_ALL = sql.SQL("TRUE")
 CASE_SCOPE_FILTER = sql.SQL("""(
            EXISTS (SELECT 1 FROM grids_grid g
-                   WHERE g.id = c.{grid} AND g.code LIKE ANY (%(scope_patterns)s::text[]))
-           OR c.{department} = %(department_id)s
-           OR c.{reporter} = %(reporter_id)s)""")
+                   WHERE g.id = c.{grid} AND gridgis_in_scope(g.code, %(scope_patterns)s))
+           OR c.{department} = %(scope_department)s
+           OR c.{reporter} = %(scope_reporter)s)""")
 
 # Case tiles at low zoom: one point per grid of the level the zoom calls for, at a point inside the
 # grid, carrying the number of cases in the grid's subtree (layer "case_counts"). The counts come
@@ -128,8 +126,7 @@ features AS (
            ST_AsMVTGeom(ST_Transform(c.anchor, 3857), env.merc, 4096, 64, true) AS geom
     FROM maps_gridcasecount c JOIN grids_grid g ON g.id = c.grid_id, env
     WHERE c.level = %(level)s AND c.anchor && env.wgs
-      -- the reader's scope (layers.accounts.roles): LIKE patterns of the codes they see, NULL for all
-      AND (%(scope_patterns)s::text[] IS NULL OR g.code LIKE ANY (%(scope_patterns)s::text[]))
+      AND gridgis_in_scope(g.code, %(scope_patterns)s)  -- the reader's scope (common.scopes)
 )
 SELECT ST_AsMVT(features.*, 'case_counts', 4096, 'geom') FROM features WHERE geom IS NOT NULL
 """
@@ -177,8 +174,7 @@ SELECT convert_to('{"type":"FeatureCollection","numberReturned":' || count(*)
 FROM maps_gridcasecount c JOIN grids_grid g ON g.id = c.grid_id
 WHERE c.level = ANY(%(levels)s)
   AND c.anchor && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s, 4326)
-  -- the reader's scope (layers.accounts.roles): LIKE patterns of the codes they see, NULL for all
-  AND (%(scope_patterns)s::text[] IS NULL OR g.code LIKE ANY (%(scope_patterns)s::text[]))
+  AND gridgis_in_scope(g.code, %(scope_patterns)s)  -- the reader's scope (common.scopes)
 """
 
 # How many cases there are (the benchmark reports it beside the tile timings).

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from psycopg2 import sql as pgsql
 
-from layers.accounts.roles import Scope
+from common.scopes import EVERYTHING, Scope
 from layers.grids.models import Level
+from layers.incidents.models import OPEN_STATUSES, Case
 from maps import sql
 
 MAX_ZOOM = 22
@@ -81,7 +81,7 @@ def grid_tile(z: int, x: int, y: int, level: Level | None = None, scope: Scope |
     holding the grids `scope` sees (every grid when scope is None: batch jobs and benchmarks)."""
     check_tile(z, x, y)
     level = grid_level_for_zoom(z) if level is None else level
-    patterns = None if scope is None else scope.code_patterns("grid")
+    patterns = (scope or EVERYTHING).code_patterns("grid")
     return _fetch_tile(sql.GRID_TILE, {"z": z, "x": x, "y": y, "level": int(level), "scope_patterns": patterns})
 
 
@@ -114,16 +114,9 @@ class CaseSource:
         }
 
 
-def case_source() -> CaseSource | None:
-    """The incidents app's case table (location, grid, status; open = its OPEN_STATUSES), or None
-    in a build without the incidents app's Case model."""
-    try:
-        model = apps.get_model("incidents", "Case")
-    except LookupError:
-        return None
-    from layers.incidents.models import OPEN_STATUSES
-
-    meta = model._meta
+def case_source() -> CaseSource:
+    """The incidents app's case table (location, grid, status; open = its OPEN_STATUSES)."""
+    meta = Case._meta
     return CaseSource(
         table=meta.db_table,
         pk=meta.pk.column,
@@ -140,14 +133,12 @@ def case_tile(z: int, x: int, y: int, source: CaseSource, scope: Scope | None = 
     """One MVT tile of cases: counts per grid below GRIDGIS["CASE_TILE_POINT_ZOOM"], points from it;
     only what `scope` may see (everything when scope is None: batch jobs and benchmarks)."""
     check_tile(z, x, y)
-    everything = scope is None or scope.sees_all("case")
-    params = {"z": z, "x": x, "y": y, "scope_patterns": None if everything else scope.code_patterns("case")}
+    scope = scope or EVERYTHING
+    params = {"z": z, "x": x, "y": y, **scope.sql_params("case")}
     if z >= settings.GRIDGIS["CASE_TILE_POINT_ZOOM"]:
         names = source.identifiers()
-        case_scope = sql.CASE_SCOPE_ALL if everything else sql.CASE_SCOPE_FILTER.format(**names)
+        case_scope = sql.CASE_SCOPE_ALL if scope.sees_all("case") else sql.CASE_SCOPE_FILTER.format(**names)
         statement = sql.CASE_TILE_POINTS.format(case_scope=case_scope, **names)
-        if not everything:
-            params.update(department_id=scope.department_id, reporter_id=scope.user_id)
         return _fetch_tile(statement, {**params, "open_statuses": list(source.open_statuses)})
     return _fetch_tile(sql.CASE_TILE_COUNTS, {**params, "level": int(count_level_for_zoom(z))})
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views import View
 
-from layers.accounts.roles import request_scope
+from common.scopes import request_scope
 from maps import pages
 
 # "Maps" titles map_templates/maps/index.html; named here so that makemessages run in maps/ keeps it.

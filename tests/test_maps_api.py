@@ -234,11 +234,6 @@ def test_case_tiles_aggregate_at_low_zoom_and_merge_points_when_close(client, mo
     assert all(f["geometry"]["type"] == "Point" for f in high["features"])
 
 
-def test_case_tile_404_without_a_case_source(client, monkeypatch):
-    monkeypatch.setattr(tiles, "case_source", lambda: None)
-    assert client.get("/tiles/incidents/10/823/420.pbf").status_code == 404
-
-
 def test_case_counts_endpoint_feeds_the_heatmap(client):
     tree = small_tree()
     tiles.refresh_case_counts(source=_cases_in_small_tree(tree))

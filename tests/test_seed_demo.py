@@ -74,8 +74,8 @@ def test_seed_is_deterministic_and_idempotent():
 
 
 def test_a_layer_added_later_is_seeded_into_an_existing_demo(monkeypatch):
-    from fixtures.management.commands import seed_demo
     from common.models import DemoSeed
+    from fixtures.management.commands import seed_demo
 
     all_steps = list(seed_demo.STEPS)
     monkeypatch.setattr(seed_demo, "STEPS", all_steps[:1])

@@ -7,3 +7,9 @@ class AccountsConfig(AppConfig):
     name = "layers.accounts"
     label = "accounts"
     verbose_name = "Accounts and roles"
+
+    def ready(self):
+        from common.scopes import set_scope_resolver
+        from layers.accounts.roles import scope_for
+
+        set_scope_resolver(scope_for)

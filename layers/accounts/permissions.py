@@ -7,7 +7,7 @@ from __future__ import annotations
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from layers.accounts.roles import ADMIN, request_scope
+from common.scopes import ADMIN, request_scope
 
 
 class SignedIn(BasePermission):

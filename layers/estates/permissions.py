@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
+from common.scopes import ADMIN, PLANNER, request_scope, scope_for
 from layers.accounts.permissions import writes_by
-from layers.accounts.roles import ADMIN, PLANNER, request_scope, scope_for
 
 
 def is_planner(user) -> bool:

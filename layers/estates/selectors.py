@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Intersection
-from django.db.models import FloatField, Func, QuerySet
+from django.db.models import QuerySet
 
+from common import overlays
 from common.dbfuncs import AreaM2
-from common.spatial import GeographyDistance, MetricBuffer
-from layers.accounts.roles import Scope, visible
+from common.scopes import Scope
+from common.spatial import MetricBuffer
 from layers.estates.models import Estate, RenovationProject, WorkItem, WorkKind
 from layers.grids.models import Duty, Grid
 from layers.grids.selectors import responsibility_for_grid
@@ -33,7 +33,7 @@ class Overlay:
     grids: every active grid sharing area with the footprint (all levels, district first), each with
     overlap_m2; leaders/officers/departments: who answers for the deepest of those grids (walking up
     the tree as layers.grids.selectors does); cases: open cases inside the footprint grown by
-    buffer_m metres (nearest first, at most OVERLAY_CASE_LIMIT; cases_total counts all), or None
+    buffer_m metres (nearest first, at most the incidents layer's limit; cases_total counts all), or None
     without an incidents layer; conflicts: other projects sharing area and days with this one.
     """
 
@@ -91,79 +91,22 @@ def project_overlay(
                 if duty.id not in seen:
                     seen.add(duty.id)
                     bucket.append(duty)
-    overlay.cases, overlay.cases_total = open_cases_near(project, buffer_m, scope=scope)
+    # What other layers keep on the ground nearby (common.overlays): the open cases, when the incidents
+    # layer is installed.
+    near = overlays.nearby(reach=open_reach(project, buffer_m), footprint=project.footprint, scope=scope)
+    overlay.cases, overlay.cases_total = near.get("cases", (None, 0))
     overlay.conflicts = list(RenovationProject.objects.conflicting_with(project))
     return overlay
 
 
-OVERLAY_CASE_LIMIT = 500
-
-
-def open_cases_near(
-    project: RenovationProject, buffer_m: float, scope: Scope | None = None
-) -> tuple[list[dict] | None, int]:
-    """Open cases inside the project's footprint grown by `buffer_m` metres, nearest first, and how many.
-
-    The incidents layer is a sibling, not a layer below: it is looked up in the app registry, so the
-    estates layer still works (answering None) in a deployment without it. The grown footprint is
-    computed once in PostGIS (a geography buffer, metres) and the cases found with an indexed
-    ST_Intersects on their location; distance_m is 0 inside the footprint. With a `scope`, only the
-    cases its reader may see (layers.accounts.roles).
-    """
-    try:
-        case_model = apps.get_model("incidents", "Case")
-    except LookupError:
-        return None, 0
-    from layers.incidents.models import OPEN_STATUSES
-
-    reach = (
+def open_reach(project: RenovationProject, buffer_m: float):
+    """The project's footprint grown by `buffer_m` metres (a geography buffer, computed once in PostGIS)."""
+    return (
         RenovationProject.objects.filter(pk=project.pk)
         .annotate(reach=MetricBuffer("footprint", buffer_m))
         .values_list("reach", flat=True)
         .get()
     )
-    near = case_model.objects.filter(status__in=OPEN_STATUSES, location__intersects=reach)
-    if scope is not None:
-        near = visible("overlay_case", near, scope)
-    cases = near.annotate(
-        distance_m=GeographyDistance("location", project.footprint),
-        lon=Func("location", function="ST_X", output_field=FloatField()),
-        lat=Func("location", function="ST_Y", output_field=FloatField()),
-    ).order_by("distance_m", "id")
-    rows = list(
-        cases.values(
-            "id",
-            "status",
-            "category__code",
-            "category__name_zh",
-            "address",
-            "reported_at",
-            "due_at",
-            "escalation_level",
-            "grid__code",
-            "distance_m",
-            "lon",
-            "lat",
-        )[:OVERLAY_CASE_LIMIT]
-    )
-    total = len(rows) if len(rows) < OVERLAY_CASE_LIMIT else cases.count()
-    return [
-        {
-            "id": r["id"],
-            "status": r["status"],
-            "category": r["category__code"],
-            "category_name": r["category__name_zh"],
-            "address": r["address"],
-            "reported_at": r["reported_at"],
-            "due_at": r["due_at"],
-            "escalation_level": r["escalation_level"],
-            "grid": r["grid__code"],
-            "distance_m": round(r["distance_m"], 1),
-            "lon": r["lon"],
-            "lat": r["lat"],
-        }
-        for r in rows
-    ], total
 
 
 def estates_list() -> QuerySet[Estate]:

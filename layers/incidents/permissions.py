@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from layers.accounts.roles import ADMIN, DISPATCHER, HANDLER, OFFICER, SUPERVISOR, scope_for
+from common.scopes import ADMIN, DISPATCHER, HANDLER, OFFICER, SUPERVISOR, scope_for
 from layers.grids.models import Duty, DutyKind
 
 __all__ = ["DISPATCHER", "HANDLER", "OFFICER", "SUPERVISOR", "is_dispatcher", "is_handler", "is_officer", "refusal"]

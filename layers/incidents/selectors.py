@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import FloatField, Func, Q, QuerySet
 from django.utils import timezone
 
 from common.prepared import execute_prepared
-from layers.accounts.roles import visible
+from common.scopes import Scope, visible
+from common.spatial import GeographyDistance
 from layers.grids.models import Department, Grid, Level, Person
 from layers.incidents import sql
 from layers.incidents.models import OPEN_STATUSES, Case, Category
@@ -247,3 +248,56 @@ def overdue_by_level(now: datetime.datetime | None = None, cases: QuerySet[Case]
 def in_grid_subtree(queryset: QuerySet[Case], code: str) -> QuerySet[Case]:
     """Cases whose grid is `code` or below it (the code rule: a prefix match on an indexed column)."""
     return queryset.filter(Q(grid__code__startswith=code))
+
+
+OVERLAY_CASE_LIMIT = 500
+
+
+def open_cases_near(*, reach, footprint, scope: Scope | None = None) -> tuple[list[dict], int]:
+    """Open cases inside `reach` (a renovation footprint grown by the overlay's buffer), nearest to
+    `footprint` first, at most OVERLAY_CASE_LIMIT of them, and how many there are: the incidents layer's
+    part of the planners' overlay (registered in common.overlays). An indexed ST_Intersects on the
+    case location; distance_m is 0 inside the footprint. With a `scope`, only the cases its reader may
+    see under the "overlay_case" rule."""
+    near = Case.objects.filter(status__in=OPEN_STATUSES, location__intersects=reach)
+    if scope is not None:
+        near = visible("overlay_case", near, scope)
+    cases = near.annotate(
+        distance_m=GeographyDistance("location", footprint),
+        lon=Func("location", function="ST_X", output_field=FloatField()),
+        lat=Func("location", function="ST_Y", output_field=FloatField()),
+    ).order_by("distance_m", "id")
+    rows = list(
+        cases.values(
+            "id",
+            "status",
+            "category__code",
+            "category__name_zh",
+            "address",
+            "reported_at",
+            "due_at",
+            "escalation_level",
+            "grid__code",
+            "distance_m",
+            "lon",
+            "lat",
+        )[:OVERLAY_CASE_LIMIT]
+    )
+    total = len(rows) if len(rows) < OVERLAY_CASE_LIMIT else cases.count()
+    return [
+        {
+            "id": r["id"],
+            "status": r["status"],
+            "category": r["category__code"],
+            "category_name": r["category__name_zh"],
+            "address": r["address"],
+            "reported_at": r["reported_at"],
+            "due_at": r["due_at"],
+            "escalation_level": r["escalation_level"],
+            "grid": r["grid__code"],
+            "distance_m": round(r["distance_m"], 1),
+            "lon": r["lon"],
+            "lat": r["lat"],
+        }
+        for r in rows
+    ], total

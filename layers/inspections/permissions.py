@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS
 
+from common.scopes import ADMIN, SUPERVISOR, request_scope, scope_for
 from layers.accounts.permissions import SignedIn, writes_by
-from layers.accounts.roles import ADMIN, SUPERVISOR, request_scope, scope_for
 
 
 def is_supervisor(user) -> bool:

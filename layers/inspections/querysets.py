@@ -30,10 +30,10 @@ class PatrolQuerySet(models.QuerySet):
     def ledger(self):
         """Rows per officer, grid and week (weeks start on Monday, in the server's time zone):
         patrols, check-ins, track metres (measured on the spheroid) and hours on patrol."""
-        from layers.inspections.models import CheckIn
-
+        # The check-in model through the reverse relation: models.py imports this module, not back.
+        check_in_model = self.model._meta.get_field("check_ins").related_model
         check_ins = (
-            CheckIn.objects.filter(patrol=OuterRef("pk"))
+            check_in_model.objects.filter(patrol=OuterRef("pk"))
             .order_by()
             .values("patrol")
             .annotate(n=Count("id"))

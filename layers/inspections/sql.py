@@ -20,8 +20,7 @@ WITH grids AS MATERIALIZED (
            ST_Buffer(g.boundary::geography, %(radius)s)::geometry AS reach
     FROM grids_grid AS g
     WHERE g.is_active AND g.level = %(level)s AND g.code LIKE %(code_prefix)s
-      -- the reader's scope: LIKE patterns of the grids they see, NULL for all (layers.accounts.roles)
-      AND (%(scope_patterns)s::text[] IS NULL OR g.code LIKE ANY (%(scope_patterns)s::text[]))
+      AND gridgis_in_scope(g.code, %(scope_patterns)s)  -- the reader's scope (common.scopes)
 )
 SELECT g.id, g.code, g.name, g.level,
        ST_Area(ST_Segmentize(g.boundary, %(segment)s)::geography) AS area_m2,

@@ -20,8 +20,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
+from common.scopes import request_scope
 from layers.accounts.permissions import SignedIn
-from layers.accounts.roles import request_scope
 from maps.api.serializers import BBoxField
 from maps.ogc import collections
 

@@ -9,8 +9,8 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.scopes import request_scope
 from layers.accounts.permissions import SignedIn
-from layers.accounts.roles import request_scope
 
 ScopeSerializer = inline_serializer(
     "Scope",

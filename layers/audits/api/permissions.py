@@ -6,7 +6,7 @@ are supervisors' tools, not public reads.
 
 from rest_framework.permissions import BasePermission
 
-from layers.accounts.roles import ADMIN, SUPERVISOR, request_scope
+from common.scopes import ADMIN, SUPERVISOR, request_scope
 
 
 class IsSupervisor(BasePermission):

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from common.scopes import request_scope, visible
 from layers.accounts.permissions import SignedIn
-from layers.accounts.roles import request_scope, visible
 from layers.estates import selectors, services
 from layers.estates.api.serializers import (
     AnswerSerializer,

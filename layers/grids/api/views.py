@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.geometry import LonLatSerializer
-from layers.accounts.roles import request_scope
+from common.scopes import request_scope
 from layers.grids.api.serializers import LocateResultSerializer
 from layers.grids.selectors import locate_document
 

@@ -15,8 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
+from common.scopes import request_scope
 from layers.accounts.permissions import SignedIn, writes_by
-from layers.accounts.roles import DISPATCHER, SUPERVISOR, request_scope
+from layers.accounts.roles import DISPATCHER, SUPERVISOR
 from layers.grids.models import Department
 from layers.incidents import selectors, services
 from layers.incidents.api.serializers import (

@@ -19,8 +19,8 @@ from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from common.crs import WGS84
+from common.scopes import request_scope, visible
 from layers.accounts.permissions import SignedIn
-from layers.accounts.roles import request_scope, visible
 from layers.inspections import selectors, services
 from layers.inspections.api.serializers import (
     CheckInInputSerializer,

@@ -2,7 +2,7 @@
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from maps import tiles
 
@@ -15,8 +15,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         source = tiles.case_source()
-        if source is None:
-            raise CommandError("the incidents app has no Case model in this build")
         started = time.monotonic()
         rows = tiles.refresh_case_counts(source=source)
         self.stdout.write(f"refresh_case_counts: {rows} grids counted in {time.monotonic() - started:.1f} s")
