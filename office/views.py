@@ -7,18 +7,21 @@ reloading the map.
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from layers.accounts.roles import request_scope
+from layers.accounts.roles import request_scope, visible
 from layers.audits import assessment as assessments
 from layers.audits import dashboard
 from layers.audits import selectors as audit_selectors
 from layers.audits.models import AuditRun, Kind
 from layers.estates import selectors as estate_selectors
+from layers.estates.models import Batch
 from layers.grids.models import Grid, Level
 from layers.incidents import worklist
 from office.access import SCREENS, forbidden, screen, screens_for
@@ -202,11 +205,17 @@ def notice(request):
 def planning(request):
     """Draw or edit a renovation footprint, see what it touches, save it to a project."""
     scope = request_scope(request)
-    projects = list(estate_selectors.visible_projects(scope).order_by("name", "id"))
+    projects = list(visible("project", estate_selectors.projects_list(), scope).order_by("name", "id"))
     selected = None
     project_id = request.GET.get("project", "")
     if project_id:
         selected = next((p for p in projects if str(p.pk) == project_id), None)
         if selected is None:
             raise Http404("project: no such project among the projects you may see")
-    return render(request, "office/planning.html", {"projects": projects, "selected": selected})
+    context = {
+        "projects": projects,
+        "selected": selected,
+        "batches": Batch.choices,
+        "footprint": json.loads(selected.footprint.geojson) if selected is not None else None,
+    }
+    return render(request, "office/planning.html", context)
