@@ -219,7 +219,8 @@ GRIDGIS = {
     "TRACK_MAX_BYTES": 5_000_000,
     "TRACK_MAX_POSITIONS": 50_000,
     # Cases (layers/incidents). Stage limits are clock hours; a category may override each.
-    "DEFAULT_STAGE_HOURS": {"register": 2, "dispatch": 2, "handle": 48, "verify": 24},
+    # "confirm" runs only when a dispatcher sends a report to the grid officer to confirm on site (核实).
+    "DEFAULT_STAGE_HOURS": {"confirm": 4, "register": 2, "dispatch": 2, "handle": 48, "verify": 24},
     # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.
     "EDGE_METRES": float(os.environ.get("GRIDGIS_EDGE_METRES", 5)),
     # A report farther than this from every district is refused as a likely swapped lon/lat or wrong srs.
@@ -239,6 +240,9 @@ GRIDGIS = {
     # The escalation ladder: hours past the current stage's due time at which each rung is reached
     # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
+    # Idempotency-Key (common/idempotency.py): how long a key and its first answer are kept, in days
+    # (an offline phone may send its queue days later).
+    "IDEMPOTENCY_KEY_DAYS": float(os.environ.get("GRIDGIS_IDEMPOTENCY_KEY_DAYS", 7)),
     "CASE_PAGE_SIZE": 100,
     # Office work lists (layers/incidents/worklist.py): cases per page, and how close to its stage's
     # deadline a case counts as "due soon" (hours).

@@ -29,6 +29,7 @@ class CategoryAdmin(admin.ModelAdmin):
         "dispatch_hours",
         "handle_hours",
         "verify_hours",
+        "confirm_hours",
         "is_active",
     ]
     list_filter = ["parent", "is_active"]

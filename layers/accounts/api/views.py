@@ -52,6 +52,9 @@ class TokenView(APIView):
     """
 
     throttle_scope = "login"  # password guessing: GRIDGIS THROTTLE_RATES["login"] per client
+    # Not common.idempotency.IdempotentWrites: signing in again is harmless, and keeping the answer
+    # would store the token itself.
+    idempotency_exempt = "signing in again is harmless; its answer is a secret"
 
     def get_permissions(self):
         return [SignedIn()] if self.request.method == "DELETE" else []

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from common.idempotency import IdempotentWrites
 from common.scopes import request_scope, visible
 from layers.accounts.permissions import SignedIn
 from layers.estates import selectors, services
@@ -37,7 +38,7 @@ class GeoPagination(GeoJsonPagination):
     max_page_size = 1000
 
 
-class EstateViewSet(viewsets.ModelViewSet):
+class EstateViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Estates (小区) as GeoJSON; filter by community, management_type, in_bbox."""
 
     serializer_class = EstateSerializer
@@ -63,7 +64,7 @@ class EstateViewSet(viewsets.ModelViewSet):
         serializer.instance = services.update_estate(estate=serializer.instance, **serializer.validated_data)
 
 
-class RenovationProjectViewSet(viewsets.ModelViewSet):
+class RenovationProjectViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Renovation projects as GeoJSON; filter by batch, status, in_bbox. Status moves via POST status/."""
 
     serializer_class = ProjectSerializer
@@ -158,7 +159,7 @@ class RenovationProjectViewSet(viewsets.ModelViewSet):
         return Response(StatusChangeSerializer(changes, many=True).data)
 
 
-class WorkItemViewSet(viewsets.ModelViewSet):
+class WorkItemViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Work items as GeoJSON (geometry may be null); filter by project, kind."""
 
     serializer_class = WorkItemSerializer
@@ -189,7 +190,7 @@ class WorkItemViewSet(viewsets.ModelViewSet):
 
 
 class SuggestionViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentWrites, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Residents' suggestions; filter by estate, project, status. Answer via POST answer/."""
 

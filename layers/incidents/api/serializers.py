@@ -30,7 +30,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
     def get_limits_hours(self, category: Category) -> dict:
-        return {stage: category.limit_hours(stage) for stage in ("register", "dispatch", "handle", "verify")}
+        return {stage: category.limit_hours(stage) for stage in ("confirm", "register", "dispatch", "handle", "verify")}
 
 
 class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):

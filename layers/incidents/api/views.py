@@ -14,6 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.idempotency import IdempotentWrites, key_of
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.scopes import request_scope
 from layers.accounts.permissions import SignedIn, writes_by
@@ -95,11 +96,11 @@ class CaseBBoxFilter(SafeInBBoxFilter):
     bbox_param = "in_bbox"
 
 
-class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
+class CaseListCreateView(IdempotentWrites, ScopedCaseSerializers, generics.ListCreateAPIView):
     """GET: cases as a GeoJSON FeatureCollection. POST: report a case (JSON or multipart with photos).
 
-    POST takes an `Idempotency-Key` header: a retry with the same key returns the same case (200)
-    instead of creating a second one (201).
+    POST takes an `Idempotency-Key` header (common/idempotency.py): a retry with the same key gets the
+    first answer again instead of creating a second case.
     """
 
     serializer_class = CaseFeatureSerializer
@@ -130,10 +131,10 @@ class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
                 "Idempotency-Key",
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
-                description="makes retries safe: same key, same case",
+                description="makes retries safe: the same key gets the first answer again (see the README)",
             )
         ],
-        responses={201: CaseFeatureSerializer, 200: CaseFeatureSerializer},
+        responses={201: CaseFeatureSerializer},
     )
     def post(self, request, *args, **kwargs):
         data = request.data
@@ -143,23 +144,17 @@ class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
         intake = IntakeSerializer(data=data)
         intake.is_valid(raise_exception=True)
         values = dict(intake.validated_data)
-        key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key is not None and len(key) > 128:
-            raise ValidationError({"Idempotency-Key": "at most 128 characters"})
-        case, created = services.report_case(
+        case, _ = services.report_case(
             category=values.pop("category"),
             point=values.pop("point"),
             photos=values.pop("photos", []),
             reporter=request.user if request.user.is_authenticated else None,
-            idempotency_key=key,
+            idempotency_key=key_of(request),
             **values,
         )
-        if not created:  # a replay: read the stored case with what the response shows
-            case = selectors.case_queryset().get(pk=case.pk)
         # A new case already holds its category, grid, department and people from the assignment.
         response = Response(
-            CaseFeatureSerializer(case, context=case_context(request)).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            CaseFeatureSerializer(case, context=case_context(request)).data, status=status.HTTP_201_CREATED
         )
         response["ETag"] = case.etag
         response["Location"] = f"/api/v1/incidents/{case.pk}/"
@@ -215,7 +210,7 @@ def _version_from(request, body_version: int | None) -> int | None:
     return int(header)
 
 
-class CaseTransitionView(APIView):
+class CaseTransitionView(IdempotentWrites, APIView):
     """One workflow step on a case (the URL names it); refuses with 409 if impossible or stale."""
 
     action_name = ""

@@ -19,6 +19,7 @@ from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from common.crs import WGS84
+from common.idempotency import IdempotentWrites
 from common.scopes import request_scope, visible
 from layers.accounts.permissions import SignedIn
 from layers.inspections import selectors, services
@@ -61,7 +62,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-class PointViewSet(viewsets.ModelViewSet):
+class PointViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Inspection points as GeoJSON; filter by category__code, street__code, grid__code, in_bbox."""
 
     serializer_class = InspectionPointSerializer
@@ -108,6 +109,7 @@ def _read_track(data: dict):
 
 
 class PatrolViewSet(
+    IdempotentWrites,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -200,7 +202,7 @@ class PatrolViewSet(
         return Response(LedgerRowSerializer(rows, many=True).data)
 
 
-class ScheduleViewSet(viewsets.ModelViewSet):
+class ScheduleViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Weekly patrol schedules ("walk the courtyards" every Tuesday); GET {id}/attendance/ for who missed it."""
 
     serializer_class = PatrolScheduleSerializer
