@@ -37,9 +37,9 @@ LISTS = {
     "dispatch": ListKind(
         "dispatch",
         "office-dispatch",
-        (Status.REPORTED, Status.REGISTERED, Status.VERIFIED),
+        (Status.REPORTED, Status.CONFIRMING, Status.CONFIRMED, Status.REGISTERED, Status.VERIFIED),
         DISPATCHER,
-        ("register", "reject", "dispatch", "close"),
+        ("register", "reject", "dispatch", "close", "send_to_confirm"),
     ),
     "inbox": ListKind("inbox", "office-inbox", (Status.DISPATCHED, Status.HANDLING), HANDLER, ("accept",)),
 }
@@ -102,7 +102,8 @@ def case_context(request, kind: ListKind | None, scope, case_id: str | None) -> 
     steps = []
     if kind is not None:
         for action, step in TRANSITIONS.items():
-            if step.role != kind.role or case.status not in step.sources or action in ("merge", "unlink"):
+            # A merge needs the case it repeats: offered beside each likely duplicate instead.
+            if step.role != kind.role or case.status not in step.sources or action == "merge":
                 continue
             if permissions.refusal(request.user, step.role, case) is None:
                 steps.append(action)

@@ -10,6 +10,8 @@ register = template.Library()
 
 STATUS = {
     "reported": _("Reported"),
+    "confirming": _("Being confirmed on site"),
+    "confirmed": _("Confirmed on site"),
     "registered": _("Registered"),
     "rejected": _("Rejected"),
     "dispatched": _("Dispatched"),
@@ -35,9 +37,11 @@ STEP = {
     "me_too": _("Me too"),
     "escalate": _("Escalated"),
     "reassign": _("Reassigned"),
-    "confirm": _("Send to officer to confirm"),
+    "send_to_confirm": _("Send to officer to confirm"),
+    "confirm": _("Confirmed on site"),
+    "not_found": _("Not found on site"),
 }
-PARTY = {"grid": _("Grid"), "department": _("Department"), "leader": _("Leader"), "officer": _("Grid officer")}
+PARTY = {"grid": _("Grid"), "department": _("Handling department"), "leader": _("Leader"), "officer": _("Grid officer")}
 RULE = {
     "smallest_covering": _("smallest grid covering the point"),
     "dead_corner": _("no grid covers the point"),
