@@ -119,8 +119,13 @@ def test_signed_out_readers_are_sent_to_sign_in(world):
 
 @pytest.mark.parametrize(
     "role, landing",
-    [("dispatcher", "/office/dispatch/"), ("handler", "/office/inbox/"), ("leader", "/office/dashboard/"),
-     ("supervisor", "/office/dispatch/"), ("planner", "/office/planning/")],
+    [
+        ("dispatcher", "/office/dispatch/"),
+        ("handler", "/office/inbox/"),
+        ("leader", "/office/dashboard/"),
+        ("supervisor", "/office/dispatch/"),
+        ("planner", "/office/planning/"),
+    ],
 )
 def test_office_lands_on_the_roles_first_screen_and_the_nav_shows_the_others(world, role, landing):
     client = client_for(world["users"][role])
@@ -149,7 +154,9 @@ def test_an_out_of_scope_case_in_the_url_answers_404_on_the_page(world):
     leader = client_for(world["users"]["leader"])
     assert leader.get(f"/office/dashboard/?grid={world['grids']['c1'].code}").status_code == 200
     assert leader.get(f"/office/dashboard/?grid={world['grids']['s2'].code}").status_code == 404  # not their area
-    assert leader.get(f"/office/dashboard/?grid={world['grids']['g1'].code}&case={world['theirs'].pk}").status_code == 404
+    assert (
+        leader.get(f"/office/dashboard/?grid={world['grids']['g1'].code}&case={world['theirs'].pk}").status_code == 404
+    )
 
 
 def test_the_url_keeps_the_filters_and_the_selected_case(world):
@@ -177,7 +184,9 @@ def test_the_next_page_link_keeps_the_filters(world, settings):
     settings.GRIDGIS = {**settings.GRIDGIS, "WORKLIST_PAGE_SIZE": 1}
     for index in range(2):
         report(world["rubbish"], 105.401 + 0.001 * index, 28.94)
-    html = client_for(world["users"]["dispatcher"]).get("/office/dispatch/?status=reported&category=0101").content.decode()
+    html = (
+        client_for(world["users"]["dispatcher"]).get("/office/dispatch/?status=reported&category=0101").content.decode()
+    )
     pager = re.search(r'id="more" href="\?([^"]*)"', html).group(1).replace("&amp;", "&")
     assert "status=reported" in pager and "category=0101" in pager and "after=" in pager
     second = client_for(world["users"]["dispatcher"]).get(f"/office/dispatch/?{pager}").content.decode()
@@ -200,7 +209,9 @@ def test_case_photos_are_served_only_within_the_readers_scope(world):
     transition(case_id=case.pk, action="accept", user=water_handler, version=3)
     from layers.incidents.photos import check_photo
 
-    transition(case_id=case.pk, action="handle", user=water_handler, version=4, note="修好", photo=check_photo(image_upload()))
+    transition(
+        case_id=case.pk, action="handle", user=water_handler, version=4, note="修好", photo=check_photo(image_upload())
+    )
     photo = Photo.objects.get(case=case)
     assert client_for(dispatcher).get(f"/office/photos/{photo.pk}/").status_code == 200
     assert client_for(world["users"]["handler"]).get(f"/office/photos/{photo.pk}/").status_code == 404

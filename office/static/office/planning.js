@@ -27,6 +27,11 @@ map.pm.addControls({
   dragMode: false,
 });
 map.pm.setGlobalOptions({ layerGroup: drawn, allowSelfIntersection: true });
+// Geoman titles the wrapper of each toolbar button, not the button: give each button that name.
+for (const button of map.getContainer().querySelectorAll(".leaflet-buttons-control-button")) {
+  const titled = button.closest("[title]");
+  if (titled) button.setAttribute("aria-label", titled.getAttribute("title"));
+}
 
 const existing = JSON.parse(document.getElementById("footprint").textContent);
 if (existing) {
