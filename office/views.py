@@ -177,7 +177,7 @@ def _assessment(request):
     }, 200
 
 
-UNIT_LABELS = {"grid": _("Grid"), "department": _("Department"), "leader": _("Leader")}
+UNIT_LABELS = {"grid": _("Grid"), "department": _("Handling department"), "leader": _("Leader")}
 
 
 def _choices() -> dict:

@@ -56,6 +56,12 @@ RULE = {
 }
 TIME_LEFT = {"on_time": _("On time"), "due_soon": _("Due soon"), "overdue": _("Overdue"), "": _("No deadline")}
 TIME_LEFT_CLASS = {"on_time": "due-ok", "due_soon": "due-soon", "overdue": "due-late", "": "due-none"}
+PHOTO = {
+    "report": _("As reported"),
+    "confirm": _("Confirmed on site"),
+    "after": _("After the fix"),
+    "verify": _("At the check"),
+}
 UNIT = {"m2": _("m²"), "count": _("count"), "days": _("days")}
 LEVEL = {0: _("City"), 1: _("District"), 2: _("Street"), 3: _("Community"), 4: _("Grid"), 5: _("Micro-grid")}
 RUNG = {
@@ -95,6 +101,11 @@ def time_left_label(code: str) -> str:
 @register.filter
 def time_left_class(code: str) -> str:
     return TIME_LEFT_CLASS.get(code or "", "due-none")
+
+
+@register.filter
+def photo_label(code: str) -> str:
+    return str(PHOTO.get(code, code))
 
 
 @register.filter
