@@ -4,7 +4,7 @@ Each layer's bench module measures its own figures; the adapters here turn them 
 with the baseline measured in the same run.
 """
 
-from bench import audits, estates, grids, incidents, inspections, maps, plans
+from bench import audits, estates, grids, incidents, inspections, maps, office, plans
 from bench.common import Result
 
 
@@ -90,4 +90,5 @@ SUITES = [
     ("audits", lambda args: audits.bench_audits()),
     ("maps", maps.suite),
     ("plans", lambda args: plans.bench_plans(enforce=args.scale == "city")),
+    ("office", office.suite),
 ]

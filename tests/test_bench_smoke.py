@@ -19,6 +19,9 @@ EXPECTED_ROWS = {
     "assessment by grid, 2026Q4",
     "grids bbox GeoJSON via API (719 unit grids)",
     "plan: locate (one statement)",
+    "office: dispatcher queue usable in Chromium",
+    "office: filter change to overdue",
+    "office: leader dashboard of district",
 }
 
 

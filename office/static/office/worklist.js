@@ -83,11 +83,17 @@ function highlight(id) {
   }
 }
 
+// How many times the list has been drawn (1 once the page is usable): tests and bench/office.py wait on it.
+function listDrawn() {
+  document.body.dataset.listLoads = String(Number(document.body.dataset.listLoads || 0) + 1);
+}
+
 async function loadList({ fit = false } = {}) {
   try {
     swap(listPart, await request(partUrl("list"), { channel: "list", quiet: true, headers: { Accept: "text/html" } }));
     drawMarkers({ fit });
     bindList();
+    listDrawn();
   } catch (error) {
     if (!isSuperseded(error) && error.body && typeof error.body === "string") swap(listPart, error.body);
   }
@@ -270,3 +276,4 @@ document.addEventListener("keydown", (event) => {
 drawMarkers({ fit: true });
 bindList();
 bindDetail();
+listDrawn();
