@@ -273,6 +273,18 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// The queue refreshes itself (answers arrive: an officer confirms, a department hands back), unless
+// the reader is in the middle of something: a selection made, or typing in a form.
+const REFRESH_MS = 60000;
+setInterval(async () => {
+  if (document.visibilityState !== "visible") return;
+  if (listPart.querySelector(".pick:checked") || document.activeElement?.closest("form")) return;
+  await loadList();
+  const article = detailPart.querySelector(".case-detail");
+  const row = article && listPart.querySelector(`#case-list li[data-case-id="${article.dataset.caseId}"]`);
+  if (row && row.dataset.version !== article.dataset.version) loadDetail();
+}, REFRESH_MS);
+
 drawMarkers({ fit: true });
 bindList();
 bindDetail();
