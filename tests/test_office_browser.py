@@ -286,3 +286,36 @@ def test_every_screen_passes_axe_and_names_every_control_in_chinese(desk, live_s
     page = desk(world["users"]["dispatcher"])
     page.goto(f"{live_server.url}/office/dispatch/?case={case}")
     assert "<img src=x onerror=alert(1)>" in page.inner_text(".facts")
+
+
+def test_a_supervisor_starts_an_audit_from_the_page_and_watches_it_finish(desk, live_server, world):
+    page = desk(world["users"]["supervisor"])
+    page.goto(f"{live_server.url}/office/audits/")
+    for box in page.locator("input[name=kinds]").all():
+        if box.get_attribute("value") not in ("gap", "overlap"):
+            box.uncheck()
+    page.click("#start-audit button[type=submit]")
+    page.wait_for_selector("#audit-progress:not([hidden])")
+    page.wait_for_url(re.compile(r"\?run=\d+"), timeout=60000)  # done: the page opens the run
+    assert "done" in page.inner_text("table.data") or "完成" in page.inner_text("table.data")
+    assert page.locator('a[href$="findings.xlsx"]').count() == 1
+
+
+def test_a_self_crossing_footprint_gets_the_servers_message_at_its_vertex(desk, live_server, world):
+    page = desk(world["users"]["planner"])
+    page.goto(f"{live_server.url}/office/planning/")
+    page.fill("#p-name", "北门片区改造")
+    box = page.locator("#plan-map").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.click(".leaflet-pm-icon-polygon")
+    # A bow tie: its edges cross in the middle, where the server will say the fault is.
+    for dx, dy in ((-80, -60), (80, 60), (80, -60), (-80, 60), (-80, -60)):
+        page.mouse.click(x + dx, y + dy)
+        page.wait_for_timeout(150)
+    page.click("#preview")
+    marker = page.wait_for_selector(".vertex-error")
+    assert "Self-intersection" in marker.inner_text()
+    spot = marker.bounding_box()
+    # The message stands over the crossing, the centre of the bow tie (its tooltip sits just above).
+    assert abs(spot["x"] + spot["width"] / 2 - x) < 60 and 0 < y - spot["y"] < 80
+    assert "Self-intersection" in page.inner_text("#plan-message")
