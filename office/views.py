@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -19,10 +20,10 @@ from layers.accounts.roles import request_scope, visible
 from layers.audits import assessment as assessments
 from layers.audits import dashboard
 from layers.audits import selectors as audit_selectors
-from layers.audits.models import AuditRun, Kind
+from layers.audits.models import Kind
 from layers.estates import selectors as estate_selectors
 from layers.estates.models import Batch
-from layers.grids.models import Grid, Level
+from layers.grids import selectors as grid_selectors
 from layers.incidents import worklist
 from office.access import SCREENS, forbidden, screen, screens_for
 from office.worklists import LISTS, case_context, list_context
@@ -32,8 +33,6 @@ def home(request):
     """/office/: the first screen the reader's roles allow (signed out: sign in first)."""
     scope = request_scope(request)
     if scope.is_anonymous:
-        from django.contrib.auth.views import redirect_to_login
-
         return redirect_to_login(request.get_full_path())
     allowed = screens_for(scope)
     if not allowed:
@@ -100,16 +99,7 @@ def _dashboard_context(request):
     context = {"roots": roots, "area": area}
     if area is not None:
         context["overview"] = dashboard.overview(scope, area)
-        context["trail_up"] = (
-            list(
-                Grid.objects.defer("boundary")
-                .filter(code__in=area.ancestor_codes())
-                .exclude(code=area.code)
-                .order_by("code")
-            )
-            if area.level > Level.DISTRICT
-            else []
-        )
+        context["trail_up"] = grid_selectors.ancestors_of(area)
     context.update(case_context(request, None, scope, request.GET.get("case")))
     return context
 
@@ -135,7 +125,7 @@ def audits(request):
     run_id = request.GET.get("run", "")
     if run_id:
         selected = next((r for r in runs if str(r.pk) == run_id), None) or (
-            AuditRun.objects.filter(pk=run_id).first() if run_id.isdigit() else None
+            audit_selectors.runs().filter(pk=run_id).first() if run_id.isdigit() else None
         )
         if selected is None:
             raise Http404("run: no such audit run")
@@ -145,7 +135,7 @@ def audits(request):
         "runs": runs,
         "selected": selected,
         "kinds": Kind.choices,
-        "districts": list(Grid.objects.defer("boundary").filter(level=Level.DISTRICT).order_by("code")),
+        "districts": grid_selectors.districts(),
     }
     if selected is not None:
         kind = request.GET.get("kind") or None
@@ -183,7 +173,7 @@ UNIT_LABELS = {"grid": _("Grid"), "department": _("Handling department"), "leade
 def _choices() -> dict:
     return {
         "unit_choices": [(unit, UNIT_LABELS[unit]) for unit in assessments.UNITS],
-        "districts": list(Grid.objects.defer("boundary").filter(level=Level.DISTRICT).order_by("code")),
+        "districts": grid_selectors.districts(),
     }
 
 

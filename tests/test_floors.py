@@ -14,7 +14,7 @@ from common import overlays, publishing, scopes
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = ROOT / ".venv" / "bin" / "lint-imports"
-PACKAGES = ("gridgis", "fixtures", "maps", "layers", "common")
+PACKAGES = ("gridgis", "fixtures", "maps", "office", "layers", "common")
 
 
 def _lint(where: Path) -> subprocess.CompletedProcess:

@@ -136,7 +136,9 @@ def test_a_page_of_a_10000_case_queue_reads_a_page_of_the_index_not_the_queue(wo
     assert "case_open_due" in plan and "Sort Key" not in plan and "Seq Scan on incidents_case" not in plan, plan
     # The inbox: the planner picks either open-case index (the department holds half the demo's
     # cases here); either way an ordered index walk, neither a scan of the table nor a sort.
-    inbox = worklist.filtered_cases(scope(world, "handler"), worklist.WorkFilter(), now=NOW).order_by("due_at", "id")[:51]
+    inbox = worklist.filtered_cases(scope(world, "handler"), worklist.WorkFilter(), now=NOW).order_by("due_at", "id")[
+        :51
+    ]
     inbox_plan = _plan(inbox)
     assert "case_open_d" in inbox_plan and "Sort Key" not in inbox_plan, inbox_plan
     # A page deep in the queue costs what the first does: the cursor is a range on the same index.

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib.gis.geos import Point
 
 from common.prepared import execute_prepared
-from layers.grids.models import Duty, DutyKind, Grid
+from layers.grids.models import Duty, DutyKind, Grid, Level
 from layers.grids.sql import LOCATE_SQL
 
 
@@ -68,3 +68,14 @@ def locate_document(point: Point, on: datetime.date | None = None) -> dict:
     responsibility_at(), already shaped as the API's JSON."""
     row = execute_prepared("grids_locate", LOCATE_SQL, [point.x, point.y, on or datetime.date.today()])
     return row[0]  # psycopg2 decodes json into a dict
+
+
+def districts() -> list[Grid]:
+    """The districts, by code (the choices of a district filter)."""
+    return list(Grid.objects.defer("boundary").filter(level=Level.DISTRICT).order_by("code"))
+
+
+def ancestors_of(grid: Grid) -> list[Grid]:
+    """The grids above `grid`, from the district down (a breadcrumb); the code rule finds them."""
+    codes = [code for code in grid.ancestor_codes() if code != grid.code]
+    return list(Grid.objects.defer("boundary").filter(code__in=codes, level__gte=Level.DISTRICT).order_by("code"))
