@@ -273,11 +273,16 @@ def test_every_screen_passes_axe_and_names_every_control_in_chinese(desk, live_s
         page.goto(f"{live_server.url}{path}")
         page.wait_for_load_state("networkidle")
         assert_accessible(page, context=path)
+        # Every control's accessible name (aria-label, its label, its text, its title), in Chinese.
         unnamed = page.evaluate(
-            """() => Array.from(document.querySelectorAll('main button, main select, main input:not([type=hidden]), main textarea, main a[href]'))
-                 .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('title')
-                               && !(el.textContent || '').trim())
-                 .map(el => el.outerHTML.slice(0, 120))"""
+            """() => Array.from(document.querySelectorAll(
+                     'main button, main select, main input:not([type=hidden]), main textarea, main a[href], main [role=button]'))
+                 .filter(el => el.offsetParent !== null || el.getClientRects().length)
+                 .map(el => [el, el.getAttribute('aria-label')
+                                 || (el.labels && Array.from(el.labels).map(l => l.textContent).join(' '))
+                                 || (el.textContent || '').trim() || el.getAttribute('title') || ''])
+                 .filter(([el, name]) => !/[\u4e00-\u9fff]/.test(name))
+                 .map(([el, name]) => `${name} :: ${el.outerHTML.slice(0, 100)}`)"""
         )
         assert unnamed == [], (path, unnamed)
         assert page.evaluate("document.documentElement.lang") == "zh-hans"

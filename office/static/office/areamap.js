@@ -1,6 +1,7 @@
 // The area map of the dashboard and the wall: child grids shaded by their overdue cases (a click drills
 // down), and a unit grid's open cases as dots (a click opens the case). Data from #area-features.
 import { createMap } from "../frontend/map.js";
+import { nameControls } from "./mapcontrols.js";
 import { gettext } from "../frontend/i18n.js";
 
 const L = globalThis.L;
@@ -45,5 +46,5 @@ export function drawArea(map, previous, { link = true } = {}) {
 }
 
 export function areaMap() {
-  return createMap("area-map", { label: gettext("Map of the area") });
+  return nameControls(createMap("area-map", { label: gettext("Map of the area") }));
 }

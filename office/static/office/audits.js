@@ -2,10 +2,11 @@
 // progress until it is done, then open it; the selected run's findings on the map.
 import { announce, request } from "../frontend/net.js";
 import { createMap } from "../frontend/map.js";
+import { nameControls } from "./mapcontrols.js";
 import { format, gettext } from "../frontend/i18n.js";
 
 const L = globalThis.L;
-const map = createMap("findings-map", { label: gettext("Map of the findings") });
+const map = nameControls(createMap("findings-map", { label: gettext("Map of the findings") }));
 const data = document.getElementById("findings");
 if (data) {
   const layer = L.geoJSON(JSON.parse(data.textContent), {

@@ -4,13 +4,14 @@
 // the vertex the server names (GEOS reports e.g. "Self-intersection[105.445 28.875]").
 import { announce, request, showError } from "../frontend/net.js";
 import { createMap } from "../frontend/map.js";
+import { nameControls } from "./mapcontrols.js";
 import { format, gettext, language } from "../frontend/i18n.js";
 
 const L = globalThis.L;
 const form = document.getElementById("project-form");
 const message = document.getElementById("plan-message");
 const projectId = form.dataset.project;
-const map = createMap("plan-map", { label: gettext("Map for drawing the footprint") });
+const map = nameControls(createMap("plan-map", { label: gettext("Map for drawing the footprint") }));
 const drawn = L.featureGroup().addTo(map);
 let problem = null;
 

@@ -5,6 +5,7 @@
 // workflow steps to the API (each with the case's version, so a stale screen is refused, not obeyed).
 import { announce, isSuperseded, request, showError } from "../frontend/net.js";
 import { createMap } from "../frontend/map.js";
+import { nameControls } from "./mapcontrols.js";
 import { format, gettext } from "../frontend/i18n.js";
 
 const L = globalThis.L;
@@ -13,7 +14,7 @@ const detailPart = document.getElementById("detail-part");
 const filters = document.getElementById("filters");
 const COLOURS = { overdue: "#b3261e", due_soon: "#8a5a00", on_time: "#1e6b34", "": "#4f5a66" };
 
-const map = createMap("work-map", { label: gettext("Map of the listed cases") });
+const map = nameControls(createMap("work-map", { label: gettext("Map of the listed cases") }));
 const markers = L.layerGroup().addTo(map);
 const markerById = new Map();
 
