@@ -19,7 +19,7 @@ from django.utils import timezone
 from layers.accounts.roles import DISPATCHER, HANDLER
 from layers.incidents import permissions, worklist
 from layers.incidents.models import CannedPhrase, Case, Status
-from layers.incidents.services import TRANSITIONS
+from layers.incidents.services import REGRID_STATUSES, TRANSITIONS
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,8 @@ def case_context(request, kind: ListKind | None, scope, case_id: str | None) -> 
     }
     if "dispatch" in steps:
         context["dispatch_choices"] = worklist.dispatch_choices(case)
+    if kind is not None and kind.role == DISPATCHER and case.near_edge and case.status in REGRID_STATUSES:
+        context["edge_alternatives"] = worklist.edge_alternatives(case)
     if kind is not None and kind.role == DISPATCHER:
         context["duplicates"] = worklist.likely_duplicates(case) if case.status == Status.REPORTED else []
         context["linked"] = list(worklist.linked_duplicates(case))

@@ -259,3 +259,33 @@ def test_the_leaders_dashboard_counts_their_area_by_child_grid(world):
     assert view.rates["received"]["this"] == 2
     grid_view = dashboard.overview(leader, dashboard.visible_area(leader, "510502001001001"), now=NOW)
     assert [c.pk for c in grid_view.cases] == [late.pk]  # a unit grid lists its cases
+
+
+def test_the_dispatcher_moves_a_case_near_an_edge_to_the_neighbouring_grid(api, world):
+    # 2 m west of the line lon 105.42 between grid g1 (west) and g2 (east): 0.00002° of longitude is
+    # about 1.95 m at 28.93° N, within EDGE_METRES (5 m) of the edge, so flagged; g2 is 1.95 m away.
+    case = report(world["rubbish"], 105.41998, 28.93)
+    assert case.near_edge and case.grid.code.startswith("510502001001001")
+    alternatives = worklist.edge_alternatives(case)
+    assert [g.code for g, _ in alternatives] == ["510502001001002"] and 1.5 < alternatives[0][1] < 2.5
+    dispatcher = world["users"]["dispatcher"]
+    g2, g1 = world["grids"]["g2"], world["grids"]["g1"]
+    with pytest.raises(services.MissingInput):  # a reason is needed
+        services.change_grid(case_id=case.pk, grid=g2, user=dispatcher, version=1, note="")
+    with pytest.raises(services.MissingInput):  # only a neighbour of the point
+        services.change_grid(case_id=case.pk, grid=world["grids"]["c2"], user=dispatcher, version=1, note="x")
+    with pytest.raises(services.NotAllowed):
+        services.change_grid(case_id=case.pk, grid=g2, user=world["users"]["handler"], version=1, note="x")
+    api.force_authenticate(dispatcher)
+    response = api.post(
+        f"/api/v1/incidents/{case.pk}/grid/", {"version": 1, "grid": g2.code, "note": "点位在路东侧"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    moved = Case.objects.get(pk=case.pk)
+    assert moved.grid == g2 and moved.officer is None and moved.leader.name == "包片领导"  # c1's leader
+    assert moved.provenance["grid"]["rule"] == "dispatcher" and moved.version == 2 and not moved.near_edge
+    entry = moved.trail.get(action="regrid")
+    assert entry.data["grid"] == {"from": g1.children.get(code__endswith="001").code, "to": g2.code}
+    assert entry.actor == dispatcher and entry.note == "点位在路东侧"
+    stale = api.post(f"/api/v1/incidents/{case.pk}/grid/", {"version": 1, "grid": g1.code, "note": "x"}, format="json")
+    assert stale.status_code == 409

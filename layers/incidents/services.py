@@ -8,16 +8,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from layers.accounts.roles import scope_for
-from layers.grids.models import Department, Person
-from layers.incidents import permissions
+from layers.grids.models import Department, Grid, Person
+from layers.incidents import permissions, sql
 from layers.incidents.models import OPEN_STATUSES, STAGE_OF_STATUS, Case, Category, Photo, Source, Status, TrailEntry
 from layers.incidents.photos import CheckedPhoto
 from layers.incidents.selectors import intake_facts, visible_cases
+from layers.incidents.worklist import edge_alternatives
 
 STAGES = ("register", "dispatch", "handle", "verify")
 
@@ -407,3 +408,63 @@ def bulk_transition(
         else:
             outcomes.append(Outcome(case_id, True, version=moved.version, status=moved.status))
     return outcomes
+
+
+# The statuses in which the dispatcher may still correct a case's grid: before it is registered (the
+# step that confirms the grid of a case near an edge).
+REGRID_STATUSES = (Status.REPORTED, Status.CONFIRMING, Status.CONFIRMED)
+
+
+@transaction.atomic
+def change_grid(
+    *, case_id: int, grid: Grid, user, version: int | None, note: str, now: datetime.datetime | None = None
+) -> Case:
+    """The dispatcher's answer to the edge flag: the point belongs to a neighbouring grid. Moves the
+    case to `grid` (one of worklist.edge_alternatives), with the leader and officer on duty there
+    (grids_on_duty, the grids layer's rule), the grid's version, the provenance saying the dispatcher
+    chose it, and one trail entry with who, when, from and to. Needs a note (why)."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("grid").get(pk=case_id)
+    if version is None:
+        raise MissingInput("version: send the case's version to change it", field="version")
+    if version != case.version:
+        raise StaleVersion(f"version: the case is at version {case.version}, not {version}; reload it", field="version")
+    if case.status not in REGRID_STATUSES:
+        raise ImpossibleTransition(
+            f"cannot change the grid of a case that is {case.status}; only before it is registered", field="status"
+        )
+    refusal = permissions.refusal(user, permissions.DISPATCHER, case)
+    if refusal:
+        raise NotAllowed(refusal)
+    if not note.strip():
+        raise MissingInput("note: say why the case belongs to the other grid", field="note")
+    if grid.pk not in {g.pk for g, _ in edge_alternatives(case)}:
+        raise MissingInput(f"grid: {grid.code} is not a grid next to the case's point", field="grid")
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.ON_DUTY, {"code": grid.code, "today": timezone.localdate(now)})
+        leader_id, officer_id, leader_grid, officer_grid = cursor.fetchone()
+    data = {"grid": {"from": case.grid.code if case.grid else None, "to": grid.code}}
+    case.grid, case.grid_version = grid, grid.version
+    case.leader_id, case.officer_id = leader_id, officer_id
+    case.near_edge = False  # the dispatcher has decided the edge question
+    by = _actor_name(user)
+    case.provenance = {
+        **case.provenance,
+        "grid": {"rule": "dispatcher", "code": grid.code, "level": grid.level_name, "version": grid.version, "by": by},
+        "leader": {"rule": "duty", "grid": leader_grid} if leader_id else {"rule": "none"},
+        "officer": {"rule": "duty", "grid": officer_grid} if officer_id else {"rule": "none"},
+    }
+    case.version += 1
+    case.save()
+    TrailEntry.objects.create(
+        case=case,
+        at=now,
+        actor=user,
+        actor_name=by,
+        action="regrid",
+        from_status=case.status,
+        to_status=case.status,
+        note=note,
+        data=data,
+    )
+    return case

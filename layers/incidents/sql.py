@@ -395,3 +395,30 @@ WHERE me.id = %(case)s
 ORDER BY metres, c.id
 LIMIT %(limit)s
 """
+
+# The grids a case near an edge could belong to instead of its own: active leaf grids (no active
+# child) within %(metres)s metres of the point, nearest first, the case's own grid left out. The
+# dispatcher picks one when the point was placed on the wrong side of a street.
+EDGE_ALTERNATIVES = """
+SELECT g.id, ST_Distance(g.boundary::geography, c.location::geography) AS metres
+FROM incidents_case c
+JOIN grids_grid g
+  ON g.is_active
+ AND g.id IS DISTINCT FROM c.grid_id
+ AND g.boundary && ST_Expand(c.location,
+                             %(metres)s / (111320.0 * cos(radians(least(abs(ST_Y(c.location)) + 0.01, 89.9)))),
+                             %(metres)s / 110574.0)
+ AND ST_DWithin(g.boundary::geography, c.location::geography, %(metres)s)
+ AND NOT EXISTS (SELECT 1 FROM grids_grid k WHERE k.parent_id = g.id AND k.is_active)
+WHERE c.id = %(case)s
+ORDER BY metres, g.code
+LIMIT 10
+"""
+
+# Who is on duty for a grid on a day, walking up the tree (the grids layer's one rule, grids_on_duty).
+ON_DUTY = """
+SELECT (SELECT person_id FROM grids_on_duty(%(code)s, 'leader', %(today)s)) AS leader_id,
+       (SELECT person_id FROM grids_on_duty(%(code)s, 'officer', %(today)s)) AS officer_id,
+       (SELECT grid_code_on_duty FROM grids_on_duty(%(code)s, 'leader', %(today)s)) AS leader_grid,
+       (SELECT grid_code_on_duty FROM grids_on_duty(%(code)s, 'officer', %(today)s)) AS officer_grid
+"""

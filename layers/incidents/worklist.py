@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from layers.grids.models import Department
+from layers.grids.models import Department, Grid
 from layers.incidents import sql
 from layers.incidents.models import OPEN_STATUSES, CannedPhrase, Case, Category, Photo, Status, TrailEntry
 from layers.incidents.selectors import case_queryset, in_grid_subtree, visible_cases
@@ -305,3 +305,13 @@ def last_failed_check(case: Case) -> tuple[TrailEntry | None, list[Photo]]:
 def visible_photo(scope, photo_id: int) -> Photo | None:
     """A case photo if `scope` may see its case (None: not there for this reader)."""
     return Photo.objects.filter(pk=photo_id, case__in=visible_cases(scope, Case.objects.all())).first()
+
+
+def edge_alternatives(case: Case) -> list[tuple[Grid, float]]:
+    """For a case flagged near its grid's edge: the other grids its point is close to (within twice
+    GRIDGIS EDGE_METRES), nearest first, with the distance in metres (sql.EDGE_ALTERNATIVES)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.EDGE_ALTERNATIVES, {"case": case.pk, "metres": 2 * float(settings.GRIDGIS["EDGE_METRES"])})
+        rows = cursor.fetchall()
+    grids = {g.pk: g for g in Grid.objects.defer("boundary").filter(pk__in=[row[0] for row in rows])}
+    return [(grids[grid_id], metres) for grid_id, metres in rows if grid_id in grids]

@@ -37,6 +37,7 @@ STEP = {
     "me_too": _("Me too"),
     "escalate": _("Escalated"),
     "reassign": _("Reassigned"),
+    "regrid": _("Grid changed"),
     "send_to_confirm": _("Send to officer to confirm"),
     "confirm": _("Confirmed on site"),
     "not_found": _("Not found on site"),

@@ -18,6 +18,7 @@ urlpatterns = [
     path("incidents/overdue/summary/", views.OverdueSummaryView.as_view(), name="incidents-overdue-summary"),
     path("incidents/<int:pk>/", views.CaseDetailView.as_view(), name="incident"),
     path("incidents/<int:pk>/trail/", views.CaseTrailView.as_view(), name="incident-trail"),
+    path("incidents/<int:pk>/grid/", views.CaseChangeGridView.as_view(), name="incident-grid"),
     *[
         path(f"incidents/<int:pk>/{action}/", views.transition_view(action).as_view(), name=f"incident-{action}")
         for action in TRANSITIONS

@@ -19,7 +19,7 @@ from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.scopes import request_scope
 from layers.accounts.permissions import SignedIn, writes_by
 from layers.accounts.roles import DISPATCHER, SUPERVISOR
-from layers.grids.models import Department
+from layers.grids.models import Department, Grid
 from layers.incidents import selectors, services
 from layers.incidents.api.serializers import (
     CaseDetailSerializer,
@@ -433,3 +433,40 @@ class CannedPhraseViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.save(updated_by=self.request.user)
+
+
+class ChangeGridSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    grid = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.defer("boundary"))
+    note = serializers.CharField(max_length=4000, allow_blank=True, default="")
+
+
+class CaseChangeGridView(APIView):
+    """The dispatcher's answer to the edge flag: move a case not yet registered to a neighbouring grid
+    (one of those within twice GRIDGIS EDGE_METRES of its point), with a note; 409 if stale or too late."""
+
+    permission_classes = [SignedIn]
+
+    @extend_schema(request=ChangeGridSerializer, responses={200: CaseDetailSerializer})
+    def post(self, request, pk: int):
+        case = visible_case_or_404(request, pk, Case.objects.only("id"))
+        form = ChangeGridSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            services.change_grid(
+                case_id=case.pk,
+                grid=form.validated_data["grid"],
+                user=request.user,
+                version=form.validated_data["version"],
+                note=form.validated_data["note"],
+            )
+        except services.WorkflowError as exc:
+            if exc.status == 400:
+                raise ValidationError({exc.field or "detail": str(exc).split(": ", 1)[-1]}) from exc
+            error = WorkflowRefused(str(exc))
+            error.status_code = exc.status
+            raise error from exc
+        fresh = selectors.case_queryset().prefetch_related("trail__photo", "photos").get(pk=case.pk)
+        response = Response(CaseDetailSerializer(fresh, context=case_context(request)).data)
+        response["ETag"] = fresh.etag
+        return response

@@ -211,11 +211,27 @@ async function runBulk(form) {
 function bindDetail() {
   detailPart.querySelector("[data-next]")?.addEventListener("click", () => step(1));
   bindPhrases(detailPart);
+  detailPart.querySelector("form.regrid")?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    changeGrid(event.target);
+  });
   for (const form of detailPart.querySelectorAll("form.step")) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       takeStep(form);
     });
+  }
+}
+
+async function changeGrid(form) {
+  const { case: caseId, version } = form.dataset;
+  const body = { version: Number(version), grid: form.elements.grid.value, note: form.elements.note.value };
+  try {
+    await request(`/api/v1/incidents/${caseId}/grid/`, { method: "POST", json: body });
+    announce(format(gettext("Case %(id)s moved to grid %(grid)s"), { id: caseId, grid: body.grid }));
+    await Promise.all([loadList(), loadDetail()]);
+  } catch (error) {
+    if (!isSuperseded(error)) showError(error.message);
   }
 }
 
