@@ -10,7 +10,15 @@ phrases = SimpleRouter()
 phrases.register("incidents/phrases", views.CannedPhraseViewSet, basename="incident-phrase")
 
 urlpatterns = [
-    path("incidents/bulk/<slug:action>/", views.BulkTransitionView.as_view(), name="incidents-bulk"),
+    *[
+        path(
+            f"incidents/bulk/{action}/",
+            views.BulkTransitionView.as_view(action_name=action),
+            name=f"incidents-bulk-{action}",
+        )
+        for action, step in TRANSITIONS.items()
+        if not step.needs_photo
+    ],
     *phrases.urls,
     path("incidents/", views.CaseListCreateView.as_view(), name="incidents"),
     path("incidents/categories/", views.CategoryListView.as_view(), name="incident-categories"),

@@ -372,21 +372,20 @@ class BulkOutcomeSerializer(serializers.Serializer):
     field = serializers.CharField(allow_null=True)
 
 
-class BulkTransitionView(APIView):
+class BulkTransitionView(IdempotentWrites, APIView):
     """One workflow step on a selection of cases, each checked on its own: answers 200 with one outcome
-    per case (ok with its new version, or the reason it was refused); refused cases stay as they were."""
+    per case (ok with its new version, or the reason it was refused); refused cases stay as they were.
+    One URL per step that needs no photo (a photo is taken case by case)."""
 
+    action_name = ""
     permission_classes = [SignedIn]
 
     @extend_schema(
         request=BulkTransitionSerializer,
         responses=inline_serializer("BulkOutcomes", {"results": BulkOutcomeSerializer(many=True)}),
     )
-    def post(self, request, action: str):
-        if action not in services.TRANSITIONS:
-            raise NotFound(f"action: {action!r} is not a workflow step; one of {', '.join(services.TRANSITIONS)}")
-        if services.TRANSITIONS[action].needs_photo:
-            raise ValidationError({"action": f"{action} needs a photo per case; take it on each case"})
+    def post(self, request):
+        action = self.action_name
         form = BulkTransitionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         values = form.validated_data
@@ -407,7 +406,7 @@ class CannedPhraseSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
 
 
-class CannedPhraseViewSet(viewsets.ModelViewSet):
+class CannedPhraseViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Stock reasons (惯用语) for reject, return, failed check and dispatch elsewhere: read by staff,
     kept by the dispatcher's office (dispatchers, supervisors, admin). ?kind= picks one step's."""
 
@@ -441,7 +440,7 @@ class ChangeGridSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=4000, allow_blank=True, default="")
 
 
-class CaseChangeGridView(APIView):
+class CaseChangeGridView(IdempotentWrites, APIView):
     """The dispatcher's answer to the edge flag: move a case not yet registered to a neighbouring grid
     (one of those within twice GRIDGIS EDGE_METRES of its point), with a note; 409 if stale or too late."""
 
