@@ -89,7 +89,7 @@ def _dashboard_context(request):
     code = request.GET.get("grid", "")
     roots = dashboard.area_roots(scope)
     if code:
-        area = dashboard.visible_area(scope, code) if code.isdigit() else None
+        area = dashboard.visible_area(scope, code) if worklist.is_number(code) else None
         if area is None:
             raise Http404("grid: no such area among the grids you may see")
     elif len(roots) == 1:
@@ -125,7 +125,7 @@ def audits(request):
     run_id = request.GET.get("run", "")
     if run_id:
         selected = next((r for r in runs if str(r.pk) == run_id), None) or (
-            audit_selectors.runs().filter(pk=run_id).first() if run_id.isdigit() else None
+            audit_selectors.runs().filter(pk=run_id).first() if worklist.is_number(run_id) else None
         )
         if selected is None:
             raise Http404("run: no such audit run")

@@ -94,7 +94,7 @@ def case_context(request, kind: ListKind | None, scope, case_id: str | None) -> 
     An id the reader may not see answers 404 (as the API does)."""
     if not case_id:
         return {"case": None}
-    if not case_id.isdigit():
+    if not worklist.is_number(case_id) or len(case_id) > 18:
         raise Http404("case: not a case id")
     case = worklist.case_for_work(scope, int(case_id))
     if case is None:

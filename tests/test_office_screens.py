@@ -215,3 +215,21 @@ def test_case_photos_are_served_only_within_the_readers_scope(world):
     photo = Photo.objects.get(case=case)
     assert client_for(dispatcher).get(f"/office/photos/{photo.pk}/").status_code == 200
     assert client_for(world["users"]["handler"]).get(f"/office/photos/{photo.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/office/dispatch/?case=²", 404),
+        ("/office/dispatch/?case=99999999999999999999999", 404),
+        ("/office/dispatch/?after=²~1", 400),
+        ("/office/dispatch/?after=1~²", 400),
+        ("/office/dispatch/?grid=²", 400),
+        ("/office/dispatch/?text=²", 200),
+        ("/office/dashboard/?grid=²", 404),
+        ("/office/audits/?run=²", 404),
+    ],
+)
+def test_odd_digits_in_the_url_answer_4xx_not_500(world, path, status):
+    # "²".isdigit() is True in Python; int() and the database refuse it.
+    assert client_for(world["users"]["supervisor"]).get(path).status_code == status

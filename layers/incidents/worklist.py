@@ -56,6 +56,11 @@ class WorkFilter:
         return query
 
 
+def is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²" or "١", which int() and the database refuse."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_filter(params, *, default_statuses: tuple[str, ...] = ()) -> WorkFilter:
     """A WorkFilter from query parameters (a QueryDict or a dict of lists); ValidationError naming
     the parameter and saying what it accepts."""
@@ -74,7 +79,7 @@ def parse_filter(params, *, default_statuses: tuple[str, ...] = ()) -> WorkFilte
     if time_left and time_left not in TIME_LEFT:
         errors["time_left"] = f"{time_left!r}: use one of {', '.join(TIME_LEFT)}"
     grid = one("grid")
-    if grid and not grid.isdigit():
+    if grid and not is_number(grid):
         errors["grid"] = f"{grid!r}: a grid code is digits (e.g. 510502001)"
     text = one("text")
     if len(text) > MAX_TEXT:
@@ -116,7 +121,7 @@ def filtered_cases(scope, filters: WorkFilter, *, now: datetime.datetime | None 
         cases = cases.filter(_time_left_condition(filters.time_left, now))
     if filters.text:
         words = Q(description__icontains=filters.text) | Q(address__icontains=filters.text)
-        if filters.text.isdigit() and len(filters.text) <= 12:
+        if is_number(filters.text) and len(filters.text) <= 12:
             words |= Q(pk=int(filters.text))
         cases = cases.filter(words)
     return cases
@@ -137,7 +142,7 @@ class Cursor:
     @classmethod
     def decode(cls, text: str) -> Cursor:
         due, _, case_id = (text or "").partition("~")
-        if not case_id.isdigit() or not (due == "" or due.lstrip("-").isdigit()) or len(text) > 40:
+        if not is_number(case_id) or not (due == "" or is_number(due.removeprefix("-"))) or len(text) > 40:
             raise ValidationError({"after": f"{text!r} is not a page cursor; use the `next` the list gave"})
         when = None if due == "" else _EPOCH + datetime.timedelta(microseconds=int(due))
         return cls(due_at=when, case_id=int(case_id))
