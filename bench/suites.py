@@ -4,7 +4,7 @@ Each layer's bench module measures its own figures; the adapters here turn them 
 with the baseline measured in the same run.
 """
 
-from bench import audits, estates, field, grids, incidents, inspections, maps, plans
+from bench import audits, estates, field, grids, incidents, inspections, maps, office, plans
 from bench.common import Result
 
 
@@ -91,4 +91,5 @@ SUITES = [
     ("maps", maps.suite),
     ("plans", lambda args: plans.bench_plans(enforce=args.scale == "city")),
     ("field", field.suite),
+    ("office", office.suite),
 ]

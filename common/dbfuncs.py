@@ -1,5 +1,6 @@
 """Database functions for measurements that GeoDjango does not offer as such."""
 
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import GeoFuncMixin
 from django.db.models import FloatField, Func
 
@@ -17,4 +18,14 @@ class AreaM2(GeoFuncMixin, Func):
     template = f"ST_Area(ST_Segmentize(%(expressions)s, {SEGMENT_DEGREES})::geography)"
     output_field = FloatField()
     arity = 1
+    geom_param_pos = (0,)
+
+
+class SimplifyPreserveTopology(GeoFuncMixin, Func):
+    """ST_SimplifyPreserveTopology(geometry, tolerance in the geometry's units): a lighter outline for
+    drawing on a map (never for measuring)."""
+
+    function = "ST_SimplifyPreserveTopology"
+    output_field = GeometryField(srid=4326)
+    arity = 2
     geom_param_pos = (0,)

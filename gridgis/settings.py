@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "citizen.apps.CitizenConfig",
     "field.apps.FieldConfig",
     "csp",
+    "office.apps.OfficeConfig",
 ]
 
 MIDDLEWARE = [
@@ -364,6 +365,15 @@ GRIDGIS = {
     # (an offline phone may send its queue days later).
     "IDEMPOTENCY_KEY_DAYS": float(os.environ.get("GRIDGIS_IDEMPOTENCY_KEY_DAYS", 7)),
     "CASE_PAGE_SIZE": 100,
+    # Office work lists (layers/incidents/worklist.py): cases per page, and how close to its stage's
+    # deadline a case counts as "due soon" (hours).
+    "WORKLIST_PAGE_SIZE": 50,
+    "DUE_SOON_HOURS": float(os.environ.get("GRIDGIS_DUE_SOON_HOURS", 4)),
+    # A bulk action (one workflow step on a selection of cases) takes at most this many cases.
+    "BULK_MAX_CASES": 200,
+    # Likely duplicates shown beside a case: open cases of its category this near and this recent.
+    "LIKELY_DUPLICATE_METRES": 150.0,
+    "LIKELY_DUPLICATE_DAYS": 7,
     "CASE_MAX_PAGE_SIZE": 1000,
     # --- Limits on client input (common/geometry.py, common/listing.py, common/throttling.py) ---
     # JSON bodies: at most this many levels of nested objects and arrays (GeoJSON needs about 7).

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("frontend.urls")),
     path("report/", include("citizen.urls")),
     path("field/", include("field.urls")),
+    path("", include("office.urls")),
     path("api/v1/", include("layers.accounts.api.urls")),
     path("api/v1/", include("layers.grids.api.urls")),
     path("api/v1/", include("layers.incidents.api.urls")),

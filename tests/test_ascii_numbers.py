@@ -8,7 +8,7 @@ import pytest
 from common.text import is_ascii_number
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PACKAGES = ("gridgis", "fixtures", "maps", "layers", "common", "frontend", "field", "citizen")
+PROJECT_PACKAGES = ("gridgis", "fixtures", "maps", "layers", "common", "frontend", "field", "citizen", "office")
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,9 @@ EXPECTED_ROWS = {
     "plan: locate (one statement)",
     "field app shell, first load: KB transferred (compressed; value in the ms column)",
     "field outbox sync, N reports x 3 photos, loopback",
+    "office: dispatcher queue usable in Chromium",
+    "office: filter change to overdue",
+    "office: leader dashboard of district",
 }
 
 

@@ -163,7 +163,9 @@ def test_return_for_redispatch_to_another_department(api, world):
     assert act(api, world, "handler", "return").status_code == 400  # a return needs a reason
     response = act(api, world, "handler", "return", note="不是我局职责")
     assert response.json()["properties"]["status"] == "registered"
-    response = act(api, world, "dispatcher", "dispatch", department="JY-SW")
+    refused = act(api, world, "dispatcher", "dispatch", department="JY-SW")
+    assert refused.status_code == 400 and "needs a reason" in str(refused.json()), refused.json()
+    response = act(api, world, "dispatcher", "dispatch", department="JY-SW", note="水务局职责")
     props = response.json()["properties"]
     assert props["department"] == "JY-SW" and props["provenance"]["department"]["rule"] == "dispatcher"
     assert act(api, world, "handler", "accept").status_code == 404  # no longer its department's: unseen

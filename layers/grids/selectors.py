@@ -100,3 +100,14 @@ def grid_places() -> QuerySet[Grid]:
 def grids_with_codes(codes) -> list[Grid]:
     """The grids with these codes (e.g. a user's duty grids), by code."""
     return list(Grid.objects.filter(code__in=list(codes)).order_by("code"))
+
+
+def districts() -> list[Grid]:
+    """The districts, by code (the choices of a district filter)."""
+    return list(Grid.objects.defer("boundary").filter(level=Level.DISTRICT).order_by("code"))
+
+
+def ancestors_of(grid: Grid) -> list[Grid]:
+    """The grids above `grid`, from the district down (a breadcrumb); the code rule finds them."""
+    codes = [code for code in grid.ancestor_codes() if code != grid.code]
+    return list(Grid.objects.defer("boundary").filter(code__in=codes, level__gte=Level.DISTRICT).order_by("code"))

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 
 from common.widgets import LocalMapWidget
 from layers.incidents.api.photo_views import photo_url
-from layers.incidents.models import Case, Category, Open311Key, Photo, RoutingRule, TrailEntry
+from layers.incidents.models import CannedPhrase, Case, Category, Open311Key, Photo, RoutingRule, TrailEntry
 
 
 class RoutingRuleInline(admin.TabularInline):
@@ -107,3 +107,17 @@ class CaseAdmin(GISModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(CannedPhrase)
+class CannedPhraseAdmin(admin.ModelAdmin):
+    """The dispatcher's office keeps the stock reasons (惯用语) offered on the office screens."""
+
+    list_display = ("kind", "position", "text", "is_active", "updated_at")
+    list_filter = ("kind", "is_active")
+    list_editable = ("position", "is_active")
+    search_fields = ("text",)
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)

@@ -254,6 +254,15 @@ class Case(models.Model):
             ),
             # Dead corners are few and searched for by supervisors and the audit across the city.
             models.Index(fields=["reported_at"], name="case_dead_corner", condition=Q(dead_corner=True)),
+            # The office work lists (layers/incidents/worklist.py) read open cases by time left, a page at
+            # a time: the whole queue, or one department's inbox. Partial on the open statuses, so the
+            # millions of closed cases are not in them and a reassignment rewrites few of their rows.
+            models.Index(fields=["due_at", "id"], name="case_open_due", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(
+                fields=["department", "due_at", "id"],
+                name="case_open_department_due",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -395,3 +404,35 @@ class GridStamp(models.Model):
     version = models.PositiveIntegerField()
     digest = models.CharField(max_length=32)
     is_active = models.BooleanField()
+
+
+class CannedPhrase(models.Model):
+    """A stock reason (惯用语) the office picks instead of typing: why a report is rejected, why a
+    department returns a case, why a check fails, why a case goes to another department than suggested.
+
+    Kept by the dispatcher's office (admin and /api/v1/incidents/phrases/); the screens offer the
+    active phrases of the step's kind in `position` order, and the reason lands in the trail as text,
+    so editing a phrase later never rewrites history.
+    """
+
+    class Kind(models.TextChoices):
+        REJECT = "reject", "不予立案 reject"
+        RETURN = "return", "退回 return"
+        FAIL = "fail", "核查不通过 failed check"
+        DISPATCH = "dispatch", "改派 dispatch elsewhere"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+
+    class Meta:
+        ordering = ["kind", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "text"], name="canned_phrase_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text}"

@@ -9,15 +9,27 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from common.photos import CheckedPhoto
-from layers.grids.models import Department, Person
-from layers.incidents import permissions
-from layers.incidents.models import STAGE_OF_STATUS, Case, Category, FollowLink, Photo, Source, Status, TrailEntry
-from layers.incidents.selectors import intake_facts, me_too_original, open_cases_near
+from layers.accounts.roles import scope_for
+from layers.grids.models import Department, Grid, Person
+from layers.incidents import permissions, sql
+from layers.incidents.models import (
+    OPEN_STATUSES,
+    STAGE_OF_STATUS,
+    Case,
+    Category,
+    FollowLink,
+    Photo,
+    Source,
+    Status,
+    TrailEntry,
+)
+from layers.incidents.selectors import intake_facts, me_too_original, open_cases_near, visible_cases
+from layers.incidents.worklist import edge_alternatives
 
 STAGES = ("register", "dispatch", "handle", "verify")
 
@@ -166,21 +178,26 @@ def report_case(
         photo=saved[0] if saved else None,
     )
     if original is not None:
-        # Not the version: anyone may say "me too", and bumping the optimistic lock would make the
-        # staff's next step on the original fail with 409.
-        Case.objects.filter(pk=original.pk).update(me_too_count=F("me_too_count") + 1)
-        TrailEntry.objects.create(
-            case=original,
-            at=now,
-            actor=reporter,
-            actor_name="system",
-            action="me_too",
-            from_status=original.status,
-            to_status=original.status,
-            note=f"case {case.pk} reported the same problem",
-            data={"duplicate": case.pk},
-        )
+        _count_me_too(original, case, actor=reporter, actor_name="system", at=now, how="reported")
     return case, True
+
+
+def _count_me_too(original: Case, duplicate: Case, *, actor, actor_name: str, at, how: str) -> None:
+    """One more "me too" on `original` (its count and trail), for `duplicate`. Not the version: anyone may
+    say "me too", and bumping the optimistic lock would make the staff's next step on the original fail
+    with 409."""
+    Case.objects.filter(pk=original.pk).update(me_too_count=F("me_too_count") + 1)
+    TrailEntry.objects.create(
+        case=original,
+        at=at,
+        actor=actor,
+        actor_name=actor_name,
+        action="me_too",
+        from_status=original.status,
+        to_status=original.status,
+        note=f"case {duplicate.pk} {how} the same problem",
+        data={"duplicate": duplicate.pk},
+    )
 
 
 class WorkflowError(Exception):
@@ -246,6 +263,9 @@ TRANSITIONS = {
         Transition("fail", (Status.HANDLED,), Status.HANDLING, permissions.OFFICER, needs_note=True),
         Transition("close", (Status.VERIFIED,), Status.CLOSED, permissions.DISPATCHER),
         Transition("unlink", (Status.DUPLICATE,), Status.REPORTED, permissions.DISPATCHER),
+        # The dispatcher's "merge as me too": a new report repeats an open case (intake missed it,
+        # e.g. reported a little farther away); it leaves the queue as that case's duplicate.
+        Transition("merge", (Status.REPORTED,), Status.DUPLICATE, permissions.DISPATCHER),
     )
 }
 
@@ -264,6 +284,7 @@ def transition(
     note: str = "",
     photo: CheckedPhoto | None = None,
     department: Department | None = None,
+    duplicate_of: int | None = None,
     now: datetime.datetime | None = None,
 ) -> Case:
     """Take workflow step `action` on a case, as `user`, if the case is still at `version`.
@@ -296,6 +317,13 @@ def transition(
         raise MissingInput(f"note: {action} needs a note", field="note")
     if step.needs_photo and photo is None:
         raise MissingInput(f"photo: {action} needs an after-photo", field="photo")
+    if action == "dispatch" and department is not None and department.pk != case.department_id and not note.strip():
+        suggested = case.department.code if case.department_id else "none"
+        raise MissingInput(
+            f"note: dispatching to {department.code} instead of the suggested {suggested} needs a reason",
+            field="note",
+        )
+    original = _merge_target(case, duplicate_of) if action == "merge" else None
     person: Person | None = getattr(user, "person", None)
     if action == "verify" and case.handled_by_id is not None and person is not None and person.pk == case.handled_by_id:
         raise NotAllowed("the person who handled the fix cannot verify it")
@@ -336,6 +364,10 @@ def transition(
         if case.duplicate_of_id:
             Case.objects.filter(pk=case.duplicate_of_id, me_too_count__gt=0).update(me_too_count=F("me_too_count") - 1)
         case.duplicate_of = None
+    if original is not None:
+        data["merged_into"] = original.pk
+        case.duplicate_of = original
+        _count_me_too(original, case, actor=user, actor_name=_actor_name(user), at=now, how="merged as")
     case.status = step.target
     case.due_at = due_after(case.category, step.target, now)
     case.version += 1
@@ -353,6 +385,141 @@ def transition(
         to_status=case.status,
         note=note,
         photo=saved[0] if saved else None,
+        data=data,
+    )
+    return case
+
+
+def _merge_target(case: Case, duplicate_of: int | None) -> Case:
+    """The open case that `case` is merged into (locked, so concurrent merges count right)."""
+    if duplicate_of is None:
+        raise MissingInput(
+            "duplicate_of: merge needs the id of the open case this report repeats", field="duplicate_of"
+        )
+    if duplicate_of == case.pk:
+        raise MissingInput("duplicate_of: a case cannot repeat itself", field="duplicate_of")
+    original = Case.objects.select_for_update().filter(pk=duplicate_of).only("id", "status").first()
+    if original is None or original.status not in OPEN_STATUSES:
+        raise ImpossibleTransition(
+            f"duplicate_of: case {duplicate_of} is not an open case to merge into", field="duplicate_of"
+        )
+    return original
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one case of a bulk action came to: done (its new version and status) or why not."""
+
+    case_id: int
+    ok: bool
+    version: int | None = None
+    status: str = ""
+    error: str = ""
+    field: str | None = None
+
+
+@transaction.atomic
+def bulk_transition(
+    *,
+    action: str,
+    selection: Sequence[tuple[int, int]],
+    user,
+    note: str = "",
+    department: Department | None = None,
+    now: datetime.datetime | None = None,
+) -> list[Outcome]:
+    """Take `action` on each (case id, version) of `selection`, each case checked on its own exactly as
+    `transition` checks one (its own version, its own status, the user's right to it).
+
+    A refusal is that case's outcome and the others go through: each case runs in its own savepoint,
+    so a refused case leaves nothing half-written. A case the user may not see is reported as not
+    found, as the API's 404 would. Outcomes come back in the selection's order.
+    """
+    if action not in TRANSITIONS:
+        raise ImpossibleTransition(f"unknown action {action!r}; one of {', '.join(TRANSITIONS)}", field="action")
+    limit = settings.GRIDGIS["BULK_MAX_CASES"]
+    if not selection or len(selection) > limit:
+        raise MissingInput(f"cases: select between 1 and {limit} cases", field="cases")
+    ids = [case_id for case_id, _ in selection]
+    seen = set(visible_cases(scope_for(user), Case.objects.all()).filter(pk__in=ids).values_list("pk", flat=True))
+    outcomes = []
+    for case_id, version in selection:
+        if case_id not in seen:
+            outcomes.append(Outcome(case_id, False, error=f"id: no case {case_id} among the cases you may see"))
+            continue
+        try:
+            with transaction.atomic():
+                moved = transition(
+                    case_id=case_id,
+                    action=action,
+                    user=user,
+                    version=version,
+                    note=note,
+                    department=department,
+                    now=now,
+                )
+        except WorkflowError as exc:
+            outcomes.append(Outcome(case_id, False, error=str(exc), field=exc.field))
+        else:
+            outcomes.append(Outcome(case_id, True, version=moved.version, status=moved.status))
+    return outcomes
+
+
+# The statuses in which the dispatcher may still correct a case's grid: before it is registered (the
+# step that confirms the grid of a case near an edge).
+REGRID_STATUSES = (Status.REPORTED, Status.CONFIRMING, Status.CONFIRMED)
+
+
+@transaction.atomic
+def change_grid(
+    *, case_id: int, grid: Grid, user, version: int | None, note: str, now: datetime.datetime | None = None
+) -> Case:
+    """The dispatcher's answer to the edge flag: the point belongs to a neighbouring grid. Moves the
+    case to `grid` (one of worklist.edge_alternatives), with the leader and officer on duty there
+    (grids_on_duty, the grids layer's rule), the grid's version, the provenance saying the dispatcher
+    chose it, and one trail entry with who, when, from and to. Needs a note (why)."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("grid").get(pk=case_id)
+    if version is None:
+        raise MissingInput("version: send the case's version to change it", field="version")
+    if version != case.version:
+        raise StaleVersion(f"version: the case is at version {case.version}, not {version}; reload it", field="version")
+    if case.status not in REGRID_STATUSES:
+        raise ImpossibleTransition(
+            f"cannot change the grid of a case that is {case.status}; only before it is registered", field="status"
+        )
+    refusal = permissions.refusal(user, permissions.DISPATCHER, case)
+    if refusal:
+        raise NotAllowed(refusal)
+    if not note.strip():
+        raise MissingInput("note: say why the case belongs to the other grid", field="note")
+    if grid.pk not in {g.pk for g, _ in edge_alternatives(case)}:
+        raise MissingInput(f"grid: {grid.code} is not a grid next to the case's point", field="grid")
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.ON_DUTY, {"code": grid.code, "today": timezone.localdate(now)})
+        leader_id, officer_id, leader_grid, officer_grid = cursor.fetchone()
+    data = {"grid": {"from": case.grid.code if case.grid else None, "to": grid.code}}
+    case.grid, case.grid_version = grid, grid.version
+    case.leader_id, case.officer_id = leader_id, officer_id
+    case.near_edge = False  # the dispatcher has decided the edge question
+    by = _actor_name(user)
+    case.provenance = {
+        **case.provenance,
+        "grid": {"rule": "dispatcher", "code": grid.code, "level": grid.level_name, "version": grid.version, "by": by},
+        "leader": {"rule": "duty", "grid": leader_grid} if leader_id else {"rule": "none"},
+        "officer": {"rule": "duty", "grid": officer_grid} if officer_id else {"rule": "none"},
+    }
+    case.version += 1
+    case.save()
+    TrailEntry.objects.create(
+        case=case,
+        at=now,
+        actor=user,
+        actor_name=by,
+        action="regrid",
+        from_status=case.status,
+        to_status=case.status,
+        note=note,
         data=data,
     )
     return case

@@ -373,3 +373,52 @@ ORDER BY 3
 
 # The districts that hold cases, for a full run (blank: cases outside every district).
 CASE_DISTRICTS = "SELECT DISTINCT district_code FROM incidents_case ORDER BY district_code"
+
+# Likely duplicates of a case, for the dispatcher to merge ("me too") or leave: open cases of the same
+# category reported within %(days)s days of it and within %(metres)s metres, nearest first. The same
+# box-then-metres test as the intake's duplicate search above (the GiST index on location finds the
+# candidates in a box that holds the circle, then the exact distance on the geography).
+LIKELY_DUPLICATES = """
+SELECT c.id, ST_Distance(c.location::geography, me.location::geography) AS metres
+FROM incidents_case me
+JOIN incidents_case c
+  ON c.category_id = me.category_id
+ AND c.id <> me.id
+ AND c.status = ANY(%(open)s)
+ AND c.reported_at BETWEEN me.reported_at - make_interval(days => %(days)s)
+                       AND me.reported_at + make_interval(days => %(days)s)
+ AND c.location && ST_Expand(me.location,
+                             %(metres)s / (111320.0 * cos(radians(least(abs(ST_Y(me.location)) + 0.01, 89.9)))),
+                             %(metres)s / 110574.0)
+ AND ST_DWithin(c.location::geography, me.location::geography, %(metres)s)
+WHERE me.id = %(case)s
+ORDER BY metres, c.id
+LIMIT %(limit)s
+"""
+
+# The grids a case near an edge could belong to instead of its own: active leaf grids (no active
+# child) within %(metres)s metres of the point, nearest first, the case's own grid left out. The
+# dispatcher picks one when the point was placed on the wrong side of a street.
+EDGE_ALTERNATIVES = """
+SELECT g.id, ST_Distance(g.boundary::geography, c.location::geography) AS metres
+FROM incidents_case c
+JOIN grids_grid g
+  ON g.is_active
+ AND g.id IS DISTINCT FROM c.grid_id
+ AND g.boundary && ST_Expand(c.location,
+                             %(metres)s / (111320.0 * cos(radians(least(abs(ST_Y(c.location)) + 0.01, 89.9)))),
+                             %(metres)s / 110574.0)
+ AND ST_DWithin(g.boundary::geography, c.location::geography, %(metres)s)
+ AND NOT EXISTS (SELECT 1 FROM grids_grid k WHERE k.parent_id = g.id AND k.is_active)
+WHERE c.id = %(case)s
+ORDER BY metres, g.code
+LIMIT 10
+"""
+
+# Who is on duty for a grid on a day, walking up the tree (the grids layer's one rule, grids_on_duty).
+ON_DUTY = """
+SELECT (SELECT person_id FROM grids_on_duty(%(code)s, 'leader', %(today)s)) AS leader_id,
+       (SELECT person_id FROM grids_on_duty(%(code)s, 'officer', %(today)s)) AS officer_id,
+       (SELECT grid_code_on_duty FROM grids_on_duty(%(code)s, 'leader', %(today)s)) AS leader_grid,
+       (SELECT grid_code_on_duty FROM grids_on_duty(%(code)s, 'officer', %(today)s)) AS officer_grid
+"""

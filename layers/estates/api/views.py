@@ -3,6 +3,7 @@ residents' suggestions. Views validate, call a selector or a service, and serial
 
 from __future__ import annotations
 
+from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -98,6 +99,29 @@ class RenovationProjectViewSet(IdempotentWrites, viewsets.ModelViewSet):
             project, buffer_m=buffer_m, on=query.validated_data.get("on"), scope=request_scope(request)
         )
         return Response(OverlaySerializer(overlay).data)
+
+    @extend_schema(request=ProjectSerializer, responses=OverlaySerializer)
+    @action(detail=False, methods=["post"], url_path="overlay-preview")
+    def overlay_preview(self, request):
+        """What a footprint would touch, before it is saved: the body is a project as POST (or, with
+        ?project=ID, the changes a PATCH of that project would make); the same checks and the same
+        overlay as after saving, in a transaction rolled back, so nothing is stored."""
+        existing = None
+        if request.query_params.get("project"):
+            existing = self.get_queryset().filter(pk=request.query_params["project"]).first()
+            if existing is None:
+                raise ValidationError({"project": "no such project among the projects you may see"})
+        serializer = self.get_serializer(existing, data=request.data, partial=existing is not None)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            if existing is None:
+                project = services.create_project(by=request.user, **serializer.validated_data)
+            else:
+                project = services.update_project(project=existing, **serializer.validated_data)
+            body = OverlaySerializer(selectors.project_overlay(project, scope=request_scope(request))).data
+            transaction.set_rollback(True)
+        body["project"]["id"] = existing.pk if existing else None  # a new one has no id until it is saved
+        return Response(body)
 
     @extend_schema(parameters=[TotalsQuerySerializer])
     @action(detail=False, methods=["get"])

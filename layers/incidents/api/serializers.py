@@ -288,7 +288,10 @@ class TransitionSerializer(serializers.Serializer):
         slug_field="code",
         queryset=Department.objects.all(),
         required=False,
-        help_text="dispatch: send to this department",
+        help_text="dispatch: send to this department (another than the suggested one needs a note)",
+    )
+    duplicate_of = serializers.IntegerField(
+        required=False, min_value=1, help_text="merge: the id of the open case this report repeats"
     )
 
     def validate(self, attrs):

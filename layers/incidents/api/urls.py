@@ -1,11 +1,25 @@
 """URLs of the incidents API, under /api/v1/."""
 
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from layers.incidents.api import photo_views, views
 from layers.incidents.services import TRANSITIONS
 
+phrases = SimpleRouter()
+phrases.register("incidents/phrases", views.CannedPhraseViewSet, basename="incident-phrase")
+
 urlpatterns = [
+    *[
+        path(
+            f"incidents/bulk/{action}/",
+            views.BulkTransitionView.as_view(action_name=action),
+            name=f"incidents-bulk-{action}",
+        )
+        for action, step in TRANSITIONS.items()
+        if not step.needs_photo
+    ],
+    *phrases.urls,
     path("incidents/", views.CaseListCreateView.as_view(), name="incidents"),
     path("incidents/categories/", views.CategoryListView.as_view(), name="incident-categories"),
     path("incidents/overdue/", views.OverdueView.as_view(), name="incidents-overdue"),
@@ -22,6 +36,7 @@ urlpatterns = [
         photo_views.CaseOriginalPhotoView.as_view(),
         name="incident-photo-original",
     ),
+    path("incidents/<int:pk>/grid/", views.CaseChangeGridView.as_view(), name="incident-grid"),
     *[
         path(f"incidents/<int:pk>/{action}/", views.transition_view(action).as_view(), name=f"incident-{action}")
         for action in TRANSITIONS

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
+from rest_framework import generics, serializers, status, viewsets
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
@@ -20,7 +20,9 @@ from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.parsers import JSONParser
 from common.scopes import request_scope
 from common.text import is_ascii_number
-from layers.accounts.permissions import SignedIn
+from layers.accounts.permissions import SignedIn, writes_by
+from layers.accounts.roles import DISPATCHER, SUPERVISOR
+from layers.grids.models import Department, Grid
 from layers.incidents import permissions, selectors, services
 from layers.incidents.api.serializers import (
     CaseDetailSerializer,
@@ -35,7 +37,7 @@ from layers.incidents.api.serializers import (
     TrailEntrySerializer,
     TransitionSerializer,
 )
-from layers.incidents.models import OPEN_STATUSES, Case, Category, EscalationLevel, Status, TrailEntry
+from layers.incidents.models import OPEN_STATUSES, CannedPhrase, Case, Category, EscalationLevel, Status, TrailEntry
 
 
 def visible_case_or_404(request, pk: int, cases=None) -> Case:
@@ -252,6 +254,7 @@ class CaseTransitionView(IdempotentWrites, APIView):
                 note=values.get("note", ""),
                 photo=values.get("photo"),
                 department=values.get("department"),
+                duplicate_of=values.get("duplicate_of"),
             )
         except services.WorkflowError as exc:
             if exc.status == 400:
@@ -448,3 +451,126 @@ class FollowNearbyCaseView(IdempotentWrites, APIView):
         except services.IntakeRefused as exc:
             raise ValidationError({exc.field: str(exc)}) from exc
         return Response({"follow_token": link.token, **FollowedCaseSerializer(_followed(link)).data}, status=201)
+
+
+class BulkItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1)
+
+
+class BulkTransitionSerializer(serializers.Serializer):
+    """One workflow step for a selection: each case with the version it was read at."""
+
+    cases = BulkItemSerializer(many=True, allow_empty=False, max_length=settings.GRIDGIS["BULK_MAX_CASES"])
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    department = serializers.SlugRelatedField(
+        slug_field="code", queryset=Department.objects.all(), required=False, help_text="dispatch: to this department"
+    )
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="case_id")
+    ok = serializers.BooleanField()
+    version = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    error = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+
+
+class BulkTransitionView(IdempotentWrites, APIView):
+    """One workflow step on a selection of cases, each checked on its own: answers 200 with one outcome
+    per case (ok with its new version, or the reason it was refused); refused cases stay as they were.
+    One URL per step that needs no photo (a photo is taken case by case)."""
+
+    action_name = ""
+    permission_classes = [SignedIn]
+
+    @extend_schema(
+        request=BulkTransitionSerializer,
+        responses=inline_serializer("BulkOutcomes", {"results": BulkOutcomeSerializer(many=True)}),
+    )
+    def post(self, request):
+        action = self.action_name
+        form = BulkTransitionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        values = form.validated_data
+        outcomes = services.bulk_transition(
+            action=action,
+            selection=[(item["id"], item["version"]) for item in values["cases"]],
+            user=request.user,
+            note=values.get("note", ""),
+            department=values.get("department"),
+        )
+        return Response({"results": BulkOutcomeSerializer(outcomes, many=True).data})
+
+
+class CannedPhraseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedPhrase
+        fields = ["id", "kind", "text", "position", "is_active", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+class CannedPhraseViewSet(IdempotentWrites, viewsets.ModelViewSet):
+    """Stock reasons (惯用语) for reject, return, failed check and dispatch elsewhere: read by staff,
+    kept by the dispatcher's office (dispatchers, supervisors, admin). ?kind= picks one step's."""
+
+    serializer_class = CannedPhraseSerializer
+    permission_classes = [
+        writes_by(DISPATCHER, SUPERVISOR, message="only the dispatcher's office (dispatcher, supervisor) keeps phrases")
+    ]
+    pagination_class = None
+
+    def get_queryset(self):
+        if not request_scope(self.request).is_staff:
+            return CannedPhrase.objects.none()
+        phrases = CannedPhrase.objects.order_by("kind", "position", "id")
+        kind = self.request.query_params.get("kind")
+        if kind:
+            if kind not in CannedPhrase.Kind.values:
+                raise ValidationError({"kind": f"one of {', '.join(CannedPhrase.Kind.values)}"})
+            phrases = phrases.filter(kind=kind)
+        return phrases
+
+    def perform_create(self, serializer):
+        serializer.save(updated_by=self.request.user)
+
+    def perform_update(self, serializer):
+        serializer.save(updated_by=self.request.user)
+
+
+class ChangeGridSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    grid = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.defer("boundary"))
+    note = serializers.CharField(max_length=4000, allow_blank=True, default="")
+
+
+class CaseChangeGridView(IdempotentWrites, APIView):
+    """The dispatcher's answer to the edge flag: move a case not yet registered to a neighbouring grid
+    (one of those within twice GRIDGIS EDGE_METRES of its point), with a note; 409 if stale or too late."""
+
+    permission_classes = [SignedIn]
+
+    @extend_schema(request=ChangeGridSerializer, responses={200: CaseDetailSerializer})
+    def post(self, request, pk: int):
+        case = visible_case_or_404(request, pk, Case.objects.only("id"))
+        form = ChangeGridSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            services.change_grid(
+                case_id=case.pk,
+                grid=form.validated_data["grid"],
+                user=request.user,
+                version=form.validated_data["version"],
+                note=form.validated_data["note"],
+            )
+        except services.WorkflowError as exc:
+            if exc.status == 400:
+                raise ValidationError({exc.field or "detail": str(exc).split(": ", 1)[-1]}) from exc
+            error = WorkflowRefused(str(exc))
+            error.status_code = exc.status
+            raise error from exc
+        fresh = selectors.case_queryset().prefetch_related("trail__photo", "photos").get(pk=case.pk)
+        response = Response(CaseDetailSerializer(fresh, context=case_context(request)).data)
+        response["ETag"] = fresh.etag
+        return response

@@ -1,0 +1,207 @@
+"""Reads for a leader's dashboard (包片领导) and the command-centre wall: one area at a glance.
+
+The area is a grid the reader may see (a leader's community, a supervisor's district ...); its
+figures are split by its child grids, so a click on a child drills down (community → grid), and a
+unit grid lists its open cases. Every figure comes from a rule that already has a home:
+
+- open and overdue cases per child: one aggregate over the cases (the incidents layer's scope rule);
+- on-time and closure rates of this quarter against the last: the quarterly assessment
+  (layers/audits/assessment.py, where the rates are defined), of the area and of each child;
+- cases on each rung of the escalation ladder: incidents.selectors.overdue_by_level;
+- hotspots: the hotspot findings of the latest finished audit run that covers the area;
+- patrol coverage this week: inspections.selectors.patrol_coverage of the children.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass, field
+
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from common.dbfuncs import SimplifyPreserveTopology
+from layers.accounts.roles import visible
+from layers.audits.assessment import assess
+from layers.audits.models import AuditRun, Finding, Kind
+from layers.grids.models import CODE_LENGTH, Grid, Level
+from layers.incidents import worklist
+from layers.incidents.models import OPEN_STATUSES
+from layers.incidents.selectors import overdue_by_level, visible_cases
+from layers.inspections.selectors import patrol_coverage, week_bounds
+
+# Child outlines on the dashboard map are simplified to about 10 m: enough to see and click.
+MAP_TOLERANCE_DEGREES = 0.0001
+
+
+def quarter_of(day: datetime.date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def previous_quarter(label: str) -> str:
+    year, quarter = int(label[:4]), int(label[5])
+    return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
+
+
+def area_roots(scope) -> list[Grid]:
+    """The areas a reader's dashboard opens on: their duty grids (leader, officer), else the districts."""
+    grids = Grid.objects.defer("boundary").order_by("code")
+    if scope.grid_prefixes:
+        return list(grids.filter(code__in=scope.grid_prefixes))
+    return list(visible("grid", grids.filter(level=Level.DISTRICT, is_active=True), scope))
+
+
+def visible_area(scope, code: str) -> Grid | None:
+    """The grid `code` if the reader may see it (None: the screen answers 404)."""
+    return visible("grid", Grid.objects.defer("boundary"), scope).filter(code=code).first()
+
+
+@dataclass
+class Overview:
+    """One area's figures; `children` are the rows to drill into, `cases` the open cases of a unit grid."""
+
+    area: Grid
+    period: str
+    last_period: str
+    totals: dict = field(default_factory=dict)
+    rates: dict = field(default_factory=dict)
+    children: list[dict] = field(default_factory=list)
+    ladder: dict[int, int] = field(default_factory=dict)
+    hotspots: list[Finding] = field(default_factory=list)
+    coverage: dict = field(default_factory=dict)
+    cases: list = field(default_factory=list)
+    map: dict = field(default_factory=dict)
+
+
+def _rates(period: str, level: Level, area: Grid, now: datetime.datetime) -> dict[str, dict]:
+    """Assessment rows of `level` grids inside `area` for `period`, by grid code."""
+    table = assess(period=period, unit="grid", level=level.name.lower(), district_code=area.code[:6], now=now)
+    return {row["unit_code"]: row for row in table.rows if row["unit_code"] and row["unit_code"].startswith(area.code)}
+
+
+def _rate_pair(this: dict | None, last: dict | None) -> dict:
+    def pick(row, name):
+        return None if row is None else row.get(name)
+
+    return {
+        name: {"this": pick(this, name), "last": pick(last, name)}
+        for name in ("on_time_rate", "closure_rate", "received", "overdue")
+    }
+
+
+def overview(scope, area: Grid, *, now: datetime.datetime | None = None) -> Overview:
+    """The dashboard of `area` as `scope` sees it (the caller has checked `area` is visible)."""
+    now = now or timezone.now()
+    period = quarter_of(timezone.localdate(now))
+    last_period = previous_quarter(period)
+    result = Overview(area=area, period=period, last_period=last_period)
+    cases = visible_cases(scope).filter(grid__code__startswith=area.code)
+    open_cases = cases.filter(status__in=OPEN_STATUSES)
+
+    child_level = Level(min(area.level + 1, Level.MICROGRID))
+    is_leaf_view = area.level >= Level.GRID
+    child_length = CODE_LENGTH[child_level]
+    late = Q(due_at__lt=now)
+    per_child = {
+        row["child"]: row
+        for row in open_cases.order_by()
+        .annotate(child=Substr("grid__code", 1, child_length))
+        .values("child")
+        .annotate(open=Count("id"), overdue=Count("id", filter=late))
+    }
+    result.totals = open_cases.order_by().aggregate(open=Count("id"), overdue=Count("id", filter=late))
+
+    this_rates = _rates(period, Level(area.level), area, now) if area.level >= Level.DISTRICT else {}
+    last_rates = _rates(last_period, Level(area.level), area, now) if area.level >= Level.DISTRICT else {}
+    result.rates = _rate_pair(this_rates.get(area.code), last_rates.get(area.code))
+
+    children = list(
+        Grid.objects.defer("boundary")
+        .filter(parent=area, is_active=True)
+        .annotate(outline=AsGeoJSON(SimplifyPreserveTopology("boundary", MAP_TOLERANCE_DEGREES), precision=6))
+        .order_by("code")
+    )
+    if children and not is_leaf_view:
+        child_this = _rates(period, child_level, area, now)
+        child_last = _rates(last_period, child_level, area, now)
+    else:
+        child_this = child_last = {}
+    since, _ = week_bounds(timezone.localdate(now))
+    coverage_rows = {
+        row["code"]: row
+        for row in patrol_coverage(
+            code_prefix=area.code,
+            level=child_level if children else area.level,
+            days=max(1, (now - since).days + 1),
+            until=now,
+            scope_patterns=scope.code_patterns("grid"),
+        )
+    }
+    for child in children:
+        counts = per_child.get(child.code, {})
+        result.children.append(
+            {
+                "grid": child,
+                "open": counts.get("open", 0),
+                "overdue": counts.get("overdue", 0),
+                "rates": _rate_pair(child_this.get(child.code), child_last.get(child.code)),
+                "coverage": (coverage_rows.get(child.code) or {}).get("share"),
+            }
+        )
+    result.children.sort(key=lambda row: (-row["overdue"], -row["open"], row["grid"].code))
+    covered = sum(row["covered_m2"] for row in coverage_rows.values())
+    total = sum(row["area_m2"] for row in coverage_rows.values())
+    result.coverage = {"share": covered / total if total else None, "since": since, "grids": len(coverage_rows)}
+    rungs = overdue_by_level(now, cases)
+    result.ladder = {level: rungs.get(level, 0) for level in range(5)}
+    result.hotspots = hotspots(area)
+    if is_leaf_view or not children:
+        page = worklist.work_page(scope, worklist.WorkFilter(grid=area.code), now=now)
+        result.cases = page.cases
+    result.map = _map_features(result, now)
+    return result
+
+
+def _map_features(result: Overview, now: datetime.datetime) -> dict:
+    """The dashboard map: each child grid's outline with its counts, and a unit grid's open cases."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(row["grid"].outline) if row["grid"].outline else None,
+            "properties": {
+                "code": row["grid"].code,
+                "name": row["grid"].name,
+                "open": row["open"],
+                "overdue": row["overdue"],
+            },
+        }
+        for row in result.children
+    ]
+    features += [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [case.location.x, case.location.y]},
+            "properties": {"case": case.pk, "time_left": worklist.time_left_of(case, now)},
+        }
+        for case in result.cases
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def hotspots(area: Grid, *, limit: int = 10) -> list[Finding]:
+    """Hotspot findings inside `area` from the latest finished audit run that looked for hotspots there
+    (a whole-city run or one of the area's district), largest first."""
+    runs = AuditRun.objects.filter(status=AuditRun.Status.DONE).filter(
+        Q(district_code="") | Q(district_code=area.code[:6])
+    )
+    run = next((r for r in runs.order_by("-finished_at", "-id")[:20] if Kind.HOTSPOT in r.kinds), None)
+    if run is None:
+        return []
+    return list(
+        Finding.objects.filter(run=run, kind=Kind.HOTSPOT, grid_code__startswith=area.code).order_by("-measure", "id")[
+            :limit
+        ]
+    )
