@@ -71,7 +71,7 @@ def report_offline(page, live_server, at, description, search="垃圾") -> None:
     page.wait_for_selector("#report-form[data-ready=true]")
     page.context.set_geolocation({"longitude": at[0], "latitude": at[1], "accuracy": 6})
     page.click("#use-gps")
-    page.wait_for_function("document.getElementById('position-text').textContent.includes('GPS')")
+    page.wait_for_function("() => document.getElementById('position-text').textContent.includes('GPS')")
     page.fill("#category-search", search)
     page.check("#category-0101")
     page.set_input_files("#photo-input", camera_photo())
@@ -262,10 +262,10 @@ def test_a_patrol_walked_with_a_gap_is_stored_as_two_segments_of_the_walked_leng
         nonlocal fixes
         context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": accuracy})
         fixes += 1
-        page.wait_for_function(f"Number(document.body.dataset.fixes || 0) >= {fixes}", timeout=5000)
+        page.wait_for_function(f"() => Number(document.body.dataset.fixes || 0) >= {fixes}", timeout=5000)
         time.sleep(0.4)
 
-    page.wait_for_function("Number(document.body.dataset.fixes || 0) >= 1", timeout=5000)
+    page.wait_for_function("() => Number(document.body.dataset.fixes || 0) >= 1", timeout=5000)
     fixes = 1
     time.sleep(0.4)
     for lon, lat in first[1:]:
@@ -343,7 +343,7 @@ def test_a_report_next_to_an_open_case_of_its_category_offers_me_too(phone, live
     # 10 m east of the report waiting to be confirmed, same category (exposed rubbish).
     context.set_geolocation({"longitude": CONFIRM_AT[0] + 0.0001, "latitude": CONFIRM_AT[1], "accuracy": 5})
     page.click("#use-gps")
-    page.wait_for_function("document.getElementById('position-text').textContent.includes('GPS')")
+    page.wait_for_function("() => document.getElementById('position-text').textContent.includes('GPS')")
     page.fill("#category-search", "rubbish")
     page.check("#category-0101")
     page.click("#report-send")

@@ -83,7 +83,7 @@ def test_sign_in_switch_language_and_sign_out_on_a_phone(phone, live_server, scr
     # The language switch (Django's set_language) submits on change and comes back to the same page.
     page.select_option("#language-select", "en")
     page.wait_for_url("**/accounts/login/**")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert page.locator("h1").inner_text() == "Sign in"
     page.fill("#id_username", "planner-base")
     page.fill("#id_password", "s3cret-planner")

@@ -96,7 +96,7 @@ def test_categories_endpoint(api, world):
     body = api.get(f"{URL}categories/").json()
     rubbish = next(c for c in body if c["code"] == "0101")
     assert rubbish["parent"] == "01" and rubbish["default_department"] == "JY-CG"
-    assert rubbish["limits_hours"] == {"register": 2, "dispatch": 2, "handle": 48, "verify": 24}
+    assert rubbish["limits_hours"] == {"confirm": 4, "register": 2, "dispatch": 2, "handle": 48, "verify": 24}
 
 
 def test_openapi_schema_renders_and_lists_the_incident_paths(api):
