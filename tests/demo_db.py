@@ -61,6 +61,9 @@ class DemoDatabases:
 
     def drop(self, name: str) -> None:
         self._drop(name)
+        # FORCE ended every session on the copy, this thread's too if anything reopened one there
+        # after the switch back: close it here, or the next test starts on a dead connection.
+        connections.close_all()
 
     def drop_all(self) -> None:
         for number in range(1, self.copies + 1):
