@@ -148,7 +148,7 @@ def _first_load(browser, port: int, cookie: dict, *, conditions=None, identity=F
     page.goto(f"http://127.0.0.1:{port}/field/")
     _home_ready(page)
     usable_ms = (time.perf_counter() - started) * 1000
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60000)
     page.wait_for_load_state("networkidle")
     context.remove_listener("requestfinished", finished)
     first_visit = [(url, size) for url, size in transferred if "/tiles/" not in url and "tile." not in url]
@@ -257,7 +257,7 @@ def queue_sync(reports: int = REPORTS) -> dict:
                 context.unroute("**/*", cut)
                 context.set_offline(False)
                 page.wait_for_function(
-                    f"document.querySelectorAll('#queue-list [data-status=sent]').length === {reports}",
+                    f"() => document.querySelectorAll('#queue-list [data-status=sent]').length === {reports}",
                     timeout=300000,
                     polling=100,
                 )

@@ -93,12 +93,12 @@ def queue_pages(repeat: int = 3) -> dict:
                     page = context.new_page()
                     started = time.perf_counter()
                     page.goto(origin + path)
-                    page.wait_for_function("document.body.dataset.listLoads === '1'", timeout=60000)
+                    page.wait_for_function("() => document.body.dataset.listLoads === '1'", timeout=60000)
                     opened[name].append(time.perf_counter() - started)
                     if name == "whole queue":
                         started = time.perf_counter()
                         page.select_option("#f-time-left", "overdue")
-                        page.wait_for_function("document.body.dataset.listLoads === '2'", timeout=60000)
+                        page.wait_for_function("() => document.body.dataset.listLoads === '2'", timeout=60000)
                         filtered.append(time.perf_counter() - started)
                     page.close()
         finally:

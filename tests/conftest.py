@@ -8,10 +8,13 @@ pytest_plugins = ["tests.browser"]
 
 
 def pytest_collection_modifyitems(items):
-    """A browser test is a slow test: `make test-fast` (-m "not slow") leaves every one out."""
+    """A browser test is a slow test: `make test-fast` (-m "not slow") leaves every one out. A test that
+    restarts the database server runs last: connections opened before the restart (a live server's,
+    a cache's) would otherwise fail the first query of whichever test comes next."""
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("restarts_database") is not None)
 
 
 def pytest_configure(config):

@@ -54,6 +54,7 @@ def test_concurrent_retried_submissions_make_exactly_one_case_per_key(server):
     assert figures.requests == 240  # each report twice, nothing needed a third try
 
 
+@pytest.mark.restarts_database
 def test_a_database_restart_mid_run_loses_no_accepted_case_and_the_server_recovers(server):
     try:
         figures = run_load(server, submissions=120, clients=8, deadline_s=150, restart_db_after=40)
