@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: setup db migrate seed demo serve test test-fast stop bench lint load faults
+.PHONY: setup db migrate seed demo serve worker test test-fast stop bench lint load faults
 
 setup:                 ## system packages + .venv (skips what is already there)
 	@bash scripts/setup.sh
@@ -18,11 +18,19 @@ migrate: db
 seed: migrate          ## the Luzhou demo data (skipped when already loaded)
 	@$(PYTHON) manage.py seed_demo
 
-demo: seed             ## run the server with demo data on http://$(HOST):$(PORT)
+demo: seed             ## run the server with demo data on http://$(HOST):$(PORT), and one queue worker beside it
 	@$(PYTHON) manage.py collectstatic --noinput -v 0
 	@echo "gridgis: serving http://$(HOST):$(PORT)/  (maps under /map/, API under /api/v1/, docs /api/docs/)"
-	@exec .venv/bin/gunicorn gridgis.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	@# The background worker (audits, reassignment, exports, case counts, escalation) lives and dies
+	@# with the server: stopping gunicorn (Ctrl-C, SIGTERM) stops it too.
+	@$(PYTHON) manage.py worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 0' INT TERM; \
+	.venv/bin/gunicorn gridgis.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--threads 4 --access-logfile - --timeout 120
+
+worker: migrate        ## only the background job worker (manage.py worker), e.g. a second one
+	@exec $(PYTHON) manage.py worker
 
 test: db               ## the test suite against a real PostGIS
 	@$(PYTHON) -m pytest $(PYTEST_ARGS)

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The background job queue (common/queue.py); its tables come with its migrations.
+    "procrastinate.contrib.django",
     "common.apps.CommonConfig",
     "layers.grids.apps.GridsConfig",
     "layers.accounts.apps.AccountsConfig",
@@ -296,4 +298,19 @@ GRIDGIS = {
     "OGC_DEFAULT_LIMIT": 100,
     "OGC_MAX_LIMIT": 10000,
     "TILE_MAX_AGE": 60,
+    # The background job queue (common/queue.py, `manage.py worker`): jobs at once per worker; how often
+    # a worker says it is alive, after how long silent its jobs count as left by a dead worker and are
+    # put back (checked by every worker on STALLED_SWEEP_CRON, with seconds); how long a stopping
+    # worker lets its jobs finish.
+    "QUEUE": {
+        "CONCURRENCY": env_int("GRIDGIS_QUEUE_CONCURRENCY", 2),
+        "HEARTBEAT_SECONDS": float(os.environ.get("GRIDGIS_QUEUE_HEARTBEAT_SECONDS", 10)),
+        "STALLED_SECONDS": float(os.environ.get("GRIDGIS_QUEUE_STALLED_SECONDS", 30)),
+        "STALLED_SWEEP_CRON": os.environ.get("GRIDGIS_QUEUE_STALLED_SWEEP_CRON", "* * * * * */15"),
+        "SHUTDOWN_SECONDS": float(os.environ.get("GRIDGIS_QUEUE_SHUTDOWN_SECONDS", 30)),
+        # Escalation climbs the ladder on this schedule (it is idempotent; manage.py escalate does the same).
+        "ESCALATE_CRON": os.environ.get("GRIDGIS_ESCALATE_CRON", "* * * * *"),
+        # The per-grid case counts behind low-zoom tiles are rebuilt on this schedule.
+        "CASE_COUNTS_CRON": os.environ.get("GRIDGIS_CASE_COUNTS_CRON", "*/5 * * * *"),
+    },
 }

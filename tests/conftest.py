@@ -22,4 +22,17 @@ def fresh_throttle_counters(request, django_db_blocker):
         request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
             caches["throttle"].clear()
+            empty_job_queue()
     yield
+
+
+def empty_job_queue():
+    """The queue's tables (procrastinate's, unmanaged models) survive a transactional test's flush too:
+    a job left by one test would otherwise run, or hold its district's lock, in the next."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs, "
+            "procrastinate_workers CASCADE"
+        )

@@ -1,7 +1,7 @@
 """The audits API over real HTTP handling (DRF test client) and the `audit` command, with their ledgers.
 
-POST /api/v1/audits/ starts a thread that works on its own database connection, so these tests use
-transactional test databases (committed rows) and poll the run until it is done.
+POST /api/v1/audits/ only enqueues the run; a queue worker (here run in-process by run_queued_jobs)
+executes it, so these tests use transactional test databases (committed rows).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from layers.audits.models import AuditRun
 from tests.factories import small_tree
 from tests.factories_audits import box_area
 from tests.factories_incidents import make_user
+from tests.queue_helpers import run_queued_jobs
 
 FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'
 
@@ -42,6 +43,8 @@ def supervisor(api):
 
 
 def wait_until_finished(api, url: str, seconds: float = 30.0) -> dict:
+    assert api.get(url).json()["status"] == "queued"  # the request only enqueued it
+    run_queued_jobs()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         body = api.get(url).json()
