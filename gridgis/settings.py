@@ -227,9 +227,10 @@ GRIDGIS = {
     # last DUPLICATE_DAYS days is linked to it instead of starting a second workflow.
     "DUPLICATE_METRES": float(os.environ.get("GRIDGIS_DUPLICATE_METRES", 30)),
     "DUPLICATE_DAYS": float(os.environ.get("GRIDGIS_DUPLICATE_DAYS", 3)),
-    # Reassignment after a redraw: when at least this fraction of all cases change grid, the case
-    # table's plain indexes are dropped and built again around the write instead of being updated row
-    # by row (layers/incidents/reassign.py; the crossover measured by `make bench`).
+    # Offline reassignment (`reassign --offline`, refused while a server accepts reports): when at least
+    # this fraction of all cases change grid, the case table's plain indexes are dropped and built
+    # again around the write instead of being updated row by row (layers/incidents/reassign.py; the
+    # crossover measured by `make bench`). The online run never touches indexes.
     "REASSIGN_REBUILD_FRACTION": float(os.environ.get("GRIDGIS_REASSIGN_REBUILD_FRACTION", 0.4)),
     # Photos: at most this many per upload, each at most PHOTO_MAX_BYTES and PHOTO_MAX_PIXELS.
     "PHOTO_MAX_COUNT": 6,
@@ -265,8 +266,12 @@ GRIDGIS = {
     ),
     # Open311 GeoReport v2: the jurisdiction this server answers for.
     "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),
-    # reassign: cases per committed batch (interrupting loses at most one batch of work).
-    "REASSIGN_BATCH": 200_000,
+    # Online reassignment (layers/incidents/reassign.py): cases written per batch, each batch its own
+    # transaction (its rows stay locked that long: ~0.1 s at city scale); how long a batch waits for a
+    # row another transaction holds before it gives up and is tried again, and how many times.
+    "REASSIGN_BATCH_CASES": env_int("GRIDGIS_REASSIGN_BATCH_CASES", 2000),
+    "REASSIGN_LOCK_TIMEOUT_MS": env_int("GRIDGIS_REASSIGN_LOCK_TIMEOUT_MS", 200),
+    "REASSIGN_LOCK_RETRIES": env_int("GRIDGIS_REASSIGN_LOCK_RETRIES", 300),
     # Audits (layers/audits): parts of a gap/overlap/outside_parent under this many m² are slivers,
     # counted but not listed; the levels at which each duty is expected, bound to the grid itself
     # (see layers/audits/sql.py ORPHAN).

@@ -26,23 +26,17 @@ def escalate_overdue(timestamp: int) -> dict:
 def reassign_cases(*, job_run_id: int, district: str = "") -> None:
     job = jobs.start(job_run_id)
     try:
-        report = reassign(
-            district=district or None,
-            full=bool(job.parameters.get("full")),
-            progress=lambda message: jobs.report(job.pk, message=message),
-        )
+        # Retried after its worker died, the job goes on from the checkpoint in job.state.
+        reassign(district=district or None, full=bool(job.parameters.get("full")), run=job)
     except Exception as exc:
         jobs.fail(job.pk, exc)
         raise
-    jobs.finish(
-        job.pk,
-        result={"examined": report.examined, "moved": report.moved, "updated": report.updated},
-        message=f"{report.examined:,} cases examined, {report.moved:,} moved ({report.strategy})",
-    )
 
 
 def queue_reassignment(*, district: str = "", full: bool = False, user=None, via: str = "") -> JobRun:
     """Enqueue a reassignment (inside the caller's transaction); AlreadyQueued if one for it waits."""
-    job = jobs.create(kind="reassign", key=district, parameters={"full": full}, user=user, via=via)
+    job = jobs.create(
+        kind="reassign", key=district, parameters={"full": full, "district": district}, user=user, via=via
+    )
     jobs.attach(job, enqueue(reassign_cases, job_run_id=job.pk, district=district))
     return job
