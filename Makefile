@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: setup db migrate seed demo serve worker test test-fast stop bench lint load faults
+.PHONY: setup db migrate seed demo serve worker test test-fast stop bench lint load faults cluster cluster-stop cluster-status failover
 
 setup:                 ## system packages + .venv (skips what is already there)
 	@bash scripts/setup.sh
@@ -32,11 +32,31 @@ demo: seed             ## run the server with demo data on http://$(HOST):$(PORT
 worker: migrate        ## only the background job worker (manage.py worker), e.g. a second one
 	@exec $(PYTHON) manage.py worker
 
-test: db               ## the test suite against a real PostGIS
+test: db               ## the test suite against a real PostGIS (and the cluster's, for the tests marked slow)
+	@bash scripts/setup.sh --cluster
 	@$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 stop:                  ## stop the local PostGIS cluster
 	@$(PYTHON) -m gridgis.localdb stop
+
+# The three-node cluster (etcd + Patroni + HAProxy on loopback, gridgis/cluster.py), migrated and seeded
+# like the demo. Then run the app against it with the two URLs `python3 -m gridgis.cluster env` prints.
+CLUSTER_ENV = $(shell python3 -m gridgis.cluster env | sed 's/^export //')
+
+cluster: setup         ## 3 Patroni nodes + etcd + HAProxy (write :15400, read :15401), with the demo data
+	@bash scripts/setup.sh --cluster
+	@python3 -m gridgis.cluster start
+	@env $(CLUSTER_ENV) $(PYTHON) manage.py migrate --noinput -v 0
+	@env $(CLUSTER_ENV) $(PYTHON) manage.py seed_demo
+	@echo "gridgis: cluster ready; serve against it with:"
+	@python3 -m gridgis.cluster env
+	@echo "  make demo   (in a shell with those two variables)"
+
+cluster-stop:          ## stop the cluster (its data stays under var/cluster/)
+	@python3 -m gridgis.cluster stop
+
+cluster-status:        ## who leads, who replicates
+	@python3 -m gridgis.cluster status
 
 bench: setup           ## city-scale benchmarks in the gridgis_bench database (built on first run)
 	@$(PYTHON) -m bench.run $(BENCH_ARGS)

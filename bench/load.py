@@ -228,7 +228,7 @@ def verify(figures: LoadFigures) -> dict:
 
 
 @contextlib.contextmanager
-def server_for(database: str, media_root: str, workers: int = 2, threads: int = 4):
+def server_for(database: str, media_root: str, workers: int = 2, threads: int = 4, env: dict | None = None):
     """gunicorn as bench.common.live_server runs it, on `database`, throttling off, photos in `media_root`.
 
     Its stderr goes to var/load-gunicorn.log rather than a pipe: while the database is down every
@@ -236,10 +236,17 @@ def server_for(database: str, media_root: str, workers: int = 2, threads: int = 
     """
     from bench.common import free_port
 
-    env = {**os.environ, "GRIDGIS_DB_NAME": database, "GRIDGIS_THROTTLE": "off", "GRIDGIS_MEDIA_ROOT": media_root}
-    if os.environ.get("DATABASE_URL"):
-        url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-        env["DATABASE_URL"] = urllib.parse.urlunsplit(url._replace(path=f"/{database}"))
+    env = {
+        **os.environ,
+        **(env or {}),
+        "GRIDGIS_DB_NAME": database,
+        "GRIDGIS_THROTTLE": "off",
+        "GRIDGIS_MEDIA_ROOT": media_root,
+    }
+    for variable in ("DATABASE_URL", "DATABASE_REPLICA_URL"):
+        if env.get(variable):
+            url = urllib.parse.urlsplit(env[variable])
+            env[variable] = urllib.parse.urlunsplit(url._replace(path=f"/{database}"))
     port = free_port()
     log_path = BASE_DIR / "var" / "load-gunicorn.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -347,10 +354,6 @@ def main(argv: list[str]) -> int:
         ok = False  # without a fault, a 5xx is a bug
     print("bench.load:", "OK" if ok else "FAILED", flush=True)
     return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
 
 
 @dataclass
@@ -463,3 +466,7 @@ class LockWaits:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join(10)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -68,6 +68,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # Before the session is read: the session row itself is read where the request reads.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "common.routing.ReplicaRoutingMiddleware",
+    )
+
 ROOT_URLCONF = "gridgis.urls"
 WSGI_APPLICATION = "gridgis.wsgi.application"
 
@@ -101,6 +108,20 @@ else:
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DJANGO_CONN_MAX_AGE", 600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Read replicas (the cluster's read port, `make cluster`): read-only requests read there, everything
+# else and every client that just wrote reads the primary (common/routing.py). Unset: one database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], engine="django.contrib.gis.db.backends.postgis"
+    )
+    DATABASES["replica"].update(
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"],
+        CONN_HEALTH_CHECKS=True,
+        # The test runner makes no second test database: the replica alias reads the primary's.
+        TEST={"MIRROR": "default"},
+    )
+    DATABASE_ROUTERS = ["common.routing.PrimaryReplicaRouter"]
 
 # Django warns that GDAL < 3.9 cannot block file and network access while parsing spatial references.
 # gridgis never hands a client's SRS text to GDAL: common.crs accepts an allow-list of EPSG codes and
@@ -303,6 +324,17 @@ GRIDGIS = {
     "OGC_DEFAULT_LIMIT": 100,
     "OGC_MAX_LIMIT": 10000,
     "TILE_MAX_AGE": 60,
+    # Reads on replicas (common/routing.py, only with DATABASE_REPLICA_URL): a client that wrote reads
+    # the primary for this long; a replica further behind than MAX_LAG_SECONDS is not read (its lag
+    # asked at most every LAG_CHECK_SECONDS per process); the shared cache that keeps the marks;
+    # SAY_WHERE adds the response header X-Gridgis-Reads-From (primary|replica).
+    "REPLICA": {
+        "READ_YOUR_WRITES_SECONDS": float(os.environ.get("GRIDGIS_READ_YOUR_WRITES_SECONDS", 5)),
+        "MAX_LAG_SECONDS": float(os.environ.get("GRIDGIS_REPLICA_MAX_LAG_SECONDS", 1)),
+        "LAG_CHECK_SECONDS": float(os.environ.get("GRIDGIS_REPLICA_LAG_CHECK_SECONDS", 1)),
+        "CACHE": "throttle",
+        "SAY_WHERE": env_bool("GRIDGIS_SAY_READS_FROM", False),
+    },
     # The background job queue (common/queue.py, `manage.py worker`): jobs at once per worker; how often
     # a worker says it is alive, after how long silent its jobs count as left by a dead worker and are
     # put back (checked by every worker on STALLED_SWEEP_CRON, with seconds); how long a stopping

@@ -36,3 +36,14 @@ def empty_job_queue():
             "TRUNCATE procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs, "
             "procrastinate_workers CASCADE"
         )
+
+
+@pytest.fixture(scope="session")
+def live_cluster():
+    """The three-node cluster (tests marked slow): its test database's environment for subprocesses."""
+    from tests.cluster_helpers import start_cluster, stop_cluster
+
+    env, started = start_cluster()
+    yield env
+    if started:
+        stop_cluster()
