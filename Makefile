@@ -55,6 +55,10 @@ cluster: setup         ## 3 Patroni nodes + etcd + HAProxy (write :15400, read :
 cluster-stop:          ## stop the cluster (its data stays under var/cluster/)
 	@python3 -m gridgis.cluster stop
 
+failover: setup        ## the drill: load through HAProxy, kill -9 the leader's postmaster, then a whole node
+	@bash scripts/setup.sh --cluster
+	@$(PYTHON) -m bench.failover $(FAILOVER_ARGS)
+
 cluster-status:        ## who leads, who replicates
 	@python3 -m gridgis.cluster status
 

@@ -105,8 +105,12 @@ def run_load(
     restart_db_after: int | None = None,
     deadline_s: float = 600.0,
     seed: int = 11,
+    fault=None,
 ) -> LoadFigures:
-    """Send `submissions` reports, each twice with one Idempotency-Key, from `clients` threads."""
+    """Send `submissions` reports, each twice with one Idempotency-Key, from `clients` threads.
+
+    After `restart_db_after` accepted reports, `fault(figures)` runs in a thread of its own (by
+    default: restart the local PostgreSQL); bench/failover.py kills cluster nodes instead."""
     rng = random.Random(seed)
     prefix = prefix or f"load-{int(time.time() * 1000)}-"
     figures = LoadFigures(submissions=submissions)
@@ -184,7 +188,7 @@ def run_load(
                         restart_started.set()
                         figures.db_restarted_after_accepted = accepted[0]
                 if trigger:
-                    threading.Thread(target=_restart_database, args=(figures,), daemon=True).start()
+                    threading.Thread(target=fault or _restart_database, args=(figures,), daemon=True).start()
                 break
 
     started = time.monotonic()
