@@ -8,8 +8,8 @@ lists, details, exports, assessment reads), when none of these holds:
 - the client wrote in the last READ_YOUR_WRITES_SECONDS: every request with another method (a report,
   a workflow step, a sign-in) runs wholly on the primary, and marks its client (by session cookie,
   by Authorization header, and by a cookie of its own for browsers before they have a session) so
-  that its next reads go to the primary too. Measured on the cluster of `make cluster`: a replica read
-  0.3 ms after a commit was stale 80–93 % of the time (stale for up to 15–27 ms);
+  that its next reads go to the primary too. Measured on the cluster of `make cluster` (bench/replicas.py,
+  synchronous_mode on): 11 % of reads right after a commit missed it, visible after up to 24 ms;
 - the replica lags more than MAX_LAG_SECONDS (asked at most every LAG_CHECK_SECONDS per process; a
   replica that does not answer counts as lagging).
 Everything outside a request (commands, the queue's workers, migrations) uses the primary. So do the
