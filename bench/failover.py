@@ -91,8 +91,17 @@ def _kill(pid: int | None) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def has_sync_standby() -> bool:
+    """Whether the leader has named a synchronous standby: with synchronous_mode only that node may be
+    promoted, so a leader lost before it names one leaves the cluster without a leader (by design:
+    nothing acknowledged may be lost) until it comes back."""
+    members = cluster.cluster_state().get("members", [])
+    return any(m.get("role") == "sync_standby" and m.get("state") in ("running", "streaming") for m in members)
+
+
 def wait_for_rejoin(old_leader: str, seconds: float = 180.0) -> float | None:
-    """Seconds until a new leader leads and the old one runs again as a replica; None if not in time."""
+    """Seconds until a new leader leads, the old one runs again as a replica and a synchronous standby
+    is named again; None if not in time."""
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         members = {m["name"]: m for m in cluster.cluster_state().get("members", [])}
@@ -106,6 +115,7 @@ def wait_for_rejoin(old_leader: str, seconds: float = 180.0) -> float | None:
             and old.get("state") in ("running", "streaming")
             and len(others) == 2
             and all(m.get("state") in ("running", "streaming") for m in others)
+            and has_sync_standby()
         ):
             return time.monotonic() - started
         time.sleep(0.5)
@@ -116,9 +126,12 @@ def drill_round(port: int, kind: str, *, submissions: int, clients: int, deadlin
     """One round: load, then `kind` ("postmaster" or "node") of the leader killed after a quarter."""
     from bench.load import run_load, verify
 
+    deadline = time.monotonic() + 120
+    while not (cluster.leader() and has_sync_standby()):
+        if time.monotonic() > deadline:
+            raise RuntimeError("failover: no leader with a synchronous standby")
+        time.sleep(0.5)
     leader = cluster.leader()
-    if leader is None:
-        raise RuntimeError("failover: the cluster has no leader")
     fault: dict = {}
 
     def kill_leader(figures):

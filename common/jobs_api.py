@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -43,9 +44,11 @@ class JobRunSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
 
+    @extend_schema_field(serializers.CharField())
     def get_url(self, job: JobRun) -> str:
         return reverse("job-run", args=[job.pk])
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_file_url(self, job: JobRun) -> str | None:
         if job.status != JobRun.Status.DONE or not job.result.get("file"):
             return None
@@ -62,6 +65,7 @@ class JobRunView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=JobRunSerializer)
     def get(self, request, pk: int):
         job = get_object_or_404(_visible_jobs(request.user), pk=pk)
         return Response(JobRunSerializer(job, context={"request": request}).data)
@@ -72,6 +76,7 @@ class JobRunFileView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="the job's file")})
     def get(self, request, pk: int):
         job = get_object_or_404(_visible_jobs(request.user), pk=pk, status=JobRun.Status.DONE)
         relative = job.result.get("file")

@@ -27,6 +27,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
 
+from common.text import is_ascii_number
+
 log = logging.getLogger(__name__)
 
 REPLICA = "replica"
@@ -61,28 +63,34 @@ class PrimaryReplicaRouter:
         return db == PRIMARY
 
 
-# On the replica: its replay position, and how old the last replayed commit is when it has received
-# WAL it has not replayed yet (0 when it has replayed all it received).
+# On the replica: its replay position, how many bytes it has received and not replayed, and how old
+# the last replayed commit is when there are such bytes (0 when it has replayed all it received).
 LAG = """
 SELECT pg_last_wal_replay_lsn()::text,
+       coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0),
        CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
             ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END
 """
+# Unreplayed WAL below this, with replay moving, is a replica keeping up (not one far behind).
+KEEPING_UP_BYTES = 16 * 1024 * 1024
 
 
 def _measure_lag() -> float:
-    """The replica's lag in seconds. A replica that has been idle and has just received a commit counts
-    the whole idle time until it replays it (a millisecond later): so a lag is believed only if the
-    replay position has not moved when asked again a moment later."""
+    """The replica's lag in seconds. The age of the last replayed commit overstates it whenever WAL
+    without commits is in flight (a checkpoint, a vacuum on the primary after an idle spell), so a
+    lag over the bound is believed only if, asked again 20 ms later, replay has not moved on or is
+    more than KEEPING_UP_BYTES behind."""
     with connections[REPLICA].cursor() as cursor:
         cursor.execute(LAG)
-        position, seconds = cursor.fetchone()
+        position, _, seconds = cursor.fetchone()
         if float(seconds) <= config()["MAX_LAG_SECONDS"]:
             return float(seconds)
         time.sleep(0.02)
         cursor.execute(LAG)
-        again, seconds_again = cursor.fetchone()
-        return float(seconds_again) if again == position else min(float(seconds), float(seconds_again))
+        again, behind_bytes, seconds_again = cursor.fetchone()
+        if again != position and float(behind_bytes) < KEEPING_UP_BYTES:
+            return 0.0
+        return float(seconds_again)
 
 
 def replica_lag_seconds() -> float | None:
@@ -114,8 +122,9 @@ def _marks(request) -> list[str]:
 
 
 def _wrote_recently(request) -> bool:
-    until = request.COOKIES.get(MARK_COOKIE)
-    if until and until.replace(".", "", 1).isdigit() and float(until) > time.time():
+    until = request.COOKIES.get(MARK_COOKIE, "")
+    seconds, _, fraction = until.partition(".")
+    if is_ascii_number(seconds) and (not fraction or is_ascii_number(fraction)) and float(until) > time.time():
         return True
     keys = _marks(request)
     return bool(keys) and any(caches[config()["CACHE"]].get_many(keys).values())

@@ -203,6 +203,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProjectStatusEnum": "layers.estates.models.ProjectStatus",
         "SuggestionStatusEnum": "layers.estates.models.SuggestionStatus",
+        "AuditFindingKindEnum": "layers.audits.models.Kind",
     },
     # Swagger UI's assets from the drf-spectacular-sidecar package, not a CDN: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
