@@ -33,11 +33,11 @@ from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench.common import Result, percentile  # noqa: E402
-from bench.maps import CHROMIUM_ARGS  # noqa: E402
 from layers.accounts.roles import scope_for  # noqa: E402
 from layers.grids.models import Grid, Level  # noqa: E402
 from layers.incidents import worklist  # noqa: E402
 from layers.incidents.models import OPEN_STATUSES, Case  # noqa: E402
+from tests.browser import launch_chromium  # noqa: E402
 
 ALL_OPEN = "&".join(f"status={status}" for status in OPEN_STATUSES)
 
@@ -76,7 +76,7 @@ def queue_pages(repeat: int = 3) -> dict:
     filtered: list[float] = []
     with live_server() as (port, _pid), sync_playwright() as playwright:
         origin = f"http://127.0.0.1:{port}"
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         context = browser.new_context(viewport={"width": 1600, "height": 1000})
         context.add_cookies(
             [
