@@ -19,7 +19,8 @@ from common.models import JobRun
 from layers.incidents import reassign as reassign_module
 from layers.incidents.models import Case, ReassignAnswer, TrailEntry
 from layers.incidents.reassign import latest_unfinished_run, reassign
-from tests.test_incidents_reassign import case_indexes, foreign_keys, grid_of, world  # noqa: F401 (fixture)
+from tests.factories_incidents import case_foreign_keys, case_indexes
+from tests.test_incidents_reassign import grid_of, world  # noqa: F401 (fixture)
 
 # The bounds while a reassignment runs beside intake (the bench has the city's figures): how long any
 # request may wait for a lock, and how long a report may take in all on this shared 2-core machine.
@@ -30,12 +31,12 @@ INTAKE_BOUND_S = 2.0
 @pytest.mark.django_db
 def test_an_online_run_writes_in_batches_and_never_touches_indexes_or_keys(world, settings):  # noqa: F811
     settings.GRIDGIS = {**settings.GRIDGIS, "REASSIGN_BATCH_CASES": 2, "REASSIGN_REBUILD_FRACTION": 0.01}
-    before, keys = case_indexes(), foreign_keys()
+    before, keys = case_indexes(), case_foreign_keys()
     Case.objects.update(grid=None, grid_version=None)  # every case lost its grid: a complete redraw
     report = reassign(full=True)
     assert report.strategy == "batches" and report.batches == 2  # 4 answers in batches of 2
     assert report.moved == 4 and TrailEntry.objects.filter(action="reassign").count() == 4
-    assert case_indexes() == before and foreign_keys() == keys
+    assert case_indexes() == before and case_foreign_keys() == keys
     assert grid_of(world["cases"]["in_m2"]) == "510502001001001002"
     run = JobRun.objects.get(pk=report.run_id)
     assert run.status == "done" and run.progress == 1.0 and run.result["moved"] == 4
