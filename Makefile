@@ -4,7 +4,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: setup db migrate seed demo demo-https test test-fast check check-deploy stop bench load faults
+.PHONY: setup db migrate seed demo demo-https worker test test-fast check check-deploy stop bench load faults cluster cluster-stop cluster-status failover
 
 # The production environment the README documents (the key is made up for the check; a real one is
 # kept secret): `make check-deploy` runs Django's deployment checks with it, warnings failing.
@@ -26,10 +26,15 @@ migrate: db
 seed: migrate          ## the Luzhou demo data (skipped when already loaded)
 	@$(PYTHON) manage.py seed_demo
 
-demo: seed             ## run the server with demo data on http://$(HOST):$(PORT)
+demo: seed             ## run the server with demo data on http://$(HOST):$(PORT), and one queue worker beside it
 	@$(PYTHON) manage.py collectstatic --noinput -v 0
 	@echo "gridgis: serving http://$(HOST):$(PORT)/  (maps under /map/, API under /api/v1/, docs /api/docs/)"
-	@exec .venv/bin/gunicorn gridgis.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	@# The background worker (audits, reassignment, exports, case counts, escalation) lives and dies
+	@# with the server: stopping gunicorn (Ctrl-C, SIGTERM) stops it too.
+	@$(PYTHON) manage.py worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 0' INT TERM; \
+	.venv/bin/gunicorn gridgis.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--threads 4 --access-logfile - --timeout 120
 
 HTTPS_PORT ?= 8443
@@ -41,7 +46,11 @@ demo-https: seed       ## the demo over HTTPS on the local network with the proj
 		--bind 0.0.0.0:$(HTTPS_PORT) --certfile var/tls/gridgis-demo.crt --keyfile var/tls/gridgis-demo.key \
 		--workers $(WORKERS) --threads 4 --access-logfile - --timeout 120
 
-test: db               ## the test suite against a real PostGIS (what CI runs)
+worker: migrate        ## only the background job worker (manage.py worker), e.g. a second one
+	@exec $(PYTHON) manage.py worker
+
+test: db               ## the test suite against a real PostGIS (and the cluster's, for the tests marked slow)
+	@bash scripts/setup.sh --cluster
 	@$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 test-fast: db          ## the inner loop: all but the slow tests (fuzz, benchmark smoke, load, faults, browser)
@@ -58,6 +67,29 @@ check: db              ## lint, formatting, the import contract (.importlinter),
 
 stop:                  ## stop the local PostGIS cluster
 	@$(PYTHON) -m gridgis.localdb stop
+
+# The three-node cluster (etcd + Patroni + HAProxy on loopback, gridgis/cluster.py), migrated and seeded
+# like the demo. Then run the app against it with the two URLs `python3 -m gridgis.cluster env` prints.
+CLUSTER_ENV = $(shell python3 -m gridgis.cluster env | sed 's/^export //')
+
+cluster: setup         ## 3 Patroni nodes + etcd + HAProxy (write :15400, read :15401), with the demo data
+	@bash scripts/setup.sh --cluster
+	@python3 -m gridgis.cluster start
+	@env $(CLUSTER_ENV) $(PYTHON) manage.py migrate --noinput -v 0
+	@env $(CLUSTER_ENV) $(PYTHON) manage.py seed_demo
+	@echo "gridgis: cluster ready; serve against it with:"
+	@python3 -m gridgis.cluster env
+	@echo "  make demo   (in a shell with those two variables)"
+
+cluster-stop:          ## stop the cluster (its data stays under var/cluster/)
+	@python3 -m gridgis.cluster stop
+
+failover: setup        ## the drill: load through HAProxy, kill -9 the leader's postmaster, then a whole node
+	@bash scripts/setup.sh --cluster
+	@$(PYTHON) -m bench.failover $(FAILOVER_ARGS)
+
+cluster-status:        ## who leads, who replicates
+	@python3 -m gridgis.cluster status
 
 bench: setup           ## city-scale benchmarks in the gridgis_bench database (built on first run)
 	@$(PYTHON) -m bench.run $(BENCH_ARGS)

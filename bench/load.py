@@ -105,8 +105,12 @@ def run_load(
     restart_db_after: int | None = None,
     deadline_s: float = 600.0,
     seed: int = 11,
+    fault=None,
 ) -> LoadFigures:
-    """Send `submissions` reports, each twice with one Idempotency-Key, from `clients` threads."""
+    """Send `submissions` reports, each twice with one Idempotency-Key, from `clients` threads.
+
+    After `restart_db_after` accepted reports, `fault(figures)` runs in a thread of its own (by
+    default: restart the local PostgreSQL); bench/failover.py kills cluster nodes instead."""
     rng = random.Random(seed)
     prefix = prefix or f"load-{int(time.time() * 1000)}-"
     figures = LoadFigures(submissions=submissions)
@@ -181,7 +185,7 @@ def run_load(
                         restart_started.set()
                         figures.db_restarted_after_accepted = accepted[0]
                 if trigger:
-                    threading.Thread(target=_restart_database, args=(figures,), daemon=True).start()
+                    threading.Thread(target=fault or _restart_database, args=(figures,), daemon=True).start()
                 break
 
     started = time.monotonic()
@@ -232,14 +236,17 @@ def verify(figures: LoadFigures) -> dict:
     }
 
 
-def server_for(database: str, media_root: str, workers: int = 2, threads: int = 4):
-    """bench.common.live_server on `database`, throttling off, photos in `media_root`; yields (port, pid)."""
+def server_for(database: str, media_root: str, workers: int = 2, threads: int = 4, env: dict | None = None):
+    """bench.common.live_server on `database`, throttling off, photos in `media_root`, `env` added (the
+    cluster's URLs for the failover drill); yields (port, pid)."""
     from bench.common import live_server
 
-    env = {"GRIDGIS_DB_NAME": database, "GRIDGIS_THROTTLE": "off", "GRIDGIS_MEDIA_ROOT": media_root}
-    if os.environ.get("DATABASE_URL"):
-        url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-        env["DATABASE_URL"] = urllib.parse.urlunsplit(url._replace(path=f"/{database}"))
+    env = {**(env or {}), "GRIDGIS_DB_NAME": database, "GRIDGIS_THROTTLE": "off", "GRIDGIS_MEDIA_ROOT": media_root}
+    for variable in ("DATABASE_URL", "DATABASE_REPLICA_URL"):
+        value = env.get(variable) or os.environ.get(variable)
+        if value:
+            url = urllib.parse.urlsplit(value)
+            env[variable] = urllib.parse.urlunsplit(url._replace(path=f"/{database}"))
     return live_server(workers=workers, threads=threads, env=env, log_name="load-gunicorn")
 
 
@@ -308,6 +315,118 @@ def main(argv: list[str]) -> int:
         ok = False  # without a fault, a 5xx is a bug
     print("bench.load:", "OK" if ok else "FAILED", flush=True)
     return 0 if ok else 1
+
+
+@dataclass
+class IntakeTimings:
+    """Reports posted while something else ran: each request's seconds and answer."""
+
+    seconds: list[float] = field(default_factory=list)
+    started: list[float] = field(default_factory=list)  # time.monotonic() at each request's start
+    statuses: Counter = field(default_factory=Counter)
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "requests": len(self.seconds),
+            "p50_ms": round(1000 * self.percentile(0.50), 1),
+            "p99_ms": round(1000 * self.percentile(0.99), 1),
+            "max_ms": round(1000 * max(self.seconds, default=0.0), 1),
+            "statuses": dict(self.statuses),
+        }
+
+
+def intake_while(
+    port: int,
+    busy,
+    *,
+    clients: int = 2,
+    category: str = "0101",
+    bbox: tuple[float, float, float, float] = (105.40, 28.85, 105.50, 28.95),
+    seed: int = 5,
+    at_most_s: float = 600.0,
+):
+    """Post reports from `clients` threads for as long as `busy()` runs in this thread; returns
+    (busy's result, IntakeTimings). Each report has its own Idempotency-Key; nothing is retried, so a
+    slow answer shows as it is."""
+    rng = random.Random(seed)
+    prefix = f"intake-{int(time.time() * 1000)}-"
+    timings = IntakeTimings()
+    lock = threading.Lock()
+    stop = threading.Event()
+    deadline = time.monotonic() + at_most_s
+    counter = iter(range(10**9))
+
+    def poster():
+        client = _Client(port)
+        while not stop.is_set() and time.monotonic() < deadline:
+            with lock:
+                number = next(counter)
+                lon, lat = rng.uniform(bbox[0], bbox[2]), rng.uniform(bbox[1], bbox[3])
+            body = json.dumps(
+                {"category": category, "source": "citizen", "description": f"intake {number}", "lon": lon, "lat": lat}
+            ).encode()
+            began, started = time.monotonic(), time.perf_counter()
+            try:
+                status, _ = client.post(body, f"{prefix}{number}")
+            except (OSError, http.client.HTTPException):
+                status = 0
+            with lock:
+                timings.started.append(began)
+                timings.seconds.append(time.perf_counter() - started)
+                timings.statuses[status] += 1
+
+    threads = [threading.Thread(target=poster, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        result = busy()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    return result, timings
+
+
+class LockWaits:
+    """The longest any other backend of the database was seen waiting on a lock, sampled every 10 ms
+    on a connection of its own while the block runs (a request that waits for a lock a maintenance job
+    holds shows here; one that is merely slow on a busy machine does not)."""
+
+    SAMPLE = (
+        "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - query_start)), 0) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+    )
+
+    def __init__(self, connect):
+        self.connect = connect
+        self.longest_s = 0.0
+        self.samples = 0
+        self._stop = threading.Event()
+
+    def _run(self):
+        connection = self.connect()
+        try:
+            while not self._stop.is_set():
+                with connection.cursor() as cursor:
+                    cursor.execute(self.SAMPLE)
+                    self.longest_s = max(self.longest_s, float(cursor.fetchone()[0]))
+                self.samples += 1
+                self._stop.wait(0.01)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(10)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ def intake(args) -> list[Result]:
 def reassignment(args) -> list[Result]:
     redraw = incidents.reassign_after_redraw()
     full = incidents.reassign_full()
+    during = incidents.intake_during_reassignment()
     to_ms = 1000.0
     tenth = full["tenth_moves"]
     return [
@@ -53,13 +54,15 @@ def reassignment(args) -> list[Result]:
             None,
             "hand-written case-driven UPDATE",
             full["hand_written_case_driven_s"] * to_ms,
-            target="≤ 20 s at 2.2 M cases",
+            target="online ≤ 120 s at 2.2 M cases",
             extra={
                 "cases": full["cases"],
                 "moved": full["set_based_all_rows_moved"],
                 "strategy": full["set_based_strategy"],
                 "steps": full["set_based_steps"],
                 "plain_update_of_every_row_s": full["plain_update_all_rows_s"],
+                "offline_one_transaction_s": full["offline_all_rows_s"],
+                "offline_strategy": full["offline_strategy"],
                 "nothing_moves_s": full["set_based_noop_s"],
             },
         ),
@@ -70,6 +73,24 @@ def reassignment(args) -> list[Result]:
             "set-based, every case rewritten",
             full["set_based_all_rows_s"] * to_ms,
             extra={"sample": full["orm_loop_sample"], "ms_per_case": full["orm_loop_ms_per_case"]},
+        ),
+        Result(
+            f"intake during reassignment ({during['share']:.0%} of cases move, online batches)",
+            during["during"]["p50_ms"],
+            during["during"]["p99_ms"],
+            "intake with nothing running",
+            during["quiet"]["p50_ms"],
+            target="p99 ≤ 40 ms, no request over 1 s",
+            extra={
+                "max_ms": during["during"]["max_ms"],
+                "quiet_p99_ms": during["quiet"]["p99_ms"],
+                "quiet_max_ms": during["quiet"]["max_ms"],
+                "requests": during["during"]["requests"],
+                "longest_lock_wait_ms": during["longest_lock_wait_ms"],
+                "reassign_s": during["reassign_s"],
+                "moved": during["moved"],
+                "batches": during["batches"],
+            },
         ),
         Result(
             "reassign after redrawing 10 micro-grids (affected cases only)",

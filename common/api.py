@@ -8,6 +8,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common.queue import AlreadyQueued
+
 
 def _flatten(errors, prefix: str = "") -> list[str]:
     if isinstance(errors, dict):
@@ -34,6 +36,10 @@ def exception_handler(exc, context):
         return Response(
             {"detail": f"a value is out of range: {reason}", "errors": {}}, status=status.HTTP_400_BAD_REQUEST
         )
+    if isinstance(exc, AlreadyQueued):
+        # One job of a kind per district waits at a time (common/queue.py): the client's request
+        # conflicts with one already waiting, and may ask again once it has started.
+        return Response({"detail": str(exc), "errors": {}}, status=status.HTTP_409_CONFLICT)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, ValidationError):
         errors = response.data

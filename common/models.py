@@ -46,3 +46,44 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}] by {self.client}"
+
+
+class JobRun(models.Model):
+    """One piece of background work as a person follows it: what, for whom, how far, and its result.
+
+    The queue's own job row (procrastinate_jobs, `job_id`) says whether a worker has it; this row says
+    what it has done so far. `state` is the task's checkpoint: a job retried after its worker died
+    reads it and goes on from there (common/jobs.py).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=40, blank=True, default="", help_text="district code, or blank for all")
+    parameters = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    message = models.TextField(blank=True, default="")
+    state = models.JSONField(default=dict)
+    result = models.JSONField(default=dict)
+    error = models.TextField(blank=True, default="")
+    attempts = models.IntegerField(default=0)
+    job_id = models.BigIntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=True
+    )
+    requested_via = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "key", "status"], name="common_jobrun_kind_key")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key or 'all'} {self.status} {self.progress:.0%}"

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The background job queue (common/queue.py); its tables come with its migrations.
+    "procrastinate.contrib.django",
     "common.apps.CommonConfig",
     "layers.grids.apps.GridsConfig",
     "layers.accounts.apps.AccountsConfig",
@@ -128,6 +130,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # Before the session is read: the session row itself is read where the request reads.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "common.routing.ReplicaRoutingMiddleware",
+    )
+
 ROOT_URLCONF = "gridgis.urls"
 WSGI_APPLICATION = "gridgis.wsgi.application"
 
@@ -162,6 +171,20 @@ else:
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DJANGO_CONN_MAX_AGE", 600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Read replicas (the cluster's read port, `make cluster`): read-only requests read there, everything
+# else and every client that just wrote reads the primary (common/routing.py). Unset: one database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], engine="django.contrib.gis.db.backends.postgis"
+    )
+    DATABASES["replica"].update(
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"],
+        CONN_HEALTH_CHECKS=True,
+        # The test runner makes no second test database: the replica alias reads the primary's.
+        TEST={"MIRROR": "default"},
+    )
+    DATABASE_ROUTERS = ["common.routing.PrimaryReplicaRouter"]
 
 # Django warns that GDAL < 3.9 cannot block file and network access while parsing spatial references.
 # gridgis never hands a client's SRS text to GDAL: common.crs accepts an allow-list of EPSG codes and
@@ -251,6 +274,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProjectStatusEnum": "layers.estates.models.ProjectStatus",
         "SuggestionStatusEnum": "layers.estates.models.SuggestionStatus",
+        "AuditFindingKindEnum": "layers.audits.models.Kind",
     },
     # Swagger UI's assets from the drf-spectacular-sidecar package, not a CDN: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -343,9 +367,10 @@ GRIDGIS = {
     # last DUPLICATE_DAYS days is linked to it instead of starting a second workflow.
     "DUPLICATE_METRES": float(os.environ.get("GRIDGIS_DUPLICATE_METRES", 30)),
     "DUPLICATE_DAYS": float(os.environ.get("GRIDGIS_DUPLICATE_DAYS", 3)),
-    # Reassignment after a redraw: when at least this fraction of all cases change grid, the case
-    # table's plain indexes are dropped and built again around the write instead of being updated row
-    # by row (layers/incidents/reassign.py; the crossover measured by `make bench`).
+    # Offline reassignment (`reassign --offline`, refused while a server accepts reports): when at least
+    # this fraction of all cases change grid, the case table's plain indexes are dropped and built
+    # again around the write instead of being updated row by row (layers/incidents/reassign.py; the
+    # crossover measured by `make bench`). The online run never touches indexes.
     "REASSIGN_REBUILD_FRACTION": float(os.environ.get("GRIDGIS_REASSIGN_REBUILD_FRACTION", 0.4)),
     # Photos (common/photos.py): at most this many per upload, each at most PHOTO_MAX_BYTES and
     # PHOTO_MAX_PIXELS, all of one request's at most PHOTO_MAX_PIXELS_PER_REQUEST; the public copy is
@@ -425,6 +450,12 @@ GRIDGIS = {
     "OPEN311_PUBLIC_SOURCES": tuple(
         s.strip() for s in os.environ.get("GRIDGIS_OPEN311_PUBLIC_SOURCES", "citizen,open311").split(",") if s.strip()
     ),
+    # Online reassignment (layers/incidents/reassign.py): cases written per batch, each batch its own
+    # transaction (its rows stay locked that long: ~0.1 s at city scale); how long a batch waits for a
+    # row another transaction holds before it gives up and is tried again, and how many times.
+    "REASSIGN_BATCH_CASES": env_int("GRIDGIS_REASSIGN_BATCH_CASES", 2000),
+    "REASSIGN_LOCK_TIMEOUT_MS": env_int("GRIDGIS_REASSIGN_LOCK_TIMEOUT_MS", 200),
+    "REASSIGN_LOCK_RETRIES": env_int("GRIDGIS_REASSIGN_LOCK_RETRIES", 300),
     # Audits (layers/audits): parts of a gap/overlap/outside_parent under this many m² are slivers,
     # counted but not listed; the levels at which each duty is expected, bound to the grid itself
     # (see layers/audits/sql.py ORPHAN).
@@ -466,5 +497,31 @@ GRIDGIS = {
         "MAX_ACCURACY_M": float(os.environ.get("GRIDGIS_FIELD_MAX_ACCURACY_M", 50)),
         "MAX_SPEED_MPS": float(os.environ.get("GRIDGIS_FIELD_MAX_SPEED_MPS", 8)),
         "GAP_SECONDS": float(os.environ.get("GRIDGIS_FIELD_GAP_SECONDS", 45)),
+    },
+    # Reads on replicas (common/routing.py, only with DATABASE_REPLICA_URL): a client that wrote reads
+    # the primary for this long; a replica further behind than MAX_LAG_SECONDS is not read (its lag
+    # asked at most every LAG_CHECK_SECONDS per process); the shared cache that keeps the marks;
+    # SAY_WHERE adds the response header X-Gridgis-Reads-From (primary|replica).
+    "REPLICA": {
+        "READ_YOUR_WRITES_SECONDS": float(os.environ.get("GRIDGIS_READ_YOUR_WRITES_SECONDS", 5)),
+        "MAX_LAG_SECONDS": float(os.environ.get("GRIDGIS_REPLICA_MAX_LAG_SECONDS", 1)),
+        "LAG_CHECK_SECONDS": float(os.environ.get("GRIDGIS_REPLICA_LAG_CHECK_SECONDS", 1)),
+        "CACHE": "throttle",
+        "SAY_WHERE": env_bool("GRIDGIS_SAY_READS_FROM", False),
+    },
+    # The background job queue (common/queue.py, `manage.py worker`): jobs at once per worker; how often
+    # a worker says it is alive, after how long silent its jobs count as left by a dead worker and are
+    # put back (checked by every worker on STALLED_SWEEP_CRON, with seconds); how long a stopping
+    # worker lets its jobs finish.
+    "QUEUE": {
+        "CONCURRENCY": env_int("GRIDGIS_QUEUE_CONCURRENCY", 2),
+        "HEARTBEAT_SECONDS": float(os.environ.get("GRIDGIS_QUEUE_HEARTBEAT_SECONDS", 10)),
+        "STALLED_SECONDS": float(os.environ.get("GRIDGIS_QUEUE_STALLED_SECONDS", 30)),
+        "STALLED_SWEEP_CRON": os.environ.get("GRIDGIS_QUEUE_STALLED_SWEEP_CRON", "* * * * * */15"),
+        "SHUTDOWN_SECONDS": float(os.environ.get("GRIDGIS_QUEUE_SHUTDOWN_SECONDS", 30)),
+        # Escalation climbs the ladder on this schedule (it is idempotent; manage.py escalate does the same).
+        "ESCALATE_CRON": os.environ.get("GRIDGIS_ESCALATE_CRON", "* * * * *"),
+        # The per-grid case counts behind low-zoom tiles are rebuilt on this schedule.
+        "CASE_COUNTS_CRON": os.environ.get("GRIDGIS_CASE_COUNTS_CRON", "*/5 * * * *"),
     },
 }

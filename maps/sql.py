@@ -4,11 +4,11 @@ Map pages and desktop GIS ask for thousands of features at a time. Serialising t
 Python costs ten times what PostgreSQL needs to build the same document, so the hot paths here build
 their whole answer inside PostGIS: a GeoJSON FeatureCollection with json_agg, a vector tile with
 ST_AsMVT. Each statement is a constant; values are bound as %(name)s parameters; the only
-identifiers that vary (the case table of another app) are composed with psycopg2.sql.Identifier,
+identifiers that vary (the case table of another app) are composed with the driver's sql.Identifier,
 never pasted into the text.
 """
 
-from psycopg2 import sql
+from django.db.backends.postgresql.psycopg_any import sql
 
 # Grids of some levels in a bbox, as one GeoJSON FeatureCollection (text). `&&` (bounding boxes
 # overlap) finds them through the GiST index on boundary; an exact ST_Intersects would only drop a

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from psycopg2 import sql as pgsql
+from django.db.backends.postgresql.psycopg_any import sql as pgsql
 
 from common.scopes import EVERYTHING, Scope
 from layers.grids.models import Level

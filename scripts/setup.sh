@@ -28,6 +28,16 @@ apt_install() {
 }
 
 mkdir -p var
+if [ "${1:-}" = "--cluster" ]; then
+  # Only for `make cluster`: etcd, Patroni and HAProxy. Debian enables their systemd services on
+  # install; on a normal host etcd (and pgbouncer, which patroni pulls in) would then start on their
+  # default ports, so they are disabled: gridgis.cluster starts its own on loopback.
+  apt_install patroni etcd-server haproxy
+  for service in etcd etcd2 patroni haproxy pgbouncer; do
+    $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || $SUDO systemctl disable "$service" >/dev/null 2>&1 || true
+  done
+  exit 0
+fi
 apt_install postgresql postgresql-contrib gdal-bin binutils libproj-dev python3-venv chromium fonts-noto-cjk gettext
 # PostGIS is packaged per PostgreSQL major version: match the server that was installed.
 pg_major=$(ls /usr/lib/postgresql | sort -V | tail -n 1)

@@ -47,6 +47,7 @@ def fresh_throttle_counters(request, django_db_blocker):
         request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
             caches["throttle"].clear()
+            empty_job_queue()
     yield
 
 
@@ -74,3 +75,26 @@ def demo_db(transactional_db, django_db_setup):
     with demo.using(name):
         yield
     demo.drop(name)
+
+
+def empty_job_queue():
+    """The queue's tables (procrastinate's, unmanaged models) survive a transactional test's flush too:
+    a job left by one test would otherwise run, or hold its district's lock, in the next."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs, "
+            "procrastinate_workers CASCADE"
+        )
+
+
+@pytest.fixture(scope="session")
+def live_cluster():
+    """The three-node cluster (tests marked slow): its test database's environment for subprocesses."""
+    from tests.cluster_helpers import start_cluster, stop_cluster
+
+    env, started = start_cluster()
+    yield env
+    if started:
+        stop_cluster()

@@ -20,7 +20,7 @@ import io
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection, connections
-from psycopg2 import sql
+from django.db.backends.postgresql.psycopg_any import sql
 
 
 class DemoDatabases:

@@ -1,13 +1,14 @@
 """The audits API over real HTTP handling (DRF test client) and the `audit` command, with their ledgers.
 
-POST /api/v1/audits/ starts a thread that works on its own database connection, so these tests use
-transactional test databases (committed rows) and wait for that thread to end.
+POST /api/v1/audits/ only enqueues the run; a queue worker (here run in-process by run_queued_jobs)
+executes it, so these tests use transactional test databases (committed rows).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -18,6 +19,7 @@ from layers.audits.models import AuditRun
 from tests.factories import small_tree
 from tests.factories_audits import box_area
 from tests.factories_incidents import make_user
+from tests.queue_helpers import run_queued_jobs
 
 FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'
 
@@ -40,22 +42,20 @@ def supervisor(api):
     return user
 
 
-@pytest.fixture
-def background_runs(monkeypatch):
-    """The threads the API starts for its runs, to be joined instead of polling the run's status."""
-    started = []
-    start = services.start_in_background
-
-    def start_and_keep(run_id):
-        started.append(start(run_id))
-        return started[-1]
-
-    monkeypatch.setattr(services, "start_in_background", start_and_keep)
-    return started
+def wait_until_finished(api, url: str, seconds: float = 30.0) -> dict:
+    assert api.get(url).json()["status"] == "queued"  # the request only enqueued it
+    run_queued_jobs()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        body = api.get(url).json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"audit run at {url} still {body['status']} after {seconds} s")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_post_runs_in_the_background_and_get_gives_status_and_geojson_findings(api, supervisor, background_runs):
+def test_post_runs_in_the_background_and_get_gives_status_and_geojson_findings(api, supervisor):
     broken_tree()
     response = api.post("/api/v1/audits/", {"district": "510502", "kinds": ["gap", "overlap"]}, format="json")
     assert response.status_code == 202, response.content
@@ -64,10 +64,7 @@ def test_post_runs_in_the_background_and_get_gives_status_and_geojson_findings(a
     assert response.json()["requested_via"] == f"api:{supervisor.username}"
     assert response.json()["requested_by"] == supervisor.username
 
-    [worker] = background_runs
-    worker.join(timeout=60)
-    assert not worker.is_alive()
-    body = api.get(url).json()
+    body = wait_until_finished(api, url)
     assert body["status"] == "done" and body["progress"] == 1.0
     assert body["summary"]["gap"]["findings"] == 1 and body["summary"]["overlap"]["findings"] == 0
     collection = body["findings"]

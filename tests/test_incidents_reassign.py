@@ -119,14 +119,14 @@ def test_full_run_by_district_and_command_progress(world):
     assert grid_of(world["cases"]["in_c2"]) == "510502001002"
 
 
-def test_rewriting_most_cases_rebuilds_the_indexes_and_keeps_them(world, settings):
-    """When the changed share reaches REASSIGN_REBUILD_FRACTION, the plain indexes are dropped and
-    built again around the write: same indexes afterwards, same answers as the in-place write."""
+def test_rewriting_most_cases_offline_rebuilds_the_indexes_and_keeps_them(world, settings):
+    """Offline, when the changed share reaches REASSIGN_REBUILD_FRACTION, the plain indexes are dropped
+    and built again around the write: same indexes afterwards, same answers as the in-place write."""
     before, keys = case_indexes(), case_foreign_keys()
     Case.objects.update(grid=None, grid_version=None)  # every case lost its grid
     settings.GRIDGIS = {**settings.GRIDGIS, "REASSIGN_REBUILD_FRACTION": 0.5}
     messages = []
-    report = reassign(full=True, progress=messages.append)
+    report = reassign(full=True, offline=True, progress=messages.append)
     assert report.strategy == "rebuild indexes" and report.moved == 4  # the dead corner stays without grid
     assert any("setting aside" in m for m in messages) and any(
         m.startswith("case_status_due restored") for m in messages
@@ -136,11 +136,11 @@ def test_rewriting_most_cases_rebuilds_the_indexes_and_keeps_them(world, setting
     assert TrailEntry.objects.filter(action="reassign").count() == 4
     # Below the fraction the same change is written in place.
     Case.objects.filter(pk=world["cases"]["in_m1"].pk).update(grid=None)
-    assert reassign(full=True).strategy == "in place"
+    assert reassign(full=True, offline=True).strategy == "in place"
     assert grid_of(world["cases"]["in_m1"]) == "510502001001001001"
 
 
-def test_an_interrupted_rebuild_leaves_cases_and_indexes_as_they_were(world, settings):
+def test_an_interrupted_offline_rebuild_leaves_cases_and_indexes_as_they_were(world, settings):
     before, keys = case_indexes(), case_foreign_keys()
     Case.objects.update(grid=None, grid_version=None)
     settings.GRIDGIS = {**settings.GRIDGIS, "REASSIGN_REBUILD_FRACTION": 0.1}
@@ -150,7 +150,7 @@ def test_an_interrupted_rebuild_leaves_cases_and_indexes_as_they_were(world, set
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        reassign(full=True, progress=interrupt)
+        reassign(full=True, offline=True, progress=interrupt)
     assert case_indexes() == before and case_foreign_keys() == keys
     assert not Case.objects.filter(grid__isnull=False).exists()
     assert not TrailEntry.objects.filter(action="reassign").exists()

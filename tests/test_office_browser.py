@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from layers.incidents.models import CannedPhrase, Case, Status
 from tests.browser import assert_accessible, screenshot, session_cookie
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import image_bytes, make_category, make_user
+from tests.queue_helpers import run_queued_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DESKTOP = {"width": 1600, "height": 1000}
@@ -301,6 +303,11 @@ def test_a_supervisor_starts_an_audit_from_the_page_and_watches_it_finish(desk, 
             box.uncheck()
     page.click("#start-audit button[type=submit]")
     page.wait_for_selector("#audit-progress:not([hidden])")
+    # The page only enqueued the run: a queue worker does it, as `manage.py worker` beside the server
+    # would; in a thread of its own, since Playwright's event loop runs in this one.
+    worker = threading.Thread(target=run_queued_jobs)
+    worker.start()
+    worker.join(timeout=120)
     page.wait_for_url(re.compile(r"\?run=\d+"), timeout=60000)  # done: the page opens the run
     assert "done" in page.inner_text("table.data") or "完成" in page.inner_text("table.data")
     assert page.locator('a[href$="findings.xlsx"]').count() == 1

@@ -1,4 +1,4 @@
-"""Writes of the audits layer: create an audit run, execute it chunk by chunk, start it in the background.
+"""Writes of the audits layer: create an audit run and execute it chunk by chunk (a queue worker does, tasks.py).
 
 A run is cut into chunks, one per (kind, district). Each chunk is one statement of layers/audits/sql.py
 executed in its own transaction together with the run row's progress, summary and list of chunks done:
@@ -10,12 +10,10 @@ finished run recomputes it without duplicating a finding.
 from __future__ import annotations
 
 import datetime
-import logging
-import threading
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from common.dbfuncs import SEGMENT_DEGREES
@@ -23,8 +21,6 @@ from layers.audits import sql
 from layers.audits.models import AuditRun, Finding, Kind
 from layers.grids.models import Grid, Level
 from layers.incidents.models import OPEN_STATUSES
-
-log = logging.getLogger(__name__)
 
 STATEMENTS = {
     Kind.GAP: sql.GAP,
@@ -253,20 +249,3 @@ def _execute_chunk(run: AuditRun, kind: str, district: str, key: str, total: int
     run.done.append(key)
     run.progress = round(len(run.done) / total, 4)
     run.save(update_fields=["summary", "done", "progress"])
-
-
-def start_in_background(run_id: int) -> threading.Thread:
-    """Execute the run in a thread of this process (the API's way: the request returns at once)."""
-
-    def work():
-        try:
-            execute_run(run_id)
-        except Exception:
-            log.exception("audit run %s failed", run_id)
-        finally:
-            # The thread's own database connection is not closed by Django's request cycle.
-            connections.close_all()
-
-    thread = threading.Thread(target=work, name=f"audit-run-{run_id}", daemon=True)
-    thread.start()
-    return thread

@@ -436,3 +436,25 @@ class CannedPhrase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.text}"
+
+
+class ReassignAnswer(models.Model):
+    """A case's new grid as an online reassignment found it, waiting to be written (layers/incidents/reassign.py).
+
+    The examine step of a run stores here the answers that differ from what the cases hold, district by
+    district, each district in its own transaction with the run's checkpoint; the apply step writes
+    them in batches by case id. A run interrupted anywhere goes on from here; a finished run's rows go.
+    No foreign key to the case: a row here must never queue a check or take a lock on the case table.
+    """
+
+    run = models.ForeignKey("common.JobRun", on_delete=models.CASCADE, related_name="+")
+    case_id = models.BigIntegerField()
+    status = models.CharField(max_length=12)
+    old_grid_id = models.BigIntegerField(null=True)
+    old_version = models.IntegerField(null=True)
+    grid_id = models.BigIntegerField(null=True)
+    grid_version = models.IntegerField(null=True)
+    new_district = models.CharField(max_length=6, null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "case_id"], name="reassignanswer_run_case")]

@@ -1,5 +1,4 @@
-"""Reassignment of cases after grids are redrawn: set-based, resumable, with the write strategy chosen
-by how much changed.
+"""Reassignment of cases after grids are redrawn: set-based, online in short batches, resumable.
 
 `reassign()` finds the grids drawn differently since the last run by comparing each grid with its
 stamp (incidents_gridstamp: version, md5 of the boundary, active flag), so a redraw is noticed
@@ -7,19 +6,26 @@ whoever wrote it. With stamps, only the cases a change can affect are examined: 
 changed grid and those inside a changed grid's new boundary. Without stamps (the first run), or with
 `full=True`, every case is examined, district by district (a grid-driven join).
 
-The answers that differ from what the cases hold go into a temporary table first; then those cases
-are written, with a trail entry for each case that moved to another grid. Written in place, every
-row enters every secondary index and has its changed keys checked one by one (at city scale, 54 s
-for all 2.2 million rows against 14 s for the bare UPDATE). So when the changes reach
-GRIDGIS REASSIGN_REBUILD_FRACTION of the table (a complete redraw, a first import), the plain
-indexes and those foreign keys are set aside, the rows written, the keys checked again in one join
-each and the indexes built from sorted input, as PostgreSQL's manual advises for bulk loads. The
-default, 0.4, is where the two strategies cost the same at city scale (bench, 2.2 M cases: 25 %
-moving 31 s in place / 35 s rebuilt; 40 %: 44 / 42 s; 50 %: 57 / 45 s).
+Online (the default; the server keeps taking reports and workflow steps):
+1. examine: the answers that differ from what the cases hold go into incidents_reassignanswer, one
+   district per transaction (a read of the case table: no lock that blocks a writer), each committed
+   together with the run's checkpoint (common.models.JobRun.state);
+2. apply: those answers are written in batches of GRIDGIS REASSIGN_BATCH_CASES case ids, each batch
+   its own short transaction (the case rows it writes stay locked only that long), with a trail entry
+   for each case that moved, the checkpoint advancing with it. A batch that meets a row locked by a
+   long transaction gives up after REASSIGN_LOCK_TIMEOUT_MS and is tried again, so that it never makes
+   a queue of requests behind it;
+3. the stamps are refreshed and the run's answers forgotten.
+No index or key of the live table is touched. An interrupted run (Ctrl-C, a killed worker) is resumed
+with `reassign(run=...)` / `manage.py reassign --resume`: it skips the districts examined and the
+batches written.
 
-DDL is transactional in PostgreSQL: the whole run is one transaction, so an interrupted run leaves
-everything as it was and is simply run again (stamps are refreshed only at the end; nothing is
-moved twice).
+Offline (`offline=True`, `manage.py reassign --offline`), for a bulk rewrite while the service is
+down: the whole run is one transaction, and when the changes reach GRIDGIS REASSIGN_REBUILD_FRACTION
+of the table the plain indexes and the row-checked foreign keys are set aside around the write and
+restored (bench, 2.2 M cases: 50 % moving 57 s in place / 45 s rebuilt). That path holds an ACCESS
+EXCLUSIVE lock on the case table for the whole run, so it is refused while a server is accepting
+reports (common.serving: every web process holds a shared advisory lock).
 """
 
 from __future__ import annotations
@@ -29,14 +35,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from common import jobs, serving
+from common.models import JobRun
 from layers.grids.models import Level
 from layers.incidents import sql
 from layers.incidents.models import OPEN_STATUSES
 
 NOTE = "grids redrawn: reassigned by the smallest covering grid"
+# SQLSTATE lock_not_available: a batch met a row locked for longer than its lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 @dataclass
@@ -49,6 +59,9 @@ class ReassignReport:
     strategy: str = "in place"
     seconds: float = 0.0
     districts: list[str] = field(default_factory=list)
+    batches: int = 0
+    run_id: int | None = None
+    resumed: bool = False
 
 
 def changed_grid_ids() -> list[int]:
@@ -127,14 +140,8 @@ def _apply(cursor, report: ReassignReport, progress: Callable[[str], None]) -> N
         progress(f"{name} restored in {time.perf_counter() - started:.1f} s")
 
 
-def reassign(
-    *, district: str | None = None, full: bool = False, progress: Callable[[str], None] = lambda message: None
-) -> ReassignReport:
-    """Bring every case's grid up to date with the grid tree, in one transaction; see the module docstring.
-
-    `district` limits a full run to one district's cases (and leaves the stamps alone, since other
-    districts were not examined).
-    """
+def _offline(*, district: str | None, full: bool, progress: Callable[[str], None]) -> ReassignReport:
+    """The whole run in one transaction, indexes set aside when enough moves (see the module docstring)."""
     started = time.perf_counter()
     report = ReassignReport()
     full = bool(district or full or not has_stamps())
@@ -174,5 +181,213 @@ def reassign(
             restamp()
         elif changed:
             restamp(changed)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def reassign(
+    *,
+    district: str | None = None,
+    full: bool = False,
+    offline: bool = False,
+    run: JobRun | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> ReassignReport:
+    """Bring every case's grid up to date with the grid tree; see the module docstring.
+
+    `district` limits a full run to one district's cases (and leaves the stamps alone, since other
+    districts were not examined). `run`: the JobRun to record progress in and resume from (a queued
+    job's, or an interrupted run's); without it a new one is made. `offline=True` takes the one-
+    transaction path and raises serving.ServiceAccepting while a web server is accepting reports.
+    """
+    if offline:
+        with serving.offline():
+            return _offline(district=district, full=full, progress=progress)
+    return _online(district=district, full=full, run=run, progress=progress)
+
+
+def latest_unfinished_run() -> JobRun | None:
+    return JobRun.objects.filter(kind="reassign").exclude(status=JobRun.Status.DONE).order_by("-created_at").first()
+
+
+def _plan(*, district: str | None, full: bool) -> dict | None:
+    """What a new run will do (its first checkpoint), or None when there is nothing to do."""
+    full = bool(district or full or not has_stamps())
+    changed = [] if full else changed_grid_ids()
+    if not full and not changed:
+        return None
+    return {
+        "mode": "full" if full else "affected",
+        "district": district or "",
+        "districts": ([district] if district else case_districts()) if full else [],
+        "changed": changed,
+        "examined_districts": [],
+        "examined_changed": False,
+        "applied_through": 0,
+        "applied_answers": 0,
+        "answers": None,
+        "examined": 0,
+        "updated": 0,
+        "moved": 0,
+        "batches": 0,
+    }
+
+
+def _progress_of(state: dict) -> float:
+    """Examining is the first half of a run, writing the second."""
+    steps = len(state["districts"]) + (1 if state["mode"] == "affected" else 0)
+    done = len(state["examined_districts"]) + (1 if state["examined_changed"] else 0)
+    examined = done / max(steps, 1)
+    written = state["applied_answers"] / state["answers"] if state["answers"] else 0.0
+    return 0.5 * examined + 0.5 * written
+
+
+def _checkpoint(run: JobRun, state: dict, message: str) -> None:
+    """Record the run's state in the caller's transaction: it commits with the work it describes."""
+    JobRun.objects.filter(pk=run.pk).update(state=state, progress=round(_progress_of(state), 4), message=message)
+
+
+def _batch_params(run: JobRun) -> dict:
+    now = timezone.now()
+    return {
+        "run": run.pk,
+        "now": now,
+        "note": NOTE,
+        "today": timezone.localdate(now),
+        "open_statuses": list(OPEN_STATUSES),
+    }
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return (
+        getattr(cause, "sqlstate", None) == LOCK_NOT_AVAILABLE or getattr(cause, "pgcode", None) == LOCK_NOT_AVAILABLE
+    )
+
+
+def _write_batch(run: JobRun, state: dict, batch_size: int, lock_timeout_ms: int) -> bool:
+    """Write the next batch of stored answers in one short transaction; False when none is left."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A row held by a long transaction makes this batch give up rather than hold its own rows
+        # (and every request waiting on them) for as long.
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{lock_timeout_ms}ms"])
+        cursor.execute(sql.NEXT_BATCH_END, {"run": run.pk, "after": state["applied_through"], "batch": batch_size})
+        through = cursor.fetchone()[0]
+        if through is None:
+            return False
+        params = {**_batch_params(run), "after": state["applied_through"], "through": through}
+        cursor.execute(sql.CREATE_ANSWERS)
+        cursor.execute(sql.LOAD_BATCH, params)
+        batch = ReassignReport()
+        _write(cursor, batch, params)
+        cursor.execute(
+            "SELECT count(*) FROM incidents_reassignanswer WHERE run_id = %(run)s "
+            "AND case_id > %(after)s AND case_id <= %(through)s",
+            params,
+        )
+        state["applied_answers"] += cursor.fetchone()[0]
+        state["applied_through"] = through
+        state["updated"] += batch.updated
+        state["moved"] += batch.moved
+        state["batches"] += 1
+        _checkpoint(run, state, f"batch {state['batches']}: written through case {through}")
+    return True
+
+
+def _online(*, district: str | None, full: bool, run: JobRun | None, progress: Callable[[str], None]) -> ReassignReport:
+    started = time.perf_counter()
+    config = settings.GRIDGIS
+    report = ReassignReport(strategy="batches")
+    if run is None:
+        run = jobs.create(kind="reassign", key=district or "", parameters={"full": full, "district": district or ""})
+        run = jobs.start(run.pk)
+    report.run_id = run.pk
+    state = run.state
+    if state:
+        report.resumed = True
+        progress(
+            f"resuming run {run.pk}: {len(state['examined_districts'])} district(s) examined, "
+            f"{state['applied_answers']:,} answers written"
+        )
+    else:
+        state = _plan(district=district, full=full)
+        if state is None:
+            progress("no grid redrawn since the last run")
+            jobs.finish(run.pk, message="no grid redrawn since the last run")
+            report.seconds = time.perf_counter() - started
+            return report
+        with transaction.atomic():
+            _checkpoint(run, state, "planned")
+    report.mode = state["mode"]
+    report.changed_grids = len(state["changed"])
+
+    for number, code in enumerate(state["districts"], 1):
+        if code in state["examined_districts"]:
+            continue
+        tick = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Room for the join's sort (DISTINCT ON over a district's cases) and hashes in memory.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute(
+                sql.STORE_ANSWERS_FOR_DISTRICT, {"run": run.pk, "district": code, "deepest": int(Level.MICROGRID)}
+            )
+            examined = cursor.fetchone()[0]
+            state["examined"] += examined
+            state["examined_districts"].append(code)
+            _checkpoint(run, state, f"district {code or '(none)'} examined")
+        progress(
+            f"[{number}/{len(state['districts'])}] district {code or '(none)'}: {examined:,} cases "
+            f"examined in {time.perf_counter() - tick:.1f} s"
+        )
+    if state["mode"] == "affected" and not state["examined_changed"]:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql.STORE_ANSWERS_FOR_CHANGED_GRIDS, {"run": run.pk, "grid_ids": state["changed"]})
+            state["examined"] += cursor.fetchone()[0]
+            state["examined_changed"] = True
+            _checkpoint(run, state, "redrawn grids examined")
+        progress(f"{len(state['changed'])} grid(s) redrawn: {state['examined']:,} cases examined")
+
+    if state["answers"] is None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql.STORED_ANSWERS, {"run": run.pk})
+            state["answers"] = cursor.fetchone()[0]
+            _checkpoint(run, state, f"{state['answers']:,} cases to write")
+    batch_size, lock_timeout_ms = config["REASSIGN_BATCH_CASES"], config["REASSIGN_LOCK_TIMEOUT_MS"]
+    tick, waits = time.perf_counter(), 0
+    while True:
+        try:
+            if not _write_batch(run, state, batch_size, lock_timeout_ms):
+                break
+        except OperationalError as exc:
+            if not _is_lock_timeout(exc) or waits >= config["REASSIGN_LOCK_RETRIES"]:
+                raise
+            waits += 1
+            run.refresh_from_db(fields=["state"])
+            state = run.state  # the failed batch's changes to `state` were not committed
+            time.sleep(min(0.05 * waits, 1.0))
+            continue
+        if state["batches"] % 20 == 0:
+            progress(f"{state['applied_answers']:,} of {state['answers']:,} answers written")
+    progress(
+        f"{state['applied_answers']:,} answers written in {state['batches']} batch(es) of at most "
+        f"{batch_size:,} in {time.perf_counter() - tick:.1f} s ({waits} wait(s) on locked rows)"
+    )
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if state["mode"] == "full" and not state["district"]:
+            restamp()
+        elif state["changed"]:
+            restamp(state["changed"])
+        cursor.execute(sql.FORGET_ANSWERS, {"run": run.pk})
+    report.examined, report.updated, report.moved = state["examined"], state["updated"], state["moved"]
+    report.batches, report.districts = state["batches"], list(state["examined_districts"])
+    summary = (
+        f"{report.examined:,} cases examined, {report.moved:,} moved to another grid, "
+        f"{report.updated:,} updated ({report.batches} batch(es))"
+    )
+    progress(summary)
+    jobs.finish(
+        run.pk, result={"examined": report.examined, "moved": report.moved, "updated": report.updated}, message=summary
+    )
     report.seconds = time.perf_counter() - started
     return report

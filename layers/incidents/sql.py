@@ -217,14 +217,27 @@ kept AS (
 SELECT count(*) FROM answers
 """
 
+# The same tail for an online run (layers/incidents/reassign.py): the answers go into the run's rows of
+# incidents_reassignanswer, which outlive the transaction (a resumed run goes on from them).
+_STORE_CHANGED_ANSWERS = """
+kept AS (
+    INSERT INTO incidents_reassignanswer
+        (run_id, case_id, status, old_grid_id, old_version, grid_id, grid_version, new_district)
+    SELECT %(run)s, a.id, a.status, a.old_grid_id, a.old_version, a.grid_id, a.grid_version, a.new_district
+    FROM answers a
+    WHERE a.old_grid_id IS DISTINCT FROM a.grid_id OR a.old_version IS DISTINCT FROM a.grid_version
+    ON CONFLICT (run_id, case_id) DO NOTHING
+)
+SELECT count(*) FROM answers
+"""
+
 # Every case of one district, driven by the grids as the plans advise: for each active leaf grid of
 # the district (no active children; micro-grids in a full tree), a LATERAL index scan of the cases it
 # covers (GiST on incidents_case.location) with the prepared leaf polygon. A hit on the deepest level
 # (%(deepest)s, micro-grid) is final: nothing can be smaller, and DISTINCT ON keeps the lowest code
 # where leaves overlap, as grids_smallest_covering does. Every other case (a shallower leaf, a gap
 # inside a parent, another district, a dead corner) is looked up by that function itself.
-ANSWERS_FOR_DISTRICT = (
-    """
+_DISTRICT_ANSWERS = """
 WITH leaves AS MATERIALIZED (
     SELECT g.id, g.level, g.code, g.version, g.boundary
     FROM grids_grid g
@@ -258,15 +271,14 @@ answers AS MATERIALIZED (
         LEFT JOIN hits h ON h.case_id = c.id
         WHERE c.district_code = %(district)s
     ) e
-),"""  # noqa: S608 (two constants of this module)
-    + _KEEP_CHANGED_ANSWERS
-)
+),"""
+ANSWERS_FOR_DISTRICT = _DISTRICT_ANSWERS + _KEEP_CHANGED_ANSWERS
+STORE_ANSWERS_FOR_DISTRICT = _DISTRICT_ANSWERS + _STORE_CHANGED_ANSWERS
 
 # Only the cases a redraw can affect: those assigned to a changed grid, and those inside a changed
 # grid's new boundary. Each is looked up again by the one rule, the SQL function
 # grids_smallest_covering (inlined by PostgreSQL: an index scan per case).
-ANSWERS_FOR_CHANGED_GRIDS = (
-    """
+_CHANGED_GRID_ANSWERS = """
 WITH changed AS (
     SELECT g.id, g.boundary, g.is_active FROM grids_grid g WHERE g.id = ANY(%(grid_ids)s)
 ),
@@ -281,9 +293,30 @@ answers AS MATERIALIZED (
     FROM candidates k
     JOIN incidents_case c ON c.id = k.id
     LEFT JOIN LATERAL grids_smallest_covering(c.location) f ON true
-),"""  # noqa: S608 (two constants of this module)
-    + _KEEP_CHANGED_ANSWERS
-)
+),"""
+ANSWERS_FOR_CHANGED_GRIDS = _CHANGED_GRID_ANSWERS + _KEEP_CHANGED_ANSWERS
+STORE_ANSWERS_FOR_CHANGED_GRIDS = _CHANGED_GRID_ANSWERS + _STORE_CHANGED_ANSWERS
+
+# An online run writes its stored answers in batches of case ids, each batch its own short transaction:
+# the last case id of the next batch after %(after)s, then that batch copied into reassign_answer for
+# the shared statements below. The case's current grid and status are read again at that moment: an
+# answer a case no longer needs (already written by an earlier attempt) is left out.
+NEXT_BATCH_END = """
+SELECT max(case_id) FROM (
+    SELECT case_id FROM incidents_reassignanswer
+    WHERE run_id = %(run)s AND case_id > %(after)s ORDER BY case_id LIMIT %(batch)s
+) b
+"""
+LOAD_BATCH = """
+INSERT INTO reassign_answer (id, status, old_grid_id, old_version, grid_id, grid_version, new_district)
+SELECT c.id, c.status, c.grid_id, c.grid_version, a.grid_id, a.grid_version, a.new_district
+FROM incidents_reassignanswer a
+JOIN incidents_case c ON c.id = a.case_id
+WHERE a.run_id = %(run)s AND a.case_id > %(after)s AND a.case_id <= %(through)s
+  AND (c.grid_id IS DISTINCT FROM a.grid_id OR c.grid_version IS DISTINCT FROM a.grid_version)
+"""
+STORED_ANSWERS = "SELECT count(*) FROM incidents_reassignanswer WHERE run_id = %(run)s"
+FORGET_ANSWERS = "DELETE FROM incidents_reassignanswer WHERE run_id = %(run)s"
 
 # How many answers there are to write, and about how many cases the table holds.
 COUNT_ANSWERS = """

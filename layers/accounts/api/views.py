@@ -11,6 +11,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.routing import mark_authorization
 from common.scopes import request_scope
 from layers.accounts.passwords import ThrottledPasswordChangeForm
 from layers.accounts.permissions import SignedIn
@@ -79,6 +80,9 @@ class TokenView(APIView):
         form.is_valid(raise_exception=True)
         user = form.validated_data["user"]
         token = issue_token(user)
+        # The client's next requests carry this header: they read the primary for a moment, where
+        # the new token is (with read replicas; a no-op otherwise).
+        mark_authorization(f"Token {token.key}")
         request.user = user
         return Response(
             {"token": token.key, "username": user.get_username(), "roles": sorted(request_scope(request).roles)}

@@ -104,6 +104,12 @@ class FindingFilterSerializer(serializers.Serializer):
             raise serializers.ValidationError(exc.detail["bbox"]) from None
 
 
+class ExportRequestSerializer(FindingFilterSerializer):
+    """POST /api/v1/audits/{id}/exports/: the ledger's format and the same filters as the findings."""
+
+    format = serializers.ChoiceField(choices=["xlsx", "csv"])
+
+
 class AssessmentQuerySerializer(serializers.Serializer):
     """GET /api/v1/assessments/ parameters; the assessment module checks the values."""
 

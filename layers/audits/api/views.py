@@ -15,9 +15,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.idempotency import IdempotentWrites
-from layers.audits import exports, selectors, services
+from common.jobs_api import JobRunSerializer
+from layers.audits import exports, selectors, services, tasks
 from layers.audits.api.permissions import IsSupervisor
-from layers.audits.api.serializers import AuditRunRequestSerializer, AuditRunSerializer, FindingFilterSerializer
+from layers.audits.api.serializers import (
+    AuditRunRequestSerializer,
+    AuditRunSerializer,
+    ExportRequestSerializer,
+    FindingFilterSerializer,
+)
 
 
 class RunPagination(PageNumberPagination):
@@ -46,17 +52,19 @@ class AuditRunListView(IdempotentWrites, ListAPIView):
         given.is_valid(raise_exception=True)
         who = request.user.get_username()
         try:
-            run = services.create_run(
-                district_code=given.validated_data.get("district", ""),
-                kinds=given.validated_data.get("kinds"),
-                parameters=given.parameters(),
-                user=request.user,
-                via=f"api:{who}",
-            )
+            # The run row and its job commit together: a worker never sees a job without its run.
+            # A second run of the same district while one waits answers 409 (common.queue.AlreadyQueued).
+            with transaction.atomic():
+                run = services.create_run(
+                    district_code=given.validated_data.get("district", ""),
+                    kinds=given.validated_data.get("kinds"),
+                    parameters=given.parameters(),
+                    user=request.user,
+                    via=f"api:{who}",
+                )
+                tasks.queue_run(run)
         except DjangoValidationError as exc:
             raise _drf_error(exc) from exc
-        # Start only once the run row is committed, so that the worker thread's connection sees it.
-        transaction.on_commit(lambda: services.start_in_background(run.pk))
         body = AuditRunSerializer(run).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["links"]["self"]})
 
@@ -76,6 +84,33 @@ class AuditRunDetailView(APIView):
             run, kind=query.validated_data.get("kind"), bbox_wkt=query.validated_data.get("bbox")
         )
         return Response(body)
+
+
+class FindingsExportJobView(APIView):
+    """POST {"format": "xlsx"|"csv", "kind"?, "bbox"?}: build the ledger in the background (202 + the job).
+
+    For ledgers too large to build inside a request; the job's page (/api/v1/jobs/{id}/) follows it and
+    links the file when it is done.
+    """
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: JobRunSerializer})
+    def post(self, request, pk: int):
+        run = get_object_or_404(selectors.runs(), pk=pk)
+        given = ExportRequestSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        with transaction.atomic():
+            job = tasks.queue_export(
+                run=run,
+                fmt=given.validated_data["format"],
+                kind=given.validated_data.get("kind"),
+                bbox=given.validated_data.get("bbox"),
+                user=request.user,
+                via=f"api:{request.user.get_username()}",
+            )
+        body = JobRunSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
 
 class FindingsExportView(APIView):

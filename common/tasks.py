@@ -1,0 +1,21 @@
+"""The queue's own housekeeping, on every worker's schedule (see common/queue.py)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from common.queue import app, retry_stalled_jobs_now
+
+
+@app.periodic(cron=settings.GRIDGIS["QUEUE"]["STALLED_SWEEP_CRON"])
+@app.task(name="common.tasks.retry_stalled_jobs", queue="default", lock="retry_stalled_jobs")
+async def retry_stalled_jobs(timestamp: int) -> list[int]:
+    """Jobs left "doing" by a worker that stopped sending heartbeats go back to be done again."""
+    return await retry_stalled_jobs_now()
+
+
+@app.periodic(cron="17 * * * *")
+@app.task(name="common.tasks.remove_old_jobs", queue="default", lock="remove_old_jobs")
+async def remove_old_jobs(timestamp: int) -> None:
+    """Finished jobs' rows (the sweep above alone adds four a minute) are kept for three days."""
+    await app.job_manager.delete_old_jobs(nb_hours=72)
