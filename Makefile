@@ -69,7 +69,7 @@ stop:                  ## stop the local PostGIS cluster
 	@$(PYTHON) -m gridgis.localdb stop
 
 # The three-node cluster (etcd + Patroni + HAProxy on loopback, gridgis/cluster.py), migrated and seeded
-# like the demo. Then run the app against it with the two URLs `python3 -m gridgis.cluster env` prints.
+# like the demo. Then run the app against it with the variables `python3 -m gridgis.cluster env` prints (two URLs and the key).
 CLUSTER_ENV = $(shell python3 -m gridgis.cluster env | sed 's/^export //')
 
 cluster: setup         ## 3 Patroni nodes + etcd + HAProxy (write :15400, read :15401), with the demo data
@@ -79,7 +79,7 @@ cluster: setup         ## 3 Patroni nodes + etcd + HAProxy (write :15400, read :
 	@env $(CLUSTER_ENV) $(PYTHON) manage.py seed_demo
 	@echo "gridgis: cluster ready; serve against it with:"
 	@python3 -m gridgis.cluster env
-	@echo "  make demo   (in a shell with those two variables)"
+	@echo "  make demo   (in a shell with those variables)"
 
 cluster-stop:          ## stop the cluster (its data stays under var/cluster/)
 	@python3 -m gridgis.cluster stop

@@ -192,7 +192,7 @@ def run_drill(*, submissions: int, clients: int, deadline_s: float) -> dict:
     """Both rounds against gunicorn on the cluster (started if needed); Django must not be set up yet."""
     cluster.start()
     cluster.ensure_database(DATABASE)
-    urls = cluster.database_urls(DATABASE)
+    urls = cluster.app_env(DATABASE)
     os.environ.update(urls, GRIDGIS_DB_NAME=DATABASE, GRIDGIS_THROTTLE="off")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgis.settings")
     import django

@@ -44,6 +44,7 @@ threshold moved to the measured crossover:
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import statistics
@@ -434,10 +435,11 @@ def intake_during_reassignment(share: float = 0.5, quiet_s: float = 20.0, client
 
     import psycopg
     from django.db import connection
+    from django.utils import timezone
     from procrastinate.contrib.django.utils import connector_params
 
     from bench.load import LockWaits, intake_while, server_for
-    from layers.incidents.models import Case
+    from layers.incidents.models import Case, TrailEntry
     from layers.incidents.reassign import reassign
 
     category = Case.objects.filter(category__parent__isnull=False).values_list("category__code", flat=True).first()
@@ -453,13 +455,14 @@ def intake_during_reassignment(share: float = 0.5, quiet_s: float = 20.0, client
         with LockWaits(lambda: psycopg.connect(**connector_params("default"), autocommit=True)) as waits:
             report, busy = intake_while(port, lambda: reassign(full=True), clients=clients, category=category)
         seconds = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM incidents_trailentry WHERE case_id > %s OR (action = 'reassign' AND at >= now() - %s * interval '1 second')",
-            [first_id, seconds + 60],
-        )
-        cursor.execute("UPDATE incidents_case SET duplicate_of_id = NULL WHERE id > %s", [first_id])
-        cursor.execute("DELETE FROM incidents_case WHERE id > %s", [first_id])
+    # Put the city back as it was: the reports posted during the run go (with their trails, photos and
+    # follow links, by the ORM's cascade), and so do the trail entries the reassignment wrote.
+    TrailEntry.objects.filter(
+        action="reassign", at__gte=timezone.now() - datetime.timedelta(seconds=seconds + 60)
+    ).delete()
+    posted = Case.objects.filter(id__gt=first_id)
+    posted.update(duplicate_of=None)
+    posted.delete()
     _vacuum("incidents_case", "incidents_trailentry")
     return {
         "share": share,

@@ -371,7 +371,7 @@ def intake_while(
             ).encode()
             began, started = time.monotonic(), time.perf_counter()
             try:
-                status, _ = client.post(body, f"{prefix}{number}")
+                status, _body, _replayed = client.post(body, f"{prefix}{number}")
             except (OSError, http.client.HTTPException):
                 status = 0
             with lock:

@@ -129,6 +129,6 @@ async def retry_stalled_jobs_now() -> list[int]:
     seconds = settings.GRIDGIS["QUEUE"]["STALLED_SECONDS"]
     stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds)
     for job in stalled:
-        log.warning("queue: job %s (%s) was left running by a dead worker: retrying it", job.id, job.task_name)
+        log.warning("queue: job %s (%s) was left running by a dead worker: put back for a retry", job.id, job.task_name)
         await app.job_manager.retry_job(job)
     return [job.id for job in stalled]

@@ -3,7 +3,7 @@
     python3 -m gridgis.cluster start      # bootstrap on first use, start everything, wait for the replicas
     python3 -m gridgis.cluster stop
     python3 -m gridgis.cluster status     # who leads, who replicates, the lag
-    python3 -m gridgis.cluster env        # the two database URLs for the app
+    python3 -m gridgis.cluster env        # the two database URLs and the key for the app
 
 Everything lives under var/cluster/ (data, configuration, logs, pid files) and listens on 127.0.0.1
 only, from GRIDGIS_CLUSTER_PORT (default 15400): HAProxy's write port (the leader, by Patroni's
@@ -31,6 +31,7 @@ import urllib.request
 from pathlib import Path
 
 from common.pgtools import postgres_program
+from gridgis.machine_key import machine_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ROOT = BASE_DIR / "var" / "cluster"
@@ -57,6 +58,13 @@ def database_urls(name: str = DB_NAME) -> dict[str, str]:
         "DATABASE_URL": f"postgis://{DB_USER}@127.0.0.1:{WRITE_PORT}/{name}",
         "DATABASE_REPLICA_URL": f"postgis://{DB_USER}@127.0.0.1:{READ_PORT}/{name}",
     }
+
+
+def app_env(name: str = DB_NAME) -> dict[str, str]:
+    """What the app needs to run on this cluster: the two URLs and, since a DATABASE_URL with DEBUG off
+    is taken for a deployment that must bring its own key, this checkout's key (the cluster is the
+    checkout's, like var/pg)."""
+    return {**database_urls(name), "DJANGO_SECRET_KEY": machine_secret_key()}
 
 
 def _bin_dir() -> str:
@@ -455,7 +463,7 @@ def main(argv: list[str]) -> int:
     elif command == "status":
         status()
     elif command == "env":
-        for key, value in database_urls().items():
+        for key, value in app_env().items():
             print(f"export {key}={value}")
     elif command == "wipe":
         stop()

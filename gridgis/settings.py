@@ -7,7 +7,6 @@ production environment; `make check-deploy` checks it); the defaults suit a deve
 """
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -15,6 +14,7 @@ from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from gridgis import localdb
+from gridgis.machine_key import machine_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,19 +39,6 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 # project's own cluster (development, tests, `make demo`) gets a random key of its own, kept in
 # var/secret_key; a deployment on another database (DATABASE_URL) with DEBUG off refuses to start.
 PUBLIC_DEVELOPMENT_KEY = "gridgis-development-only-key-change-me-in-deployment"
-
-
-def machine_secret_key() -> str:
-    """A random key for this checkout, made once (mode 600) and read back by every process after."""
-    path = BASE_DIR / "var" / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_urlsafe(50))
-    return path.read_text(encoding="ascii").strip()
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()

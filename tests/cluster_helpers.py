@@ -18,7 +18,7 @@ CLUSTER_DB = "gridgis_cluster_test"
 def cluster_env() -> dict[str, str]:
     """The environment of a process that uses the cluster's test database (both URLs)."""
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "DATABASE_REPLICA_URL")}
-    return {**env, **cluster.database_urls(CLUSTER_DB), "GRIDGIS_DB_NAME": CLUSTER_DB, "GRIDGIS_THROTTLE": "off"}
+    return {**env, **cluster.app_env(CLUSTER_DB), "GRIDGIS_DB_NAME": CLUSTER_DB, "GRIDGIS_THROTTLE": "off"}
 
 
 def django_in(env: dict[str, str], code: str) -> str:

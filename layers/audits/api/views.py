@@ -86,7 +86,7 @@ class AuditRunDetailView(APIView):
         return Response(body)
 
 
-class FindingsExportJobView(APIView):
+class FindingsExportJobView(IdempotentWrites, APIView):
     """POST {"format": "xlsx"|"csv", "kind"?, "bbox"?}: build the ledger in the background (202 + the job).
 
     For ledgers too large to build inside a request; the job's page (/api/v1/jobs/{id}/) follows it and
