@@ -75,7 +75,7 @@ def report(port: int, token: str, number: int) -> dict:
         port,
         "POST",
         "/api/v1/incidents/",
-        {"category": "0101", "source": "officer", "description": f"cluster {number}", "lon": lon, "lat": lat},
+        {"category": "0101", "source": "hotline", "description": f"cluster {number}", "lon": lon, "lat": lat},
         token,
     )
     assert status == 201, body
@@ -105,11 +105,18 @@ def settled(server, token: str) -> None:
 
 
 def test_read_only_requests_read_a_replica_and_writes_the_primary(server, users):
-    settled(server, users["supervisor"])
     for path in READ_ONLY:
-        status, reads, _ = request(server, "GET", path, token=users["supervisor"])
-        assert status == 200, path
-        assert reads == "replica", path
+        # The lag check is conservative (a moment of WAL without commits on a busy machine counts as
+        # lag), so a read may rightly go to the primary now and then: each path gets three settled tries.
+        answers = []
+        for _ in range(3):
+            settled(server, users["supervisor"])
+            status, reads, _ = request(server, "GET", path, token=users["supervisor"])
+            assert status == 200, path
+            answers.append(reads)
+            if reads == "replica":
+                break
+        assert "replica" in answers, (path, answers)
     case = report(server, users["dispatcher"], 0)
     # A workflow step is a write: it reads the case on the primary, where it was just committed.
     status, reads, body = request(
