@@ -215,8 +215,10 @@ GRIDGIS = {
     # The largest GPS track a patrol upload may carry (bytes and positions).
     "TRACK_MAX_BYTES": 5_000_000,
     "TRACK_MAX_POSITIONS": 50_000,
-    # Cases (layers/incidents). Stage limits are clock hours; a category may override each.
+    # Cases (layers/incidents). Stage limits in hours, counted in working time or clock time
+    # (common.models.Clock, the city's working calendar); a category may override each.
     "DEFAULT_STAGE_HOURS": {"register": 2, "dispatch": 2, "handle": 48, "verify": 24},
+    "DEFAULT_STAGE_CLOCK": {"register": "working", "dispatch": "working", "handle": "working", "verify": "working"},
     # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.
     "EDGE_METRES": float(os.environ.get("GRIDGIS_EDGE_METRES", 5)),
     # A report farther than this from every district is refused as a likely swapped lon/lat or wrong srs.
@@ -234,7 +236,8 @@ GRIDGIS = {
     "PHOTO_MAX_BYTES": 8 * 1024 * 1024,
     "PHOTO_MAX_PIXELS": 40_000_000,
     # The escalation ladder: hours past the current stage's due time at which each rung is reached
-    # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
+    # (1 rectify, 2 expose, 3 deduct points, 4 hold to account), in the clock of the stage's limit
+    # (working hours for a working-time limit). Must increase.
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
     "CASE_PAGE_SIZE": 100,
     "CASE_MAX_PAGE_SIZE": 1000,

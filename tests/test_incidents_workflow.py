@@ -9,6 +9,7 @@ from django.utils import timezone
 from layers.grids.models import Department, DutyKind
 from layers.incidents.escalation import escalate
 from layers.incidents.models import Case, TrailEntry
+from layers.incidents.services import STAGES
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import image_upload, make_category, make_user
 
@@ -27,7 +28,9 @@ def world(api):
     office = make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
     cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
     other = make_department("JY-SW", name="水务局", district=grids["district"])
-    make_category("0101", default_department=cgj, handle_hours=24)
+    # On the clock, so that the ladder's simulated hours below are plain hours (working-time deadlines
+    # and escalation are in test_incidents_clocks.py).
+    make_category("0101", default_department=cgj, handle_hours=24, **{f"{s}_clock": "clock" for s in STAGES})
     officer_person = make_person("李网格员")
     make_duty(grids["g1"], DutyKind.OFFICER, officer_person)
     users = {

@@ -9,6 +9,9 @@ from django.contrib.gis.admin import GISModelAdmin
 
 from common.widgets import LocalMapWidget
 from layers.incidents.models import Case, Category, Open311Key, Photo, RoutingRule, TrailEntry
+from layers.incidents.services import STAGES, apply_stage_limits
+
+LIMIT_FIELDS = {f"{stage}_{kind}" for stage in STAGES for kind in ("hours", "clock")}
 
 
 class RoutingRuleInline(admin.TabularInline):
@@ -29,12 +32,21 @@ class CategoryAdmin(admin.ModelAdmin):
         "dispatch_hours",
         "handle_hours",
         "verify_hours",
+        "handle_clock",
         "is_active",
     ]
     list_filter = ["parent", "is_active"]
     search_fields = ["code", "name_zh", "name_en", "keywords"]
     autocomplete_fields = ["default_department"]
     inlines = [RoutingRuleInline]
+
+    def save_model(self, request, obj, form, change):
+        """A changed limit or clock applies to the category's open cases (and its minors') at once, in
+        one statement (services.apply_stage_limits), each case's new deadline a trail entry."""
+        super().save_model(request, obj, form, change)
+        if change and set(form.changed_data) & LIMIT_FIELDS:
+            changed = apply_stage_limits(categories=[obj], user=request.user, note=f"limits of {obj.code} changed")
+            self.message_user(request, f"{changed} open cases got a new deadline")
 
 
 @admin.register(RoutingRule)

@@ -7,9 +7,10 @@ report (上报) → register (立案) or reject (不予立案) → dispatch (派
 A department may return a case that is not its own (退回) for re-dispatch.
 
 Problems come in a two-level category tree (major/minor). Each category has a default department
-and a time limit per stage. Limits are in **clock hours** (自然小时), not working hours: the seeds'
-"each at the first moment" loop runs seven days a week, and clock hours make a due time a simple sum
-that SQL can compute for millions of cases. A late case climbs the ladder "rectify → expose →
+and a time limit per stage, in hours of **working time** (工作时间, on the city's official calendar:
+common.models) or of **clock time** (自然时间, for urgent problems such as a missing manhole cover), as
+each limit says. Every due time is computed by one SQL function (gridgis_due), for one case as for
+millions (layers/incidents/bulk.py, apply_category_limits). A late case climbs the ladder "rectify → expose →
 deduct points → hold to account" (一整改、二曝光、三扣分、四问责); see layers/incidents/escalation.py.
 
 A case records where it was reported (in EPSG:4326, plus the input exactly as received with its CRS)
@@ -26,14 +27,15 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import Q
 
+from common.models import Clock
 from layers.grids.models import Department, Grid, Person
 
 
 class Category(models.Model):
     """A problem category: a major (parent null) or a minor under one major.
 
-    Stage limits are clock hours; a minor without its own limit inherits its major's (see
-    `limit_hours`).
+    Stage limits are hours of working or clock time (`<stage>_clock`); a minor without its own limit
+    or clock inherits its major's, a major the settings' (see `limit_hours`, `limit_clock`).
     """
 
     code = models.CharField(max_length=16, unique=True)
@@ -51,10 +53,19 @@ class Category(models.Model):
     default_department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="default_categories"
     )
-    register_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to register")
-    dispatch_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to dispatch")
-    handle_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to handle")
-    verify_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to verify")
+    register_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="hours to register, in the register clock"
+    )
+    dispatch_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="hours to dispatch, in the dispatch clock"
+    )
+    handle_hours = models.PositiveIntegerField(null=True, blank=True, help_text="hours to handle, in the handle clock")
+    verify_hours = models.PositiveIntegerField(null=True, blank=True, help_text="hours to verify, in the verify clock")
+    # --- Which clock each stage limit counts (working time on the calendar, or clock time) ---
+    register_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="blank: inherit")
+    dispatch_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="blank: inherit")
+    handle_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="blank: inherit")
+    verify_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="blank: inherit")
     # Open311 service-definition attributes, as the spec's attribute objects (code, datatype, ...).
     attributes = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
@@ -73,8 +84,17 @@ class Category(models.Model):
     def is_major(self) -> bool:
         return self.parent_id is None
 
+    def limit_clock(self, stage: str) -> str:
+        """Which clock (common.models.Clock) the `stage` limit counts, inherited from the major."""
+        own = getattr(self, f"{stage}_clock")
+        if own:
+            return own
+        if self.parent is not None:
+            return self.parent.limit_clock(stage)
+        return settings.GRIDGIS["DEFAULT_STAGE_CLOCK"][stage]
+
     def limit_hours(self, stage: str) -> int:
-        """Clock hours allowed for `stage` (register/dispatch/handle/verify), inherited from the major."""
+        """Hours allowed for `stage` (register/dispatch/handle/verify), inherited from the major."""
         own = getattr(self, f"{stage}_hours")
         if own is not None:
             return own
@@ -200,6 +220,11 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, help_text="bumped by every change; ETag / If-Match")
+
+    # --- The stage clock (common/workcalendar.py): when the current stage started and which clock its
+    # limit counts, so that a changed limit can be applied to open cases in one statement.
+    stage_started_at = models.DateTimeField(null=True, blank=True, help_text="when the current stage's clock started")
+    due_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="the clock of due_at")
 
     # Personal data of the reporter: never shown in public (Open311) reads.
     reporter = models.ForeignKey(

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from common import workcalendar
 from layers.grids.models import Department, Person
-from layers.incidents import permissions
+from layers.incidents import permissions, sql
 from layers.incidents.models import STAGE_OF_STATUS, Case, Category, Photo, Source, Status, TrailEntry
 from layers.incidents.photos import CheckedPhoto
 from layers.incidents.selectors import intake_facts
@@ -20,10 +21,26 @@ from layers.incidents.selectors import intake_facts
 STAGES = ("register", "dispatch", "handle", "verify")
 
 
-def due_after(category: Category, status: str, start: datetime.datetime) -> datetime.datetime | None:
-    """When the stage that `status` runs must be done, counted in clock hours from `start`."""
+def stage_clock(category: Category, status: str) -> str:
+    """The clock (working or clock time) of the stage that `status` runs; blank when none runs."""
     stage = STAGE_OF_STATUS.get(status)
-    return None if stage is None else start + datetime.timedelta(hours=category.limit_hours(stage))
+    return "" if stage is None else category.limit_clock(stage)
+
+
+def due_after(category: Category, status: str, start: datetime.datetime) -> datetime.datetime | None:
+    """When the stage that `status` runs must be done, counted from `start` in its limit's clock by the
+    one SQL rule (gridgis_due) that the bulk paths use too."""
+    stage = STAGE_OF_STATUS.get(status)
+    if stage is None:
+        return None
+    return workcalendar.due(start, category.limit_hours(stage) * 60, category.limit_clock(stage))
+
+
+def final_due_after(category: Category, start: datetime.datetime) -> datetime.datetime:
+    """The deadline to close a case reported at `start`: every stage's limit, one after the other."""
+    return workcalendar.due_after_stages(
+        start, [(category.limit_hours(stage) * 60, category.limit_clock(stage)) for stage in STAGES]
+    )
 
 
 def _save_photos(case: Case, photos: Sequence[CheckedPhoto], kind: str) -> list[Photo]:
@@ -107,7 +124,9 @@ def report_case(
         status=Status.DUPLICATE if original else Status.REPORTED,
         duplicate_of=original,
         due_at=None if original else due_after(category, Status.REPORTED, now),
-        final_due_at=now + datetime.timedelta(hours=sum(category.limit_hours(s) for s in STAGES)),
+        due_clock="" if original else stage_clock(category, Status.REPORTED),
+        stage_started_at=None if original else now,
+        final_due_at=final_due_after(category, now),
     )
     try:
         with transaction.atomic():
@@ -280,6 +299,8 @@ def transition(
         case.duplicate_of = None
     case.status = step.target
     case.due_at = due_after(case.category, step.target, now)
+    case.due_clock = stage_clock(case.category, step.target)
+    case.stage_started_at = now if case.due_at else None
     case.version += 1
     case.save()
     saved = (
@@ -300,3 +321,41 @@ def transition(
         data=data,
     )
     return case
+
+
+# --- Stage limits changed by an administrator, applied to the open cases ----------------------------------
+
+
+@transaction.atomic
+def apply_stage_limits(
+    *, categories: Sequence[Category] | None = None, user=None, note: str = "", now: datetime.datetime | None = None
+) -> int:
+    """Give every open case of `categories` (and their minors, which may inherit; all categories when
+    None) the deadline that its category's current limits give from when its stage started, in one
+    statement (sql.APPLY_STAGE_LIMITS), each change a trail entry. Also after a calendar change.
+    Returns how many cases changed."""
+    now = now or timezone.now()
+    chosen = Category.objects.select_related("parent")
+    if categories is not None:
+        ids = [c.pk for c in categories]
+        chosen = chosen.filter(Q(pk__in=ids) | Q(parent_id__in=ids))
+    rows = [
+        (category.pk, status, category.limit_hours(stage) * 60, category.limit_clock(stage))
+        for category in chosen
+        for status, stage in STAGE_OF_STATUS.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.APPLY_STAGE_LIMITS,
+            {
+                "category_ids": [r[0] for r in rows],
+                "statuses": [str(r[1]) for r in rows],
+                "minutes": [r[2] for r in rows],
+                "clocks": [r[3] for r in rows],
+                "now": now,
+                "actor_id": user.pk if user is not None else None,
+                "actor_name": _actor_name(user),
+                "note": note or "stage limits applied to open cases",
+            },
+        )
+        return cursor.rowcount
