@@ -141,3 +141,17 @@ HOW_TO = [
     "days entered here). Changes apply to new deadlines at once; the action 'apply the calendar to open "
     "cases' (or `manage.py apply_stage_limits`) recomputes the deadlines of open cases in one statement.",
 ]
+
+
+BACK = """
+SELECT CASE %(clock)s WHEN 'working' THEN gridgis_working_back(%(t)s, %(minutes)s * 60.0)
+                      WHEN 'clock' THEN %(t)s::timestamptz - %(minutes)s * interval '1 minute' END
+"""
+
+
+def back(t: datetime.datetime, minutes: int, clock: str) -> datetime.datetime:
+    """The latest instant from which `minutes` of `clock` time end by `t` (due(back(t, m), m) reaches t's
+    working position): the start a stage would have had to be due at `t`."""
+    if clock not in Clock.values:
+        raise ValueError(f"clock must be one of {', '.join(Clock.values)}, not {clock!r}")
+    return _one(BACK, {"t": t, "minutes": minutes, "clock": clock})

@@ -239,6 +239,8 @@ GRIDGIS = {
     # (1 rectify, 2 expose, 3 deduct points, 4 hold to account), in the clock of the stage's limit
     # (working hours for a working-time limit). Must increase.
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
+    # Extensions (延期) a case may be granted in all (layers/incidents/requests.py).
+    "MAX_EXTENSIONS": env_int("GRIDGIS_MAX_EXTENSIONS", 2),
     "CASE_PAGE_SIZE": 100,
     "CASE_MAX_PAGE_SIZE": 1000,
     # --- Limits on client input (common/geometry.py, common/listing.py, common/throttling.py) ---

@@ -160,9 +160,20 @@ def test_the_handler_cannot_verify_their_own_fix(api, world):
 def test_return_for_redispatch_to_another_department(api, world):
     act(api, world, "dispatcher", "register")
     act(api, world, "dispatcher", "dispatch")
-    assert act(api, world, "handler", "return").status_code == 400  # a return needs a reason
-    response = act(api, world, "handler", "return", note="不是我局职责")
-    assert response.json()["properties"]["status"] == "registered"
+    # A return (回退) is a request the dispatcher approves (tests/test_incidents_requests.py).
+    api.force_authenticate(world["users"]["handler"])
+    version = Case.objects.get(pk=world["case_id"]).version
+    asked = api.post(f"{URL}{world['case_id']}/requests/", {"kind": "return", "version": version}, format="json")
+    assert asked.status_code == 400  # a return needs a reason
+    asked = api.post(
+        f"{URL}{world['case_id']}/requests/",
+        {"kind": "return", "reason": "不是我局职责", "version": version},
+        format="json",
+    )
+    api.force_authenticate(world["users"]["dispatcher"])
+    version = Case.objects.get(pk=world["case_id"]).version
+    api.post(f"{URL}requests/{asked.json()['id']}/approve/", {"version": version}, format="json")
+    assert Case.objects.get(pk=world["case_id"]).status == "registered"
     response = act(api, world, "dispatcher", "dispatch", department="JY-SW")
     props = response.json()["properties"]
     assert props["department"] == "JY-SW" and props["provenance"]["department"]["rule"] == "dispatcher"

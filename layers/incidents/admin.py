@@ -8,7 +8,16 @@ from django.contrib import admin
 from django.contrib.gis.admin import GISModelAdmin
 
 from common.widgets import LocalMapWidget
-from layers.incidents.models import Case, Category, Open311Key, Photo, RoutingRule, TrailEntry
+from layers.incidents.models import (
+    Case,
+    Category,
+    ClockRequest,
+    Open311Key,
+    Photo,
+    RoutingRule,
+    SupervisionOrder,
+    TrailEntry,
+)
 from layers.incidents.services import STAGES, apply_stage_limits
 
 LIMIT_FIELDS = {f"{stage}_{kind}" for stage in STAGES for kind in ("hours", "clock")}
@@ -105,4 +114,32 @@ class CaseAdmin(GISModelAdmin):
     show_full_result_count = False
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ClockRequest)
+class ClockRequestAdmin(admin.ModelAdmin):
+    """Requests are asked and decided through the API (each a trail entry); the admin only reads them."""
+
+    list_display = ["case", "kind", "state", "asked_by_name", "asked_at", "decided_by_name", "decided_at"]
+    list_filter = ["kind", "state"]
+    readonly_fields = [f.name for f in ClockRequest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SupervisionOrder)
+class SupervisionOrderAdmin(admin.ModelAdmin):
+    list_display = ["case", "ordered_by_name", "answer_by", "replied_at", "escalation_level"]
+    list_filter = ["escalation_level"]
+    readonly_fields = [f.name for f in SupervisionOrder._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -133,6 +133,9 @@ class Status(models.TextChoices):
     VERIFIED = "verified", "已核查 verified"
     CLOSED = "closed", "结案 closed"
     DUPLICATE = "duplicate", "重复 duplicate"
+    # --- Set by the clock-changing requests (layers/incidents/requests.py) ---
+    SUSPENDED = "suspended", "挂账 suspended"
+    VOIDED = "voided", "作废 voided"
 
 
 # States in which a case still needs someone to act (and can be late, or attract duplicates).
@@ -144,7 +147,9 @@ OPEN_STATUSES = (
     Status.HANDLED,
     Status.VERIFIED,
 )
-FINAL_STATUSES = (Status.REJECTED, Status.CLOSED, Status.DUPLICATE)
+FINAL_STATUSES = (Status.REJECTED, Status.CLOSED, Status.DUPLICATE, Status.VOIDED)
+# A suspended case (挂账) is neither open nor final: its clock stops, it leaves the open and overdue
+# lists and escalation, and it comes back when the dispatcher resumes it (layers/incidents/requests.py).
 # Which stage limit runs while a case is in a status.
 STAGE_OF_STATUS = {
     Status.REPORTED: "register",
@@ -225,6 +230,14 @@ class Case(models.Model):
     # limit counts, so that a changed limit can be applied to open cases in one statement.
     stage_started_at = models.DateTimeField(null=True, blank=True, help_text="when the current stage's clock started")
     due_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="the clock of due_at")
+    # --- Clock-changing requests (layers/incidents/requests.py): extensions granted, and a suspension's
+    # stopped clock (the status it left, the time it had left in that stage's clock, the review date).
+    # Defaults in the database too: bulk INSERTs (layers/incidents/bulk.py) name only the columns they set.
+    extension_count = models.PositiveSmallIntegerField(default=0, db_default=0)
+    suspended_from = models.CharField(max_length=12, blank=True, default="", db_default="")
+    suspended_left_s = models.FloatField(null=True, blank=True, help_text="seconds left when the clock stopped")
+    suspended_final_left_s = models.FloatField(null=True, blank=True, help_text="seconds left to close, likewise")
+    review_on = models.DateField(null=True, blank=True, help_text="when a suspended case is to be reviewed")
 
     # Personal data of the reporter: never shown in public (Open311) reads.
     reporter = models.ForeignKey(
@@ -363,3 +376,85 @@ class GridStamp(models.Model):
     version = models.PositiveIntegerField()
     digest = models.CharField(max_length=32)
     is_active = models.BooleanField()
+
+
+# --- Requests that change a clock, and supervision orders (layers/incidents/requests.py) --------------------
+
+
+class ClockRequest(models.Model):
+    """A request to extend, return, suspend or void a case, waiting for (or given) someone else's decision."""
+
+    class Kind(models.TextChoices):
+        EXTENSION = "extension", "延期 extension"
+        RETURN = "return", "回退 return"
+        SUSPENSION = "suspension", "挂账 suspension"
+        VOID = "void", "作废 void"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待审批 pending"
+        APPROVED = "approved", "已批准 approved"
+        REFUSED = "refused", "不批准 refused"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clock_requests", db_index=False)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    reason = models.TextField(max_length=4000)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    asked_by_name = models.CharField(max_length=100)
+    asked_at = models.DateTimeField()
+    wanted_due_at = models.DateTimeField(null=True, blank=True, help_text="extension: the due time asked for")
+    review_on = models.DateField(null=True, blank=True, help_text="suspension: when to review the case")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    decided_by_name = models.CharField(max_length=100, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(max_length=4000, blank=True)
+    granted_due_at = models.DateTimeField(null=True, blank=True, help_text="extension: the due time granted")
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "asked_at"], name="clockrequest_case_at"),
+            models.Index(fields=["kind", "asked_at"], name="clockrequest_pending", condition=Q(state="pending")),
+        ]
+        constraints = [
+            # One request at a time per case: a second one waits for the first's decision.
+            models.UniqueConstraint(fields=["case"], name="clockrequest_one_pending", condition=Q(state="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.state}"
+
+
+class SupervisionOrder(models.Model):
+    """督办: a leader or supervisor orders a case handled by a date; the department replies. Unanswered
+    past `answer_by`, it climbs the escalation ladder (layers/incidents/escalation.py)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervision_orders", db_index=False)
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    ordered_by_name = models.CharField(max_length=100)
+    ordered_at = models.DateTimeField()
+    answer_by = models.DateTimeField()
+    note = models.TextField(max_length=4000)
+    reply = models.TextField(max_length=4000, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    replied_by_name = models.CharField(max_length=100, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(choices=EscalationLevel.choices, default=0)
+
+    class Meta:
+        ordering = ["ordered_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "ordered_at"], name="supervision_case_at"),
+            models.Index(fields=["answer_by"], name="supervision_unanswered", condition=Q(replied_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} 督办 by {self.answer_by:%Y-%m-%d}"

@@ -209,9 +209,7 @@ TRANSITIONS = {
         Transition("reject", (Status.REPORTED,), Status.REJECTED, permissions.DISPATCHER, needs_note=True),
         Transition("dispatch", (Status.REGISTERED,), Status.DISPATCHED, permissions.DISPATCHER),
         Transition("accept", (Status.DISPATCHED,), Status.HANDLING, permissions.HANDLER),
-        Transition(
-            "return", (Status.DISPATCHED, Status.HANDLING), Status.REGISTERED, permissions.HANDLER, needs_note=True
-        ),
+        # "return" (回退) is a request the dispatcher approves: layers/incidents/requests.py.
         Transition(
             "handle", (Status.HANDLING,), Status.HANDLED, permissions.HANDLER, needs_note=True, needs_photo=True
         ),
@@ -281,8 +279,6 @@ def transition(
             "grid": case.grid.code if case.grid else None,
             "edge_distance_m": case.edge_distance_m,
         }
-    if action == "return":
-        data["returned_by"] = case.department.code if case.department else None
     if action == "handle":
         case.handled_by = person
     if action == "fail":

@@ -413,3 +413,41 @@ SELECT id, %(now)s, %(actor_id)s, %(actor_name)s, 'limits', status, status, %(no
                           'clock', due_clock, 'limit_minutes', minutes)
 FROM changed
 """
+
+
+# --- Suspensions and supervision orders (layers/incidents/requests.py, escalation.py) ----------------------
+
+# Suspended cases whose review date has come get one 'review_due' trail entry each (none twice for one
+# suspension: an entry after the latest approval of a suspension counts).
+REVIEW_SUSPENSIONS = """
+INSERT INTO incidents_trailentry
+    (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
+SELECT c.id, %(now)s, NULL, 'system', 'review_due', c.status, c.status,
+       'suspension review date reached: resume the case or ask for a new suspension', NULL,
+       jsonb_build_object('review_on', c.review_on)
+FROM incidents_case c
+WHERE c.status = 'suspended' AND c.review_on <= %(today)s
+  AND NOT EXISTS (
+      SELECT 1 FROM incidents_trailentry t
+      WHERE t.case_id = c.id AND t.action = 'review_due'
+        AND t.at >= (SELECT max(a.at) FROM incidents_trailentry a
+                     WHERE a.case_id = c.id AND a.action = 'approve_suspension'))
+"""
+
+# One rung of the ladder for supervision orders not answered `hours` after their answer-by time (clock
+# hours: the leader set a date and time), each climb a trail entry on the case.
+ESCALATE_SUPERVISION_RUNG = """
+WITH climbed AS (
+    UPDATE incidents_supervisionorder o
+    SET escalation_level = %(level)s
+    WHERE o.escalation_level = %(level)s - 1
+      AND o.replied_at IS NULL
+      AND o.answer_by <= %(now)s::timestamptz - %(hours)s * interval '1 hour'
+    RETURNING o.id, o.case_id, o.answer_by
+)
+INSERT INTO incidents_trailentry
+    (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
+SELECT k.case_id, %(now)s, NULL, 'system', 'escalate_order', c.status, c.status, %(note)s, %(level)s,
+       jsonb_build_object('order', k.id, 'answer_by', k.answer_by, 'threshold_hours', %(hours)s)
+FROM climbed k JOIN incidents_case c ON c.id = k.case_id
+"""
