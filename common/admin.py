@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from common import workcalendar
-from common.models import CalendarDay, CalendarYear, WorkPeriod, WorkSchedule
+from common.models import CalendarDay, CalendarYear, NotificationPreference, OutboxMessage, WorkPeriod, WorkSchedule
 
 
 class CalendarHelp:
@@ -77,3 +77,24 @@ class CalendarYearAdmin(CalendarHelp, admin.ModelAdmin):
             f"{loaded['years']} years and {loaded['days']} days added",
             messages.SUCCESS,
         )
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """The notification outbox, read-only: what waits, what was delivered, what was given up (and why)."""
+
+    list_display = ["id", "channel", "target", "created_at", "next_attempt_at", "attempts", "delivered_at", "failed_at"]
+    list_filter = ["channel", ("delivered_at", admin.EmptyFieldListFilter), ("failed_at", admin.EmptyFieldListFilter)]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "email", "webhook", "quiet_from", "quiet_until"]
+    search_fields = ["user__username"]

@@ -1,5 +1,6 @@
 """Bookkeeping shared by the whole project."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -116,3 +117,92 @@ class WorkingInterval(models.Model):
 
     class Meta:
         ordering = ["starts"]
+
+
+# --- Notifications (common/notifications.py) --------------------------------------------------------------
+#
+# Each party learns of its work: an inbox row per person (read in the app, with an unread count), and,
+# by the person's choice, an e-mail and/or a signed webhook (SMS gateways, work-chat bots). Inbox rows
+# and outbox rows are written in the same transaction as the change that caused them; e-mail and
+# webhooks are sent later by a worker (`manage.py deliver_notifications`) from the outbox, so a slow
+# mail server never slows a dispatch and a crash loses nothing: an outbox row is marked delivered only
+# in the transaction that sent it.
+
+
+class NotificationPreference(models.Model):
+    """One person's channels and quiet hours (local time; a window may run past midnight)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email = models.BooleanField(default=False, help_text="also send each notification by e-mail")
+    email_address = models.EmailField(blank=True, help_text="blank: the account's e-mail address")
+    webhook = models.BooleanField(default=False, help_text="also POST each notification to webhook_url")
+    webhook_url = models.URLField(blank=True)
+    webhook_secret = models.CharField(max_length=128, blank=True, help_text="HMAC-SHA256 key for the signature")
+    quiet_from = models.TimeField(null=True, blank=True, help_text="no e-mail or webhook from this time ...")
+    quiet_until = models.TimeField(null=True, blank=True, help_text="... until this time (held, then sent)")
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"
+
+
+class Notification(models.Model):
+    """An inbox entry: what a person should know or do (a case dispatched to them, a request to decide)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
+    kind = models.CharField(max_length=32)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="notification_user_at"),
+            models.Index(fields=["user"], name="notification_unread", condition=Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.subject}"
+
+
+class OutboxMessage(models.Model):
+    """One e-mail or webhook delivery of a notification, waiting for (or done by) the delivery worker."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "e-mail"
+        WEBHOOK = "webhook", "webhook"
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    target = models.CharField(max_length=500, help_text="the e-mail address or the webhook URL")
+    secret = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(help_text="not before: quiet hours, then the retry backoff")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True, help_text="given up after the last attempt")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="outbox_waiting",
+                condition=Q(delivered_at__isnull=True, failed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["target", "id"],
+                name="outbox_target_waiting",
+                condition=Q(delivered_at__isnull=True, failed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.target} ({'delivered' if self.delivered_at else 'waiting'})"

@@ -97,6 +97,15 @@ else:
             "HOST": str(localdb.SOCKET_DIR),
         }
     }
+# Notification e-mail (common/notifications.py) goes through Django's e-mail backend, from the outbox
+# worker only (manage.py deliver_notifications), never inside a request.
+EMAIL_HOST = os.environ.get("GRIDGIS_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("GRIDGIS_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("GRIDGIS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("GRIDGIS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("GRIDGIS_EMAIL_USE_TLS", "") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("GRIDGIS_EMAIL_FROM", "gridgis@localhost")
+
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DJANGO_CONN_MAX_AGE", 600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -241,6 +250,13 @@ GRIDGIS = {
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
     # Extensions (延期) a case may be granted in all (layers/incidents/requests.py).
     "MAX_EXTENSIONS": env_int("GRIDGIS_MAX_EXTENSIONS", 2),
+    # Notifications (common/notifications.py): a failed e-mail or webhook is retried after RETRY_SECONDS,
+    # doubling each time, MAX_ATTEMPTS in all; TIMEOUT_SECONDS per SMTP or HTTP attempt.
+    "NOTIFY": {
+        "RETRY_SECONDS": float(os.environ.get("GRIDGIS_NOTIFY_RETRY_SECONDS", 30)),
+        "MAX_ATTEMPTS": env_int("GRIDGIS_NOTIFY_MAX_ATTEMPTS", 8),
+        "TIMEOUT_SECONDS": float(os.environ.get("GRIDGIS_NOTIFY_TIMEOUT_SECONDS", 10)),
+    },
     "CASE_PAGE_SIZE": 100,
     "CASE_MAX_PAGE_SIZE": 1000,
     # --- Limits on client input (common/geometry.py, common/listing.py, common/throttling.py) ---

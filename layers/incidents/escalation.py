@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from layers.incidents import sql
+from layers.incidents import notices, sql
 from layers.incidents.models import OPEN_STATUSES, EscalationLevel
 
 
@@ -48,13 +48,19 @@ def _climb(statement: str, note, now: datetime.datetime, **params) -> dict[int, 
 
 
 def escalate(now: datetime.datetime | None = None) -> dict[int, int]:
-    """Move every late case up the ladder as far as it has earned; return how many climbed each rung."""
-    return _climb(
-        sql.ESCALATE_ONE_RUNG,
-        lambda level, hours: f"{EscalationLevel(level).label}: {hours:g} h past the due time",
-        now or timezone.now(),
-        open_statuses=list(OPEN_STATUSES),
-    )
+    """Move every late case up the ladder as far as it has earned; return how many climbed each rung.
+    The leaders of the cases that climbed are told, one notice per leader and rung, in the same transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        climbed = _climb(
+            sql.ESCALATE_ONE_RUNG,
+            lambda level, hours: f"{EscalationLevel(level).label}: {hours:g} h past the due time",
+            now,
+            open_statuses=list(OPEN_STATUSES),
+        )
+        if any(climbed.values()):
+            notices.cases_escalated(now)
+    return climbed
 
 
 def escalate_orders(now: datetime.datetime | None = None) -> dict[int, int]:

@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from common import workcalendar
-from layers.incidents import permissions, sql
+from layers.incidents import notices, permissions, sql
 from layers.incidents.models import (
     OPEN_STATUSES,
     STAGE_OF_STATUS,
@@ -168,6 +168,7 @@ def ask(
     if request.review_on:
         data["review_on"] = request.review_on.isoformat()
     _trail(case, user=user, now=now, action=f"ask_{kind}", from_status=case.status, note=reason, data=data)
+    notices.request_awaits_decision(request, now)
     return request
 
 
@@ -303,6 +304,7 @@ def order_supervision(
     case.save(update_fields=["version", "updated_at"])
     data = {"order": order.pk, "answer_by": answer_by.isoformat()}
     _trail(case, user=user, now=now, action="supervise", from_status=case.status, note=note, data=data)
+    notices.supervision_ordered(order, now)
     return order
 
 
@@ -323,4 +325,5 @@ def reply_supervision(*, order_id: int, user, reply: str, now=None) -> Supervisi
     case = order.case
     data = {"order": order.pk, "late": now > order.answer_by}
     _trail(case, user=user, now=now, action="reply_supervision", from_status=case.status, note=reply, data=data)
+    notices.supervision_replied(order, now)
     return order

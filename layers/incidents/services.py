@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from common import workcalendar
 from layers.grids.models import Department, Person
-from layers.incidents import permissions, sql
+from layers.incidents import notices, permissions, sql
 from layers.incidents.models import STAGE_OF_STATUS, Case, Category, Photo, Source, Status, TrailEntry
 from layers.incidents.photos import CheckedPhoto
 from layers.incidents.selectors import intake_facts
@@ -316,6 +316,11 @@ def transition(
         photo=saved[0] if saved else None,
         data=data,
     )
+    # --- Who learns of it (layers/incidents/notices.py), in this transaction ---
+    if action == "dispatch":
+        notices.case_dispatched(case, now)
+    elif action == "handle":
+        notices.case_awaits_check(case, now)
     return case
 
 
