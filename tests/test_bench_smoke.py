@@ -19,6 +19,8 @@ EXPECTED_ROWS = {
     "assessment by grid, 2026Q4",
     "grids bbox GeoJSON via API (719 unit grids)",
     "plan: locate (one statement)",
+    "due times set-based, working hours",
+    "escalation with working-time deadlines (every case, rolled back)",
 }
 
 

@@ -5,6 +5,7 @@ order), quiet hours, delivery never inside the request, and a worker killed mid-
 import datetime
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import signal
@@ -27,7 +28,7 @@ from common import notifications
 from common.models import Notification, NotificationPreference, OutboxMessage
 from layers.grids.models import Department, DutyKind
 from layers.incidents import requests, services
-from layers.incidents.models import Category
+from layers.incidents.models import Case, Category
 from layers.incidents.photos import check_photo
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import image_upload, make_category, make_user
@@ -125,11 +126,15 @@ def world():
     }
 
 
+_SITES = itertools.count()
+
+
 def a_registered_case(world):
+    lon = 105.405 + 0.001 * (next(_SITES) % 10)  # ~100 m apart: never linked as "me too"
     case, _ = services.report_case(
         category=Category.objects.get(code="0101"),
-        point=Point(105.41, 28.93, srid=4326),
-        input_point={"lon": 105.41, "lat": 28.93},
+        point=Point(lon, 28.93, srid=4326),
+        input_point={"lon": lon, "lat": 28.93},
         input_srs="EPSG:4326",
     )
     return services.transition(case_id=case.pk, action="register", user=world["dispatcher"], version=case.version)
@@ -263,3 +268,17 @@ def test_a_worker_killed_mid_delivery_loses_nothing(world, receiver):
         time.sleep(0.1)
     assert [int(delivery) for delivery, _, _ in receiver.accepted] == ids
     assert receiver.seen.count(str(ids[0])) == 2  # tried by the killed worker, then delivered
+
+
+@pytest.mark.django_db
+def test_a_leader_hears_once_per_rung_when_cases_in_their_area_climb(world):
+    from layers.incidents.escalation import escalate
+
+    leader = make_user(person=make_person("王书记"))
+    cases = [a_registered_case(world) for _ in range(2)]
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(leader=leader.person)
+    due = Case.objects.get(pk=cases[0].pk).due_at
+    # 60 days on: past 168 working hours late (about 24 working days), so every rung at once, both cases.
+    escalate(due + datetime.timedelta(days=60))
+    notes = list(Notification.objects.filter(user=leader).order_by("id").values_list("kind", "data"))
+    assert notes == [("cases_escalated", {"level": level, "cases": 2}) for level in (1, 2, 3, 4)]
