@@ -161,6 +161,12 @@ def report_case(
             note=f"case {case.pk} reported the same problem",
             data={"duplicate": case.pk},
         )
+    # The clock facts the intake answer shows (as case_queryset() annotates them), read inside this
+    # transaction: the answer then needs no query after the commit, so a database lost just after it
+    # cannot turn a stored case into a 5xx.
+    case.time_left_s, case.deadline_on_calendar = workcalendar.clock_facts(
+        now, case.stage_started_at, case.due_at, case.due_clock
+    )
     return case, True
 
 
