@@ -175,7 +175,6 @@ def intake_http(requests_count: int = 1000, warmup: int = 50) -> dict:
                 "lon": lon,
                 "lat": lat,
                 "description": "bench",
-                "source": "officer",
             }
             started = time.perf_counter()
             response = session.post(

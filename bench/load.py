@@ -7,7 +7,8 @@ backoff, until it gets an answer or the run's deadline passes. With `restart_db_
 PostgreSQL is restarted (`python -m gridgis.localdb restart`) once that many reports were accepted.
 
 `verify` then checks against the database: exactly one case per key, every key answered, every 201
-answer's id a stored case with that key, every retry answered with the same id. The figures come back
+answer's id a stored case with that key, every retry answered with the same id. A retry's answer is
+the first answer again (201) with `Idempotent-Replayed: true` (common/idempotency.py). The figures come back
 as a dict (bench/run.py style); `python -m bench.load` prints them. Bounded in count and time: the run
 stops by itself at `deadline_s`, whatever happens.
 """
@@ -42,7 +43,7 @@ class LoadFigures:
     submissions: int = 0
     requests: int = 0
     created_201: int = 0
-    replayed_200: int = 0
+    replayed: int = 0
     status_5xx: int = 0
     connection_errors: int = 0
     other_status: Counter = field(default_factory=Counter)
@@ -70,13 +71,14 @@ class _Client:
         self.port = port
         self.connection: http.client.HTTPConnection | None = None
 
-    def post(self, body: bytes, key: str) -> tuple[int, dict]:
+    def post(self, body: bytes, key: str) -> tuple[int, dict, bool]:
         if self.connection is None:
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             self.connection.request("POST", INTAKE, body, {"Content-Type": "application/json", "Idempotency-Key": key})
             response = self.connection.getresponse()
             data = response.read()
+            replayed = response.getheader("Idempotent-Replayed") == "true"
         except (OSError, http.client.HTTPException):
             self.connection.close()
             self.connection = None
@@ -85,7 +87,7 @@ class _Client:
             parsed = json.loads(data) if data else {}
         except ValueError:
             parsed = {}
-        return response.status, parsed if isinstance(parsed, dict) else {}
+        return response.status, parsed if isinstance(parsed, dict) else {}, replayed
 
 
 def _restart_database(figures: LoadFigures) -> None:
@@ -115,7 +117,6 @@ def run_load(
         body = json.dumps(
             {
                 "category": category,
-                "source": "citizen",
                 "description": f"load {number}",
                 "lon": round(rng.uniform(bbox[0], bbox[2]), 6),
                 "lat": round(rng.uniform(bbox[1], bbox[3]), 6),
@@ -145,7 +146,7 @@ def run_load(
                 with figures.lock:
                     figures.requests += 1
                 try:
-                    status, answer = client.post(body, key)
+                    status, answer, replayed = client.post(body, key)
                 except (OSError, http.client.HTTPException):
                     with figures.lock:
                         figures.connection_errors += 1
@@ -164,17 +165,17 @@ def run_load(
                     continue
                 with figures.lock:
                     if status in (200, 201):
-                        figures.answers[key].append((status, answer.get("id")))
-                        if status == 201:
+                        figures.answers[key].append((status, answer.get("id"), replayed))
+                        if replayed:
+                            figures.replayed += 1
+                        elif status == 201:
                             figures.created_201 += 1
                             accepted[0] += 1
-                        else:
-                            figures.replayed_200 += 1
                         if down_since and figures.recovered_after_s is None:
                             figures.recovered_after_s = round(time.monotonic() - down_since[0], 2)
                     else:
                         figures.other_status[status] += 1
-                        figures.answers[key].append((status, None))
+                        figures.answers[key].append((status, None, False))
                     trigger = (
                         restart_db_after is not None
                         and not restart_started.is_set()
@@ -203,19 +204,26 @@ def verify(figures: LoadFigures) -> dict:
     """Compare the answers with the database (Django must be set up on the server's database)."""
     from layers.incidents.models import Case
 
-    stored = dict(Case.objects.filter(idempotency_key__startswith=figures.prefix).values_list("idempotency_key", "id"))
+    stored_rows = Case.objects.filter(idempotency_key__startswith=figures.prefix).values_list("idempotency_key", "id")
+    cases_per_key = Counter(key for key, _ in stored_rows)
+    stored = dict(stored_rows)
     keys = {f"{figures.prefix}{n}" for n in range(figures.submissions)}
     lost = sorted(
         key
         for key, answers in figures.answers.items()
-        if any(status == 201 for status, _ in answers) and key not in stored
+        if any(status == 201 for status, _, _ in answers) and key not in stored
     )
     mismatched = sorted(
         key
         for key, answers in figures.answers.items()
-        if any(status in (200, 201) and case_id != stored.get(key) for status, case_id in answers)
+        if any(status in (200, 201) and case_id != stored.get(key) for status, case_id, _ in answers)
     )
-    created_per_key = Counter(key for key, answers in figures.answers.items() for status, _ in answers if status == 201)
+    created_per_key = Counter(
+        key
+        for key, answers in figures.answers.items()
+        for status, _, replayed in answers
+        if status == 201 and not replayed
+    )
     return {
         "keys": len(keys),
         "cases_stored": len(stored),
@@ -223,7 +231,8 @@ def verify(figures: LoadFigures) -> dict:
         "extra_cases": len(set(stored) - keys),
         "lost": len(lost),  # a 201 answered but no case stored
         "mismatched": len(mismatched),  # an answer naming another case than the key's
-        "keys_with_two_201": sum(1 for n in created_per_key.values() if n > 1),
+        "keys_with_two_201": sum(1 for n in created_per_key.values() if n > 1),  # two answers not replays
+        "keys_with_two_cases": sum(1 for n in cases_per_key.values() if n > 1),
     }
 
 
@@ -341,6 +350,7 @@ def main(argv: list[str]) -> int:
         and checks["mismatched"] == 0
         and checks["keys_without_a_case"] == 0
         and checks["keys_with_two_201"] == 0
+        and checks["keys_with_two_cases"] == 0
         and figures.unanswered == 0
     )
     if not args.restart_db and figures.status_5xx:

@@ -20,7 +20,7 @@ class AreaM2(GeoFuncMixin, Func):
     geom_param_pos = (0,)
 
 
-# --- Working time (common/migrations/0004_working_time.py; the rule on common.models.WorkSchedule) ---
+# --- Working time (common/migrations/0005_working_time.py; the rule on common.models.WorkSchedule) ---
 
 
 class Due(Func):

@@ -1,9 +1,10 @@
-"""Request size limits checked before any view reads the body."""
+"""Request size limits checked before any view reads the body; 429s raised in plain Django views."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from rest_framework.exceptions import Throttled
 
 
 class RequestSizeLimitMiddleware:
@@ -28,3 +29,26 @@ class RequestSizeLimitMiddleware:
         if limit is not None and length > limit:
             return JsonResponse({"detail": f"body: {length} bytes is over the limit of {limit} bytes"}, status=413)
         return self.get_response(request)
+
+
+class ThrottledAnswerMiddleware:
+    """A DRF Throttled raised inside a plain Django view (the sign-in form, the admin's, whose password
+    check is throttled in the authentication backend) answers 429 with Retry-After, not 500. DRF's
+    own views answer it themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, Throttled):
+            return None
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": str(exception.detail)}, status=429)
+        else:
+            response = HttpResponse(str(exception.detail), status=429, content_type="text/plain; charset=utf-8")
+        if exception.wait is not None:
+            response["Retry-After"] = str(max(1, int(exception.wait)))
+        return response

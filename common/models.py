@@ -33,7 +33,7 @@ class DemoSeed(models.Model):
 #
 # WorkingInterval is derived: every working interval from 2000 to 2099 with the working seconds that
 # come before it, rebuilt by a statement trigger whenever a schedule, period or day changes, so the
-# SQL function gridgis_due() finds any deadline with two index lookups (migration 0003).
+# SQL function gridgis_due() finds any deadline with two index lookups (migration common.0005_working_time).
 
 
 class Clock(models.TextChoices):
@@ -206,3 +206,33 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.target} ({'delivered' if self.delivered_at else 'waiting'})"
+
+
+class IdempotentRequest(models.Model):
+    """A write sent with an `Idempotency-Key`, and the first answer it got (common/idempotency.py).
+
+    `client` is whose key it is: "user:<id>" for a signed-in user, or for an anonymous client
+    "anon:" + a digest of the key and the request, so that nobody can take over another client's key.
+    `fingerprint` is a digest of the method, path and body: the same key sent with another request is
+    refused. The row is written in the write's own transaction, so it exists exactly when the write does.
+    """
+
+    client = models.CharField(max_length=80)
+    key = models.CharField(max_length=128)
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    status = models.PositiveSmallIntegerField()
+    body = models.TextField(blank=True)
+    headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Two racing sends of one key: the second waits on this index and then replays the first.
+            models.UniqueConstraint(fields=["client", "key"], name="idempotent_request_client_key_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotent_request_created")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}] by {self.client}"

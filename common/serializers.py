@@ -155,3 +155,20 @@ class WorkflowFieldsGuard:
             if refused:
                 raise serializers.ValidationError(refused)
         return super().to_internal_value(data)
+
+
+class BoundedDateField(serializers.DateField):
+    """A date within 1900-01-01..2999-12-31: query windows add days to it (a day after 9999-12-31
+    overflows Python's dates, a 500) and no record of this system lies outside those years."""
+
+    def __init__(self, **kwargs):
+        import datetime
+
+        self.earliest, self.latest = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not self.earliest <= day <= self.latest:
+            raise serializers.ValidationError(f"must be within {self.earliest}..{self.latest}")
+        return day

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import caches
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 
@@ -78,3 +79,28 @@ def refused_by_throttles(request, scope: str | None = None) -> float | None:
         throttles.append(scoped)
     waits = [throttle.wait() or 1.0 for throttle in throttles if not throttle.allow_request(request, None)]
     return max(waits) if waits else None
+
+
+class TooManyAttempts(Throttled):
+    """A 429 raised below a view (e.g. from an authentication backend): DRF answers it in API views,
+    common.middleware.ThrottledAnswerMiddleware in plain Django views."""
+
+
+class CountedRate(SharedCounters, SimpleRateThrottle):
+    """One counter of `scope`'s rate for `ident` (or, with ident None, the client IP)."""
+
+    def __init__(self, scope: str, ident: str | None):
+        self.scope = scope
+        self.ident = ident
+        self.rate = configured_rate(scope)
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+
+    def get_cache_key(self, request, view):
+        ident = self.ident if self.ident is not None else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def refused(self, request) -> float | None:
+        """Count one event; None if within the rate (or the rate is off), else the seconds to wait."""
+        if self.rate is None or self.allow_request(request, None):
+            return None
+        return self.wait() or 1.0

@@ -1,6 +1,6 @@
 """Working time on China's official calendar: deadlines, time left, and loading the State Council's schedule.
 
-The rule lives in PostgreSQL (common/migrations/0004_working_time.py) so that one case and millions
+The rule lives in PostgreSQL (common/migrations/0005_working_time.py) so that one case and millions
 of cases get the same deadline: `gridgis_due(start, minutes, clock)` adds minutes of working time
 (clock = 'working') or of clock time ('clock') to an instant. The models and the rule are explained on
 common.models.WorkSchedule's block comment. This module is the Python side: one-off deadlines, the

@@ -64,6 +64,19 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.middleware.ThrottledAnswerMiddleware",
+]
+
+# Every password check is throttled before it hashes (layers/accounts/passwords.py).
+AUTHENTICATION_BACKENDS = ["layers.accounts.passwords.ThrottledModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("GRIDGIS_PASSWORD_MIN_LENGTH", 10)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 ROOT_URLCONF = "gridgis.urls"
@@ -155,10 +168,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "layers.accounts.authentication.SessionThenTokenChallenge",
-        "rest_framework.authentication.TokenAuthentication",
+        "layers.accounts.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON with a nesting limit (common/parsers.py), forms, and multipart for photos and track files.
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -257,9 +276,17 @@ GRIDGIS = {
         "MAX_ATTEMPTS": env_int("GRIDGIS_NOTIFY_MAX_ATTEMPTS", 8),
         "TIMEOUT_SECONDS": float(os.environ.get("GRIDGIS_NOTIFY_TIMEOUT_SECONDS", 10)),
     },
+    # API tokens (POST /api/v1/auth/token/) are refused this many hours after sign-in (a new sign-in
+    # rotates the token; a password change deletes them).
+    "TOKEN_LIFETIME_HOURS": float(os.environ.get("GRIDGIS_TOKEN_LIFETIME_HOURS", 7 * 24)),
+    # Idempotency-Key (common/idempotency.py): how long a key and its first answer are kept, in days
+    # (an offline phone may send its queue days later).
+    "IDEMPOTENCY_KEY_DAYS": float(os.environ.get("GRIDGIS_IDEMPOTENCY_KEY_DAYS", 7)),
     "CASE_PAGE_SIZE": 100,
     "CASE_MAX_PAGE_SIZE": 1000,
     # --- Limits on client input (common/geometry.py, common/listing.py, common/throttling.py) ---
+    # JSON bodies: at most this many levels of nested objects and arrays (GeoJSON needs about 7).
+    "MAX_JSON_DEPTH": env_int("GRIDGIS_MAX_JSON_DEPTH", 32),
     # Geometry input: at most this many vertices in one geometry.
     "MAX_VERTICES": env_int("GRIDGIS_MAX_VERTICES", 10_000),
     # bbox filters: a box over this area (km², on the ellipsoid) is refused; Luzhou is about 12,200 km².
@@ -272,18 +299,24 @@ GRIDGIS = {
     # Requests per client IP and per signed-in user; "intake" is the scope of case reporting. None = off;
     # GRIDGIS_THROTTLE=off switches all of them off (the load benchmark measures idempotency, not limits).
     "THROTTLE_RATES": (
-        {"ip": None, "user": None, "intake": None, "login": None}
+        {"ip": None, "user": None, "intake": None, "login": None, "login_account": None}
         if os.environ.get("GRIDGIS_THROTTLE", "on").lower() in {"off", "0", "false"}
         else {
             "ip": os.environ.get("GRIDGIS_RATE_IP", "1200/min"),
             "user": os.environ.get("GRIDGIS_RATE_USER", "3000/min"),
             "intake": os.environ.get("GRIDGIS_RATE_INTAKE", "600/min"),
-            # token sign-in attempts per client IP (password guessing)
+            # password checks (every sign-in and password change) per client IP, and per account named
             "login": os.environ.get("GRIDGIS_RATE_LOGIN", "30/min"),
+            "login_account": os.environ.get("GRIDGIS_RATE_LOGIN_ACCOUNT", "30/min"),
         }
     ),
     # Open311 GeoReport v2: the jurisdiction this server answers for.
     "OPEN311_JURISDICTION": os.environ.get("GRIDGIS_OPEN311_JURISDICTION", "luzhou.gov.cn"),
+    # The sources of the cases Open311 publishes (comma-separated): by default citizens' reports only,
+    # through the API or through Open311 itself; dead corners are never published.
+    "OPEN311_PUBLIC_SOURCES": tuple(
+        s.strip() for s in os.environ.get("GRIDGIS_OPEN311_PUBLIC_SOURCES", "citizen,open311").split(",") if s.strip()
+    ),
     # reassign: cases per committed batch (interrupting loses at most one batch of work).
     "REASSIGN_BATCH": 200_000,
     # Audits (layers/audits): parts of a gap/overlap/outside_parent under this many m² are slivers,

@@ -7,7 +7,8 @@ from django.contrib.gis.geos import LineString, MultiLineString
 
 from layers.estates import services
 from layers.estates.models import Batch, ProjectStatus, WorkItem
-from tests.factories import small_tree
+from layers.grids.models import DutyKind
+from tests.factories import make_duty, make_person, small_tree
 from tests.factories_estates import make_estate, make_project, make_user
 
 pytestmark = pytest.mark.django_db
@@ -213,8 +214,11 @@ def test_suggestion_answered_with_who_and_when(api, tree, user):
     estate = make_estate(tree["c1"], (105.401, 28.931, 105.403, 28.933))
     created = api.post("/api/v1/resident-suggestions/", {"estate": estate.id, "text": "<b>加装电梯</b>"}, format="json")
     assert created.status_code == 403
-    # A community worker records it; only a planner answers.
-    api.force_authenticate(make_user("community-worker"))
+    # A community worker (on duty in the estate's community: the estate is in their scope) records it;
+    # only a planner answers.
+    worker = make_person("社区工作者")
+    make_duty(tree["c1"], DutyKind.LEADER, worker)
+    api.force_authenticate(make_user("community-worker", person=worker))
     created = api.post("/api/v1/resident-suggestions/", {"estate": estate.id, "text": "<b>加装电梯</b>"}, format="json")
     assert created.status_code == 201
     assert created.json()["status"] == "received"

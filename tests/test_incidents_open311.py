@@ -156,3 +156,41 @@ def test_closed_cases_read_closed_and_default_window_is_90_days(client, world):
     assert body[0]["status"] == "closed"
     assert client.get(f"{BASE}requests.json", {"status": "closed"}).json()[0]["service_request_id"] == str(done.pk)
     assert client.get(f"{BASE}requests.json", {"status": "open"}).json() == []
+
+
+@pytest.mark.django_db
+def test_open311_publishes_only_the_listed_sources_and_no_dead_corner(settings):
+    from django.contrib.gis.geos import Point
+    from django.test import Client
+
+    from layers.incidents.models import Category, Source
+    from layers.incidents.services import report_case
+    from tests.factories_incidents import make_category
+
+    small_tree()
+    make_category("0101")
+    cases = {
+        source: report_case(
+            category=Category.objects.get(code="0101"),
+            point=Point(105.41, 28.90 + index * 0.003, srid=4326),
+            input_point={},
+            input_srs="EPSG:4326",
+            source=source,
+        )[0]
+        for index, source in enumerate(Source.values)
+    }
+    corner = report_case(
+        category=Category.objects.get(code="0101"),
+        point=Point(105.41, 28.95, srid=4326),
+        input_point={},
+        input_srs="EPSG:4326",
+    )[0]
+    Case.objects.filter(pk=corner.pk).update(dead_corner=True)
+    listed = {int(r["service_request_id"]) for r in Client().get("/open311/v2/requests.json").json()}
+    assert listed == {cases[Source.CITIZEN].pk, cases[Source.OPEN311].pk}
+    for source in (Source.OFFICER, Source.HOTLINE, Source.SUPERVISOR):
+        assert Client().get(f"/open311/v2/requests/{cases[source].pk}.json").status_code == 404
+    assert Client().get(f"/open311/v2/requests/{corner.pk}.json").status_code == 404
+    settings.GRIDGIS = {**settings.GRIDGIS, "OPEN311_PUBLIC_SOURCES": ("citizen", "open311", "hotline")}
+    listed = {int(r["service_request_id"]) for r in Client().get("/open311/v2/requests.json").json()}
+    assert cases[Source.HOTLINE].pk in listed

@@ -64,7 +64,10 @@ def test_the_whole_loop_with_rework_and_trail(api, world):
     assert response.json()["properties"]["rework_count"] == 1
     act(api, world, "handler", "handle", note="再次清运", photo=image_upload("after2.jpg", "JPEG"))
     assert act(api, world, "officer", "verify").status_code == 200
-    response = act(api, world, "supervisor", "close", note="结案")
+    # Supervisors audit the workflow and do not run it (监管分离): their close is refused.
+    refused = act(api, world, "supervisor", "close", note="结案")
+    assert refused.status_code == 403 and "only a dispatcher" in refused.json()["detail"]
+    response = act(api, world, "dispatcher", "close", note="结案")
     assert response.status_code == 200
     props = response.json()["properties"]
     assert props["status"] == "closed" and props["closed_at"] and props["due_at"] is None

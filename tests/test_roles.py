@@ -545,7 +545,7 @@ def test_web_sign_in_attempts_are_throttled_too(client, world, settings):
     guess = {"username": world["users"]["handler"].username, "password": "guess"}
     answers = [client.post("/accounts/login/", guess) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]  # the form again with its error, then refused
-    assert "Too many sign-in attempts" in answers[2].content.decode() and answers[2]["Retry-After"]
+    assert "too many password attempts" in answers[2].content.decode() and answers[2]["Retry-After"]
 
 
 def test_token_endpoint_is_in_the_openapi_schema(api):

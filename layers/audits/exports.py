@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Font
 
+from common.xmltext import xml_safe
 from layers.audits.models import AuditRun, Kind, Unit
 from layers.audits.selectors import findings_for_ledger
 
@@ -108,7 +109,7 @@ def _fill(sheet, headers: Sequence[str], rows: Iterable[Sequence]) -> None:
                 cell.value = value
             else:
                 # Assigning first and forcing the type after: openpyxl's setter guesses "f" for "=...".
-                cell.value = str(value)
+                cell.value = xml_safe(str(value))  # a workbook is XML: no vertical tabs and the like
                 cell.data_type = TYPE_STRING
     sheet.freeze_panes = "A2"
 

@@ -132,6 +132,8 @@ class Grid(models.Model):
         return f"{self.code} {self.name}"
 
     def clean(self) -> None:
+        if self.level is None:
+            return  # the form already says that the level is required
         problem = code_problem(self.level, self.code or "", self.parent)
         if problem:
             raise ValidationError({"code": problem})

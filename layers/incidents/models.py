@@ -224,6 +224,8 @@ class Case(models.Model):
     final_due_at = models.DateTimeField(null=True, blank=True, help_text="deadline to close, sum of stage limits")
     closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped by every change staff make; not by me_too_count, which anyone can move (a "me too" must
+    # not make the staff's next step fail with 409).
     version = models.PositiveIntegerField(default=1, help_text="bumped by every change; ETag / If-Match")
 
     # --- The stage clock (common/workcalendar.py): when the current stage started and which clock its
@@ -258,12 +260,6 @@ class Case(models.Model):
     class Meta:
         ordering = ["-reported_at", "-id"]
         constraints = [
-            # The guarantee behind Idempotency-Key: a retry that races the first request fails here.
-            models.UniqueConstraint(
-                fields=["idempotency_key"],
-                name="case_idempotency_key_unique",
-                condition=Q(idempotency_key__isnull=False),
-            ),
             models.CheckConstraint(
                 name="case_escalation_level_range", condition=Q(escalation_level__gte=0, escalation_level__lte=4)
             ),

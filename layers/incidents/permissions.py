@@ -1,7 +1,9 @@
 """Who may take which workflow step, from Django groups and the Person ↔ user link.
 
-- dispatcher (group "dispatcher"; members of group "supervisor" too): registers, rejects, dispatches,
-  closes, unlinks duplicates;
+- dispatcher (group "dispatcher"): registers, rejects, dispatches, closes, unlinks duplicates.
+  Supervisors do not: supervision stays apart from command and handling (监管分离, as the national
+  digital-city-management model keeps them), since the supervisors audit and assess the very
+  dispatching and closing they would otherwise do; they read every case and report what they find;
 - handler: a user whose Person is staff of the case's department (accepts, returns, handles);
 - officer: a user whose Person holds an officer duty in force on the case's grid or one of its
   ancestors (verifies or fails the fix).
@@ -34,13 +36,28 @@ __all__ = [
     "refusal",
 ]
 
-# Roles of the clock-changing requests only; "duty_chief" is a Django group (made by migration 0006).
+# Roles of the clock-changing requests only; "duty_chief" is a Django group (made by migration incidents.0007_clock_requests).
 DUTY_CHIEF = "duty_chief"
 SUPERVISING = "supervising"
 
 
+def reporting_source(scope) -> str:
+    """Where a report comes from, by who sends it (never by what the body says): a dispatcher enters
+    hotline calls, a supervisor (or admin) their inspections' findings, other staff (officers,
+    leaders, handlers, planners) report from the ground as officers, and everyone else is a citizen."""
+    from layers.incidents.models import Source
+
+    if scope.has(SUPERVISOR, ADMIN):
+        return Source.SUPERVISOR
+    if scope.has(DISPATCHER):
+        return Source.HOTLINE
+    if scope.is_staff:
+        return Source.OFFICER
+    return Source.CITIZEN
+
+
 def is_dispatcher(user) -> bool:
-    return scope_for(user).has(DISPATCHER, SUPERVISOR, ADMIN)
+    return scope_for(user).has(DISPATCHER, ADMIN)
 
 
 def is_handler(user, case) -> bool:
@@ -68,7 +85,7 @@ def refusal(user, role: str, case) -> str | None:
     if not (user and user.is_authenticated):
         return "log in to change a case"
     if role == DISPATCHER and not is_dispatcher(user):
-        return "only a dispatcher or supervisor may do this"
+        return "only a dispatcher may do this (supervisors audit the workflow and do not run it)"
     if role == HANDLER and not is_handler(user, case):
         return "only staff of the case's department may do this"
     if role == OFFICER and not is_officer(user, case):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.gis.geos import Point
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -81,14 +81,10 @@ def report_case(
 ) -> tuple[Case, bool]:
     """Take a report: assign it in this transaction, link it as a duplicate or start its workflow.
 
-    Returns (case, created). With an `idempotency_key` already used, returns the case it created and
-    False; two racing requests with one key meet the unique constraint and the loser returns the
-    winner's case, so a key never makes two cases.
+    Returns (case, True): the flag stays for the callers that unpack it, from when this service also
+    answered replays. `idempotency_key` is only recorded on the case: replays are answered before this is called, by
+    common/idempotency.py, per client (a key is not unique across clients).
     """
-    if idempotency_key:
-        existing = Case.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
     now = now or timezone.now()
     assignment, original = intake_facts(point, category, now)
     provenance = dict(assignment.provenance)
@@ -128,20 +124,16 @@ def report_case(
         stage_started_at=None if original else now,
         final_due_at=final_due_after(category, now),
     )
-    try:
-        with transaction.atomic():
-            case.save()
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        return Case.objects.get(idempotency_key=idempotency_key), False
+    case.save()
     saved = _save_photos(case, photos, Photo.Kind.REPORT)
     note = f"me too: linked to case {original.pk}" if original else ""
     TrailEntry.objects.create(
         case=case,
         at=now,
         actor=reporter,
-        actor_name=_actor_name(reporter) if reporter else (reporter_name or source),
+        # The actor is who sent the report: a signed-in user by their account, anyone else by the
+        # source alone; a reporter_name in the body is a contact, never the actor.
+        actor_name=_actor_name(reporter) if reporter else source,
         action="report",
         from_status="",
         to_status=case.status,
@@ -149,7 +141,9 @@ def report_case(
         photo=saved[0] if saved else None,
     )
     if original is not None:
-        Case.objects.filter(pk=original.pk).update(me_too_count=F("me_too_count") + 1, version=F("version") + 1)
+        # Not the version: anyone may say "me too", and bumping the optimistic lock would make the
+        # staff's next step on the original fail with 409.
+        Case.objects.filter(pk=original.pk).update(me_too_count=F("me_too_count") + 1)
         TrailEntry.objects.create(
             case=original,
             at=now,
@@ -295,9 +289,7 @@ def transition(
     if action == "unlink":
         data["unlinked_from"] = case.duplicate_of_id
         if case.duplicate_of_id:
-            Case.objects.filter(pk=case.duplicate_of_id, me_too_count__gt=0).update(
-                me_too_count=F("me_too_count") - 1, version=F("version") + 1
-            )
+            Case.objects.filter(pk=case.duplicate_of_id, me_too_count__gt=0).update(me_too_count=F("me_too_count") - 1)
         case.duplicate_of = None
     case.status = step.target
     case.due_at = due_after(case.category, step.target, now)

@@ -11,7 +11,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from common.dbfuncs import SEGMENT_DEGREES
-from layers.grids.models import Duty, DutyKind, Level
+from common.scopes import Scope, visible
+from layers.grids.models import Duty, DutyKind, Grid, Level
 from layers.inspections import sql
 from layers.inspections.models import CheckIn, InspectionPoint, Patrol, PatrolSchedule
 
@@ -86,12 +87,14 @@ def last_scheduled_day(schedule: PatrolSchedule, today: datetime.date) -> dateti
     return today - datetime.timedelta(days=(today.weekday() - schedule.weekday) % 7)
 
 
-def schedule_day(schedule: PatrolSchedule, week_day: datetime.date | None = None) -> ScheduleDay:
+def schedule_day(schedule: PatrolSchedule, week_day: datetime.date | None = None, *, scope: Scope) -> ScheduleDay:
     """Who walked and who missed `schedule` in the week of `week_day` (default: its latest day so far).
 
     The officers are those with an officer duty, in force that day, in the schedule's grid or below
-    it; an officer walked if a patrol of theirs started that day (server's time zone), in any grid.
-    A day still to come has nobody missing yet; today counts those who have not walked so far.
+    it, and in a grid `scope` sees (an officer of one grid reading a community's schedule gets the
+    officers of their own grid, not the whole community's with their phones); an officer walked if a
+    patrol of theirs started that day (server's time zone), in any grid. A day still to come has
+    nobody missing yet; today counts those who have not walked so far.
     """
     today = timezone.localdate()
     week_day = week_day or last_scheduled_day(schedule, today)
@@ -107,6 +110,7 @@ def schedule_day(schedule: PatrolSchedule, week_day: datetime.date | None = None
     duties = (
         Duty.objects.active(day)
         .filter(kind=DutyKind.OFFICER, grid__code__startswith=schedule.scope.code)
+        .filter(grid__in=visible("grid", Grid.objects.all(), scope))
         .select_related("person", "grid")
         .annotate(walked=Exists(patrolled))
         .order_by("grid__code", "person__name", "id")

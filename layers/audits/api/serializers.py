@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.gis.geos import Polygon
 from rest_framework import serializers
 
+from common.serializers import BoundedDateField
 from layers.audits.models import AuditRun, Kind
 
 
@@ -40,7 +41,7 @@ class AuditRunRequestSerializer(serializers.Serializer):
     stale_days = serializers.FloatField(
         required=False, min_value=0.1, max_value=100_000, help_text="stale: not visited or patrolled in the last N days"
     )
-    on = serializers.DateField(required=False, help_text="date the run looks from: duties in force, case windows")
+    on = BoundedDateField(required=False, help_text="date the run looks from: duties in force, case windows")
 
     def parameters(self) -> dict:
         keys = (

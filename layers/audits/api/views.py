@@ -14,6 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.idempotency import IdempotentWrites
 from layers.audits import exports, selectors, services
 from layers.audits.api.permissions import IsSupervisor
 from layers.audits.api.serializers import AuditRunRequestSerializer, AuditRunSerializer, FindingFilterSerializer
@@ -29,7 +30,7 @@ def _drf_error(exc: DjangoValidationError) -> ValidationError:
     return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
 
 
-class AuditRunListView(ListAPIView):
+class AuditRunListView(IdempotentWrites, ListAPIView):
     """GET: audit runs, newest first. POST: start a run; it works in the background (202 + its URL)."""
 
     serializer_class = AuditRunSerializer

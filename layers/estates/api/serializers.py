@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from common.serializers import GeoFeatureSerializer, WorkflowFieldsGuard
+from common.serializers import BoundedDateField, GeoFeatureSerializer, WorkflowFieldsGuard
+from layers.accounts.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from layers.estates.models import (
     Estate,
     ProjectStatus,
@@ -22,7 +23,9 @@ from layers.grids.models import Grid, Level
 class EstateSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     """An estate as a GeoJSON Feature; `community` is the community grid's code."""
 
-    community = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.filter(level=Level.COMMUNITY))
+    community = ScopedSlugRelatedField(
+        scope_kind="grid", slug_field="code", queryset=Grid.objects.filter(level=Level.COMMUNITY)
+    )
     community_name = serializers.CharField(source="community.name", read_only=True)
     is_three_no = serializers.BooleanField(read_only=True)
 
@@ -53,7 +56,9 @@ class ProjectSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
 
     workflow_hint = "a project's status moves through POST /api/v1/renovation-projects/{id}/status/"
 
-    estates = serializers.PrimaryKeyRelatedField(many=True, queryset=Estate.objects.all(), required=False)
+    estates = ScopedPrimaryKeyRelatedField(
+        scope_kind="estate", many=True, queryset=Estate.objects.all(), required=False
+    )
     estate_count = serializers.IntegerField(read_only=True)
     estate_buildings = serializers.IntegerField(read_only=True)
     estate_households = serializers.IntegerField(read_only=True)
@@ -96,6 +101,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 class WorkItemSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
     """A work item as a GeoJSON Feature (geometry may be null); pipes drawn as lines get metres measured."""
 
+    project = ScopedPrimaryKeyRelatedField(scope_kind="project", queryset=RenovationProject.objects.all())
     quantity = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
     unit = serializers.CharField(required=False, allow_null=True, max_length=10)
 
@@ -114,6 +120,10 @@ class SuggestionSerializer(WorkflowFieldsGuard, serializers.ModelSerializer):
     workflow_hint = "a planner answers through POST /api/v1/resident-suggestions/{id}/answer/"
 
     answered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    estate = ScopedPrimaryKeyRelatedField(scope_kind="estate", queryset=Estate.objects.all())
+    project = ScopedPrimaryKeyRelatedField(
+        scope_kind="project", queryset=RenovationProject.objects.all(), required=False, allow_null=True
+    )
 
     class Meta:
         model = ResidentSuggestion
@@ -142,7 +152,7 @@ class AnswerSerializer(serializers.Serializer):
 
 class OverlayQuerySerializer(serializers.Serializer):
     buffer = serializers.FloatField(required=False, min_value=0, help_text="metres around the footprint for cases")
-    on = serializers.DateField(required=False, help_text="date of the duties (today by default)")
+    on = BoundedDateField(required=False, help_text="date of the duties (today by default)")
 
 
 class TotalsQuerySerializer(serializers.Serializer):
@@ -161,11 +171,11 @@ class ConflictSerializer(serializers.Serializer):
     name = serializers.CharField()
     batch = serializers.CharField()
     status = serializers.CharField()
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    starts_on = BoundedDateField()
+    ends_on = BoundedDateField()
     overlap_m2 = serializers.FloatField()
-    overlap_starts_on = serializers.DateField()
-    overlap_ends_on = serializers.DateField()
+    overlap_starts_on = BoundedDateField()
+    overlap_ends_on = BoundedDateField()
 
 
 class OverlayCaseSerializer(serializers.Serializer):

@@ -9,9 +9,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework_gis.filters import InBBoxFilter
-from rest_framework_gis.pagination import GeoJsonPagination
 
+from common.idempotency import IdempotentWrites
+from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.scopes import request_scope, visible
 from layers.accounts.permissions import SignedIn
 from layers.estates import selectors, services
@@ -31,18 +31,18 @@ from layers.estates.models import ResidentSuggestion, WorkItem
 from layers.estates.permissions import IsPlanner, IsPlannerOrReadOnly
 
 
-class GeoPagination(GeoJsonPagination):
+class GeoPagination(LimitedGeoJsonPagination):
     page_size = 100
     max_page_size = 1000
 
 
-class EstateViewSet(viewsets.ModelViewSet):
+class EstateViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Estates (小区) as GeoJSON; filter by community, management_type, in_bbox."""
 
     serializer_class = EstateSerializer
     permission_classes = [IsPlannerOrReadOnly]
     pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "boundary"
     bbox_filter_include_overlapping = True
     filterset_fields = {
@@ -62,13 +62,13 @@ class EstateViewSet(viewsets.ModelViewSet):
         serializer.instance = services.update_estate(estate=serializer.instance, **serializer.validated_data)
 
 
-class RenovationProjectViewSet(viewsets.ModelViewSet):
+class RenovationProjectViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Renovation projects as GeoJSON; filter by batch, status, in_bbox. Status moves via POST status/."""
 
     serializer_class = ProjectSerializer
     permission_classes = [IsPlannerOrReadOnly]
     pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "footprint"
     bbox_filter_include_overlapping = True
     filterset_fields = ["batch", "status"]
@@ -134,13 +134,13 @@ class RenovationProjectViewSet(viewsets.ModelViewSet):
         return Response(StatusChangeSerializer(changes, many=True).data)
 
 
-class WorkItemViewSet(viewsets.ModelViewSet):
+class WorkItemViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Work items as GeoJSON (geometry may be null); filter by project, kind."""
 
     serializer_class = WorkItemSerializer
     permission_classes = [IsPlannerOrReadOnly]
     pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "geometry"
     bbox_filter_include_overlapping = True
     filterset_fields = ["project", "kind"]
@@ -165,7 +165,7 @@ class WorkItemViewSet(viewsets.ModelViewSet):
 
 
 class SuggestionViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentWrites, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Residents' suggestions; filter by estate, project, status. Answer via POST answer/."""
 

@@ -42,3 +42,4 @@ class DutySerializer(serializers.ModelSerializer):
     class Meta:
         model = Duty
         fields = ["id", "grid", "kind", "person", "department", "starts_on", "ends_on", "note"]
+        read_only_fields = fields  # duties are kept in the admin; this only answers

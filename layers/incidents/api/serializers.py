@@ -61,9 +61,17 @@ class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     address = serializers.CharField(required=False, allow_blank=True, max_length=300)
     source = serializers.ChoiceField(
-        choices=[c for c in Source.choices if c[0] != Source.OPEN311], default=Source.CITIZEN
+        choices=[c for c in Source.choices if c[0] != Source.OPEN311],
+        required=False,
+        help_text="set from who is signed in (citizen, officer, hotline for dispatchers, supervisor); "
+        "a body that names another is refused",
     )
-    reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    reporter_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="a contact name (e.g. a hotline caller's); the trail names the signed-in user, never this",
+    )
     reporter_phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
     photos = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
 
@@ -228,6 +236,7 @@ class CaseFeatureSerializer(GeoFeatureModelSerializer):
             "input_srs",
             "provenance",
         ]
+        read_only_fields = ["duplicate_of"]  # an answer's field: cases are written through intake and actions
 
     def to_representation(self, instance):
         feature = super().to_representation(instance)

@@ -10,15 +10,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.idempotency import IdempotentWrites, key_of
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.scopes import request_scope
 from common.text import is_ascii_number
 from layers.accounts.permissions import SignedIn
-from layers.incidents import selectors, services
+from layers.incidents import permissions, selectors, services
 from layers.incidents.api.serializers import (
     CaseDetailSerializer,
     CaseFeatureSerializer,
@@ -94,11 +94,11 @@ class CaseBBoxFilter(SafeInBBoxFilter):
     bbox_param = "in_bbox"
 
 
-class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
+class CaseListCreateView(IdempotentWrites, ScopedCaseSerializers, generics.ListCreateAPIView):
     """GET: cases as a GeoJSON FeatureCollection. POST: report a case (JSON or multipart with photos).
 
-    POST takes an `Idempotency-Key` header: a retry with the same key returns the same case (200)
-    instead of creating a second one (201).
+    POST takes an `Idempotency-Key` header (common/idempotency.py): a retry with the same key gets the
+    first answer again instead of creating a second case.
     """
 
     serializer_class = CaseFeatureSerializer
@@ -107,7 +107,6 @@ class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
     filterset_class = CaseFilter
     bbox_filter_field = "location"
     bbox_filter_include_overlapping = True
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_permissions(self):
         # Anyone may report (as Open311 lets them); reading the list needs a sign-in and shows the
@@ -129,10 +128,10 @@ class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
                 "Idempotency-Key",
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
-                description="makes retries safe: same key, same case",
+                description="makes retries safe: the same key gets the first answer again (see the README)",
             )
         ],
-        responses={201: CaseFeatureSerializer, 200: CaseFeatureSerializer},
+        responses={201: CaseFeatureSerializer},
     )
     def post(self, request, *args, **kwargs):
         data = request.data
@@ -142,23 +141,21 @@ class CaseListCreateView(ScopedCaseSerializers, generics.ListCreateAPIView):
         intake = IntakeSerializer(data=data)
         intake.is_valid(raise_exception=True)
         values = dict(intake.validated_data)
-        key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key is not None and len(key) > 128:
-            raise ValidationError({"Idempotency-Key": "at most 128 characters"})
-        case, created = services.report_case(
+        source = permissions.reporting_source(request_scope(request))
+        if values.pop("source", source) != source:
+            raise ValidationError({"source": f"set from who is signed in: this report comes from {source}"})
+        case, _ = services.report_case(
             category=values.pop("category"),
             point=values.pop("point"),
             photos=values.pop("photos", []),
+            source=source,
             reporter=request.user if request.user.is_authenticated else None,
-            idempotency_key=key,
+            idempotency_key=key_of(request),
             **values,
         )
-        if not created:  # a replay: read the stored case with what the response shows
-            case = selectors.case_queryset().get(pk=case.pk)
         # A new case already holds its category, grid, department and people from the assignment.
         response = Response(
-            CaseFeatureSerializer(case, context=case_context(request)).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            CaseFeatureSerializer(case, context=case_context(request)).data, status=status.HTTP_201_CREATED
         )
         response["ETag"] = case.etag
         response["Location"] = f"/api/v1/incidents/{case.pk}/"
@@ -214,11 +211,10 @@ def _version_from(request, body_version: int | None) -> int | None:
     return int(header)
 
 
-class CaseTransitionView(APIView):
+class CaseTransitionView(IdempotentWrites, APIView):
     """One workflow step on a case (the URL names it); refuses with 409 if impossible or stale."""
 
     action_name = ""
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     permission_classes = [SignedIn]
 
     def get_serializer(self, *args, **kwargs):
@@ -289,6 +285,9 @@ class OverdueView(ScopedCaseSerializers, generics.ListAPIView):
     serializer_class = CaseFeatureSerializer
     pagination_class = CasePagination
     permission_classes = [SignedIn]
+    filter_backends = [CaseBBoxFilter]
+    bbox_filter_field = "location"
+    bbox_filter_include_overlapping = True
 
     @extend_schema(parameters=[OpenApiParameter("level", int, description="escalation rung 0-4")])
     def get(self, request, *args, **kwargs):

@@ -3,7 +3,8 @@
 Both are built from the same Python structures: a list of dicts under a root and an item element
 (services/service, service_requests/request, errors/error), or a single dict (discovery,
 service_definition). Nested lists name their items explicitly (attributes/attribute,
-values/value, endpoints/endpoint, formats/format). ElementTree escapes all text.
+values/value, endpoints/endpoint, formats/format). ElementTree escapes all text, and
+common.xmltext.xml_safe drops what XML 1.0 cannot carry at all (a vertical tab in a description).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import json
 import xml.etree.ElementTree as ET
 
 from django.http import HttpResponse
+
+from common.xmltext import xml_safe
 
 # The element name of one item inside each list-valued key.
 ITEM_NAMES = {"attributes": "attribute", "values": "value", "endpoints": "endpoint", "formats": "format"}
@@ -22,7 +25,7 @@ def _text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return xml_safe(str(value))
 
 
 def _append(parent: ET.Element, name: str, value) -> None:

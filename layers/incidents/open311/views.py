@@ -145,7 +145,14 @@ def _public(case: Case) -> dict:
 
 
 def _public_queryset():
-    return Case.objects.select_related("category", "department", "grid", "duplicate_of").order_by("-reported_at", "-id")
+    """The cases Open311 publishes: those of the sources GRIDGIS OPEN311_PUBLIC_SOURCES lists (citizens'
+    reports by default; officers', hotline and supervisors' are the administration's own work), and
+    no dead corner (an exact point where no grid answers is for the audits, not the public)."""
+    return (
+        Case.objects.filter(source__in=settings.GRIDGIS["OPEN311_PUBLIC_SOURCES"], dead_corner=False)
+        .select_related("category", "department", "grid", "duplicate_of")
+        .order_by("-reported_at", "-id")
+    )
 
 
 @require_GET
@@ -164,9 +171,15 @@ def _parse_date(request, name: str, fmt: str):
     text = request.GET.get(name)
     if not text:
         return None, None
-    moment = parse_datetime(text.replace(" ", "+"))
+    example = "a w3 date-time such as 2026-01-01T00:00:00Z"
+    try:
+        moment = parse_datetime(text.replace(" ", "+"))
+    except ValueError:  # well-formed but not a real date or time (month 13, day 45, hour 25)
+        return None, errors(fmt, 400, f"{name}: {text!r} is not a real date and time; send {example}")
     if moment is None:
-        return None, errors(fmt, 400, f"{name}: {text!r} is not a w3 date-time such as 2026-01-01T00:00:00Z")
+        return None, errors(fmt, 400, f"{name}: {text!r} is not {example}")
+    if not 1900 <= moment.year <= 2999:  # the 90-day window arithmetic stays within datetime's range
+        return None, errors(fmt, 400, f"{name}: the year must be within 1900..2999")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment, None
@@ -213,6 +226,9 @@ def _list_requests(request, fmt: str):
 
 def _create_request(request, fmt: str):
     data = request.POST
+    for name, values in data.lists():
+        if any("\x00" in value for value in values):  # PostgreSQL text cannot hold NUL (a 500 otherwise)
+            return errors(fmt, 400, f"{name}: NUL characters are not accepted")
     key = data.get("api_key", "")
     if not key:
         return errors(fmt, 403, "api_key is required to create a request")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from common.geometry import LonLatSerializer, SRSField
-from common.serializers import GeoFeatureSerializer, WorkflowFieldsGuard
+from common.serializers import BoundedDateField, GeoFeatureSerializer, WorkflowFieldsGuard
+from layers.accounts.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from layers.grids.api.serializers import PersonDutySerializer
 from layers.grids.models import Grid, Level
 from layers.inspections.models import CheckIn, InspectionCategory, InspectionPoint, Patrol, PatrolSchedule
@@ -24,8 +25,12 @@ class InspectionPointSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
 
     category = serializers.SlugRelatedField(slug_field="code", queryset=InspectionCategory.objects.all())
     category_name = serializers.CharField(source="category.name", read_only=True)
-    street = serializers.SlugRelatedField(
-        slug_field="code", queryset=Grid.objects.filter(level=Level.STREET), required=False, allow_null=True
+    street = ScopedSlugRelatedField(
+        scope_kind="grid",
+        slug_field="code",
+        queryset=Grid.objects.filter(level=Level.STREET),
+        required=False,
+        allow_null=True,
     )
     grid = serializers.CharField(source="grid.code", read_only=True, default=None)
 
@@ -53,7 +58,12 @@ class PatrolSerializer(WorkflowFieldsGuard, GeoFeatureSerializer):
 
     workflow_hint = "a track is uploaded through POST /api/v1/patrols/{id}/track/"
 
-    grid = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.all(), required=False)
+    # An officer records patrols of their own grids only; the grid, the schedule and the officer are
+    # checked against the sender's scope (a foreign grid's patrol would count in its ledger and audits).
+    grid = ScopedSlugRelatedField(scope_kind="grid", slug_field="code", queryset=Grid.objects.all(), required=False)
+    schedule = ScopedPrimaryKeyRelatedField(
+        scope_kind="schedule", queryset=PatrolSchedule.objects.all(), required=False, allow_null=True
+    )
     officer_name = serializers.CharField(source="officer.name", read_only=True)
     check_in_count = serializers.IntegerField(source="check_ins.count", read_only=True)
     track_uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -102,7 +112,9 @@ class CheckInInputSerializer(LonLatSerializer):
     """Where the officer stands (lon/lat/srs), the point, and optionally when."""
 
     # Named "point" in the API; LonLatSerializer already uses the key "point" for the position.
-    point = serializers.PrimaryKeyRelatedField(source="inspection_point", queryset=InspectionPoint.objects.all())
+    point = ScopedPrimaryKeyRelatedField(
+        scope_kind="point", source="inspection_point", queryset=InspectionPoint.objects.all()
+    )
     checked_at = serializers.DateTimeField(required=False)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
@@ -115,10 +127,11 @@ class CheckInSerializer(serializers.ModelSerializer):
     class Meta:
         model = CheckIn
         fields = ["id", "patrol", "point", "point_name", "lon", "lat", "distance_m", "checked_at", "note"]
+        read_only_fields = fields  # the answer; a check-in comes in through CheckInInputSerializer
 
 
 class PatrolScheduleSerializer(WorkflowFieldsGuard, serializers.ModelSerializer):
-    scope = serializers.SlugRelatedField(slug_field="code", queryset=Grid.objects.all())
+    scope = ScopedSlugRelatedField(scope_kind="grid", slug_field="code", queryset=Grid.objects.all())
 
     class Meta:
         model = PatrolSchedule
@@ -127,7 +140,7 @@ class PatrolScheduleSerializer(WorkflowFieldsGuard, serializers.ModelSerializer)
 
 class PatrolScheduleDaySerializer(serializers.Serializer):
     schedule = PatrolScheduleSerializer()
-    day = serializers.DateField()
+    day = BoundedDateField()
     in_force = serializers.BooleanField()
     upcoming = serializers.BooleanField(help_text="the day is still to come: nobody has missed it yet")
     walked = PersonDutySerializer(many=True)
@@ -135,14 +148,12 @@ class PatrolScheduleDaySerializer(serializers.Serializer):
 
 
 class WeekQuerySerializer(serializers.Serializer):
-    week = serializers.DateField(
-        required=False, help_text="any day of the week (default: the latest scheduled day so far)"
-    )
+    week = BoundedDateField(required=False, help_text="any day of the week (default: the latest scheduled day so far)")
 
 
 class LedgerQuerySerializer(serializers.Serializer):
-    since = serializers.DateField(required=False, help_text="first day (the Monday 4 weeks ago by default)")
-    until = serializers.DateField(required=False, help_text="last day, included (today by default)")
+    since = BoundedDateField(required=False, help_text="first day (the Monday 4 weeks ago by default)")
+    until = BoundedDateField(required=False, help_text="last day, included (today by default)")
     officer = serializers.IntegerField(required=False)
     grid = serializers.CharField(required=False, help_text="grid code; its subtree's patrols")
 
@@ -153,7 +164,7 @@ class LedgerQuerySerializer(serializers.Serializer):
 
 
 class LedgerRowSerializer(serializers.Serializer):
-    week_of = serializers.DateField()
+    week_of = BoundedDateField()
     officer_id = serializers.IntegerField()
     officer = serializers.CharField()
     grid_code = serializers.CharField()

@@ -12,13 +12,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_gis.filters import InBBoxFilter
-from rest_framework_gis.pagination import GeoJsonPagination
 
 from common.crs import WGS84
+from common.idempotency import IdempotentWrites
+from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.scopes import request_scope, visible
 from layers.accounts.permissions import SignedIn
 from layers.inspections import selectors, services
@@ -47,7 +46,7 @@ from layers.inspections.permissions import (
 from layers.inspections.tracks import TrackError, read_geojson, read_gpx, read_upload
 
 
-class GeoPagination(GeoJsonPagination):
+class GeoPagination(LimitedGeoJsonPagination):
     page_size = 200
     max_page_size = 2000
 
@@ -61,13 +60,13 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-class PointViewSet(viewsets.ModelViewSet):
+class PointViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Inspection points as GeoJSON; filter by category__code, street__code, grid__code, in_bbox."""
 
     serializer_class = InspectionPointSerializer
     permission_classes = [IsSupervisorOrReadOnly]
     pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "location"
     filterset_fields = {
         "category__code": ["exact"],
@@ -108,6 +107,7 @@ def _read_track(data: dict):
 
 
 class PatrolViewSet(
+    IdempotentWrites,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -120,7 +120,7 @@ class PatrolViewSet(
     serializer_class = PatrolSerializer
     permission_classes = [IsPatrolOfficerOrSupervisor]
     pagination_class = GeoPagination
-    filter_backends = [DjangoFilterBackend, InBBoxFilter]
+    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
     bbox_filter_field = "track"
     bbox_filter_include_overlapping = True
     filterset_fields = {
@@ -147,7 +147,7 @@ class PatrolViewSet(
         serializer.instance = services.update_patrol(patrol=serializer.instance, **serializer.validated_data)
 
     @extend_schema(request=TrackUploadSerializer, responses=PatrolSerializer)
-    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"])
     def track(self, request, pk=None):
         """Upload the GPS track: GeoJSON LineString/MultiLineString or GPX; malformed ones get a 400 saying why."""
         data = TrackUploadSerializer(data=request.data)
@@ -166,7 +166,7 @@ class PatrolViewSet(
         patrol = self.get_object()
         if request.method == "GET":
             return Response(CheckInSerializer(selectors.check_ins_of(patrol), many=True).data)
-        data = CheckInInputSerializer(data=request.data)
+        data = CheckInInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
         check_in = services.check_in(
@@ -200,7 +200,7 @@ class PatrolViewSet(
         return Response(LedgerRowSerializer(rows, many=True).data)
 
 
-class ScheduleViewSet(viewsets.ModelViewSet):
+class ScheduleViewSet(IdempotentWrites, viewsets.ModelViewSet):
     """Weekly patrol schedules ("walk the courtyards" every Tuesday); GET {id}/attendance/ for who missed it."""
 
     serializer_class = PatrolScheduleSerializer
@@ -218,7 +218,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         """The scheduled day of the given week: the officers who walked and those who missed it."""
         query = WeekQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        day = selectors.schedule_day(self.get_object(), query.validated_data.get("week"))
+        day = selectors.schedule_day(self.get_object(), query.validated_data.get("week"), scope=request_scope(request))
         return Response(PatrolScheduleDaySerializer(day).data)
 
 

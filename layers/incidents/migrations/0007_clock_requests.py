@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0005_stage_clocks'),
+        ('incidents', '0006_stage_clocks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("common", "0004_working_time"),
+        ("common", "0005_working_time"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0004_dead_corner_index'),
-        ('common', '0004_working_time'),
+        ('incidents', '0005_idempotency_key_per_client'),
+        ('common', '0005_working_time'),
     ]
 
     operations = [

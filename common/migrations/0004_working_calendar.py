@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("common", "0002_scope_predicate"),
+        ("common", "0003_merge_0002_idempotent_requests_0002_scope_predicate"),
     ]
 
     operations = [

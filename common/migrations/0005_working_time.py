@@ -168,7 +168,7 @@ def default_schedule_and_official_calendar(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("common", "0003_working_calendar")]
+    dependencies = [("common", "0004_working_calendar")]
 
     operations = [
         migrations.RunSQL(FUNCTIONS + TRIGGERS, DROP),
