@@ -10,8 +10,10 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.db.models import F, FloatField, Func, Q, QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 
+from common.dbfuncs import DeadlineOnCalendar, TimeLeftSeconds
 from common.prepared import execute_prepared
 from common.scopes import Scope, visible
 from common.spatial import GeographyDistance, GeographyDWithin
@@ -221,9 +223,15 @@ def _dead_corner(point: Point) -> Assignment:
 
 
 def case_queryset() -> QuerySet[Case]:
-    """Cases with what the API shows about them, in one query."""
-    return Case.objects.select_related("category", "grid", "department", "leader", "officer", "suggested_grid").defer(
-        "grid__boundary", "department__jurisdiction", "suggested_grid__boundary"
+    """Cases with what the API shows about them, in one query: time left in the clock of the stage's
+    limit (working seconds for a working-time limit) and whether the deadline is on the entered calendar."""
+    return (
+        Case.objects.select_related("category", "grid", "department", "leader", "officer", "suggested_grid")
+        .defer("grid__boundary", "department__jurisdiction", "suggested_grid__boundary")
+        .annotate(
+            time_left_s=TimeLeftSeconds(Now(), F("due_at"), F("due_clock")),
+            deadline_on_calendar=DeadlineOnCalendar(F("stage_started_at"), F("due_at"), F("due_clock")),
+        )
     )
 
 
