@@ -97,6 +97,27 @@ def notify(*, users: Iterable, kind: str, subject: str, body: str = "", data: di
 # --- Delivery ---------------------------------------------------------------------------------------------
 
 
+# --- The inbox, as the screens read and mark it (the API has the same in common/notifications_api.py) ---
+
+
+def unread_count(user) -> int:
+    """How many of `user`'s inbox entries are unread (the partial index notification_unread)."""
+    if not (user and user.is_authenticated):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def inbox(user, limit: int = 50) -> list[Notification]:
+    """`user`'s latest inbox entries, newest first."""
+    return list(Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit])
+
+
+@transaction.atomic
+def mark_all_read(*, user, now: datetime.datetime | None = None) -> int:
+    """Mark every unread entry of `user` read at `now` (each keeps when it was read); returns how many."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=now or timezone.now())
+
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The webhook signature header's value for `body` sent at `timestamp`."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()

@@ -14,6 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common import notifications
 from common.idempotency import IdempotentWrites
 from common.models import Notification, NotificationPreference
 
@@ -73,7 +74,7 @@ class UnreadCountView(APIView):
 
     @extend_schema(responses=inline_serializer("UnreadCount", {"unread": serializers.IntegerField()}))
     def get(self, request):
-        return Response({"unread": Notification.objects.filter(user=request.user, read_at__isnull=True).count()})
+        return Response({"unread": notifications.unread_count(request.user)})
 
 
 class ReadView(IdempotentWrites, APIView):
@@ -95,8 +96,7 @@ class ReadAllView(IdempotentWrites, APIView):
 
     @extend_schema(request=None, responses=inline_serializer("ReadAll", {"read": serializers.IntegerField()}))
     def post(self, request):
-        read = Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
-        return Response({"read": read})
+        return Response({"read": notifications.mark_all_read(user=request.user)})
 
 
 class PreferenceView(IdempotentWrites, generics.RetrieveUpdateAPIView):
