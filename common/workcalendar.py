@@ -13,6 +13,7 @@ import datetime
 
 from django.db import connection, transaction
 from django.dispatch import Signal
+from django.utils import timezone
 
 from common.models import CalendarDay, CalendarYear, Clock, DaySource
 
@@ -67,6 +68,14 @@ def missing_years(first: int, last: int) -> list[int]:
     """Years in first..last without an entered schedule."""
     known = set(CalendarYear.objects.filter(year__gte=first, year__lte=last).values_list("year", flat=True))
     return [year for year in range(first, last + 1) if year not in known]
+
+
+def unentered_years(deadlines, now: datetime.datetime) -> list[int]:
+    """The years from `now`'s to the latest of `deadlines` (None ignored) whose official schedule is
+    not entered: the screens that show these deadlines say that they count Monday to Friday there."""
+    first = timezone.localtime(now).year
+    last = max((timezone.localtime(d).year for d in deadlines if d is not None), default=first)
+    return missing_years(first, max(first, last))
 
 
 # --- The State Council's schedule, from the chinesecalendar package ------------------------------------

@@ -73,6 +73,33 @@ DECIDER = {
 }
 
 
+def kinds_decided_by(user) -> list[str]:
+    """The kinds of request `user` may decide, for the deciders' queue on the screens (the deciders'
+    roles, dispatcher and duty chief, do not depend on the case)."""
+    return [kind for kind, role in DECIDER.items() if permissions.refusal(user, role, None) is None]
+
+
+def kinds_askable(user, case: Case) -> list[str]:
+    """The kinds of request `user` may ask on `case` now (its status, their role, none pending), as
+    ask() would accept them; the screens offer these."""
+    if case.clock_requests.filter(state=ClockRequest.State.PENDING).exists():
+        return []
+    return [
+        kind
+        for kind in Kind.values
+        if case.status in ASKED_IN[kind]
+        and permissions.refusal(user, ASKER[kind], case) is None
+        and not (kind == Kind.EXTENSION and case.extension_count >= settings.GRIDGIS["MAX_EXTENSIONS"])
+    ]
+
+
+def may_decide(user, request: ClockRequest) -> bool:
+    """Whether `user` may decide `request` (its kind's decider, and not the person who asked)."""
+    if request.asked_by_id is not None and request.asked_by_id == getattr(user, "pk", None):
+        return False
+    return permissions.refusal(user, DECIDER[request.kind], request.case) is None
+
+
 def _locked_case(case_id: int, version: int | None) -> Case:
     case = Case.objects.select_for_update(of=("self",)).select_related("category__parent", "grid").get(pk=case_id)
     if version is None:

@@ -401,7 +401,21 @@ def receiver(point: Point, category: Category | None = None, now: datetime.datet
 
 # Trail actions a follower sees on the public timeline; the rest (escalation rungs, reassignments)
 # is the office's own business.
-PUBLIC_ACTIONS = ("report", "register", "reject", "dispatch", "accept", "return", "handle", "verify", "fail", "close")
+# A return (回退) is now the dispatcher's approval of the department's request ("approve_return");
+# "return" stays for the trails written before.
+PUBLIC_ACTIONS = (
+    "report",
+    "register",
+    "reject",
+    "dispatch",
+    "accept",
+    "return",
+    "approve_return",
+    "handle",
+    "verify",
+    "fail",
+    "close",
+)
 
 
 # What secrets.token_urlsafe makes (and the demo's fixed tokens use): anything else is no token, and
