@@ -22,6 +22,7 @@ from layers.accounts.permissions import SignedIn
 from layers.incidents import requests, selectors, services
 from layers.incidents.api.serializers import CaseFeatureSerializer
 from layers.incidents.api.views import (
+    CaseBBoxFilter,
     CasePagination,
     ScopedCaseSerializers,
     WorkflowRefused,
@@ -225,6 +226,10 @@ class SuspendedView(ScopedCaseSerializers, generics.ListAPIView):
     serializer_class = CaseFeatureSerializer
     pagination_class = CasePagination
     permission_classes = [SignedIn]
+    # The same bbox filter as the case list (every GeoJSON list goes through the safe one).
+    filter_backends = [CaseBBoxFilter]
+    bbox_filter_field = "location"
+    bbox_filter_include_overlapping = True
 
     def get_queryset(self):
         queryset = selectors.visible_cases(request_scope(self.request)).filter(status=Status.SUSPENDED)
