@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "dispatch": _("Sent to the responsible department"),
     "accept": _("The department started work"),
     "return": _("Returned for re-dispatch"),
+    "approve_return": _("Returned for re-dispatch"),
     "handle": _("The department reported it fixed"),
     "verify": _("The fix was checked on site"),
     "fail": _("The check found it not fixed: back to work"),

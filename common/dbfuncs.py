@@ -2,7 +2,7 @@
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import GeoFuncMixin
-from django.db.models import FloatField, Func
+from django.db.models import BooleanField, DateTimeField, FloatField, Func
 
 # Boundaries are stored in lon/lat with straight edges in degrees; a geography cast reads each edge
 # as a great-circle arc, which on a 10 km edge strays about a metre from the stored line. Two
@@ -29,3 +29,31 @@ class SimplifyPreserveTopology(GeoFuncMixin, Func):
     output_field = GeometryField(srid=4326)
     arity = 2
     geom_param_pos = (0,)
+
+
+# --- Working time (common/migrations/0005_working_time.py; the rule on common.models.WorkSchedule) ---
+
+
+class Due(Func):
+    """gridgis_due(start, minutes, clock): `start` plus `minutes` of working time or clock time."""
+
+    function = "gridgis_due"
+    output_field = DateTimeField()
+    arity = 3
+
+
+class TimeLeftSeconds(Func):
+    """gridgis_time_left_seconds(now, due, clock): seconds left in the limit's clock (negative when late)."""
+
+    function = "gridgis_time_left_seconds"
+    output_field = FloatField()
+    arity = 3
+
+
+class DeadlineOnCalendar(Func):
+    """gridgis_deadline_on_calendar(start, due, clock): false when a working-time deadline crosses a year
+    whose official schedule is not entered (counted Monday to Friday only)."""
+
+    function = "gridgis_deadline_on_calendar"
+    output_field = BooleanField()
+    arity = 3

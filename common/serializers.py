@@ -104,6 +104,8 @@ WORKFLOW_FIELDS = frozenset(
         "reported_at",
         "due_at",
         "final_due_at",
+        "due_clock",
+        "stage_started_at",
         "closed_at",
         "duplicate_of",
         "me_too_count",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from common.queue import app, retry_stalled_jobs_now
+from common import notifications
+from common.queue import app, periodic, retry_stalled_jobs_now
 
 
 @app.periodic(cron=settings.GRIDGIS["QUEUE"]["STALLED_SWEEP_CRON"])
@@ -19,3 +20,21 @@ async def retry_stalled_jobs(timestamp: int) -> list[int]:
 async def remove_old_jobs(timestamp: int) -> None:
     """Finished jobs' rows (the sweep above alone adds four a minute) are kept for three days."""
     await app.job_manager.delete_old_jobs(nb_hours=72)
+
+
+@periodic(cron=settings.GRIDGIS["QUEUE"]["NOTIFY_CRON"], queue="notifications")
+def deliver_notifications(timestamp: int) -> int:
+    """Send the outbox's due e-mails and webhooks, batch after batch until none is due (or the tick's
+    budget is spent: the next tick goes on). `manage.py deliver_notifications` is the same loop for a
+    deployment that runs no queue worker."""
+    sent = 0
+    while sent < NOTIFY_BUDGET_PER_TICK:
+        batch = notifications.deliver_due()
+        if not batch:
+            break
+        sent += batch
+    return sent
+
+
+# At most this many messages a tick, so that one tick cannot hold the notifications queue for long.
+NOTIFY_BUDGET_PER_TICK = 1000

@@ -9,6 +9,7 @@ from django.contrib.gis.geos import Point
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from common import workcalendar
 from layers.accounts.roles import request_scope, visible
 from layers.grids.selectors import grids_with_codes
 from layers.incidents import selectors as incidents
@@ -44,6 +45,9 @@ def _task(case, request) -> dict:
                 "address",
                 "reported_at",
                 "due_at",
+                "due_clock",
+                "time_left_hours",
+                "deadline_on_calendar",
                 "version",
                 "rework_count",
                 "me_too_count",
@@ -51,11 +55,8 @@ def _task(case, request) -> dict:
                 "trail",
             )
         },
-        # When the current stage began (the last change of status), for the share of its time used.
-        "stage_started_at": next(
-            (entry["when"] for entry in reversed(properties["trail"]) if entry["from_status"] != entry["to_status"]),
-            properties["reported_at"],
-        ),
+        # When the current stage's clock started, for the share of its time used.
+        "stage_started_at": timezone.localtime(case.stage_started_at or case.reported_at).isoformat(),
     }
 
 
@@ -64,13 +65,18 @@ def home_document(request) -> dict:
     scope = request_scope(request)
     user = request.user
     person = getattr(user, "person", None)
-    tasks = incidents.officer_tasks(scope).prefetch_related(
-        Prefetch("trail", queryset=TrailEntry.objects.select_related("photo").order_by("at", "id")), "photos"
+    tasks = list(
+        incidents.officer_tasks(scope).prefetch_related(
+            Prefetch("trail", queryset=TrailEntry.objects.select_related("photo").order_by("at", "id")), "photos"
+        )
     )
+    now = timezone.now()
     points = visible("point", points_list(), scope).filter(is_active=True)[:MAX_POINTS]
     categories = Category.objects.filter(is_active=True).select_related("parent").order_by("code")
     return {
-        "generated_at": timezone.now().isoformat(),
+        "generated_at": now.isoformat(),
+        # Years the tasks' deadlines reach whose official calendar is not entered (counted Monday-Friday).
+        "calendar_missing_years": workcalendar.unentered_years([case.due_at for case in tasks], now),
         "me": {
             "username": user.get_username(),
             "name": person.name if person else user.get_username(),

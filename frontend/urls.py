@@ -1,8 +1,10 @@
-"""The screen base's URLs: the language switch (Django's set_language) and the JavaScript catalogue."""
+"""The screen base's URLs: the language switch (Django's set_language), the JavaScript catalogue and the
+notifications page."""
 
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from frontend import views
 from frontend.registry import catalogue_packages
 
 
@@ -18,4 +20,5 @@ class ScreensCatalog(JavaScriptCatalog):
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", ScreensCatalog.as_view(), name="javascript-catalog"),
+    path("notifications/", views.notifications_page, name="notifications-page"),
 ]

@@ -156,6 +156,15 @@ else:
             "HOST": str(localdb.SOCKET_DIR),
         }
     }
+# Notification e-mail (common/notifications.py) goes through Django's e-mail backend, from the outbox
+# worker only (manage.py deliver_notifications), never inside a request.
+EMAIL_HOST = os.environ.get("GRIDGIS_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("GRIDGIS_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("GRIDGIS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("GRIDGIS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("GRIDGIS_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("GRIDGIS_EMAIL_FROM", "gridgis@localhost")
+
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DJANGO_CONN_MAX_AGE", 600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -343,9 +352,17 @@ GRIDGIS = {
     # The largest GPS track a patrol upload may carry (bytes and positions).
     "TRACK_MAX_BYTES": 5_000_000,
     "TRACK_MAX_POSITIONS": 50_000,
-    # Cases (layers/incidents). Stage limits are clock hours; a category may override each.
+    # Cases (layers/incidents). Stage limits in hours, counted in working time or clock time
+    # (common.models.Clock, the city's working calendar); a category may override each.
     # "confirm" runs only when a dispatcher sends a report to the grid officer to confirm on site (核实).
     "DEFAULT_STAGE_HOURS": {"confirm": 4, "register": 2, "dispatch": 2, "handle": 48, "verify": 24},
+    "DEFAULT_STAGE_CLOCK": {
+        "confirm": "working",
+        "register": "working",
+        "dispatch": "working",
+        "handle": "working",
+        "verify": "working",
+    },
     # A point closer than this to its grid's edge is flagged for the dispatcher to confirm.
     "EDGE_METRES": float(os.environ.get("GRIDGIS_EDGE_METRES", 5)),
     # A report farther than this from every district is refused as a likely swapped lon/lat or wrong srs.
@@ -368,8 +385,18 @@ GRIDGIS = {
     "PHOTO_MAX_PIXELS_PER_REQUEST": env_int("GRIDGIS_PHOTO_MAX_PIXELS_PER_REQUEST", 60_000_000),
     "PHOTO_STORED_MAX_SIDE": env_int("GRIDGIS_PHOTO_STORED_MAX_SIDE", 2560),
     # The escalation ladder: hours past the current stage's due time at which each rung is reached
-    # (1 rectify, 2 expose, 3 deduct points, 4 hold to account). Must increase.
+    # (1 rectify, 2 expose, 3 deduct points, 4 hold to account), in the clock of the stage's limit
+    # (working hours for a working-time limit). Must increase.
     "ESCALATION_HOURS": {1: 0, 2: 24, 3: 72, 4: 168},
+    # Extensions (延期) a case may be granted in all (layers/incidents/requests.py).
+    "MAX_EXTENSIONS": env_int("GRIDGIS_MAX_EXTENSIONS", 2),
+    # Notifications (common/notifications.py): a failed e-mail or webhook is retried after RETRY_SECONDS,
+    # doubling each time, MAX_ATTEMPTS in all; TIMEOUT_SECONDS per SMTP or HTTP attempt.
+    "NOTIFY": {
+        "RETRY_SECONDS": float(os.environ.get("GRIDGIS_NOTIFY_RETRY_SECONDS", 30)),
+        "MAX_ATTEMPTS": env_int("GRIDGIS_NOTIFY_MAX_ATTEMPTS", 8),
+        "TIMEOUT_SECONDS": float(os.environ.get("GRIDGIS_NOTIFY_TIMEOUT_SECONDS", 10)),
+    },
     # API tokens (POST /api/v1/auth/token/) are refused this many hours after sign-in (a new sign-in
     # rotates the token; a password change deletes them).
     "TOKEN_LIFETIME_HOURS": float(os.environ.get("GRIDGIS_TOKEN_LIFETIME_HOURS", 7 * 24)),
@@ -510,5 +537,7 @@ GRIDGIS = {
         "ESCALATE_CRON": os.environ.get("GRIDGIS_ESCALATE_CRON", "* * * * *"),
         # The per-grid case counts behind low-zoom tiles are rebuilt on this schedule.
         "CASE_COUNTS_CRON": os.environ.get("GRIDGIS_CASE_COUNTS_CRON", "*/5 * * * *"),
+        # Notifications (e-mail, webhooks) due in the outbox are sent on this schedule (seconds field).
+        "NOTIFY_CRON": os.environ.get("GRIDGIS_NOTIFY_CRON", "* * * * * */10"),
     },
 }

@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/v1/", include("layers.estates.api.urls")),
     path("api/v1/", include("layers.audits.api.urls")),
     path("api/v1/", include("common.jobs_api")),
+    path("api/v1/", include("common.calendar_api")),
+    path("api/v1/", include("common.notifications_api")),
     path("open311/v2/", include("layers.incidents.open311.urls")),
     path("", include("maps.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -16,9 +16,10 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from common import workcalendar
 from common.text import is_ascii_number
 from layers.accounts.roles import DISPATCHER, HANDLER
-from layers.incidents import permissions, worklist
+from layers.incidents import permissions, requests, worklist
 from layers.incidents.models import CannedPhrase, Case, Status
 from layers.incidents.services import REGRID_STATUSES, TRANSITIONS
 
@@ -45,7 +46,7 @@ LISTS = {
     "inbox": ListKind("inbox", "office-inbox", (Status.DISPATCHED, Status.HANDLING), HANDLER, ("accept",)),
 }
 
-# The canned-phrase kind offered beside each step that takes a reason.
+# The canned-phrase kind offered beside each step (or request, for "return") that takes a reason.
 PHRASE_KIND = {
     "reject": CannedPhrase.Kind.REJECT,
     "return": CannedPhrase.Kind.RETURN,
@@ -64,7 +65,11 @@ def list_context(request, kind: ListKind, scope) -> dict:
     now = timezone.now()
     page = worklist.work_page(scope, filters, after=after, now=now)
     rows = [{"case": case, "time_left": worklist.time_left_of(case, now)} for case in page.cases]
+    decided = requests.kinds_decided_by(request.user) if kind.role == DISPATCHER else []
     return {
+        "pending_requests": worklist.pending_requests(scope, decided),
+        "decides_requests": bool(decided),
+        "calendar_missing_years": workcalendar.unentered_years([case.due_at for case in page.cases], now),
         "filters": filters,
         "page": page,
         "rows": rows,
@@ -108,15 +113,26 @@ def case_context(request, kind: ListKind | None, scope, case_id: str | None) -> 
                 continue
             if permissions.refusal(request.user, step.role, case) is None:
                 steps.append(action)
+    pending = worklist.pending_request_of(case)
+    askable = requests.kinds_askable(request.user, case) if kind is not None else []
     context = {
         "case": case,
         "time_left": worklist.time_left_of(case),
+        "pending_request": pending,
+        "can_decide": kind is not None and pending is not None and requests.may_decide(request.user, pending),
+        "askable": askable,
+        "can_resume": kind is not None
+        and kind.role == DISPATCHER
+        and case.status == Status.SUSPENDED
+        and permissions.refusal(request.user, DISPATCHER, case) is None,
         "steps": steps,
         "photos": list(case.photos.all()),
         "trail": list(case.trail.all()),
         "provenance": _provenance_rows(case),
         "phrases": {
-            action: list(worklist.canned_phrases(PHRASE_KIND[action])) for action in steps if action in PHRASE_KIND
+            action: list(worklist.canned_phrases(PHRASE_KIND[action]))
+            for action in (*steps, *askable)
+            if action in PHRASE_KIND
         },
         "can_merge": kind is not None and kind.role == DISPATCHER and case.status == Status.REPORTED,
         "can_unlink": kind is not None and kind.role == DISPATCHER,

@@ -28,6 +28,8 @@ EXPECTED_ROWS = {
     "office: dispatcher queue usable in Chromium",
     "office: filter change to overdue",
     "office: leader dashboard of district",
+    "due times set-based, working hours",
+    "escalation with working-time deadlines (every case, rolled back)",
 }
 
 

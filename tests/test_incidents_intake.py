@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from common import workcalendar
 from common.crs import wgs84_to_gcj02
 from layers.grids.models import Department, DutyKind
 from layers.incidents.models import Case, Status, TrailEntry
@@ -87,8 +88,10 @@ def test_interior_point_gets_grid_department_leader_officer_and_due_times(api, w
     assert props["near_edge"] is False and props["dead_corner"] is False
     assert props["status"] == "reported"
     case = Case.objects.get(pk=props["id"])
-    assert (case.due_at - case.reported_at).total_seconds() == 2 * 3600  # default register limit
-    assert (case.final_due_at - case.reported_at).total_seconds() == (2 + 2 + 24 + 24) * 3600
+    # Limits count working time by default (hand-computed dates are in tests/test_calendar.py).
+    assert case.due_clock == "working"
+    assert workcalendar.working_seconds(case.reported_at, case.due_at) == 2 * 3600  # default register limit
+    assert workcalendar.working_seconds(case.reported_at, case.final_due_at) == (2 + 2 + 24 + 24) * 3600
     assert list(case.trail.values_list("action", "to_status")) == [("report", "reported")]
     assert response["ETag"] == '"1"'
 

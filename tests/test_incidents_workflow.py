@@ -9,6 +9,7 @@ from django.utils import timezone
 from layers.grids.models import Department, DutyKind
 from layers.incidents.escalation import escalate
 from layers.incidents.models import Case, TrailEntry
+from layers.incidents.services import LIMITED_STAGES
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import image_upload, make_category, make_user
 
@@ -27,7 +28,9 @@ def world(api):
     office = make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
     cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
     other = make_department("JY-SW", name="水务局", district=grids["district"])
-    make_category("0101", default_department=cgj, handle_hours=24)
+    # On the clock, so that the ladder's simulated hours below are plain hours (working-time deadlines
+    # and escalation are in test_incidents_clocks.py).
+    make_category("0101", default_department=cgj, handle_hours=24, **{f"{s}_clock": "clock" for s in LIMITED_STAGES})
     officer_person = make_person("李网格员")
     make_duty(grids["g1"], DutyKind.OFFICER, officer_person)
     users = {
@@ -160,9 +163,20 @@ def test_the_handler_cannot_verify_their_own_fix(api, world):
 def test_return_for_redispatch_to_another_department(api, world):
     act(api, world, "dispatcher", "register")
     act(api, world, "dispatcher", "dispatch")
-    assert act(api, world, "handler", "return").status_code == 400  # a return needs a reason
-    response = act(api, world, "handler", "return", note="不是我局职责")
-    assert response.json()["properties"]["status"] == "registered"
+    # A return (回退) is a request the dispatcher approves (tests/test_incidents_requests.py).
+    api.force_authenticate(world["users"]["handler"])
+    version = Case.objects.get(pk=world["case_id"]).version
+    asked = api.post(f"{URL}{world['case_id']}/requests/", {"kind": "return", "version": version}, format="json")
+    assert asked.status_code == 400  # a return needs a reason
+    asked = api.post(
+        f"{URL}{world['case_id']}/requests/",
+        {"kind": "return", "reason": "不是我局职责", "version": version},
+        format="json",
+    )
+    api.force_authenticate(world["users"]["dispatcher"])
+    version = Case.objects.get(pk=world["case_id"]).version
+    api.post(f"{URL}requests/{asked.json()['id']}/approve/", {"version": version}, format="json")
+    assert Case.objects.get(pk=world["case_id"]).status == "registered"
     refused = act(api, world, "dispatcher", "dispatch", department="JY-SW")
     assert refused.status_code == 400 and "needs a reason" in str(refused.json()), refused.json()
     response = act(api, world, "dispatcher", "dispatch", department="JY-SW", note="水务局职责")

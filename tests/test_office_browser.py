@@ -22,7 +22,9 @@ from rest_framework.authtoken.models import Token
 from layers.audits.assessment import assess
 from layers.audits.dashboard import quarter_of
 from layers.grids.models import Department, DutyKind
-from layers.incidents.models import CannedPhrase, Case, Status
+from layers.incidents import services
+from layers.incidents.models import CannedPhrase, Case, ClockRequest, Status
+from layers.incidents.services import LIMITED_STAGES
 from tests.browser import assert_accessible, screenshot, session_cookie
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import image_bytes, make_category, make_user
@@ -76,7 +78,15 @@ def world():
     make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
     cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
     make_department("JY-SW", name="水务局", district=grids["district"])
-    make_category("0101", name_zh="暴露垃圾", default_department=cgj, handle_hours=24)
+    # On the clock, so that "due soon" below does not depend on the hour the test runs (the working
+    # hours on screen are in test_office_clock_requests.py and the return flow below).
+    make_category(
+        "0101",
+        name_zh="暴露垃圾",
+        default_department=cgj,
+        handle_hours=24,
+        **{f"{stage}_clock": "clock" for stage in LIMITED_STAGES},
+    )
     officer_person = make_person("李网格员")
     make_duty(grids["g1"], DutyKind.OFFICER, officer_person)
     leader_person = make_person("王领导")
@@ -122,6 +132,11 @@ def step(page, action: str, case_id: int):
     """Clicks a step's button in the detail and waits until the case moved on (its version changed)."""
     before = Case.objects.get(pk=case_id).version
     page.click(f'form.step[data-action="{action}"] button[type=submit]')
+    wait_for_new_version(page, case_id, before)
+
+
+def wait_for_new_version(page, case_id: int, before: int):
+    """Waits until the detail shows case `case_id` at a version above `before` (the step was taken)."""
     page.wait_for_function(
         "([id, v]) => { const a = document.querySelector('.case-detail'); return a && a.dataset.caseId == id && Number(a.dataset.version) > v; }",
         arg=[str(case_id), before],
@@ -213,6 +228,83 @@ def test_the_whole_loop_across_signed_in_contexts(desk, live_server, world, tmp_
     )
     row = next(r for r in table.rows if r["unit_code"] == "JY-CGJ")
     assert row["received"] == 1 and row["closed"] == 1 and row["on_time"] == 1 and row["reworked"] == 1
+
+
+def test_the_inbox_asks_for_a_return_and_the_console_approves_it(desk, live_server, world):
+    users = world["users"]
+    report = desk().request.post(
+        f"{live_server.url}/api/v1/incidents/",
+        data={"category": "0101", "lon": 105.41, "lat": 28.93, "description": "井边垃圾"},
+    )
+    case_id = report.json()["id"]
+    for action in ("register", "dispatch"):
+        services.transition(
+            case_id=case_id, action=action, user=users["dispatcher"], version=Case.objects.get(pk=case_id).version
+        )
+
+    # The handler asks to return it (回退): a request, with a canned phrase as its reason.
+    handler = desk(users["handler"])
+    open_case(handler, f"{live_server.url}/office/inbox/", case_id)
+    assert handler.locator('form.step[data-action="return"]').count() == 0  # no direct return any more
+    handler.select_option("#phrase-ask-return", "不属于本部门职责")
+    before = Case.objects.get(pk=case_id).version
+    handler.click('form.ask[data-kind="return"] button[type=submit]')
+    wait_for_new_version(handler, case_id, before)
+    handler.wait_for_selector(".request-box")
+    asked = ClockRequest.objects.get(case_id=case_id)
+    assert (asked.kind, asked.state, asked.reason, asked.asked_by) == (
+        "return",
+        "pending",
+        "不属于本部门职责",
+        users["handler"],
+    )
+    assert Case.objects.get(pk=case_id).status == Status.DISPATCHED  # nothing moves before the decision
+    assert handler.locator("form.ask").count() == 0  # one request at a time
+
+    # The dispatcher was told (the header's unread count), finds it in the queue and approves it.
+    dispatcher = desk(users["dispatcher"])
+    dispatcher.goto(f"{live_server.url}/office/dispatch/")
+    assert dispatcher.inner_text(".unread-count") == "1"
+    dispatcher.click(f'#pending-requests li[data-request-id="{asked.pk}"] .request-link')
+    dispatcher.wait_for_selector(f'.case-detail[data-case-id="{case_id}"] .request-box')
+    assert "不属于本部门职责" in dispatcher.inner_text(".request-box")
+    before = Case.objects.get(pk=case_id).version
+    dispatcher.click('form.decide[data-decision="approve"] button[type=submit]')
+    wait_for_new_version(dispatcher, case_id, before)
+
+    # What the server holds: registered again for re-dispatch, the request approved, both in the trail.
+    case = Case.objects.get(pk=case_id)
+    asked.refresh_from_db()
+    assert case.status == Status.REGISTERED and case.due_clock == "clock"
+    assert (asked.state, asked.decided_by) == ("approved", users["dispatcher"])
+    trail = list(case.trail.order_by("at", "id").values_list("action", "actor_name"))
+    assert trail[-2:] == [("ask_return", "赵队员"), ("approve_return", "张调度")]
+    assert "批准回退" in dispatcher.locator(".trail li").last.inner_text()
+    assert dispatcher.locator("#pending-requests").count() == 0  # the queue is empty again
+
+    # Dispatched again, the handler asks for an extension with the due time wanted; the dispatcher
+    # refuses it with a reason, and the deadline stays.
+    services.transition(
+        case_id=case_id, action="dispatch", user=users["dispatcher"], version=case.version, note="仍属城管"
+    )
+    due = Case.objects.get(pk=case_id).due_at
+    open_case(handler, f"{live_server.url}/office/inbox/", case_id)
+    handler.fill("#reason-extension", "等待配件")
+    wanted = timezone.localtime(due + datetime.timedelta(days=2))
+    handler.fill("#wanted-extension", wanted.strftime("%Y-%m-%dT%H:%M"))
+    before = Case.objects.get(pk=case_id).version
+    handler.click('form.ask[data-kind="extension"] button[type=submit]')
+    wait_for_new_version(handler, case_id, before)
+    extension = ClockRequest.objects.get(case_id=case_id, state="pending")
+    assert extension.wanted_due_at == wanted.replace(second=0, microsecond=0)
+    open_case(dispatcher, f"{live_server.url}/office/dispatch/", case_id)
+    dispatcher.fill("#decide-refuse-note", "请按原时限办理")
+    before = Case.objects.get(pk=case_id).version
+    dispatcher.click('form.decide[data-decision="refuse"] button[type=submit]')
+    wait_for_new_version(dispatcher, case_id, before)
+    extension.refresh_from_db()
+    assert (extension.state, extension.decision_note) == ("refused", "请按原时限办理")
+    assert Case.objects.get(pk=case_id).due_at == due and Case.objects.get(pk=case_id).extension_count == 0
 
 
 def test_the_console_keeps_state_in_the_url_back_works_and_next_case_by_key(desk, live_server, world):

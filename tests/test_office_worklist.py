@@ -17,7 +17,7 @@ from layers.grids.models import Department, DutyKind
 from layers.incidents import services, worklist
 from layers.incidents.bulk import generate_cases
 from layers.incidents.models import OPEN_STATUSES, CannedPhrase, Case, Status
-from layers.incidents.services import report_case
+from layers.incidents.services import LIMITED_STAGES, report_case
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import make_category, make_user
 
@@ -43,8 +43,11 @@ def world():
     make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
     cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
     water = make_department("JY-SW", name="水务局", district=grids["district"])
-    rubbish = make_category("0101", default_department=cgj, register_hours=2)
-    parking = make_category("0401", default_department=water, register_hours=2)
+    # On the clock, so that the hours below are plain hours (the lists on working time, and time left
+    # in working hours on the screens, are in test_incidents_clocks.py and test_office_screens.py).
+    on_the_clock = {f"{stage}_clock": "clock" for stage in LIMITED_STAGES}
+    rubbish = make_category("0101", default_department=cgj, register_hours=2, **on_the_clock)
+    parking = make_category("0401", default_department=water, register_hours=2, **on_the_clock)
     officer = make_person("网格员")
     make_duty(grids["g1"], DutyKind.OFFICER, officer)
     leader = make_person("包片领导")

@@ -385,7 +385,10 @@ SELECT json_build_object(
 #   received   cases reported in the period            registered  those with a 'register' step
 #   due        registered and closed, or past the deadline to close (final_due_at) at the cutoff
 #   closed     a 'close' step                           on_time     closed no later than final_due_at
-#   dispatched a 'dispatch' step                        returned    a 'return' step (wrong department)
+#   dispatched a 'dispatch' step                        returned    a return step (wrong department):
+#                                                                   'return', or 'approve_return' since
+#                                                                   returns need the dispatcher's approval
+#   voided     an 'approve_void' step (作废): counted as voided, never due, closed or overdue
 #   handled    a 'handle' step                          reworked    a 'fail' step (verification failed)
 #   overdue    registered, past final_due_at at the cutoff, and not closed by then or closed late
 #   deduction  points for each escalation rung climbed in the period, %(deductions)s[rung]
@@ -406,7 +409,8 @@ WITH scope AS (
     SELECT t.case_id,
            bool_or(t.action = 'register') AS registered,
            bool_or(t.action = 'dispatch') AS dispatched,
-           bool_or(t.action = 'return') AS returned,
+           bool_or(t.action IN ('return', 'approve_return')) AS returned,
+           bool_or(t.action = 'approve_void') AS voided,
            bool_or(t.action = 'handle') AS handled,
            bool_or(t.action = 'fail') AS reworked,
            min(t.at) FILTER (WHERE t.action = 'close') AS closed_at,
@@ -424,9 +428,10 @@ WITH scope AS (
            coalesce(st.returned, false) AS returned,
            coalesce(st.handled, false) AS handled,
            coalesce(st.reworked, false) AS reworked,
+           coalesce(st.voided, false) AS voided,
            st.closed_at IS NOT NULL AS closed,
            st.closed_at IS NOT NULL AND st.closed_at <= s.final_due_at AS on_time,
-           coalesce(st.registered, false) AND s.final_due_at <= %(cutoff)s
+           coalesce(st.registered, false) AND NOT coalesce(st.voided, false) AND s.final_due_at <= %(cutoff)s
                AND (st.closed_at IS NULL OR st.closed_at > s.final_due_at) AS overdue,
            coalesce(st.deduction, 0) AS deduction
       FROM scope s
@@ -438,7 +443,8 @@ WITH scope AS (
     SELECT unit_id,
            count(*) AS received,
            count(*) FILTER (WHERE registered) AS registered,
-           count(*) FILTER (WHERE registered AND (closed OR final_due_at <= %(cutoff)s)) AS due,
+           count(*) FILTER (WHERE registered AND NOT voided AND (closed OR final_due_at <= %(cutoff)s)) AS due,
+           count(*) FILTER (WHERE voided) AS voided,
            count(*) FILTER (WHERE closed) AS closed,
            count(*) FILTER (WHERE on_time) AS on_time,
            count(*) FILTER (WHERE dispatched) AS dispatched,
@@ -471,7 +477,7 @@ WITH scope AS (
 SELECT scored.unit_id,
        CASE %(unit)s WHEN 'grid' THEN ug.code WHEN 'department' THEN ud.code ELSE up.id::text END AS unit_code,
        CASE %(unit)s WHEN 'grid' THEN ug.name WHEN 'department' THEN ud.name ELSE up.name END AS unit_name,
-       received, registered, due, closed, on_time, dispatched, returned, handled, reworked, overdue,
+       received, registered, due, voided, closed, on_time, dispatched, returned, handled, reworked, overdue,
        deductions, register_rate, closure_rate, on_time_rate, rework_rate, accurate_dispatch_rate, score, ranked,
        CASE WHEN ranked THEN rank() OVER (PARTITION BY ranked ORDER BY score DESC) END AS rank,
        overdue_case_ids

@@ -10,7 +10,20 @@ from django.utils.html import format_html
 
 from common.widgets import LocalMapWidget
 from layers.incidents.api.photo_views import photo_url
-from layers.incidents.models import CannedPhrase, Case, Category, Open311Key, Photo, RoutingRule, TrailEntry
+from layers.incidents.models import (
+    CannedPhrase,
+    Case,
+    Category,
+    ClockRequest,
+    Open311Key,
+    Photo,
+    RoutingRule,
+    SupervisionOrder,
+    TrailEntry,
+)
+from layers.incidents.services import LIMITED_STAGES, apply_stage_limits
+
+LIMIT_FIELDS = {f"{stage}_{kind}" for stage in LIMITED_STAGES for kind in ("hours", "clock")}
 
 
 class RoutingRuleInline(admin.TabularInline):
@@ -32,12 +45,21 @@ class CategoryAdmin(admin.ModelAdmin):
         "handle_hours",
         "verify_hours",
         "confirm_hours",
+        "handle_clock",
         "is_active",
     ]
     list_filter = ["parent", "is_active"]
     search_fields = ["code", "name_zh", "name_en", "keywords"]
     autocomplete_fields = ["default_department"]
     inlines = [RoutingRuleInline]
+
+    def save_model(self, request, obj, form, change):
+        """A changed limit or clock applies to the category's open cases (and its minors') at once, in
+        one statement (services.apply_stage_limits), each case's new deadline a trail entry."""
+        super().save_model(request, obj, form, change)
+        if change and set(form.changed_data) & LIMIT_FIELDS:
+            changed = apply_stage_limits(categories=[obj], user=request.user, note=f"limits of {obj.code} changed")
+            self.message_user(request, f"{changed} open cases got a new deadline")
 
 
 @admin.register(RoutingRule)
@@ -121,3 +143,31 @@ class CannedPhraseAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ClockRequest)
+class ClockRequestAdmin(admin.ModelAdmin):
+    """Requests are asked and decided through the API (each a trail entry); the admin only reads them."""
+
+    list_display = ["case", "kind", "state", "asked_by_name", "asked_at", "decided_by_name", "decided_at"]
+    list_filter = ["kind", "state"]
+    readonly_fields = [f.name for f in ClockRequest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SupervisionOrder)
+class SupervisionOrderAdmin(admin.ModelAdmin):
+    list_display = ["case", "ordered_by_name", "answer_by", "replied_at", "escalation_level"]
+    list_filter = ["escalation_level"]
+    readonly_fields = [f.name for f in SupervisionOrder._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

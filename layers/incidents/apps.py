@@ -6,6 +6,7 @@ class IncidentsConfig(AppConfig):
     label = "incidents"
 
     def ready(self):
+        from common import workcalendar
         from common.overlays import register_nearby
         from common.publishing import Collection, register_collection
         from common.scopes import DISPATCHER, PLANNER, SEES_EVERYTHING, Rule, register_rule
@@ -33,6 +34,8 @@ class IncidentsConfig(AppConfig):
             ),
         )
         register_nearby("cases", open_cases_in_reach)
+        # A calendar change applied by an administrator recomputes the open cases' deadlines.
+        workcalendar.calendar_changed.connect(_apply_calendar_to_open_cases, dispatch_uid="incidents-calendar")
         published = {
             "cases": ("Cases 事件", "Reported problems and where they are in the case loop.", lambda qs: qs),
             "open-cases": (
@@ -83,3 +86,9 @@ CASE_PROPERTIES = (
     "final_due_at",
     "closed_at",
 )
+
+
+def _apply_calendar_to_open_cases(sender, user=None, **kwargs) -> int:
+    from layers.incidents.services import apply_stage_limits
+
+    return apply_stage_limits(user=user, note="calendar changed: deadlines recomputed")

@@ -12,7 +12,8 @@ urban core, where micro-grids are small, gets most reports per km². Their age i
 `days` before `anchor`; cases older than a week are mostly closed (some rejected, a few stuck in
 handling), younger ones are spread over every stage. Each case is assigned as intake would: its
 leaf grid (points are generated inside it), the district's routed department, the nearest officer
-and leader on the grid chain; due times follow the category's limits in clock hours.
+and leader on the grid chain; due times follow the category's limits in their clocks (working or clock
+time), computed by the same SQL function (gridgis_due) as a single case's.
 """
 
 from __future__ import annotations
@@ -103,13 +104,16 @@ timed AS (
                 THEN LEAST(%(anchor)s::timestamptz - sh.reported_at,
                            (1 + sh.u_stage %% 20) * interval '1 hour') / CASE sh.steps WHEN -1 THEN 1 ELSE 6 END
                 ELSE (%(anchor)s::timestamptz - sh.reported_at) / (GREATEST(sh.steps, 0) + 2)
-           END AS step
+           END AS step,
+           -- Which of the category's four limits runs in the case's status (open cases only).
+           (sh.cat_idx - 1) * 4 + (ARRAY[1, 2, 3, 3, 4, 4])[GREATEST(sh.steps, 0) + 1] AS limit_idx
     FROM shaped sh
 )
 INSERT INTO incidents_case
     (category_id, status, source, description, address, location, input_point, input_srs, district_code,
      grid_id, grid_version, department_id, leader_id, officer_id, provenance, near_edge, dead_corner,
-     me_too_count, rework_count, escalation_level, reported_at, due_at, final_due_at, closed_at, updated_at,
+     me_too_count, rework_count, escalation_level, reported_at, due_at, final_due_at, stage_started_at,
+     due_clock, closed_at, updated_at,
      version, reporter_name, reporter_phone, reporter_email, media_url, attributes)
 SELECT (%(category_ids)s::bigint[])[t.cat_idx],
        (ARRAY['rejected', 'reported', 'registered', 'dispatched', 'handling', 'handled', 'verified',
@@ -123,20 +127,28 @@ SELECT (%(category_ids)s::bigint[])[t.cat_idx],
                           'generated', true),
        false, false, 0, 0, 0,
        t.reported_at,
-       CASE WHEN t.steps IN (-1, 6) THEN NULL
-            ELSE t.reported_at + t.steps * t.step
-                 + (%(limits)s::int[])[(t.cat_idx - 1) * 4 + (ARRAY[1, 2, 3, 3, 4, 4])[t.steps + 1]]
-                   * interval '1 hour'
-       END,
-       t.reported_at + (%(limits)s::int[])[(t.cat_idx - 1) * 4 + 1] * interval '1 hour'
-                     + (%(limits)s::int[])[(t.cat_idx - 1) * 4 + 2] * interval '1 hour'
-                     + (%(limits)s::int[])[(t.cat_idx - 1) * 4 + 3] * interval '1 hour'
-                     + (%(limits)s::int[])[(t.cat_idx - 1) * 4 + 4] * interval '1 hour',
+       stage.due,
+       f4.due,
+       CASE WHEN t.steps IN (-1, 6) THEN NULL ELSE t.reported_at + t.steps * t.step END,
+       CASE WHEN t.steps IN (-1, 6) THEN '' ELSE (%(clocks)s::text[])[t.limit_idx] END,
        CASE WHEN t.steps IN (-1, 6) THEN t.reported_at + abs(t.steps) * t.step END,
        t.reported_at + abs(t.steps) * t.step,
        abs(t.steps) + 1, '', '', '', '', '{}'::jsonb
 FROM timed t
 JOIN bulk_routes r ON r.idx = t.cat_idx AND r.district_code = t.district_code
+-- Deadlines by the one rule (gridgis_due_at, inlined): the current stage's (none once closed or
+-- rejected: a NULL clock gives a NULL due time), and the four limits one after the other to close.
+CROSS JOIN LATERAL gridgis_due_at(
+    t.reported_at + GREATEST(t.steps, 0) * t.step, (%(limits)s::int[])[t.limit_idx] * 60,
+    CASE WHEN t.steps IN (-1, 6) THEN NULL ELSE (%(clocks)s::text[])[t.limit_idx] END) AS stage
+CROSS JOIN LATERAL gridgis_due_at(
+    t.reported_at, (%(limits)s::int[])[(t.cat_idx - 1) * 4 + 1] * 60, (%(clocks)s::text[])[(t.cat_idx - 1) * 4 + 1]) AS f1
+CROSS JOIN LATERAL gridgis_due_at(
+    f1.due, (%(limits)s::int[])[(t.cat_idx - 1) * 4 + 2] * 60, (%(clocks)s::text[])[(t.cat_idx - 1) * 4 + 2]) AS f2
+CROSS JOIN LATERAL gridgis_due_at(
+    f2.due, (%(limits)s::int[])[(t.cat_idx - 1) * 4 + 3] * 60, (%(clocks)s::text[])[(t.cat_idx - 1) * 4 + 3]) AS f3
+CROSS JOIN LATERAL gridgis_due_at(
+    f3.due, (%(limits)s::int[])[(t.cat_idx - 1) * 4 + 4] * 60, (%(clocks)s::text[])[(t.cat_idx - 1) * 4 + 4]) AS f4
 ORDER BY t.district_code, t.grid_id
 """
 
@@ -170,16 +182,17 @@ WHERE c.id > %(after_id)s
 """
 
 
-def _category_arrays() -> tuple[list[int], list[str], list[int]]:
+def _category_arrays() -> tuple[list[int], list[str], list[int], list[str]]:
     categories = list(
         Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent").order_by("code")
     )
     if not categories:
         raise ValueError("no minor categories: load them first (layers.incidents.catalogue.load_categories)")
-    limits = []
+    limits, clocks = [], []
     for category in categories:
         limits += [category.limit_hours(stage) for stage in ("register", "dispatch", "handle", "verify")]
-    return [c.pk for c in categories], [c.name_zh for c in categories], limits
+        clocks += [category.limit_clock(stage) for stage in ("register", "dispatch", "handle", "verify")]
+    return [c.pk for c in categories], [c.name_zh for c in categories], limits, clocks
 
 
 @transaction.atomic
@@ -199,7 +212,7 @@ def generate_cases(
     physical order. Returns counts: sites, cases, trail. Needs the grid tree and the categories.
     """
     anchor = anchor or timezone.now()
-    category_ids, category_names, limits = _category_arrays()
+    category_ids, category_names, limits, clocks = _category_arrays()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM grids_grid g WHERE g.is_active AND g.level >= 2 AND NOT EXISTS "
@@ -241,6 +254,7 @@ def generate_cases(
                     "category_ids": category_ids,
                     "category_names": category_names,
                     "limits": limits,
+                    "clocks": clocks,
                 },
             )
             cases += cursor.rowcount

@@ -2,8 +2,10 @@
 脏乱差堵臭), grouped as the digital-city-management standards group events and components.
 
 Each minor names the kind of department that fixes it (`fixer`), resolved to a real Department by
-the caller (the demo seed maps fixers to the district bureaus it creates). Limits are clock hours;
-a minor without its own handle limit inherits its major's.
+the caller (the demo seed maps fixers to the district bureaus it creates). Limits are hours of working
+time on the city's calendar, except for the urgent minors of ON_THE_CLOCK, which run on clock time
+(a missing manhole cover cannot wait for Monday); a minor without its own handle limit inherits its
+major's.
 """
 
 from __future__ import annotations
@@ -131,6 +133,9 @@ DESCRIPTIONS = {
     "0802": ("树木倒下、断枝挡路", "A fallen tree or broken branches in the way"),
     "0803": ("绿地被踩踏、占用、毁坏", "Green space trampled, occupied or destroyed"),
 }
+# Danger to life or limb: every stage counts clock time, nights and holidays included.
+ON_THE_CLOCK = {"0302", "0601", "0603", "0802"}
+STAGE_NAMES = ("confirm", "register", "dispatch", "handle", "verify")
 
 # Categories whose Open311 service definition asks for more than a description.
 ATTRIBUTES = {
@@ -197,6 +202,7 @@ def load_categories(*, fixers: dict[str, Department] | None = None) -> int:
                 "default_department": fixers.get(entry.fixer),
                 "handle_hours": entry.handle_hours,
                 "attributes": ATTRIBUTES.get(entry.code, []),
+                **{f"{stage}_clock": "clock" if entry.code in ON_THE_CLOCK else "" for stage in STAGE_NAMES},
             },
         )
         count += 1

@@ -8,9 +8,10 @@ register (立案) or reject (不予立案) → dispatch (派遣) to a department
 A department may return a case that is not its own (退回) for re-dispatch.
 
 Problems come in a two-level category tree (major/minor). Each category has a default department
-and a time limit per stage. Limits are in **clock hours** (自然小时), not working hours: the seeds'
-"each at the first moment" loop runs seven days a week, and clock hours make a due time a simple sum
-that SQL can compute for millions of cases. A late case climbs the ladder "rectify → expose →
+and a time limit per stage, in hours of **working time** (工作时间, on the city's official calendar:
+common.models) or of **clock time** (自然时间, for urgent problems such as a missing manhole cover), as
+each limit says. Every due time is computed by one SQL function (gridgis_due), for one case as for
+millions (layers/incidents/bulk.py, apply_category_limits). A late case climbs the ladder "rectify → expose →
 deduct points → hold to account" (一整改、二曝光、三扣分、四问责); see layers/incidents/escalation.py.
 
 A case records where it was reported (in EPSG:4326, plus the input exactly as received with its CRS)
@@ -28,14 +29,15 @@ from django.contrib.gis.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from common.models import Clock
 from layers.grids.models import Department, Grid, Person
 
 
 class Category(models.Model):
     """A problem category: a major (parent null) or a minor under one major.
 
-    Stage limits are clock hours; a minor without its own limit inherits its major's (see
-    `limit_hours`).
+    Stage limits are hours of working or clock time (`<stage>_clock`); a minor without its own limit
+    or clock inherits its major's, a major the settings' (see `limit_hours`, `limit_clock`).
     """
 
     code = models.CharField(max_length=16, unique=True)
@@ -56,13 +58,23 @@ class Category(models.Model):
     default_department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="default_categories"
     )
-    register_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to register")
-    dispatch_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to dispatch")
-    handle_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to handle")
-    verify_hours = models.PositiveIntegerField(null=True, blank=True, help_text="clock hours to verify")
-    confirm_hours = models.PositiveIntegerField(
-        null=True, blank=True, help_text="clock hours for the grid officer to confirm a report on site"
+    register_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="hours to register, in the register clock"
     )
+    dispatch_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="hours to dispatch, in the dispatch clock"
+    )
+    handle_hours = models.PositiveIntegerField(null=True, blank=True, help_text="hours to handle, in the handle clock")
+    verify_hours = models.PositiveIntegerField(null=True, blank=True, help_text="hours to verify, in the verify clock")
+    confirm_hours = models.PositiveIntegerField(
+        null=True, blank=True, help_text="hours for the grid officer to confirm a report on site, in the confirm clock"
+    )
+    # --- Which clock each stage limit counts (working time on the calendar, or clock time) ---
+    register_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="blank: inherit")
+    dispatch_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="blank: inherit")
+    handle_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="blank: inherit")
+    verify_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="blank: inherit")
+    confirm_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="blank: inherit")
     # Open311 service-definition attributes, as the spec's attribute objects (code, datatype, ...).
     attributes = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
@@ -81,8 +93,18 @@ class Category(models.Model):
     def is_major(self) -> bool:
         return self.parent_id is None
 
+    def limit_clock(self, stage: str) -> str:
+        """Which clock (common.models.Clock) the `stage` limit counts, inherited from the major."""
+        own = getattr(self, f"{stage}_clock")
+        if own:
+            return own
+        if self.parent is not None:
+            return self.parent.limit_clock(stage)
+        return settings.GRIDGIS["DEFAULT_STAGE_CLOCK"][stage]
+
     def limit_hours(self, stage: str) -> int:
-        """Clock hours allowed for `stage` (confirm/register/dispatch/handle/verify), inherited from the major."""
+        """Hours allowed for `stage` (confirm/register/dispatch/handle/verify), inherited from the major, in
+        the clock `limit_clock(stage)` names."""
         own = getattr(self, f"{stage}_hours")
         if own is not None:
             return own
@@ -124,6 +146,9 @@ class Status(models.TextChoices):
     VERIFIED = "verified", "已核查 verified"
     CLOSED = "closed", "结案 closed"
     DUPLICATE = "duplicate", "重复 duplicate"
+    # --- Set by the clock-changing requests (layers/incidents/requests.py) ---
+    SUSPENDED = "suspended", "挂账 suspended"
+    VOIDED = "voided", "作废 voided"
 
 
 # States in which a case still needs someone to act (and can be late, or attract duplicates).
@@ -137,7 +162,9 @@ OPEN_STATUSES = (
     Status.HANDLED,
     Status.VERIFIED,
 )
-FINAL_STATUSES = (Status.REJECTED, Status.CLOSED, Status.DUPLICATE)
+FINAL_STATUSES = (Status.REJECTED, Status.CLOSED, Status.DUPLICATE, Status.VOIDED)
+# A suspended case (挂账) is neither open nor final: its clock stops, it leaves the open and overdue
+# lists and escalation, and it comes back when the dispatcher resumes it (layers/incidents/requests.py).
 # Which stage limit runs while a case is in a status.
 STAGE_OF_STATUS = {
     Status.REPORTED: "register",
@@ -217,6 +244,19 @@ class Case(models.Model):
     # Bumped by every change staff make; not by me_too_count, which anyone can move (a "me too" must
     # not make the staff's next step fail with 409).
     version = models.PositiveIntegerField(default=1, help_text="bumped by every change; ETag / If-Match")
+
+    # --- The stage clock (common/workcalendar.py): when the current stage started and which clock its
+    # limit counts, so that a changed limit can be applied to open cases in one statement.
+    stage_started_at = models.DateTimeField(null=True, blank=True, help_text="when the current stage's clock started")
+    due_clock = models.CharField(max_length=8, choices=Clock.choices, blank=True, help_text="the clock of due_at")
+    # --- Clock-changing requests (layers/incidents/requests.py): extensions granted, and a suspension's
+    # stopped clock (the status it left, the time it had left in that stage's clock, the review date).
+    # Defaults in the database too: bulk INSERTs (layers/incidents/bulk.py) name only the columns they set.
+    extension_count = models.PositiveSmallIntegerField(default=0, db_default=0)
+    suspended_from = models.CharField(max_length=12, blank=True, default="", db_default="")
+    suspended_left_s = models.FloatField(null=True, blank=True, help_text="seconds left when the clock stopped")
+    suspended_final_left_s = models.FloatField(null=True, blank=True, help_text="seconds left to close, likewise")
+    review_on = models.DateField(null=True, blank=True, help_text="when a suspended case is to be reviewed")
 
     # Personal data of the reporter: never shown in public (Open311) reads.
     reporter = models.ForeignKey(
@@ -458,3 +498,85 @@ class ReassignAnswer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "case_id"], name="reassignanswer_run_case")]
+
+
+# --- Requests that change a clock, and supervision orders (layers/incidents/requests.py) --------------------
+
+
+class ClockRequest(models.Model):
+    """A request to extend, return, suspend or void a case, waiting for (or given) someone else's decision."""
+
+    class Kind(models.TextChoices):
+        EXTENSION = "extension", "延期 extension"
+        RETURN = "return", "回退 return"
+        SUSPENSION = "suspension", "挂账 suspension"
+        VOID = "void", "作废 void"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待审批 pending"
+        APPROVED = "approved", "已批准 approved"
+        REFUSED = "refused", "不批准 refused"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clock_requests", db_index=False)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    reason = models.TextField(max_length=4000)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    asked_by_name = models.CharField(max_length=100)
+    asked_at = models.DateTimeField()
+    wanted_due_at = models.DateTimeField(null=True, blank=True, help_text="extension: the due time asked for")
+    review_on = models.DateField(null=True, blank=True, help_text="suspension: when to review the case")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    decided_by_name = models.CharField(max_length=100, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(max_length=4000, blank=True)
+    granted_due_at = models.DateTimeField(null=True, blank=True, help_text="extension: the due time granted")
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "asked_at"], name="clockrequest_case_at"),
+            models.Index(fields=["kind", "asked_at"], name="clockrequest_pending", condition=Q(state="pending")),
+        ]
+        constraints = [
+            # One request at a time per case: a second one waits for the first's decision.
+            models.UniqueConstraint(fields=["case"], name="clockrequest_one_pending", condition=Q(state="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.state}"
+
+
+class SupervisionOrder(models.Model):
+    """督办: a leader or supervisor orders a case handled by a date; the department replies. Unanswered
+    past `answer_by`, it climbs the escalation ladder (layers/incidents/escalation.py)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervision_orders", db_index=False)
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    ordered_by_name = models.CharField(max_length=100)
+    ordered_at = models.DateTimeField()
+    answer_by = models.DateTimeField()
+    note = models.TextField(max_length=4000)
+    reply = models.TextField(max_length=4000, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    replied_by_name = models.CharField(max_length=100, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(choices=EscalationLevel.choices, default=0)
+
+    class Meta:
+        ordering = ["ordered_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "ordered_at"], name="supervision_case_at"),
+            models.Index(fields=["answer_by"], name="supervision_unanswered", condition=Q(replied_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} 督办 by {self.answer_by:%Y-%m-%d}"

@@ -8,6 +8,10 @@
 - officer: a user whose Person holds an officer duty in force on the case's grid or one of its
   ancestors (verifies or fails the fix).
 
+For the clock-changing requests (layers/incidents/requests.py):
+- duty chief (值班长; group "duty_chief"): approves voiding a case;
+- supervising (a leader, group "leader", or a supervisor): orders a case supervised (督办).
+
 Superusers (and the group "admin") may do anything, as in the admin. Roles and departments come from
 layers.accounts.roles, the one module that says who a user is.
 """
@@ -16,10 +20,25 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from common.scopes import ADMIN, DISPATCHER, HANDLER, OFFICER, SUPERVISOR, scope_for
+from common.scopes import ADMIN, DISPATCHER, HANDLER, LEADER, OFFICER, SUPERVISOR, scope_for
 from layers.grids.models import Duty, DutyKind
 
-__all__ = ["DISPATCHER", "HANDLER", "OFFICER", "SUPERVISOR", "is_dispatcher", "is_handler", "is_officer", "refusal"]
+__all__ = [
+    "DISPATCHER",
+    "DUTY_CHIEF",
+    "HANDLER",
+    "OFFICER",
+    "SUPERVISING",
+    "SUPERVISOR",
+    "is_dispatcher",
+    "is_handler",
+    "is_officer",
+    "refusal",
+]
+
+# Roles of the clock-changing requests only; "duty_chief" is a Django group (made by migration incidents.0011_clock_requests).
+DUTY_CHIEF = "duty_chief"
+SUPERVISING = "supervising"
 
 
 def reporting_source(scope) -> str:
@@ -71,4 +90,12 @@ def refusal(user, role: str, case) -> str | None:
         return "only staff of the case's department may do this"
     if role == OFFICER and not is_officer(user, case):
         return "only a grid officer on duty for the case's grid may do this"
+    if role == DUTY_CHIEF and not is_duty_chief(user):
+        return "only the duty chief (值班长, group duty_chief) may do this"
+    if role == SUPERVISING and not scope_for(user).has(LEADER, SUPERVISOR, ADMIN):
+        return "only a leader or a supervisor may order a case supervised"
     return None
+
+
+def is_duty_chief(user) -> bool:
+    return scope_for(user).has(ADMIN) or user.groups.filter(name=DUTY_CHIEF).exists()

@@ -10,8 +10,10 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
 from django.db.models import F, FloatField, Func, Q, QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 
+from common.dbfuncs import DeadlineOnCalendar, TimeLeftSeconds
 from common.prepared import execute_prepared
 from common.scopes import Scope, visible
 from common.spatial import GeographyDistance, GeographyDWithin
@@ -221,9 +223,15 @@ def _dead_corner(point: Point) -> Assignment:
 
 
 def case_queryset() -> QuerySet[Case]:
-    """Cases with what the API shows about them, in one query."""
-    return Case.objects.select_related("category", "grid", "department", "leader", "officer", "suggested_grid").defer(
-        "grid__boundary", "department__jurisdiction", "suggested_grid__boundary"
+    """Cases with what the API shows about them, in one query: time left in the clock of the stage's
+    limit (working seconds for a working-time limit) and whether the deadline is on the entered calendar."""
+    return (
+        Case.objects.select_related("category", "grid", "department", "leader", "officer", "suggested_grid")
+        .defer("grid__boundary", "department__jurisdiction", "suggested_grid__boundary")
+        .annotate(
+            time_left_s=TimeLeftSeconds(Now(), F("due_at"), F("due_clock")),
+            deadline_on_calendar=DeadlineOnCalendar(F("stage_started_at"), F("due_at"), F("due_clock")),
+        )
     )
 
 
@@ -393,7 +401,21 @@ def receiver(point: Point, category: Category | None = None, now: datetime.datet
 
 # Trail actions a follower sees on the public timeline; the rest (escalation rungs, reassignments)
 # is the office's own business.
-PUBLIC_ACTIONS = ("report", "register", "reject", "dispatch", "accept", "return", "handle", "verify", "fail", "close")
+# A return (回退) is now the dispatcher's approval of the department's request ("approve_return");
+# "return" stays for the trails written before.
+PUBLIC_ACTIONS = (
+    "report",
+    "register",
+    "reject",
+    "dispatch",
+    "accept",
+    "return",
+    "approve_return",
+    "handle",
+    "verify",
+    "fail",
+    "close",
+)
 
 
 # What secrets.token_urlsafe makes (and the demo's fixed tokens use): anything else is no token, and

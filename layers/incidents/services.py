@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
+from common import workcalendar
 from common.photos import CheckedPhoto
 from layers.accounts.roles import scope_for
 from layers.grids.models import Department, Grid, Person
-from layers.incidents import permissions, sql
+from layers.incidents import notices, permissions, sql
 from layers.incidents.models import (
     OPEN_STATUSES,
     STAGE_OF_STATUS,
@@ -32,12 +33,31 @@ from layers.incidents.selectors import intake_facts, me_too_original, open_cases
 from layers.incidents.worklist import edge_alternatives
 
 STAGES = ("register", "dispatch", "handle", "verify")
+# Every stage with a limit of its own: the loop's, and confirm on site (核实), which runs only when a
+# dispatcher sends a report to the grid officer first (so it is not in a case's final deadline).
+LIMITED_STAGES = ("confirm", *STAGES)
+
+
+def stage_clock(category: Category, status: str) -> str:
+    """The clock (working or clock time) of the stage that `status` runs; blank when none runs."""
+    stage = STAGE_OF_STATUS.get(status)
+    return "" if stage is None else category.limit_clock(stage)
 
 
 def due_after(category: Category, status: str, start: datetime.datetime) -> datetime.datetime | None:
-    """When the stage that `status` runs must be done, counted in clock hours from `start`."""
+    """When the stage that `status` runs must be done, counted from `start` in its limit's clock by the
+    one SQL rule (gridgis_due) that the bulk paths use too."""
     stage = STAGE_OF_STATUS.get(status)
-    return None if stage is None else start + datetime.timedelta(hours=category.limit_hours(stage))
+    if stage is None:
+        return None
+    return workcalendar.due(start, category.limit_hours(stage) * 60, category.limit_clock(stage))
+
+
+def final_due_after(category: Category, start: datetime.datetime) -> datetime.datetime:
+    """The deadline to close a case reported at `start`: every stage's limit, one after the other."""
+    return workcalendar.due_after_stages(
+        start, [(category.limit_hours(stage) * 60, category.limit_clock(stage)) for stage in STAGES]
+    )
 
 
 def _save_photos(case: Case, photos: Sequence[CheckedPhoto], kind: str) -> list[Photo]:
@@ -157,7 +177,9 @@ def report_case(
         status=Status.DUPLICATE if original else Status.REPORTED,
         duplicate_of=original,
         due_at=None if original else due_after(category, Status.REPORTED, now),
-        final_due_at=now + datetime.timedelta(hours=sum(category.limit_hours(s) for s in STAGES)),
+        due_clock="" if original else stage_clock(category, Status.REPORTED),
+        stage_started_at=None if original else now,
+        final_due_at=final_due_after(category, now),
     )
     case.save()
     saved = _save_photos(case, photos, Photo.Kind.REPORT)
@@ -179,6 +201,12 @@ def report_case(
     )
     if original is not None:
         _count_me_too(original, case, actor=reporter, actor_name="system", at=now, how="reported")
+    # The clock facts the intake answer shows (as case_queryset() annotates them), read inside this
+    # transaction: the answer then needs no query after the commit, so a database lost just after it
+    # cannot turn a stored case into a 5xx.
+    case.time_left_s, case.deadline_on_calendar = workcalendar.clock_facts(
+        now, case.stage_started_at, case.due_at, case.due_clock
+    )
     return case, True
 
 
@@ -253,9 +281,7 @@ TRANSITIONS = {
         ),
         Transition("dispatch", (Status.REGISTERED,), Status.DISPATCHED, permissions.DISPATCHER),
         Transition("accept", (Status.DISPATCHED,), Status.HANDLING, permissions.HANDLER),
-        Transition(
-            "return", (Status.DISPATCHED, Status.HANDLING), Status.REGISTERED, permissions.HANDLER, needs_note=True
-        ),
+        # "return" (回退) is a request the dispatcher approves: layers/incidents/requests.py.
         Transition(
             "handle", (Status.HANDLING,), Status.HANDLED, permissions.HANDLER, needs_note=True, needs_photo=True
         ),
@@ -350,8 +376,6 @@ def transition(
         data["officer"] = {"id": case.officer_id, "name": case.officer.name}
     if action in ("confirm", "not_found"):
         data["found"] = action == "confirm"
-    if action == "return":
-        data["returned_by"] = case.department.code if case.department else None
     if action == "handle":
         case.handled_by = person
     if action == "fail":
@@ -370,6 +394,8 @@ def transition(
         _count_me_too(original, case, actor=user, actor_name=_actor_name(user), at=now, how="merged as")
     case.status = step.target
     case.due_at = due_after(case.category, step.target, now)
+    case.due_clock = stage_clock(case.category, step.target)
+    case.stage_started_at = now if case.due_at else None
     case.version += 1
     case.save()
     saved = (
@@ -387,6 +413,11 @@ def transition(
         photo=saved[0] if saved else None,
         data=data,
     )
+    # --- Who learns of it (layers/incidents/notices.py), in this transaction ---
+    if action == "dispatch":
+        notices.case_dispatched(case, now)
+    elif action == "handle":
+        notices.case_awaits_check(case, now)
     return case
 
 
@@ -523,3 +554,41 @@ def change_grid(
         data=data,
     )
     return case
+
+
+# --- Stage limits changed by an administrator, applied to the open cases ----------------------------------
+
+
+@transaction.atomic
+def apply_stage_limits(
+    *, categories: Sequence[Category] | None = None, user=None, note: str = "", now: datetime.datetime | None = None
+) -> int:
+    """Give every open case of `categories` (and their minors, which may inherit; all categories when
+    None) the deadline that its category's current limits give from when its stage started, in one
+    statement (sql.APPLY_STAGE_LIMITS), each change a trail entry. Also after a calendar change.
+    Returns how many cases changed."""
+    now = now or timezone.now()
+    chosen = Category.objects.select_related("parent")
+    if categories is not None:
+        ids = [c.pk for c in categories]
+        chosen = chosen.filter(Q(pk__in=ids) | Q(parent_id__in=ids))
+    rows = [
+        (category.pk, status, category.limit_hours(stage) * 60, category.limit_clock(stage))
+        for category in chosen
+        for status, stage in STAGE_OF_STATUS.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.APPLY_STAGE_LIMITS,
+            {
+                "category_ids": [r[0] for r in rows],
+                "statuses": [str(r[1]) for r in rows],
+                "minutes": [r[2] for r in rows],
+                "clocks": [r[3] for r in rows],
+                "now": now,
+                "actor_id": user.pk if user is not None else None,
+                "actor_name": _actor_name(user),
+                "note": note or "stage limits applied to open cases",
+            },
+        )
+        return cursor.rowcount

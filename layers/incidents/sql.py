@@ -133,20 +133,28 @@ LIMIT 1
 
 # One rung of the escalation ladder, set-based: every open case that sits on the rung below and is
 # at least `hours` past its stage's due time climbs one rung, and each climb is written to the trail.
+# Hours late count in the clock of the case's limit: working hours for a working-time limit (a case
+# due on Friday evening is not 24 working hours late until Monday evening). The two cut-offs are
+# computed once (gridgis_working_back), so the per-row test stays a comparison of timestamps.
 # Concurrent runs are safe: the second UPDATE re-checks `escalation_level` after the first commits.
 ESCALATE_ONE_RUNG = """
-WITH climbed AS (
+WITH cutoff AS (
+    SELECT %(now)s::timestamptz - %(hours)s * interval '1 hour' AS clock,
+           gridgis_working_back(%(now)s, %(hours)s * 3600.0) AS working
+),
+climbed AS (
     UPDATE incidents_case c
     SET escalation_level = %(level)s, version = c.version + 1, updated_at = %(now)s
+    FROM cutoff k
     WHERE c.escalation_level = %(level)s - 1
       AND c.status = ANY(%(open_statuses)s)
-      AND c.due_at <= %(now)s - %(hours)s * interval '1 hour'
-    RETURNING c.id, c.status, c.due_at
+      AND c.due_at <= CASE WHEN c.due_clock = 'working' THEN k.working ELSE k.clock END
+    RETURNING c.id, c.status, c.due_at, c.due_clock
 )
 INSERT INTO incidents_trailentry
     (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
 SELECT id, %(now)s, NULL, 'system', 'escalate', status, status, %(note)s, %(level)s,
-       jsonb_build_object('due_at', due_at, 'threshold_hours', %(hours)s)
+       jsonb_build_object('due_at', due_at, 'threshold_hours', %(hours)s, 'clock', due_clock)
 FROM climbed
 """
 
@@ -454,4 +462,74 @@ SELECT (SELECT person_id FROM grids_on_duty(%(code)s, 'leader', %(today)s)) AS l
        (SELECT person_id FROM grids_on_duty(%(code)s, 'officer', %(today)s)) AS officer_id,
        (SELECT grid_code_on_duty FROM grids_on_duty(%(code)s, 'leader', %(today)s)) AS leader_grid,
        (SELECT grid_code_on_duty FROM grids_on_duty(%(code)s, 'officer', %(today)s)) AS officer_grid
+"""
+
+# --- Stage limits applied to open cases (layers/incidents/services.py: apply_stage_limits) ---------------
+
+# Every open case of the listed (category, status) pairs gets the deadline its current stage's limit
+# gives from when that stage started, in one statement, with a trail entry for each case whose due
+# time or clock changes (the new deadlines by the one rule, gridgis_due_at, inlined).
+APPLY_STAGE_LIMITS = """
+WITH limits AS (
+    SELECT * FROM unnest(%(category_ids)s::bigint[], %(statuses)s::text[], %(minutes)s::int[], %(clocks)s::text[])
+        AS l(category_id, status, minutes, clock)
+),
+recomputed AS (
+    SELECT o.id, o.due_at AS old_due, d.due AS new_due, l.clock, l.minutes
+    FROM limits l
+    JOIN incidents_case o ON o.category_id = l.category_id AND o.status = l.status
+    CROSS JOIN LATERAL gridgis_due_at(o.stage_started_at, l.minutes, l.clock) AS d
+    WHERE o.stage_started_at IS NOT NULL
+),
+changed AS (
+    UPDATE incidents_case c
+    SET due_at = r.new_due, due_clock = r.clock, version = c.version + 1, updated_at = %(now)s
+    FROM recomputed r
+    WHERE r.id = c.id AND (c.due_at IS DISTINCT FROM r.new_due OR c.due_clock IS DISTINCT FROM r.clock)
+    RETURNING c.id, c.status, r.old_due, c.due_at AS new_due, c.due_clock, r.minutes
+)
+INSERT INTO incidents_trailentry
+    (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
+SELECT id, %(now)s, %(actor_id)s, %(actor_name)s, 'limits', status, status, %(note)s, NULL,
+       jsonb_build_object('due_at', jsonb_build_object('from', old_due, 'to', new_due),
+                          'clock', due_clock, 'limit_minutes', minutes)
+FROM changed
+"""
+
+
+# --- Suspensions and supervision orders (layers/incidents/requests.py, escalation.py) ----------------------
+
+# Suspended cases whose review date has come get one 'review_due' trail entry each (none twice for one
+# suspension: an entry after the latest approval of a suspension counts).
+REVIEW_SUSPENSIONS = """
+INSERT INTO incidents_trailentry
+    (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
+SELECT c.id, %(now)s, NULL, 'system', 'review_due', c.status, c.status,
+       'suspension review date reached: resume the case or ask for a new suspension', NULL,
+       jsonb_build_object('review_on', c.review_on)
+FROM incidents_case c
+WHERE c.status = 'suspended' AND c.review_on <= %(today)s
+  AND NOT EXISTS (
+      SELECT 1 FROM incidents_trailentry t
+      WHERE t.case_id = c.id AND t.action = 'review_due'
+        AND t.at >= (SELECT max(a.at) FROM incidents_trailentry a
+                     WHERE a.case_id = c.id AND a.action = 'approve_suspension'))
+"""
+
+# One rung of the ladder for supervision orders not answered `hours` after their answer-by time (clock
+# hours: the leader set a date and time), each climb a trail entry on the case.
+ESCALATE_SUPERVISION_RUNG = """
+WITH climbed AS (
+    UPDATE incidents_supervisionorder o
+    SET escalation_level = %(level)s
+    WHERE o.escalation_level = %(level)s - 1
+      AND o.replied_at IS NULL
+      AND o.answer_by <= %(now)s::timestamptz - %(hours)s * interval '1 hour'
+    RETURNING o.id, o.case_id, o.answer_by
+)
+INSERT INTO incidents_trailentry
+    (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
+SELECT k.case_id, %(now)s, NULL, 'system', 'escalate_order', c.status, c.status, %(note)s, %(level)s,
+       jsonb_build_object('order', k.id, 'answer_by', k.answer_by, 'threshold_hours', %(hours)s)
+FROM climbed k JOIN incidents_case c ON c.id = k.case_id
 """

@@ -1,7 +1,8 @@
 """The incidents layer's background work (registered through common.queue; a worker runs it).
 
-- escalate_overdue: the escalation ladder on a schedule (GRIDGIS QUEUE ESCALATE_CRON; it is
-  idempotent, so a tick missed while no worker ran is made up by the next).
+- escalate_overdue: the escalation ladder on a schedule (GRIDGIS QUEUE ESCALATE_CRON) for late cases
+  and unanswered supervision orders, and the review of suspended cases; idempotent, so a tick missed
+  while no worker ran is made up by the next.
 - reassign_cases: cases follow the grids after a redraw (layers/incidents/reassign.py), one job per
   district at a time; its JobRun carries the progress and the checkpoint a retried job resumes from.
 """
@@ -13,13 +14,20 @@ from django.conf import settings
 from common import jobs
 from common.models import JobRun
 from common.queue import enqueue, periodic, task
-from layers.incidents.escalation import escalate
+from layers.incidents.escalation import escalate, escalate_orders
 from layers.incidents.reassign import reassign
+from layers.incidents.requests import review_suspensions
 
 
 @periodic(cron=settings.GRIDGIS["QUEUE"]["ESCALATE_CRON"], queue="incidents")
 def escalate_overdue(timestamp: int) -> dict:
-    return {str(level): count for level, count in escalate().items()}
+    """What `manage.py escalate` does: late cases and unanswered supervision orders climb the ladder,
+    suspended cases whose review date has come are flagged."""
+    return {
+        "cases": {str(level): count for level, count in escalate().items()},
+        "orders": {str(level): count for level, count in escalate_orders().items()},
+        "suspensions_due": review_suspensions(),
+    }
 
 
 @task(queue="incidents", lock_by="district")

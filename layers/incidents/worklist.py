@@ -25,7 +25,16 @@ from django.utils import timezone
 from common.text import is_ascii_number
 from layers.grids.models import Department, Grid
 from layers.incidents import sql
-from layers.incidents.models import OPEN_STATUSES, CannedPhrase, Case, Category, Photo, Status, TrailEntry
+from layers.incidents.models import (
+    OPEN_STATUSES,
+    CannedPhrase,
+    Case,
+    Category,
+    ClockRequest,
+    Photo,
+    Status,
+    TrailEntry,
+)
 from layers.incidents.selectors import case_queryset, in_grid_subtree, visible_cases
 
 ON_TIME, DUE_SOON, OVERDUE = "on_time", "due_soon", "overdue"
@@ -320,3 +329,21 @@ def edge_alternatives(case: Case) -> list[tuple[Grid, float]]:
         rows = cursor.fetchall()
     grids = {g.pk: g for g in Grid.objects.defer("boundary").filter(pk__in=[row[0] for row in rows])}
     return [(grids[grid_id], metres) for grid_id, metres in rows if grid_id in grids]
+
+
+def pending_requests(scope, kinds: list[str], *, limit: int = 50) -> list[ClockRequest]:
+    """The pending clock-changing requests of `kinds` on the cases `scope` sees, oldest first: the
+    deciders' queue on the dispatcher's console (layers/incidents/requests.py decides them)."""
+    if not kinds:
+        return []
+    cases = visible_cases(scope, Case.objects.all()).values("id")
+    return list(
+        ClockRequest.objects.filter(state=ClockRequest.State.PENDING, kind__in=kinds, case__in=cases)
+        .select_related("case__category")
+        .order_by("asked_at", "id")[:limit]
+    )
+
+
+def pending_request_of(case: Case) -> ClockRequest | None:
+    """The request on `case` that waits for a decision (at most one: clockrequest_one_pending)."""
+    return case.clock_requests.filter(state=ClockRequest.State.PENDING).select_related("case").first()

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -20,6 +22,8 @@ STATUS = {
     "verified": _("Checked"),
     "closed": _("Closed"),
     "duplicate": _("Duplicate"),
+    "suspended": _("Suspended (long-term)"),
+    "voided": _("Voided"),
 }
 STEP = {
     "report": _("Report"),
@@ -41,6 +45,38 @@ STEP = {
     "send_to_confirm": _("Send to officer to confirm"),
     "confirm": _("Confirmed on site"),
     "not_found": _("Not found on site"),
+    # The clock-changing requests (layers/incidents/requests.py) and supervision orders, in the trail.
+    "ask_extension": _("Asked for an extension"),
+    "ask_return": _("Asked to return"),
+    "ask_suspension": _("Asked to suspend"),
+    "ask_void": _("Asked to void"),
+    "approve_extension": _("Extension approved"),
+    "approve_return": _("Return approved"),
+    "approve_suspension": _("Suspension approved"),
+    "approve_void": _("Void approved"),
+    "refuse_extension": _("Extension refused"),
+    "refuse_return": _("Return refused"),
+    "refuse_suspension": _("Suspension refused"),
+    "refuse_void": _("Void refused"),
+    "resume": _("Resumed"),
+    "review_due": _("Suspension review due"),
+    "supervise": _("Supervision ordered"),
+    "reply_supervision": _("Supervision answered"),
+    "escalate_order": _("Supervision escalated"),
+    "limits": _("Deadline recomputed"),
+}
+# A request's kind, and the button that asks for one.
+REQUEST_KIND = {
+    "extension": _("Extension"),
+    "return": _("Return"),
+    "suspension": _("Suspension"),
+    "void": _("Void"),
+}
+ASK = {
+    "extension": _("Ask for an extension"),
+    "return": _("Ask to return (not our department's)"),
+    "suspension": _("Ask to suspend (long-term case)"),
+    "void": _("Ask the duty chief to void"),
 }
 PARTY = {"grid": _("Grid"), "department": _("Handling department"), "leader": _("Leader"), "officer": _("Grid officer")}
 RULE = {
@@ -132,3 +168,27 @@ def percent(value) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+def _label_of(table: dict):
+    return lambda code: str(table.get(code, code))
+
+
+register.filter("request_label", _label_of(REQUEST_KIND))
+register.filter("ask_label", _label_of(ASK))
+
+
+@register.filter
+def hours_left(case) -> str:
+    """Time left in the clock of the stage's limit: working hours for a working-time limit (read from
+    the case's time_left_s annotation, layers.incidents.selectors.case_queryset), clock hours else."""
+    seconds = getattr(case, "time_left_s", None)
+    if seconds is None or case.due_at is None:
+        return ""
+    hours = number_format(round(abs(seconds) / 3600, 1), decimal_pos=1)
+    working = case.due_clock == "working"
+    if seconds < 0:
+        text = gettext("late by %(hours)s working hours") if working else gettext("late by %(hours)s h")
+    else:
+        text = gettext("%(hours)s working hours left") if working else gettext("%(hours)s h left")
+    return text % {"hours": hours}

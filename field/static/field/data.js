@@ -1,7 +1,7 @@
 // The app's data: the officer's home document (tasks, grids, points, categories) from the server, kept
 // on the phone for when there is no network, and the screens' shared helpers for it.
 import { request } from "../frontend/net.js";
-import { gettext, language } from "../frontend/i18n.js";
+import { format, gettext, language } from "../frontend/i18n.js";
 import { get, put } from "./db.js";
 
 export const config = JSON.parse(document.getElementById("field-config").textContent);
@@ -94,11 +94,18 @@ export function deadline(task, now = Date.now()) {
   const due = Date.parse(task.due_at);
   const start = task.stage_started_at ? Date.parse(task.stage_started_at) : due;
   const left = due - now;
+  const soon = left >= 0 && left < Math.max(3600000, (due - start) / 4);
+  const level = left < 0 ? "late" : soon ? "soon" : "ok";
+  if (task.due_clock === "working" && typeof task.time_left_hours === "number") {
+    // A working-time limit: the server counted the working hours left on the official calendar when
+    // it sent the task (the phone has no calendar); the colour still follows the deadline itself.
+    const hours = Math.abs(task.time_left_hours).toFixed(1);
+    const text = task.time_left_hours < 0 ? gettext("Late by %(h)s working hours") : gettext("Left: %(h)s working hours");
+    return { level, text: format(text, { h: hours }) };
+  }
   const minutes = Math.round(Math.abs(left) / 60000);
   const span = minutes >= 120 ? `${Math.round(minutes / 60)} ${gettext("h")}` : `${minutes} ${gettext("min")}`;
-  if (left < 0) return { level: "late", text: `${gettext("Late by")} ${span}` };
-  const soon = left < Math.max(3600000, (due - start) / 4);
-  return { level: soon ? "soon" : "ok", text: `${gettext("Left:")} ${span}` };
+  return { level, text: `${level === "late" ? gettext("Late by") : gettext("Left:")} ${span}` };
 }
 
 /** Makes an element with text content (never HTML) and optional attributes. */

@@ -1,6 +1,6 @@
 // Home: my tasks by time left with the deadline colour (reports to confirm on site, handled cases to
 // check), my grid on the map with my position.
-import { gettext, formatDateTime } from "../frontend/i18n.js";
+import { format, gettext, formatDateTime } from "../frontend/i18n.js";
 import { createMap, loadLeaflet } from "../frontend/map.js";
 import { config, deadline, element, loadHome, taskCategory } from "./data.js";
 
@@ -33,6 +33,17 @@ function renderTasks(home) {
     : gettext("No tasks now.");
   if (home.stale) text += ` · ${gettext("Offline copy from")} ${formatDateTime(home.generated_at)}`;
   state.textContent = text;
+  const missing = home.calendar_missing_years || [];
+  const notice = document.getElementById("calendar-notice");
+  notice.hidden = !missing.length;
+  notice.textContent = missing.length
+    ? format(
+        gettext(
+          "The official calendar of %(years)s is not entered yet: deadlines there count Monday to Friday only, without holidays or adjusted working days.",
+        ),
+        { years: missing.join(", ") },
+      )
+    : "";
   list.dataset.ready = "true";
 }
 

@@ -131,6 +131,7 @@ class AssessmentRowSerializer(serializers.Serializer):
     received = serializers.IntegerField()
     registered = serializers.IntegerField()
     due = serializers.IntegerField()
+    voided = serializers.IntegerField(help_text="cases voided (作废) on the duty chief's approval: never due or late")
     closed = serializers.IntegerField()
     on_time = serializers.IntegerField()
     dispatched = serializers.IntegerField()

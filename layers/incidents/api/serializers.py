@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from common import workcalendar
 from common.crs import UnknownSRS, parse_srs
 from common.geometry import GeoJSONGeometryField, LonLatSerializer
 from common.photos import PhotoError, check_photo, check_photos
@@ -215,6 +216,13 @@ class CaseFeatureSerializer(GeoFeatureModelSerializer):
     officer = PartySerializer(allow_null=True)
     suggested_grid = serializers.CharField(source="suggested_grid.code", allow_null=True, default=None)
     overdue = serializers.SerializerMethodField()
+    time_left_hours = serializers.SerializerMethodField(
+        help_text="hours until due_at in due_clock: working hours for a working-time limit; negative when late"
+    )
+    deadline_on_calendar = serializers.SerializerMethodField(
+        help_text="false: the deadline runs through a year whose official calendar is not entered, so it "
+        "was counted Monday to Friday only (an administrator enters the year under Calendar years)"
+    )
 
     class Meta:
         model = Case
@@ -249,6 +257,10 @@ class CaseFeatureSerializer(GeoFeatureModelSerializer):
             "final_due_at",
             "closed_at",
             "overdue",
+            "due_clock",
+            "stage_started_at",
+            "time_left_hours",
+            "deadline_on_calendar",
             "version",
             "input_point",
             "input_srs",
@@ -266,6 +278,24 @@ class CaseFeatureSerializer(GeoFeatureModelSerializer):
 
     def get_overdue(self, case: Case) -> bool:
         return bool(case.status in OPEN_STATUSES and case.due_at and case.due_at < timezone.now())
+
+    def _clock_facts(self, case: Case) -> tuple[float | None, bool]:
+        # Read cases carry both from case_queryset()'s annotation; a case just changed by a service
+        # does not, and is asked for once.
+        if not hasattr(case, "time_left_s"):
+            case.time_left_s, case.deadline_on_calendar = workcalendar.clock_facts(
+                timezone.now(), case.stage_started_at, case.due_at, case.due_clock
+            )
+        return case.time_left_s, case.deadline_on_calendar
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_time_left_hours(self, case: Case) -> float | None:
+        seconds, _ = self._clock_facts(case)
+        return None if seconds is None else round(seconds / 3600, 2)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_deadline_on_calendar(self, case: Case) -> bool:
+        return self._clock_facts(case)[1]
 
 
 class CaseDetailSerializer(CaseFeatureSerializer):

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from layers.incidents.api import photo_views, views
+from layers.incidents.api import clock_requests, photo_views, views
 from layers.incidents.services import TRANSITIONS
 
 phrases = SimpleRouter()
@@ -28,7 +28,27 @@ urlpatterns = [
     path("follow/", views.FollowNearbyCaseView.as_view(), name="follow-new"),
     path("follow/<str:token>/", views.FollowView.as_view(), name="follow"),
     path("incidents/overdue/summary/", views.OverdueSummaryView.as_view(), name="incidents-overdue-summary"),
+    path("incidents/suspended/", clock_requests.SuspendedView.as_view(), name="incidents-suspended"),
+    path("incidents/requests/", clock_requests.RequestQueueView.as_view(), name="incident-requests-queue"),
+    path(
+        "incidents/requests/<int:pk>/approve/",
+        clock_requests.decision_view(True).as_view(),
+        name="incident-request-approve",
+    ),
+    path(
+        "incidents/requests/<int:pk>/refuse/",
+        clock_requests.decision_view(False).as_view(),
+        name="incident-request-refuse",
+    ),
+    path(
+        "incidents/supervision/<int:pk>/reply/",
+        clock_requests.SupervisionReplyView.as_view(),
+        name="incident-supervision-reply",
+    ),
     path("incidents/<int:pk>/", views.CaseDetailView.as_view(), name="incident"),
+    path("incidents/<int:pk>/requests/", clock_requests.CaseRequestsView.as_view(), name="incident-requests"),
+    path("incidents/<int:pk>/resume/", clock_requests.ResumeView.as_view(), name="incident-resume"),
+    path("incidents/<int:pk>/supervise/", clock_requests.SuperviseView.as_view(), name="incident-supervise"),
     path("incidents/<int:pk>/trail/", views.CaseTrailView.as_view(), name="incident-trail"),
     path("incidents/<int:pk>/photos/<int:photo_id>/", photo_views.CasePhotoView.as_view(), name="incident-photo"),
     path(

@@ -3,7 +3,7 @@
 // history.pushState and the back button restores it. The server renders each half (?part=list,
 // ?part=detail); this module swaps them in, keeps the map's markers in step with the list, and sends
 // workflow steps to the API (each with the case's version, so a stale screen is refused, not obeyed).
-import { announce, isSuperseded, request, showError } from "../frontend/net.js";
+import { announce, isSuperseded, newKey, request, showError } from "../frontend/net.js";
 import { createMap } from "../frontend/map.js";
 import { nameControls } from "./mapcontrols.js";
 import { format, gettext } from "../frontend/i18n.js";
@@ -136,7 +136,7 @@ function step(direction) {
 }
 
 function bindList() {
-  for (const link of listPart.querySelectorAll(".case-link")) {
+  for (const link of listPart.querySelectorAll(".case-link, .request-link")) {
     link.addEventListener("click", (event) => {
       event.preventDefault();
       select(link.closest("li").dataset.caseId);
@@ -220,6 +220,44 @@ function bindDetail() {
       event.preventDefault();
       takeStep(form);
     });
+  }
+  for (const form of detailPart.querySelectorAll("form.ask, form.decide, form.resume")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      sendRequestForm(form);
+    });
+  }
+}
+
+/** The form's filled fields as a JSON body, with the case's version (as a number). */
+function formBody(form) {
+  const body = { version: Number(form.dataset.version) };
+  for (const [key, value] of new FormData(form).entries()) if (value !== "") body[key] = value;
+  return body;
+}
+
+// The requests that change a clock (layers/incidents/requests.py through the API): a handler asks for
+// an extension, a return or a suspension, a dispatcher for a void; the decider approves or refuses;
+// a dispatcher resumes a suspended case. Each send carries its own Idempotency-Key.
+function requestTarget(form) {
+  const { case: caseId, request: requestId, decision } = form.dataset;
+  if (form.classList.contains("ask")) return `/api/v1/incidents/${caseId}/requests/`;
+  if (form.classList.contains("decide")) return `/api/v1/incidents/requests/${requestId}/${decision}/`;
+  return `/api/v1/incidents/${caseId}/resume/`;
+}
+
+async function sendRequestForm(form) {
+  const body = formBody(form);
+  if (form.classList.contains("ask")) body.kind = form.dataset.kind;
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    await request(requestTarget(form), { method: "POST", json: body, idempotencyKey: newKey() });
+    announce(format(gettext("%(what)s: sent"), { what: button.textContent.trim() }));
+    await Promise.all([loadList(), loadDetail()]);
+  } catch (error) {
+    button.disabled = false;
+    if (!isSuperseded(error)) showError(error.message);
   }
 }
 

@@ -1,9 +1,11 @@
-"""manage.py escalate: move late cases up the escalation ladder (idempotent; run it from cron)."""
+"""manage.py escalate: move late cases and unanswered supervision orders up the escalation ladder, and flag
+suspended cases due for review (idempotent; run it from cron)."""
 
 from django.core.management.base import BaseCommand
 from django.utils.dateparse import parse_datetime
 
-from layers.incidents.escalation import escalate
+from layers.incidents.escalation import escalate, escalate_orders
+from layers.incidents.requests import review_suspensions
 
 
 class Command(BaseCommand):
@@ -20,3 +22,6 @@ class Command(BaseCommand):
         climbed = escalate(moment)
         for level, count in climbed.items():
             self.stdout.write(f"rung {level}: {count} case(s)")
+        for level, count in escalate_orders(moment).items():
+            self.stdout.write(f"rung {level}: {count} unanswered supervision order(s)")
+        self.stdout.write(f"{review_suspensions(moment)} suspended case(s) due for review")
