@@ -307,11 +307,6 @@ def last_failed_check(case: Case) -> tuple[TrailEntry | None, list[Photo]]:
     return failed, photos
 
 
-def visible_photo(scope, photo_id: int) -> Photo | None:
-    """A case photo if `scope` may see its case (None: not there for this reader)."""
-    return Photo.objects.filter(pk=photo_id, case__in=visible_cases(scope, Case.objects.all())).first()
-
-
 def edge_alternatives(case: Case) -> list[tuple[Grid, float]]:
     """For a case flagged near its grid's edge: the other grids its point is close to (within twice
     GRIDGIS EDGE_METRES), nearest first, with the distance in metres (sql.EDGE_ALTERNATIVES)."""
