@@ -8,14 +8,16 @@ import re
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, resolve, reverse
 from django.utils import timezone
 
 from layers.accounts.roles import ROLE_NAMES
 from layers.grids.models import Department, DutyKind
 from layers.incidents.api.photo_views import CasePhotoView
-from layers.incidents.models import Photo, Source
+from layers.incidents.models import Case, Photo, Source
 from layers.incidents.services import report_case, transition
 from office import urls as office_urls
 from office.access import SCREENS
@@ -194,6 +196,34 @@ def test_the_next_page_link_keeps_the_filters(world, settings):
     first_ids = re.findall(r'data-case-id="(\d+)"', html)
     second_ids = re.findall(r'data-case-id="(\d+)"', second)
     assert first_ids and second_ids and not set(first_ids) & set(second_ids)
+
+
+@pytest.mark.parametrize("path", ["/office/dispatch/", "/office/dispatch/?part=list", "/office/inbox/"])
+def test_a_work_list_costs_the_same_queries_for_2_cases_as_for_12(world, path):
+    # One query for the page of cases (what a row shows, joined), one for the counts: no query per row,
+    # such as a field the page's query left out and each row would then fetch on its own.
+    reader = world["users"]["handler" if "inbox" in path else "dispatcher"]
+    cgj = Department.objects.get(code="JY-CGJ")
+
+    def queries() -> int:
+        client = client_for(reader)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    def listed() -> int:
+        return client_for(reader).get(path).content.decode().count('class="case-link"')
+
+    for case in Case.objects.all():
+        if "inbox" in path:
+            Case.objects.filter(pk=case.pk).update(status="dispatched", department=cgj)
+    few, shown_few = queries(), listed()
+    for i in range(10):
+        case = report(world["rubbish"], 105.401 + 0.0019 * i, 28.905, description=f"第{i}处")
+        if "inbox" in path:
+            Case.objects.filter(pk=case.pk).update(status="dispatched", department=cgj)
+    assert listed() == shown_few + 10
+    assert queries() == few
 
 
 def test_a_bad_filter_answers_400_saying_which(world):
