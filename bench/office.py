@@ -10,7 +10,34 @@
 - dashboard: a supervisor's dashboard of a district through Django's full request stack, beside the
   same for one community. Target ≤ 1 s for a district.
 
-Run alone with `python -m bench.office` against the dev database.
+Run alone with `python -m bench.office` against the dev database. At city scale (`make bench
+BENCH_ARGS="--only office"`) the suite first tops the case table up to --cases (2.2 M), as the cases
+suite does, so the office is measured against a city's queue and not the seed's 20,000 cases.
+
+Measured on 2026-12-01 by `make bench BENCH_ARGS="--only office"` (2 cores shared with other sessions,
+load average 4-6 throughout, so every figure carries noise of ±30 %): 21,596 micro-grids, 2,200,000
+cases (78,971 open, 75,538 of them overdue), 14.6 M trail entries. Median ms (baseline, ratio):
+
+                                   before            after (0010 and the query changes)
+    queue page in Chromium         1,881 (1,053 1.8×)  963-1,101 (784-831 1.2-1.4×)   target ≤ 1,500
+    filter change to overdue       2,478 (1,599 1.5×)  379-520 (70-149)                target ≤ 300
+    work-list page 20 by keyset       28 (28 1.0×)      11-16 (9-11)
+    dashboard of a district       10,309 (7,857 1.3×)  2,561-2,725 (2,204-2,453 1.1×)  target ≤ 1,000
+
+Where the time went and what changed (EXPLAIN (ANALYZE, BUFFERS) at city scale):
+- filter change: the time-left test repeated the open-status test, so the planner squared its
+  selectivity, expected 82 overdue cases for 75,538, read them all through case_status_due and sorted
+  them (910 ms); tested once, the page walks case_open_due and stops after a page (12 ms).
+- counts above the list: COUNT(id) made every open case a heap visit (375 ms); COUNT(1) over status
+  and deadline reads case_status_due alone (57 ms).
+- the page's query joined six tables for every column of the case; it now selects what a row shows
+  (47-64 ms -> 2-7 ms). 11 queries a page, whatever the queue's length (tests/test_office_screens.py).
+- dashboard: four assessment statements (area and children, this and last quarter) each read the
+  district's quarter of trail, and each built a notice list nobody shows (1.7 s of loading overdue
+  cases); now one statement per period for both levels, no notice, and open/overdue/ladder from one
+  aggregate over case_open_grid. Left: two assessments of ~0.8 s each (the trail steps of ~55,000
+  cases per quarter, read from trail_case_at_steps) and patrol coverage (~0.5 s, inspections). Under
+  1 s needs the quarter's per-case step times kept as the trail is written, not read back from it.
 """
 
 from __future__ import annotations
@@ -162,7 +189,15 @@ def dashboard(repeat: int = 5) -> dict:
 
 
 def suite(args=None) -> list[Result]:
-    """The office benchmarks as rows of `make bench`'s table."""
+    """The office benchmarks as rows of `make bench`'s table.
+
+    At city scale the case table is first topped up to `--cases` (2.2 M by default) as the cases
+    suite does, so `--only office` measures the queue of a city and not the seed's 20,000 cases.
+    """
+    if args is not None and args.scale == "city":
+        from bench.incidents import prepare_cases
+
+        print(f"bench: office cases ready: {prepare_cases(args.cases)}", flush=True)
     queue = queue_pages()
     deep = queue_pages_deep()
     board = dashboard()

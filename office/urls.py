@@ -14,5 +14,4 @@ urlpatterns = [
     path("office/assessment/", views.assessment, name="office-assessment"),
     path("office/assessment/notice/", views.notice, name="office-notice"),
     path("office/planning/", views.planning, name="office-planning"),
-    path("office/photos/<int:photo_id>/", views.photo, name="office-photo"),
 ]

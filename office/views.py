@@ -11,7 +11,7 @@ import json
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +25,6 @@ from layers.audits.models import Kind
 from layers.estates import selectors as estate_selectors
 from layers.estates.models import Batch
 from layers.grids import selectors as grid_selectors
-from layers.incidents import worklist
 from office.access import SCREENS, forbidden, screen, screens_for
 from office.worklists import LISTS, case_context, list_context
 
@@ -65,24 +64,6 @@ def dispatch(request):
 def inbox(request):
     """A department's inbox (专业部门处置): cases dispatched to it and in hand."""
     return _work_screen(request, "inbox")
-
-
-def photo(request, photo_id: int):
-    """A case photo, to readers who may see its case (media are not served in the open)."""
-    found = worklist.visible_photo(request_scope(request), photo_id)
-    if found is None:
-        raise Http404("photo: no such photo among the cases you may see")
-    return FileResponse(found.image.open("rb"), content_type=_image_type(found.image.name))
-
-
-def _image_type(name: str) -> str:
-    return (
-        "image/png"
-        if name.lower().endswith(".png")
-        else "image/webp"
-        if name.lower().endswith(".webp")
-        else "image/jpeg"
-    )
 
 
 def _dashboard_context(request):

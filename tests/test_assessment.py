@@ -208,6 +208,21 @@ def test_community_level_units(history):
     assert rows["510502001002"]["received"] == 3
 
 
+def test_several_levels_at_once_give_each_levels_own_table(history):
+    # The dashboard's one statement for an area and its children: the rows of each level, figures and
+    # ranks, are those the level gives alone (each ranked among its own level, not across them).
+    def rows(result):
+        return {row["unit_code"]: {k: v for k, v in row.items() if k != "overdue_case_ids"} for row in result.rows}
+
+    together = rows(assess(period="2026Q3", unit="grid", levels=["district", "community", "grid"], now=NOW))
+    alone = {}
+    for level in ("district", "community", "grid"):
+        alone.update(rows(assess(period="2026Q3", unit="grid", level=level, now=NOW)))
+    assert together == alone
+    assert {len(code) for code in together} == {6, 12, 15}
+    assert sorted(row["rank"] for code, row in together.items() if len(code) == 15 and row["ranked"])[0] == 1
+
+
 @pytest.mark.parametrize(
     "params, field",
     [

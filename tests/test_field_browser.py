@@ -301,6 +301,37 @@ def test_a_patrol_walked_with_a_gap_is_stored_as_two_segments_of_the_walked_leng
 SCREENS = ("/field/", "/field/report/", "/field/patrol/", "/field/queue/")
 
 
+def test_the_tab_bar_never_covers_the_last_button_of_a_task(phone, live_server, world):
+    """On a 390 x 844 phone with a home indicator (an iPhone 12 to 14: 34 px of bottom safe area, which
+    the tab bar adds to its height) scrolled to the end, the task form's last buttons stand above the
+    fixed tab bar, so every step can be tapped."""
+    device = phone(user=world["officer"])
+    page = device.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    # The page asks for viewport-fit=cover, so env(safe-area-inset-bottom) is the phone's inset.
+    page.context.new_cdp_session(page).send("Emulation.setSafeAreaInsetsOverride", {"insets": {"bottom": 34}})
+    for name, case in (("confirm", world["to_confirm"]), ("check", world["to_check"])):
+        page.goto(f"{live_server.url}/field/task/?case={case.pk}")
+        page.wait_for_selector("#task-form:not([hidden])")
+        page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+        bar = page.locator(".tabbar").bounding_box()
+        assert bar["y"] + bar["height"] == pytest.approx(844, abs=1)  # fixed at the bottom of the screen
+        for button in ("#action-yes", "#action-no"):
+            box = page.locator(button).bounding_box()
+            # Clear of the bar by a thumb's margin, not just touching it.
+            assert box["y"] + box["height"] + 24 <= bar["y"], (case.pk, button, box, bar)
+        # A tap at the button's centre reaches the button, not the bar over it.
+        box = page.locator("#action-no").bounding_box()
+        hit = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y).closest('button')?.id",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+        )
+        assert hit == "action-no"
+        # The screen as the phone shows it (a full-page capture draws the fixed bar where the first
+        # screenful ended, over the form: docs/screens/field-task-end-*.png are these instead).
+        screenshot(page, f"field-task-end-{name}")
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_every_screen_passes_axe_and_names_its_controls_in_the_page_language(phone, live_server, world, language):
     device = phone(user=world["officer"], language=language)

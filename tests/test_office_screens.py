@@ -8,13 +8,16 @@ import re
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.test import Client
-from django.urls import URLPattern, reverse
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, resolve, reverse
 from django.utils import timezone
 
 from layers.accounts.roles import ROLE_NAMES
 from layers.grids.models import Department, DutyKind
-from layers.incidents.models import Photo
+from layers.incidents.api.photo_views import CasePhotoView
+from layers.incidents.models import Case, Photo, Source
 from layers.incidents.services import report_case, transition
 from office import urls as office_urls
 from office.access import SCREENS
@@ -76,14 +79,14 @@ def client_for(user) -> Client:
 
 
 def screen_paths() -> dict[str, str]:
-    """Every office page in the URL conf, by the screen whose roles guard it (the photo is guarded by
-    the case's scope instead, and /office/ by whichever screen comes first)."""
+    """Every office page in the URL conf, by the screen whose roles guard it (/office/ by whichever
+    screen comes first)."""
     guarded = {"office-notice": "assessment"}
     by_url_name = {screen.url_name: name for name, screen in SCREENS.items()}
     paths = {}
     for pattern in office_urls.urlpatterns:
         assert isinstance(pattern, URLPattern)
-        if pattern.name in ("office-home", "office-photo"):
+        if pattern.name == "office-home":
             continue
         screen = by_url_name.get(pattern.name) or guarded[pattern.name]
         paths[reverse(pattern.name)] = screen
@@ -195,26 +198,64 @@ def test_the_next_page_link_keeps_the_filters(world, settings):
     assert first_ids and second_ids and not set(first_ids) & set(second_ids)
 
 
+@pytest.mark.parametrize("path", ["/office/dispatch/", "/office/dispatch/?part=list", "/office/inbox/"])
+def test_a_work_list_costs_the_same_queries_for_2_cases_as_for_12(world, path):
+    # One query for the page of cases (what a row shows, joined), one for the counts: no query per row,
+    # such as a field the page's query left out and each row would then fetch on its own.
+    reader = world["users"]["handler" if "inbox" in path else "dispatcher"]
+    cgj = Department.objects.get(code="JY-CGJ")
+
+    def queries() -> int:
+        client = client_for(reader)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    def listed() -> int:
+        return client_for(reader).get(path).content.decode().count('class="case-link"')
+
+    for case in Case.objects.all():
+        if "inbox" in path:
+            Case.objects.filter(pk=case.pk).update(status="dispatched", department=cgj)
+    few, shown_few = queries(), listed()
+    for i in range(10):
+        case = report(world["rubbish"], 105.401 + 0.0019 * i, 28.905, description=f"第{i}处")
+        if "inbox" in path:
+            Case.objects.filter(pk=case.pk).update(status="dispatched", department=cgj)
+    assert listed() == shown_few + 10
+    assert queries() == few
+
+
 def test_a_bad_filter_answers_400_saying_which(world):
     response = client_for(world["users"]["dispatcher"]).get("/office/dispatch/?time_left=yesterday")
     assert response.status_code == 400 and "time_left" in response.content.decode()
 
 
-def test_case_photos_are_served_only_within_the_readers_scope(world):
+def test_case_photos_on_the_office_screens_are_the_scoped_photo_views(world):
+    """The office shows a case's photos through the incidents API's photo view (one mechanism for every
+    screen: scope check, public copy only); no office URL serves files of its own."""
     dispatcher = world["users"]["dispatcher"]
-    case = world["theirs"]
+    # An officer's report: not published through Open311, so its photos are for the case's readers only.
+    case = report(world["rubbish"], 105.47, 28.88, description="井盖破损", source=Source.OFFICER)
     transition(case_id=case.pk, action="register", user=dispatcher, version=1)
     transition(case_id=case.pk, action="dispatch", user=dispatcher, version=2)
-    water_handler = make_user(department=case.department, name="水务队员")
-    transition(case_id=case.pk, action="accept", user=water_handler, version=3)
+    cgj_handler = world["users"]["handler"]
+    transition(case_id=case.pk, action="accept", user=cgj_handler, version=3)
     from common.photos import check_photo
 
     transition(
-        case_id=case.pk, action="handle", user=water_handler, version=4, note="修好", photo=check_photo(image_upload())
+        case_id=case.pk, action="handle", user=cgj_handler, version=4, note="修好", photo=check_photo(image_upload())
     )
     photo = Photo.objects.get(case=case)
-    assert client_for(dispatcher).get(f"/office/photos/{photo.pk}/").status_code == 200
-    assert client_for(world["users"]["handler"]).get(f"/office/photos/{photo.pk}/").status_code == 404
+    page = client_for(dispatcher).get(f"/office/dispatch/?status=handled&case={case.pk}&part=detail")
+    sources = re.findall(r'<img class="photo" src="([^"]+)"', page.content.decode())
+    assert sources == [reverse("incident-photo", args=[case.pk, photo.pk])]
+    assert resolve(sources[0]).func.view_class is CasePhotoView
+    assert client_for(dispatcher).get(sources[0]).status_code == 200
+    other = make_department("JY-ZJ", name="住建局", district=world["grids"]["district"])
+    assert client_for(make_user(department=other, name="住建队员")).get(sources[0]).status_code == 404
+    assert client_for(None).get(sources[0]).status_code == 404
+    assert not [p for p in office_urls.urlpatterns if "photo" in str(p.pattern)]
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from layers.grids.models import Department, DutyKind
 from layers.incidents import services, worklist
 from layers.incidents.bulk import generate_cases
 from layers.incidents.models import OPEN_STATUSES, CannedPhrase, Case, Status
+from layers.incidents.selectors import overdue_by_level, visible_cases
 from layers.incidents.services import LIMITED_STAGES, report_case
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import make_category, make_user
@@ -144,6 +145,19 @@ def test_a_page_of_a_10000_case_queue_reads_a_page_of_the_index_not_the_queue(wo
     ]
     inbox_plan = _plan(inbox)
     assert "case_open_d" in inbox_plan and "Sort Key" not in inbox_plan, inbox_plan
+    # A time-left filter narrows the same walk, for every bucket, and tests the status once: repeated,
+    # the open-status test had its selectivity counted twice, and at city scale (4 % of 2.2 M cases
+    # open) the planner guessed 82 overdue cases for 75,538, read them all and sorted them (0.9 s
+    # instead of 12 ms for the page).
+    for bucket in worklist.TIME_LEFT:
+        filtered = worklist.filtered_cases(everyone, worklist.WorkFilter(time_left=bucket), now=NOW)
+        assert str(filtered.query).count('"incidents_case"."status" IN') == 1, bucket
+    overdue_plan = _plan(
+        worklist.filtered_cases(everyone, worklist.WorkFilter(time_left="overdue"), now=NOW).order_by("due_at", "id")[
+            :51
+        ]
+    )
+    assert "case_open_due" in overdue_plan and "Sort Key" not in overdue_plan, overdue_plan
     # A page deep in the queue costs what the first does: the cursor is a range on the same index.
     page = worklist.work_page(everyone, worklist.WorkFilter(), size=50, now=NOW)
     for _ in range(30):
@@ -251,6 +265,7 @@ def test_the_leaders_dashboard_counts_their_area_by_child_grid(world):
     late = report(world["rubbish"], 105.41, 28.93, at=NOW - datetime.timedelta(hours=3))  # g1, overdue
     report(world["rubbish"], 105.43, 28.93, at=NOW - datetime.timedelta(hours=1))  # g2, on its way
     report(world["rubbish"], 105.47, 28.88, at=NOW)  # the east street: not the leader's community
+    Case.objects.filter(pk=late.pk).update(escalation_level=2)  # on the ladder's second rung
     leader = scope(world, "leader")
     assert [g.code for g in dashboard.area_roots(leader)] == ["510502001001"]
     assert dashboard.visible_area(leader, "510502002") is None  # out of scope: the screen answers 404
@@ -258,7 +273,10 @@ def test_the_leaders_dashboard_counts_their_area_by_child_grid(world):
     assert view.totals == {"open": 2, "overdue": 1}
     rows = {row["grid"].code: (row["open"], row["overdue"]) for row in view.children}
     assert rows == {"510502001001001": (1, 1), "510502001001002": (1, 0)}
-    assert view.ladder[0] + view.ladder[1] == 1 and view.period == "2026Q4" and view.last_period == "2026Q3"
+    # The ladder comes from the same aggregate as the counts; it is the incidents layer's own count.
+    in_area = visible_cases(leader).filter(grid__code__startswith="510502001001")
+    assert view.ladder == {level: overdue_by_level(NOW, in_area).get(level, 0) for level in range(5)}
+    assert view.ladder[2] == 1 and view.period == "2026Q4" and view.last_period == "2026Q3"
     assert view.rates["received"]["this"] == 2
     grid_view = dashboard.overview(leader, dashboard.visible_area(leader, "510502001001001"), now=NOW)
     assert [c.pk for c in grid_view.cases] == [late.pk]  # a unit grid lists its cases

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -76,6 +77,7 @@ def assess(
     period: str,
     unit: str = "grid",
     level: str = "grid",
+    levels: Sequence[str] = (),
     district_code: str = "",
     notice_size: int | None = None,
     now: datetime.datetime | None = None,
@@ -83,16 +85,18 @@ def assess(
     """Compute the assessment of `unit`s over `period`; raises ValidationError naming the bad field.
 
     `level` chooses which grids are the units when unit is "grid" (unit grids by default; communities
-    and streets are assessed the same way). `notice_size` worst ranked units go on the notice list.
+    and streets are assessed the same way); `levels`, when given, several levels at once, each ranked
+    among its own (one statement: the dashboard's area and its children). `notice_size` worst ranked
+    units go on the notice list.
     """
     parsed = Period.parse(period)
     if unit not in UNITS:
         raise ValidationError({"unit": f"{unit!r} is not a unit; use one of {', '.join(UNITS)}"})
     try:
-        grid_level = Level.from_name(level)
+        grid_levels = [Level.from_name(name) for name in (levels or (level,))]
     except ValueError as exc:
         raise ValidationError({"level": str(exc)}) from exc
-    if grid_level in (Level.CITY,):
+    if Level.CITY in grid_levels:
         raise ValidationError({"level": "assess districts or smaller grids"})
     if district_code and not Grid.objects.filter(code=district_code, level=Level.DISTRICT).exists():
         raise ValidationError({"district": f"no district with code {district_code!r}"})
@@ -109,7 +113,7 @@ def assess(
         "end": parsed.end,
         "cutoff": cutoff,
         "unit": unit,
-        "code_len": CODE_LENGTH[grid_level],
+        "code_lens": sorted({CODE_LENGTH[grid_level] for grid_level in grid_levels}),
         "district": district_code or None,
         "min_sample": config["MIN_SAMPLE"],
         "deductions": [float(deductions[rung]) for rung in (1, 2, 3, 4)],

@@ -7,7 +7,8 @@ unit grid lists its open cases. Every figure comes from a rule that already has 
 - open and overdue cases per child: one aggregate over the cases (the incidents layer's scope rule);
 - on-time and closure rates of this quarter against the last: the quarterly assessment
   (layers/audits/assessment.py, where the rates are defined), of the area and of each child;
-- cases on each rung of the escalation ladder: incidents.selectors.overdue_by_level;
+- cases on each rung of the escalation ladder: the overdue ones (incidents.selectors.overdue's rule)
+  by escalation level, from the same aggregate as the open counts;
 - hotspots: the hotspot findings of the latest finished audit run that covers the area;
 - patrol coverage this week: inspections.selectors.patrol_coverage of the children.
 """
@@ -30,7 +31,7 @@ from layers.audits.models import AuditRun, Finding, Kind
 from layers.grids.models import CODE_LENGTH, Grid, Level
 from layers.incidents import worklist
 from layers.incidents.models import OPEN_STATUSES
-from layers.incidents.selectors import overdue_by_level, visible_cases
+from layers.incidents.selectors import visible_cases
 from layers.inspections.selectors import patrol_coverage, week_bounds
 
 # Child outlines on the dashboard map are simplified to about 10 m: enough to see and click.
@@ -76,9 +77,20 @@ class Overview:
     map: dict = field(default_factory=dict)
 
 
-def _rates(period: str, level: Level, area: Grid, now: datetime.datetime) -> dict[str, dict]:
-    """Assessment rows of `level` grids inside `area` for `period`, by grid code."""
-    table = assess(period=period, unit="grid", level=level.name.lower(), district_code=area.code[:6], now=now)
+def _rates(period: str, levels: list[Level], area: Grid, now: datetime.datetime) -> dict[str, dict]:
+    """Assessment rows of the grids of `levels` inside `area` for `period`, by grid code: one statement
+    for the area and its children (their codes differ in length, so they never collide). No notice
+    list: the dashboard shows none, and it would load every overdue case of the worst units."""
+    if not levels:
+        return {}
+    table = assess(
+        period=period,
+        unit="grid",
+        levels=[level.name.lower() for level in levels],
+        district_code=area.code[:6],
+        notice_size=0,
+        now=now,
+    )
     return {row["unit_code"]: row for row in table.rows if row["unit_code"] and row["unit_code"].startswith(area.code)}
 
 
@@ -105,18 +117,24 @@ def overview(scope, area: Grid, *, now: datetime.datetime | None = None) -> Over
     is_leaf_view = area.level >= Level.GRID
     child_length = CODE_LENGTH[child_level]
     late = Q(due_at__lt=now)
-    per_child = {
-        row["child"]: row
-        for row in open_cases.order_by()
+    # One pass over the area's open cases, by child and escalation rung: the per-child counts, the
+    # totals and the ladder are sums of its rows. A case on the area's own grid is keyed by the area's
+    # code, so it counts in the totals and in no child; "overdue" is the incidents layer's rule (open,
+    # past the stage's due time: selectors.overdue), which the ladder counts per rung.
+    per_child: dict[str, dict[str, int]] = {}
+    result.totals = {"open": 0, "overdue": 0}
+    result.ladder = dict.fromkeys(range(5), 0)
+    for row in (
+        open_cases.order_by()
         .annotate(child=Substr("grid__code", 1, child_length))
-        .values("child")
+        .values("child", "escalation_level")
         .annotate(open=Count("id"), overdue=Count("id", filter=late))
-    }
-    result.totals = open_cases.order_by().aggregate(open=Count("id"), overdue=Count("id", filter=late))
-
-    this_rates = _rates(period, Level(area.level), area, now) if area.level >= Level.DISTRICT else {}
-    last_rates = _rates(last_period, Level(area.level), area, now) if area.level >= Level.DISTRICT else {}
-    result.rates = _rate_pair(this_rates.get(area.code), last_rates.get(area.code))
+    ):
+        counts = per_child.setdefault(row["child"], {"open": 0, "overdue": 0})
+        for name in ("open", "overdue"):
+            counts[name] += row[name]
+            result.totals[name] += row[name]
+        result.ladder[row["escalation_level"]] = result.ladder.get(row["escalation_level"], 0) + row["overdue"]
 
     children = list(
         Grid.objects.defer("boundary")
@@ -124,11 +142,14 @@ def overview(scope, area: Grid, *, now: datetime.datetime | None = None) -> Over
         .annotate(outline=AsGeoJSON(SimplifyPreserveTopology("boundary", MAP_TOLERANCE_DEGREES), precision=6))
         .order_by("code")
     )
+    # The area's rates (from a district down) and its children's (above the unit grids), per period.
+    levels = [Level(area.level)] if area.level >= Level.DISTRICT else []
     if children and not is_leaf_view:
-        child_this = _rates(period, child_level, area, now)
-        child_last = _rates(last_period, child_level, area, now)
-    else:
-        child_this = child_last = {}
+        levels.append(child_level)
+    this_rates = _rates(period, levels, area, now)
+    last_rates = _rates(last_period, levels, area, now)
+    result.rates = _rate_pair(this_rates.get(area.code), last_rates.get(area.code))
+    child_this, child_last = this_rates, last_rates
     since, _ = week_bounds(timezone.localdate(now))
     coverage_rows = {
         row["code"]: row
@@ -155,8 +176,6 @@ def overview(scope, area: Grid, *, now: datetime.datetime | None = None) -> Over
     covered = sum(row["covered_m2"] for row in coverage_rows.values())
     total = sum(row["area_m2"] for row in coverage_rows.values())
     result.coverage = {"share": covered / total if total else None, "since": since, "grids": len(coverage_rows)}
-    rungs = overdue_by_level(now, cases)
-    result.ladder = {level: rungs.get(level, 0) for level in range(5)}
     result.hotspots = hotspots(area)
     if is_leaf_view or not children:
         page = worklist.work_page(scope, worklist.WorkFilter(grid=area.code), now=now)

@@ -397,7 +397,8 @@ SELECT json_build_object(
 # (dispatched - returned) / dispatched. The score is 100 × the weighted rates (rework as 1 - rate; a
 # rate without a denominator counts as 1) minus the deductions; units with fewer than %(min_sample)s
 # cases are listed, not ranked. The unit key: %(unit)s is 'grid' (the case's grid's ancestor whose
-# code has %(code_len)s digits), 'department' or 'leader'.
+# code has %(code_lens)s digits: one length, or several for the units of several levels at once, each
+# ranked among its own level, with the trail read once for all), 'department' or 'leader'.
 ASSESSMENT = """
 WITH scope AS (
     SELECT c.id, c.final_due_at, c.grid_id, c.department_id, c.leader_id
@@ -437,8 +438,9 @@ WITH scope AS (
       FROM scope s
       LEFT JOIN steps st ON st.case_id = s.id
       LEFT JOIN grids_grid g ON %(unit)s = 'grid' AND g.id = s.grid_id
-      LEFT JOIN grids_grid u ON %(unit)s = 'grid' AND length(g.code) >= %(code_len)s
-                             AND u.code = left(g.code, %(code_len)s)
+      LEFT JOIN LATERAL unnest(%(code_lens)s::int[]) AS lens(code_len)
+             ON %(unit)s = 'grid' AND length(g.code) >= lens.code_len
+      LEFT JOIN grids_grid u ON u.code = left(g.code, lens.code_len)
 ), per_unit AS (
     SELECT unit_id,
            count(*) AS received,
@@ -479,7 +481,7 @@ SELECT scored.unit_id,
        CASE %(unit)s WHEN 'grid' THEN ug.name WHEN 'department' THEN ud.name ELSE up.name END AS unit_name,
        received, registered, due, voided, closed, on_time, dispatched, returned, handled, reworked, overdue,
        deductions, register_rate, closure_rate, on_time_rate, rework_rate, accurate_dispatch_rate, score, ranked,
-       CASE WHEN ranked THEN rank() OVER (PARTITION BY ranked ORDER BY score DESC) END AS rank,
+       CASE WHEN ranked THEN rank() OVER (PARTITION BY ranked, length(ug.code) ORDER BY score DESC) END AS rank,
        overdue_case_ids
   FROM scored
   LEFT JOIN grids_grid ug ON %(unit)s = 'grid' AND ug.id = scored.unit_id

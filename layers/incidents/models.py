@@ -303,6 +303,14 @@ class Case(models.Model):
                 name="case_open_department_due",
                 condition=Q(status__in=OPEN_STATUSES),
             ),
+            # The dashboard's open and overdue cases per child grid and escalation rung
+            # (layers/audits/dashboard.py), counted from this index alone.
+            models.Index(
+                fields=["grid"],
+                name="case_open_grid",
+                include=["escalation_level", "due_at"],
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -362,7 +370,9 @@ class Photo(models.Model):
 class TrailEntry(models.Model):
     """One change of a case: who, when, from which status to which, with a note and maybe a photo."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="trail", db_index=False)  # trail_case_at
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="trail", db_index=False
+    )  # trail_case_at_steps
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
@@ -382,7 +392,10 @@ class TrailEntry(models.Model):
         # System entries (generated, escalation, reassignment) have no actor and most have no photo:
         # partial indexes keep those rows out.
         indexes = [
-            models.Index(fields=["case", "at"], name="trail_case_at"),
+            # A case's trail in order; with the step and the rung beside the key, the quarterly
+            # assessment (layers/audits/sql.py ASSESSMENT) reads the steps of tens of thousands of cases
+            # from the index alone (the trail is only ever appended to, so its pages stay all-visible).
+            models.Index(fields=["case", "at"], name="trail_case_at_steps", include=["action", "escalation_level"]),
             *(
                 models.Index(fields=[name], name=f"trail_{name}", condition=Q(**{f"{name}__isnull": False}))
                 for name in ("actor", "photo")
