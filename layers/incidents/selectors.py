@@ -225,13 +225,19 @@ def _dead_corner(point: Point) -> Assignment:
 def case_queryset() -> QuerySet[Case]:
     """Cases with what the API shows about them, in one query: time left in the clock of the stage's
     limit (working seconds for a working-time limit) and whether the deadline is on the entered calendar."""
-    return (
-        Case.objects.select_related("category", "grid", "department", "leader", "officer", "suggested_grid")
-        .defer("grid__boundary", "department__jurisdiction", "suggested_grid__boundary")
-        .annotate(
-            time_left_s=TimeLeftSeconds(Now(), F("due_at"), F("due_clock")),
-            deadline_on_calendar=DeadlineOnCalendar(F("stage_started_at"), F("due_at"), F("due_clock")),
+    return with_clock_facts(
+        Case.objects.select_related("category", "grid", "department", "leader", "officer", "suggested_grid").defer(
+            "grid__boundary", "department__jurisdiction", "suggested_grid__boundary"
         )
+    )
+
+
+def with_clock_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """`cases` with time_left_s (in the clock of the stage's limit) and deadline_on_calendar, computed
+    in the query by the one rule (common/migrations' working-time functions)."""
+    return cases.annotate(
+        time_left_s=TimeLeftSeconds(Now(), F("due_at"), F("due_clock")),
+        deadline_on_calendar=DeadlineOnCalendar(F("stage_started_at"), F("due_at"), F("due_clock")),
     )
 
 

@@ -35,7 +35,7 @@ from layers.incidents.models import (
     Status,
     TrailEntry,
 )
-from layers.incidents.selectors import case_queryset, in_grid_subtree, visible_cases
+from layers.incidents.selectors import case_queryset, in_grid_subtree, visible_cases, with_clock_facts
 
 ON_TIME, DUE_SOON, OVERDUE = "on_time", "due_soon", "overdue"
 TIME_LEFT = (ON_TIME, DUE_SOON, OVERDUE)
@@ -152,6 +152,8 @@ LISTED_FIELDS = (
     "address",
     "location",
     "due_at",
+    "due_clock",
+    "stage_started_at",
     "version",
     "category__code",
     "category__name_zh",
@@ -162,8 +164,8 @@ LISTED_FIELDS = (
 
 
 def listed_cases() -> QuerySet[Case]:
-    """Cases with the fields a work list shows, in one query."""
-    return Case.objects.select_related("category", "grid").only(*LISTED_FIELDS)
+    """Cases with the fields a work list shows (and their time left in the stage's clock), in one query."""
+    return with_clock_facts(Case.objects.select_related("category", "grid").only(*LISTED_FIELDS))
 
 
 @dataclass(frozen=True)
