@@ -21,15 +21,10 @@ from layers.incidents.models import Case, Open311Key, Photo, TrailEntry
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import image_bytes, make_category, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 CASES = "/api/v1/incidents/"
 LOCATE = "/api/v1/locate/"
 OPEN311 = "/open311/v2/requests.json"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @dataclass
