@@ -14,11 +14,11 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.parsers import JSONParser
 from tests.factories_incidents import make_user
-from tests.test_bad_input import OPEN311, Bad, counts, detail_of, media, send, world  # noqa: F401
+from tests.test_bad_input import OPEN311, Bad, counts, detail_of, send, world  # noqa: F401
 from tests.test_idempotency import write_endpoints
 from tests.urlconf import routes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 DEEP = "[" * 100_000 + "]" * 100_000  # 200 KB, well within the body limit
 
 CATALOGUE = [
