@@ -61,6 +61,14 @@ def intake(**body):
     return {"category": "0101", **body}
 
 
+def bad_open311_report(name: str, names: str, *, status: int = 400, **fields) -> Bad:
+    """A form-encoded Open311 report, valid (key K, service 0101, a point in grid g1) but for `fields`;
+    a field given as None is left out."""
+    form = {"api_key": "K", "service_code": "0101", "lat": "28.93", "long": "105.41", **fields}
+    body = {key: value for key, value in form.items() if value is not None}
+    return Bad(name, "post", OPEN311, body, fmt="form", status=status, names=names)
+
+
 BOWTIE = [[[105.40, 28.90], [105.42, 28.92], [105.42, 28.90], [105.40, 28.92], [105.40, 28.90]]]
 
 CATALOGUE = [
@@ -356,56 +364,12 @@ CATALOGUE = [
         who="handler",
     ),
     # --- Open311 ---
-    Bad(
-        "open311 without api_key",
-        "post",
-        OPEN311,
-        {"service_code": "0101", "lat": "28.93", "long": "105.41"},
-        fmt="form",
-        status=403,
-        names="api_key",
-    ),
-    Bad(
-        "open311 unknown service",
-        "post",
-        OPEN311,
-        {"api_key": "K", "service_code": "9999", "lat": "28.93", "long": "105.41"},
-        fmt="form",
-        status=404,
-        names="service_code",
-    ),
-    Bad(
-        "open311 lat/long swapped",
-        "post",
-        OPEN311,
-        {"api_key": "K", "service_code": "0101", "lat": "105.41", "long": "28.93"},
-        fmt="form",
-        names="lat",
-    ),
-    Bad(
-        "open311 nan latitude",
-        "post",
-        OPEN311,
-        {"api_key": "K", "service_code": "0101", "lat": "nan", "long": "105.41"},
-        fmt="form",
-        names="lat",
-    ),
-    Bad(
-        "open311 point in New York",
-        "post",
-        OPEN311,
-        {"api_key": "K", "service_code": "0101", "lat": "40.7", "long": "-74.0"},
-        fmt="form",
-        names="lat",
-    ),
-    Bad(
-        "open311 javascript media_url",
-        "post",
-        OPEN311,
-        {"api_key": "K", "service_code": "0101", "lat": "28.93", "long": "105.41", "media_url": "javascript:alert(1)"},
-        fmt="form",
-        names="media_url",
-    ),
+    bad_open311_report("open311 without api_key", "api_key", status=403, api_key=None),
+    bad_open311_report("open311 unknown service", "service_code", status=404, service_code="9999"),
+    bad_open311_report("open311 lat/long swapped", "lat", lat="105.41", long="28.93"),
+    bad_open311_report("open311 nan latitude", "lat", lat="nan"),
+    bad_open311_report("open311 point in New York", "lat", lat="40.7", long="-74.0"),
+    bad_open311_report("open311 javascript media_url", "media_url", media_url="javascript:alert(1)"),
     Bad(
         "open311 sql in service_request_id",
         "get",

@@ -14,7 +14,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.parsers import JSONParser
 from tests.factories_incidents import make_user
-from tests.test_bad_input import OPEN311, Bad, counts, detail_of, send, world  # noqa: F401
+from tests.test_bad_input import OPEN311, Bad, bad_open311_report, counts, detail_of, send, world  # noqa: F401
 from tests.test_idempotency import write_endpoints
 from tests.urlconf import routes
 
@@ -90,14 +90,7 @@ CATALOGUE = [
         {"category": "0101", "lon": 105.41, "lat": 28.93, "source": "supervisor"},
         names="source",
     ),
-    Bad(
-        "a NUL in an open311 description",
-        "post",
-        OPEN311,
-        {"api_key": "K", "service_code": "0101", "lat": "28.93", "long": "105.41", "description": "a\x00b"},
-        fmt="form",
-        names="description",
-    ),
+    bad_open311_report("a NUL in an open311 description", "description", description="a\x00b"),
     Bad(
         "a footprint-sized geometry as a case location",
         "post",
