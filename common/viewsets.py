@@ -37,3 +37,10 @@ def current_values_with(instance, names: list[str], changes: dict) -> dict:
     """The whole set of fields a saving service takes, for a partial update: the instance's current
     values of `names`, overridden by the validated `changes` (a PATCH sends only what it changes)."""
     return {name: getattr(instance, name) for name in names} | dict(changes)
+
+
+def valid_query(request, serializer_class) -> dict:
+    """The request's query parameters validated by `serializer_class`; a 400 naming the bad one."""
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
