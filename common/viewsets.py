@@ -24,13 +24,17 @@ class ScopedRows:
 
 class GeoJsonListing(ScopedRows):
     """A scoped layer listed as a GeoJSON FeatureCollection: pages capped at GRIDGIS["MAX_PAGE_SIZE"],
-    django-filter's `filterset_fields` and `?in_bbox=` on `bbox_filter_field`, counting features that
-    overlap the box (a view of points may say `bbox_filter_include_overlapping = False`)."""
+    django-filter's `filterset_fields`, and `?in_bbox=` on the geometry the features carry (the
+    serializer's `geo_field`), counting features that overlap the box (a view of points may say
+    `bbox_filter_include_overlapping = False`)."""
 
     pagination_class = LimitedGeoJsonPagination
     filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
-    bbox_filter_field: str
     bbox_filter_include_overlapping = True
+
+    @property
+    def bbox_filter_field(self) -> str:
+        return self.get_serializer_class().Meta.geo_field
 
 
 def current_values_with(instance, names: list[str], changes: dict) -> dict:

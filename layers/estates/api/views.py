@@ -39,7 +39,6 @@ class EstateViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelViewSet):
     permission_classes = [IsPlannerOrReadOnly]
     scope_kind = "estate"
     queryset = selectors.estates_list()
-    bbox_filter_field = "boundary"
     filterset_fields = {
         "community__code": ["exact", "startswith"],
         "management_type": ["exact"],
@@ -61,7 +60,6 @@ class RenovationProjectViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelV
     permission_classes = [IsPlannerOrReadOnly]
     scope_kind = "project"
     queryset = selectors.projects_list()
-    bbox_filter_field = "footprint"
     filterset_fields = ["batch", "status"]
 
     def perform_create(self, serializer):
@@ -157,7 +155,6 @@ class WorkItemViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelViewSet):
     permission_classes = [IsPlannerOrReadOnly]
     scope_kind = "work_item"
     queryset = WorkItem.objects.select_related("project")
-    bbox_filter_field = "geometry"
     filterset_fields = ["project", "kind"]
 
     def perform_create(self, serializer):

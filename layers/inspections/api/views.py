@@ -61,7 +61,6 @@ class PointViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelViewSet):
     permission_classes = [IsSupervisorOrReadOnly]
     scope_kind = "point"
     queryset = selectors.points_list()
-    bbox_filter_field = "location"
     bbox_filter_include_overlapping = False
     filterset_fields = {
         "category__code": ["exact"],
@@ -109,7 +108,6 @@ class PatrolViewSet(
     permission_classes = [IsPatrolOfficerOrSupervisor]
     scope_kind = "patrol"
     queryset = selectors.patrols_list()
-    bbox_filter_field = "track"
     filterset_fields = {
         "officer": ["exact"],
         "grid__code": ["exact", "startswith"],
