@@ -32,11 +32,17 @@ from layers.estates.models import ResidentSuggestion, WorkItem
 from layers.estates.permissions import IsPlanner, IsPlannerOrReadOnly
 
 
-class EstateViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelViewSet):
+class PlanLayerViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelViewSet):
+    """A mapped layer of the renovation plan (estates, footprints, work items) as GeoJSON: whoever's
+    scope holds a row reads it, planners write."""
+
+    permission_classes = [IsPlannerOrReadOnly]
+
+
+class EstateViewSet(PlanLayerViewSet):
     """Estates (小区) as GeoJSON; filter by community, management_type, in_bbox."""
 
     serializer_class = EstateSerializer
-    permission_classes = [IsPlannerOrReadOnly]
     scope_kind = "estate"
     queryset = selectors.estates_list()
     filterset_fields = {
@@ -53,11 +59,10 @@ class EstateViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelViewSet):
         serializer.instance = services.update_estate(estate=serializer.instance, **serializer.validated_data)
 
 
-class RenovationProjectViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelViewSet):
+class RenovationProjectViewSet(PlanLayerViewSet):
     """Renovation projects as GeoJSON; filter by batch, status, in_bbox. Status moves via POST status/."""
 
     serializer_class = ProjectSerializer
-    permission_classes = [IsPlannerOrReadOnly]
     scope_kind = "project"
     queryset = selectors.projects_list()
     filterset_fields = ["batch", "status"]
@@ -148,11 +153,10 @@ class RenovationProjectViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelV
         return Response(StatusChangeSerializer(changes, many=True).data)
 
 
-class WorkItemViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelViewSet):
+class WorkItemViewSet(PlanLayerViewSet):
     """Work items as GeoJSON (geometry may be null); filter by project, kind."""
 
     serializer_class = WorkItemSerializer
-    permission_classes = [IsPlannerOrReadOnly]
     scope_kind = "work_item"
     queryset = WorkItem.objects.select_related("project")
     filterset_fields = ["project", "kind"]
