@@ -101,28 +101,6 @@ class FieldScreen(LoginRequiredMixin, TemplateView):
         }
 
 
-class HomeView(FieldScreen):
-    screen = "home"
-
-
-class ReportView(FieldScreen):
-    screen = "report"
-
-
-class PatrolView(FieldScreen):
-    screen = "patrol"
-
-
-class TaskView(FieldScreen):
-    """One task (the case id in ?case=, so that one cached shell serves every task offline)."""
-
-    screen = "task"
-
-
-class QueueView(FieldScreen):
-    screen = "queue"
-
-
 class HomeDataView(APIView):
     """Everything the app shows and keeps for offline use, in one answer: the officer, their grids, their
     tasks with photos and trail, the inspection points of their grids, the categories and their recent ones."""

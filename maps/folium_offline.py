@@ -74,7 +74,17 @@ class Setup(JSCSSMixin, MacroElement):
         self.default_css = [("gridmap_css", static("maps/gridmap.css"))]
 
 
-class BBoxLayer(Layer):
+class _OverlayLayer(Layer):
+    """An overlay in the layer control that gridmap.js fills from the app: its template hands `options`
+    to gridmap.js; the element is named after its class."""
+
+    def __init__(self, name: str, options: dict, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = type(self).__name__
+        self.options = options
+
+
+class BBoxLayer(_OverlayLayer):
     """An overlay that gridmap.js refills from `url` with the visible bbox after each pan or zoom.
 
     `options` go to gridgis.bboxLayer: key, url, params, minZoom, levelByZoom, style, titleField,
@@ -83,32 +93,17 @@ class BBoxLayer(Layer):
 
     _template = _template("bbox_layer.j2")
 
-    def __init__(self, name: str, options: dict, show: bool = True):
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "BBoxLayer"
-        self.options = options
 
-
-class CaseTileLayer(Layer):
+class CaseTileLayer(_OverlayLayer):
     """Case vector tiles (Leaflet.VectorGrid reading /tiles/incidents/{z}/{x}/{y}.pbf)."""
 
     _template = _template("case_tiles.j2")
 
-    def __init__(self, name: str, options: dict, show: bool = True):
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "CaseTileLayer"
-        self.options = options
 
-
-class HeatLayer(Layer):
+class HeatLayer(_OverlayLayer):
     """A heat layer of case counts per grid (Leaflet.heat), loaded by bbox."""
 
     _template = _template("heat_layer.j2")
-
-    def __init__(self, name: str, options: dict, show: bool = True):
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "HeatLayer"
-        self.options = options
 
 
 class Legend(MacroElement):

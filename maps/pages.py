@@ -45,15 +45,7 @@ HEAT_LEVELS = [[10, "community"], [12, "grid"], [22, "microgrid"]]
 GRID_POPUP = [["code", "code"]]
 # Properties gridmap.js's styles read (see G.styles), fetched even when no popup shows them.
 STYLE_PROPERTIES = {"case": ("due_at",), "footprint": ("batch",)}
-CASE_POPUP = [
-    ["description", "description"],
-    ["address", "address"],
-    ["status", "status"],
-    ["grid", "grid"],
-    ["department", "department"],
-    ["due_at", "due_at"],
-    ["rework_count", "rework"],
-]
+CASE_POPUP = ["description", "address", "status", "grid", "department", "due_at", ["rework_count", "rework"]]
 
 
 def _trail_url() -> str:
@@ -194,12 +186,14 @@ def _collection_layer(
     style: str,
     min_zoom: int,
     title_field: str,
-    popup_fields: list[list[str]],
+    popup_fields: list[str | list[str]],
     z_index: int,
     show: bool = True,
     **extra,
 ) -> None:
-    """Adds a published collection as a bbox overlay."""
+    """Adds a published collection as a bbox overlay. A popup field is a property's name, or [name, label
+    key] where the popup's label is not the property's own."""
+    popup_fields = [[field, field] if isinstance(field, str) else field for field in popup_fields]
     collection = collections.get(collection_id)
     if collection is None:
         raise LookupError(f"no layer published the collection {collection_id!r}")
@@ -225,9 +219,22 @@ def _collection_layer(
     ).add_to(m)
 
 
+def _swatch(label: str, shape: str, colour: str, fill: str | None = None) -> dict:
+    """One row of the legend: a box, circle or line drawn in `colour` and filled with `fill` (the same
+    colour unless given)."""
+    return {"label": label, "colour": colour, "fill": fill or colour, "shape": shape}
+
+
 def _level_entry(level: Level, label: str) -> dict:
     colours = {1: "#6a3d9a", 2: "#1f78b4", 3: "#33a02c", 4: "#ff7f00", 5: "#b15928"}
-    return {"label": label, "colour": colours[int(level)], "fill": "transparent", "shape": "box"}
+    return _swatch(label, "box", colours[int(level)], "transparent")
+
+
+def _with_legend(m: folium.Map, legend: list[dict]) -> folium.Map:
+    """The map with its legend and the control that turns its layers on and off."""
+    Legend(_("Legend"), legend).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
 
 
 def officer_map(page: PageContext) -> folium.Map:
@@ -237,7 +244,7 @@ def officer_map(page: PageContext) -> folium.Map:
     legend = [
         _level_entry(Level.GRID, _("Grid")),
         _level_entry(Level.MICROGRID, _("Micro-grid")),
-        {"label": _("My grids"), "colour": "#ff7f00", "fill": "#e31a1c", "shape": "box"},
+        _swatch(_("My grids"), "box", "#ff7f00", "#e31a1c"),
     ]
     _collection_layer(
         m,
@@ -247,9 +254,9 @@ def officer_map(page: PageContext) -> folium.Map:
         min_zoom=13,
         z_index=480,
         title_field="name",
-        popup_fields=[["category", "category"]],
+        popup_fields=["category"],
     )
-    legend.append({"label": _("Inspection point"), "colour": "#08519c", "fill": "#3182bd", "shape": "circle"})
+    legend.append(_swatch(_("Inspection point"), "circle", "#08519c", "#3182bd"))
     _collection_layer(
         m,
         "patrols-today",
@@ -258,9 +265,9 @@ def officer_map(page: PageContext) -> folium.Map:
         min_zoom=12,
         z_index=470,
         title_field="officer",
-        popup_fields=[["grid", "grid"], ["started_at", "started_at"], ["ended_at", "ended_at"]],
+        popup_fields=["grid", "started_at", "ended_at"],
     )
-    legend.append({"label": _("Patrol track"), "colour": "#7b3294", "fill": "#7b3294", "shape": "line"})
+    legend.append(_swatch(_("Patrol track"), "line", "#7b3294"))
     # A signed-in officer sees the open cases assigned to them; anyone else every open case in view,
     # from zoom 15 (a zoom-14 view of the city core holds 5,500 open cases of the 2.2-million-case city).
     person = getattr(page.user, "person", None) if getattr(page.user, "is_authenticated", False) else None
@@ -278,13 +285,11 @@ def officer_map(page: PageContext) -> folium.Map:
         **mine,
     )
     legend += [
-        {"label": _("On time"), "colour": "#333", "fill": "#1a9850", "shape": "circle"},
-        {"label": _("Due soon"), "colour": "#333", "fill": "#fee08b", "shape": "circle"},
-        {"label": _("Overdue"), "colour": "#333", "fill": "#d73027", "shape": "circle"},
+        _swatch(_("On time"), "circle", "#333", "#1a9850"),
+        _swatch(_("Due soon"), "circle", "#333", "#fee08b"),
+        _swatch(_("Overdue"), "circle", "#333", "#d73027"),
     ]
-    Legend(_("Legend"), legend).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m
+    return _with_legend(m, legend)
 
 
 def planner_map(page: PageContext) -> folium.Map:
@@ -300,14 +305,9 @@ def planner_map(page: PageContext) -> folium.Map:
         min_zoom=12,
         z_index=460,
         title_field="name",
-        popup_fields=[
-            ["households", "households"],
-            ["buildings", "buildings"],
-            ["year_built", "year_built"],
-            ["management_type", "management_type"],
-        ],
+        popup_fields=["households", "buildings", "year_built", "management_type"],
     )
-    legend.append({"label": _("Estate"), "colour": "#8c510a", "fill": "#dfc27d", "shape": "box"})
+    legend.append(_swatch(_("Estate"), "box", "#8c510a", "#dfc27d"))
     _collection_layer(
         m,
         "renovation-projects",
@@ -316,17 +316,15 @@ def planner_map(page: PageContext) -> folium.Map:
         min_zoom=11,
         z_index=470,
         title_field="name",
-        popup_fields=[["batch", "batch"], ["status", "status"], ["starts_on", "starts_on"], ["ends_on", "ends_on"]],
+        popup_fields=["batch", "status", "starts_on", "ends_on"],
         overlayUrl=_overlay_url(),
     )
     legend += [
-        {"label": _("Batch: implement"), "colour": "#d7301f", "fill": "#d7301f", "shape": "box"},
-        {"label": _("Batch: plan"), "colour": "#fc8d59", "fill": "#fc8d59", "shape": "box"},
-        {"label": _("Batch: reserve"), "colour": "#fdcc8a", "fill": "#fdcc8a", "shape": "box"},
+        _swatch(_("Batch: implement"), "box", "#d7301f"),
+        _swatch(_("Batch: plan"), "box", "#fc8d59"),
+        _swatch(_("Batch: reserve"), "box", "#fdcc8a"),
     ]
-    Legend(_("Legend"), legend).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m
+    return _with_legend(m, legend)
 
 
 def supervisor_map(page: PageContext) -> folium.Map:
@@ -347,9 +345,9 @@ def supervisor_map(page: PageContext) -> folium.Map:
         min_zoom=0,
         z_index=480,
         title_field="grid_name",
-        popup_fields=[["kind", "kind"], ["measure", "measure"], ["unit", "unit"], ["grid_code", "code"]],
+        popup_fields=["kind", "measure", "unit", ["grid_code", "code"]],
     )
-    legend.append({"label": _("Audit finding"), "colour": "#e31a1c", "fill": "#fb9a99", "shape": "box"})
+    legend.append(_swatch(_("Audit finding"), "box", "#e31a1c", "#fb9a99"))
     # From zoom 12: the case table has no index on dead_corner, so a whole-city query scans all cases.
     _collection_layer(
         m,
@@ -362,7 +360,7 @@ def supervisor_map(page: PageContext) -> folium.Map:
         popup_fields=CASE_POPUP,
         trailUrl=_trail_url(),
     )
-    legend.append({"label": _("Dead-corner case"), "colour": "#333", "fill": "#4575b4", "shape": "circle"})
+    legend.append(_swatch(_("Dead-corner case"), "circle", "#333", "#4575b4"))
     CaseTileLayer(
         _("Cases (tiles)"),
         {
@@ -373,17 +371,15 @@ def supervisor_map(page: PageContext) -> folium.Map:
         },
         show=False,
     ).add_to(m)
-    legend.append({"label": _("Cases per grid"), "colour": "#7f0000", "fill": "#ef6548", "shape": "circle"})
+    legend.append(_swatch(_("Cases per grid"), "circle", "#7f0000", "#ef6548"))
     HeatLayer(
         _("Case heatmap"),
         {"key": "heat", "url": reverse("map-case-counts"), "levelByZoom": HEAT_LEVELS, "params": {}},
         show=True,
     ).add_to(m)
-    legend.append({"label": _("Case heatmap"), "colour": "#ff0000", "fill": "#ffff00", "shape": "circle"})
+    legend.append(_swatch(_("Case heatmap"), "circle", "#ff0000", "#ffff00"))
     FilterControl(selectors.districts_and_streets(scope_for(page.user))).add_to(m)
-    Legend(_("Legend"), legend).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    return m
+    return _with_legend(m, legend)
 
 
 PAGES = {"officer": officer_map, "planner": planner_map, "supervisor": supervisor_map}

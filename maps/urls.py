@@ -21,9 +21,9 @@ register_converter(GridCodeConverter, "gridcode")
 
 urlpatterns = [
     path("map/", views.MapIndexView.as_view(), name="map-index"),
-    path("map/officer/", views.OfficerMapView.as_view(), name="map-officer"),
-    path("map/planner/", views.PlannerMapView.as_view(), name="map-planner"),
-    path("map/supervisor/", views.SupervisorMapView.as_view(), name="map-supervisor"),
+    path("map/officer/", views.MapPageView.as_view(role="officer"), name="map-officer"),
+    path("map/planner/", views.MapPageView.as_view(role="planner"), name="map-planner"),
+    path("map/supervisor/", views.MapPageView.as_view(role="supervisor"), name="map-supervisor"),
     path("api/v1/map/grids/", api.GridBBoxView.as_view(), name="map-grids"),
     path("api/v1/map/case-counts/", api.CaseCountsView.as_view(), name="map-case-counts"),
     path("api/v1/map/grids/<gridcode:code>/", api.GridDetailView.as_view(), name="map-grid-detail"),

@@ -44,7 +44,7 @@ class MapIndexView(View):
         return response
 
 
-class _MapPageView(LoginRequiredMixin, View):
+class MapPageView(LoginRequiredMixin, View):
     """A staff map: sign-in first (to /accounts/login/), then a staff role; every layer it draws asks
     the API, which answers with the reader's scope, and the map opens on the reader's own grids."""
 
@@ -72,15 +72,3 @@ class _MapPageView(LoginRequiredMixin, View):
         if language:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
         return response
-
-
-class OfficerMapView(_MapPageView):
-    role = "officer"
-
-
-class PlannerMapView(_MapPageView):
-    role = "planner"
-
-
-class SupervisorMapView(_MapPageView):
-    role = "supervisor"

@@ -100,6 +100,23 @@ def session_cookie(user, origin: str) -> dict:
     }
 
 
+def keep_to_the_app(context, origin: str, foreign: list[str]) -> None:
+    """Aborts every request of the browser context to a host other than the app's (`origin`) and notes
+    it in `foreign`, for the fixture to fail the test on. Registered first, the guard runs last: a test's
+    own routes (e.g. cutting the network) come before it."""
+
+    def guard(route):
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in {"http", "https"} and f"{parts.scheme}://{parts.netloc}" != origin:
+            foreign.append(url)
+            route.abort()
+        else:
+            route.fallback()
+
+    context.route("**/*", guard)
+
+
 @pytest.fixture
 def phone(chromium, live_server):
     """phone(user=None, language="zh-hans", **context_options) -> Phone (see the module docstring)."""
@@ -115,18 +132,7 @@ def phone(chromium, live_server):
             **options,
         )
         phone = Phone(context=context, page=None, origin=live_server.url)
-
-        def guard(route):
-            url = route.request.url
-            parts = urlsplit(url)
-            if parts.scheme in {"http", "https"} and f"{parts.scheme}://{parts.netloc}" != live_server.url:
-                phone.foreign.append(url)
-                route.abort()
-            else:
-                route.fallback()
-
-        # Registered first, so it runs last: a test's own routes (e.g. cutting the network) come before.
-        context.route("**/*", guard)
+        keep_to_the_app(context, live_server.url, phone.foreign)
         if user is not None:
             context.add_cookies([session_cookie(user, live_server.url)])
         phone.page = context.new_page()

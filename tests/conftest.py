@@ -32,6 +32,13 @@ def api():
     return APIClient()
 
 
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Photos a test uploads land in its own temporary folder, never in the checkout's media/."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
 @pytest.fixture(autouse=True)
 def fresh_throttle_counters(request, django_db_blocker):
     """Throttle counters live in the shared "throttle" cache (a database table); each test that uses the

@@ -47,6 +47,13 @@ def make_duty(grid: Grid, kind: DutyKind, holder, starts_on: datetime.date | Non
     )
 
 
+def make_person_on_duty(grid: Grid, kind: DutyKind, name: str | None = None, **fields) -> Person:
+    """A person holding duty `kind` (a leader or an officer) over `grid`, since 2020."""
+    person = make_person(name, **fields)
+    make_duty(grid, kind, person)
+    return person
+
+
 def small_tree() -> dict[str, Grid]:
     """A district split into two streets at lon 105.45; street 001 into two communities at lat 28.90;
     community 001001 into two grids at lon 105.42; grid 001001001 into two micro-grids at lat 28.92.
@@ -85,3 +92,17 @@ def write_geojson(path: Path, features: list[tuple[dict, list]]) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def tree_with_departments(*, bureau_name: str = "城管局") -> dict:
+    """small_tree() with the district's dispatch office (JY-DISPATCH, 江阳区指挥中心: dead corners and
+    cases no rule routes land there) and two handling departments, the urban-management bureau (JY-CGJ,
+    named `bureau_name`) and the water bureau (JY-SW, 水务局), as "office", "cgj" and "water"."""
+    grids = small_tree()
+    district = grids["district"]
+    grids["office"] = make_department(
+        "JY-DISPATCH", name="江阳区指挥中心", kind=Department.Kind.DISPATCH_OFFICE, district=district
+    )
+    grids["cgj"] = make_department("JY-CGJ", name=bureau_name, district=district)
+    grids["water"] = make_department("JY-SW", name="水务局", district=district)
+    return grids

@@ -6,13 +6,15 @@ import io
 import itertools
 
 from django.contrib.auth.models import Group, User
+from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from PIL import Image
 
-from layers.grids.models import Department
-from layers.incidents.models import Category, RoutingRule
-from tests.factories import box, make_department, make_person
+from layers.grids.models import Department, DutyKind
+from layers.incidents.models import Case, Category, RoutingRule
+from layers.incidents.services import report_case
+from tests.factories import box, make_department, make_person, make_person_on_duty, tree_with_departments
 
 _sequence = itertools.count(1)
 
@@ -31,6 +33,18 @@ def make_rule(category: Category, department: Department) -> RoutingRule:
 
 def make_jurisdiction_department(bbox, **fields) -> Department:
     return make_department(jurisdiction=box(*bbox), **fields)
+
+
+def report_at(category: Category, lon: float, lat: float, **fields) -> Case:
+    """A case reported through the intake service at lon/lat (EPSG:4326, as typed), with `fields`."""
+    case, _ = report_case(
+        category=category,
+        point=Point(lon, lat, srid=4326),
+        input_point={"lon": lon, "lat": lat},
+        input_srs="EPSG:4326",
+        **fields,
+    )
+    return case
 
 
 def make_user(*groups: str, person=None, department=None, name: str | None = None) -> User:
@@ -77,15 +91,9 @@ def case_foreign_keys() -> list[tuple[str, str]]:
 
 
 def intake_world() -> dict:
-    """small_tree with what intake needs: a dispatch office, the urban-management bureau (城管局) as
+    """tree_with_departments() with what intake needs besides: the urban-management bureau (城管局) as
     the default department of category 0101, and an officer on duty in grid g1."""
-    from layers.grids.models import DutyKind
-    from tests.factories import make_duty, small_tree
-
-    grids = small_tree()
-    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
-    make_category("0101", default_department=cgj, handle_hours=24)
-    officer = make_person("李网格员")
-    make_duty(grids["g1"], DutyKind.OFFICER, officer)
-    return {"grids": grids, "cgj": cgj, "officer": officer}
+    grids = tree_with_departments()
+    make_category("0101", default_department=grids["cgj"], handle_hours=24)
+    officer = make_person_on_duty(grids["g1"], DutyKind.OFFICER, "李网格员")
+    return {"grids": grids, "cgj": grids["cgj"], "officer": officer}

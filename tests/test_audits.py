@@ -30,6 +30,12 @@ def audit(**kwargs) -> AuditRun:
     return services.execute_run(run.pk)
 
 
+def redraw(grid, outline) -> None:
+    """Give `grid` a new outline (a Polygon or MultiPolygon in EPSG:4326) and save it."""
+    grid.boundary = outline if isinstance(outline, MultiPolygon) else MultiPolygon(outline, srid=4326)
+    grid.save()
+
+
 def findings(run: AuditRun, kind: str):
     return list(Finding.objects.filter(run=run, kind=kind).order_by("grid_code", "other_grid_code"))
 
@@ -96,36 +102,6 @@ def test_a_child_sticking_out_of_its_parent_is_found_with_the_part_outside():
     assert [(o.grid_code, o.other_grid_code) for o in outside] == [("510502001001001001", "510502001001001")]
     assert outside[0].measure == pytest.approx(box_area(105.42, 28.92, 105.425, 28.95), rel=1e-3)
     assert findings(run, "gap") == [] and findings(run, "overlap") == []
-
-
-def test_parts_under_the_minimum_area_are_counted_as_slivers_not_listed():
-    tree = small_tree()
-    # Micro-grid 002 loses a 0.00005° square at its south-east corner: about 4.9 m × 5.5 m ≈ 27 m²,
-    # under the default 50 m², so it is a sliver of the gap count, not a finding.
-    notch = 0.00005
-    tree["m2"].boundary = MultiPolygon(
-        Polygon(
-            (
-                (105.40, 28.90),
-                (105.42 - notch, 28.90),
-                (105.42 - notch, 28.90 + notch),
-                (105.42, 28.90 + notch),
-                (105.42, 28.92),
-                (105.40, 28.92),
-                (105.40, 28.90),
-            )
-        ),
-        srid=4326,
-    )
-    tree["m2"].save()
-    run = audit(kinds=["gap"])
-    assert findings(run, "gap") == []
-    assert run.summary["gap"]["slivers"] == 1
-    expected = box_area(105.42 - notch, 28.90, 105.42, 28.90 + notch)
-    assert run.summary["gap"]["sliver_m2"] == pytest.approx(expected, rel=1e-2)
-    # With a 10 m² threshold the same notch is listed.
-    listed = audit(kinds=["gap"], parameters={"min_area_m2": 10})
-    assert [g.grid_code for g in findings(listed, "gap")] == ["510502001001001"]
 
 
 def test_grids_without_a_leader_or_an_officer_are_orphans():
@@ -242,29 +218,40 @@ def test_bad_run_requests_name_the_field():
     assert AuditRun.objects.count() == 0
 
 
-def test_an_overlap_under_the_minimum_area_is_a_sliver():
-    tree = small_tree()
-    # Grid 002 grows a 0.00005° square tab into grid 001 at its south-west corner (≈ 27 m², under 50 m²).
-    tab = 0.00005
-    tree["g2"].boundary = MultiPolygon(
-        Polygon(
-            (
-                (105.42, 28.90),
-                (105.45, 28.90),
-                (105.45, 28.95),
-                (105.42, 28.95),
-                (105.42, 28.90 + tab),
-                (105.42 - tab, 28.90 + tab),
-                (105.42 - tab, 28.90),
-                (105.42, 28.90),
-            )
+SLIVER = 0.00005  # degrees: a square of about 4.9 m × 5.5 m ≈ 27 m², under the default 50 m²
+
+
+@pytest.mark.parametrize(
+    "kind, key, outline, sliver",
+    [
+        # Micro-grid 002 loses a square at its south-east corner: a sliver of the gap count.
+        (
+            "gap",
+            "m2",
+            box(105.40, 28.90, 105.42, 28.92).difference(box(105.42 - SLIVER, 28.90, 105.42, 28.90 + SLIVER)),
+            (105.42 - SLIVER, 28.90, 105.42, 28.90 + SLIVER),
         ),
-        srid=4326,
-    )
-    tree["g2"].save()
-    run = audit(kinds=["overlap"])
-    assert findings(run, "overlap") == []
-    assert run.summary["overlap"]["slivers"] == 1
-    assert run.summary["overlap"]["sliver_m2"] == pytest.approx(
-        box_area(105.42 - tab, 28.90, 105.42, 28.90 + tab), rel=1e-2
-    )
+        # Grid 002 grows a square tab into grid 001 at its south-west corner: a sliver of the overlaps.
+        (
+            "overlap",
+            "g2",
+            box(105.42, 28.90, 105.45, 28.95).union(box(105.42 - SLIVER, 28.90, 105.42, 28.90 + SLIVER)),
+            (105.42 - SLIVER, 28.90, 105.42, 28.90 + SLIVER),
+        ),
+    ],
+)
+def test_parts_under_the_minimum_area_are_counted_as_slivers_not_listed(kind, key, outline, sliver):
+    tree = small_tree()
+    redraw(tree[key], outline)
+    run = audit(kinds=[kind])
+    assert findings(run, kind) == []
+    assert run.summary[kind]["slivers"] == 1
+    assert run.summary[kind]["sliver_m2"] == pytest.approx(box_area(*sliver), rel=1e-2)
+
+
+def test_a_lower_minimum_area_lists_the_sliver():
+    tree = small_tree()
+    notch = box(105.42 - SLIVER, 28.90, 105.42, 28.90 + SLIVER)
+    redraw(tree["m2"], box(105.40, 28.90, 105.42, 28.92).difference(notch))
+    listed = audit(kinds=["gap"], parameters={"min_area_m2": 10})
+    assert [g.grid_code for g in findings(listed, "gap")] == ["510502001001001"]

@@ -10,13 +10,8 @@ from layers.incidents.models import Case, Photo
 from tests.factories import small_tree
 from tests.factories_incidents import make_category
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 URL = "/api/v1/incidents/"
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 def jpeg_with_gps() -> bytes:

@@ -8,30 +8,21 @@ import pytest
 from django.utils import timezone
 
 from common.photos import check_photo
-from layers.grids.models import Department, DutyKind
+from layers.grids.models import DutyKind
 from layers.incidents import services
 from layers.incidents.models import Case, FollowLink, Status
-from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories import make_person_on_duty, tree_with_departments
 from tests.factories_incidents import image_upload, make_category, make_jurisdiction_department, make_rule, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 INSIDE = {"lon": 105.41, "lat": 28.93}  # grid 510502001001001, micro-grid ...001001 (small_tree)
 OUTSIDE_GRIDS = {"lon": 105.52, "lat": 28.93}  # 2 km east of the district: no grid covers it
 METRES_PER_DEGREE_LON = 97_550  # at 28.93°N
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def world():
-    grids = small_tree()
-    grids["office"] = make_department(
-        "JY-DISPATCH", name="江阳区指挥中心", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"]
-    )
-    grids["cgj"] = make_department("JY-CGJ", name="江阳区城管局", district=grids["district"])
+    grids = tree_with_departments()
     grids["rubbish"] = make_category(
         "0101", default_department=grids["cgj"], description_zh="路边的垃圾", description_en="Rubbish by the road"
     )
@@ -40,8 +31,7 @@ def world():
     grids["squad"] = make_jurisdiction_department((105.40, 28.85, 105.45, 28.95), code="S001-ZF", name="南城中队")
     grids["stall"] = make_category("0201", default_department=grids["cgj"])
     make_rule(grids["stall"], grids["squad"])
-    grids["officer"] = make_person("李网格员", phone="13800000001")
-    make_duty(grids["g1"], DutyKind.OFFICER, grids["officer"])
+    grids["officer"] = make_person_on_duty(grids["g1"], DutyKind.OFFICER, "李网格员", phone="13800000001")
     return grids
 
 

@@ -19,32 +19,23 @@ from PIL import Image
 
 from common.photos import check_photo
 from layers.grids import places
-from layers.grids.models import Department, DutyKind, Grid
+from layers.grids.models import DutyKind, Grid
 from layers.incidents import services
 from layers.incidents.catalogue import load_categories
 from layers.incidents.models import Case, Category, FollowLink, Photo, Status
 from tests.browser import assert_accessible, screenshot
-from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories import make_person_on_duty, tree_with_departments
 from tests.factories_incidents import image_upload, make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media_root")]
 METRES_PER_DEGREE_LON = 97_550  # at 28.93°N
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
 def world():
-    grids = small_tree()
-    grids["office"] = make_department(
-        "JY-DD", name="江阳区指挥中心", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"]
-    )
-    grids["cgj"] = make_department("JY-CG", name="江阳区城市管理和综合执法局", district=grids["district"])
+    grids = tree_with_departments(bureau_name="江阳区城市管理和综合执法局")
     load_categories(fixers={"urban_management": grids["cgj"], "traffic_police": grids["cgj"]})
-    make_duty(grids["g1"], DutyKind.OFFICER, make_person("李网格员", phone="13800000001"))
+    make_person_on_duty(grids["g1"], DutyKind.OFFICER, "李网格员", phone="13800000001")
     return grids
 
 

@@ -19,8 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def world(screen_user, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def world(screen_user, media_root):
     return field_world(screen_user)
 
 

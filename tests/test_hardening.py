@@ -12,8 +12,7 @@ URL = "/api/v1/incidents/"
 
 
 @pytest.fixture
-def world(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def world(media_root):
     return intake_world()
 
 

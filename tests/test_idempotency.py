@@ -75,8 +75,7 @@ def test_every_write_endpoint_reads_the_key(api):
 
 
 @pytest.fixture
-def world(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def world(media_root):
     return intake_world()
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from common import workcalendar
 from common.crs import wgs84_to_gcj02
-from layers.grids.models import Department, DutyKind
+from layers.grids.models import DutyKind
 from layers.incidents.models import Case, Status, TrailEntry
-from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories import make_person_on_duty, tree_with_departments
 from tests.factories_incidents import (
     image_bytes,
     image_upload,
@@ -18,7 +18,7 @@ from tests.factories_incidents import (
     make_user,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 URL = "/api/v1/incidents/"
 METRES_PER_DEGREE_LAT = 110_900  # at 28.9°N, near enough for the 1 % tolerances below
 
@@ -27,24 +27,13 @@ def metres_per_degree_lon(lat):
     return 111_320 * math.cos(math.radians(lat))
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def world():
-    grids = small_tree()
-    grids["office"] = make_department(
-        "JY-DISPATCH", name="江阳区指挥中心", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"]
-    )
-    grids["cgj"] = make_department("JY-CGJ", name="江阳区城管局", district=grids["district"])
+    grids = tree_with_departments()
     grids["rubbish"] = make_category("0101", default_department=grids["cgj"], handle_hours=24)
     grids["noise"] = make_category("0702")
-    grids["leader"] = make_person("王书记")
-    make_duty(grids["c1"], DutyKind.LEADER, grids["leader"])
-    grids["officer"] = make_person("李网格员")
-    make_duty(grids["g1"], DutyKind.OFFICER, grids["officer"])
+    grids["leader"] = make_person_on_duty(grids["c1"], DutyKind.LEADER, "王书记")
+    grids["officer"] = make_person_on_duty(grids["g1"], DutyKind.OFFICER, "李网格员")
     return grids
 
 

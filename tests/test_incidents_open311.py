@@ -195,3 +195,27 @@ def test_open311_publishes_only_the_listed_sources_and_no_dead_corner(settings):
     settings.GRIDGIS = {**settings.GRIDGIS, "OPEN311_PUBLIC_SOURCES": ("citizen", "open311", "hotline")}
     listed = {int(r["service_request_id"]) for r in Client().get("/open311/v2/requests.json").json()}
     assert cases[Source.HOTLINE].pk in listed
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["", ".json", ".xml"])
+def test_every_resource_but_discovery_refuses_a_jurisdiction_not_served_here(client, fmt):
+    """The resources of the URL conf, each asked for another city's jurisdiction_id: a 404 in the
+    asked format that names the parameter (discovery describes the server and takes none)."""
+    from layers.incidents.open311 import urls
+
+    sample = {"code": "0101", "request_id": "1"}
+    checked = 0
+    for pattern in urls.urlpatterns:
+        if pattern.name == "open311-discovery":
+            continue
+        path = pattern.pattern.regex.pattern.lstrip("^").split("(?:")[0]
+        for group in pattern.pattern.regex.groupindex:
+            if group != "fmt":
+                path = path.replace(f"(?P<{group}>[^/.]+)", sample[group])
+        response = client.get(f"/open311/v2/{path}{fmt}", {"jurisdiction_id": "elsewhere.gov.cn"})
+        assert response.status_code == 404, (path, response.status_code)
+        assert "jurisdiction_id" in response.content.decode(), path
+        assert ("json" in response["Content-Type"]) == (fmt == ".json"), (path, response["Content-Type"])
+        checked += 1
+    assert checked == 4

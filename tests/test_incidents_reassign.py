@@ -3,16 +3,14 @@
 import io
 
 import pytest
-from django.contrib.gis.geos import Point
 from django.core.management import call_command
 from django.db.models import F
 
 from layers.grids.models import Grid
 from layers.incidents.models import Case, TrailEntry
 from layers.incidents.reassign import changed_grid_ids, reassign
-from layers.incidents.services import report_case
 from tests.factories import box, small_tree
-from tests.factories_incidents import case_foreign_keys, case_indexes, make_category
+from tests.factories_incidents import case_foreign_keys, case_indexes, make_category, report_at
 
 pytestmark = pytest.mark.django_db
 
@@ -30,14 +28,7 @@ def world():
     }
     cases = {}
     for name, (lon, lat) in points.items():
-        case, _ = report_case(
-            category=category,
-            point=Point(lon, lat, srid=4326),
-            input_point={"lon": lon, "lat": lat},
-            input_srs="EPSG:4326",
-            description=name,
-        )
-        cases[name] = case
+        cases[name] = report_at(category, lon, lat, description=name)
     grids["cases"] = cases
     return grids
 

@@ -13,7 +13,6 @@ import os
 import re
 import threading
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
@@ -25,7 +24,7 @@ from layers.grids.models import Department, DutyKind
 from layers.incidents import services
 from layers.incidents.models import CannedPhrase, Case, ClockRequest, Status
 from layers.incidents.services import LIMITED_STAGES
-from tests.browser import assert_accessible, screenshot, session_cookie
+from tests.browser import assert_accessible, keep_to_the_app, screenshot, session_cookie
 from tests.factories import make_department, make_duty, make_person, small_tree
 from tests.factories_incidents import image_bytes, make_category, make_user
 from tests.queue_helpers import run_queued_jobs
@@ -47,16 +46,7 @@ def desk(chromium, live_server):
     def open_desk(user=None):
         context = chromium.new_context(viewport=DESKTOP, locale="zh-CN")
         problems = {"foreign": [], "errors": []}
-
-        def guard(route):
-            parts = urlsplit(route.request.url)
-            if parts.scheme in {"http", "https"} and f"{parts.scheme}://{parts.netloc}" != live_server.url:
-                problems["foreign"].append(route.request.url)
-                route.abort()
-            else:
-                route.fallback()
-
-        context.route("**/*", guard)
+        keep_to_the_app(context, live_server.url, problems["foreign"])
         if user is not None:
             context.add_cookies([session_cookie(user, live_server.url)])
         page = context.new_page()

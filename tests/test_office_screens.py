@@ -7,7 +7,6 @@ import datetime
 import re
 
 import pytest
-from django.contrib.gis.geos import Point
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,43 +17,27 @@ from layers.accounts.roles import ROLE_NAMES
 from layers.grids.models import Department, DutyKind
 from layers.incidents.api.photo_views import CasePhotoView
 from layers.incidents.models import Case, Photo, Source
-from layers.incidents.services import report_case, transition
+from layers.incidents.services import transition
 from office import urls as office_urls
 from office.access import SCREENS
-from tests.factories import make_department, make_duty, make_person, small_tree
-from tests.factories_incidents import image_upload, make_category, make_user
+from tests.factories import make_department, make_person_on_duty, tree_with_departments
+from tests.factories_incidents import image_upload, make_category, make_user, report_at
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def report(category, lon, lat, **fields):
-    case, _ = report_case(
-        category=category,
-        point=Point(lon, lat, srid=4326),
-        input_point={"lon": lon, "lat": lat},
-        input_srs="EPSG:4326",
-        now=timezone.now() - datetime.timedelta(hours=1),
-        **fields,
-    )
-    return case
+    return report_at(category, lon, lat, now=timezone.now() - datetime.timedelta(hours=1), **fields)
 
 
 @pytest.fixture
 def world():
-    grids = small_tree()
-    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
-    water = make_department("JY-SW", name="水务局", district=grids["district"])
+    grids = tree_with_departments()
+    cgj = grids["cgj"]
     rubbish = make_category("0101", default_department=cgj)
-    leaking = make_category("0501", default_department=water)
-    leader, officer = make_person("包片领导"), make_person("网格员")
-    make_duty(grids["c1"], DutyKind.LEADER, leader)
-    make_duty(grids["g1"], DutyKind.OFFICER, officer)
+    leaking = make_category("0501", default_department=grids["water"])
+    leader = make_person_on_duty(grids["c1"], DutyKind.LEADER, "包片领导")
+    officer = make_person_on_duty(grids["g1"], DutyKind.OFFICER, "网格员")
     users = {
         "citizen": make_user("citizen"),
         "officer": make_user(person=officer),

@@ -6,53 +6,43 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
 from layers.accounts.roles import scope_for
 from layers.audits import dashboard
-from layers.grids.models import Department, DutyKind
+from layers.grids.models import DutyKind
 from layers.incidents import services, worklist
 from layers.incidents.bulk import generate_cases
 from layers.incidents.models import OPEN_STATUSES, CannedPhrase, Case, Status
 from layers.incidents.selectors import overdue_by_level, visible_cases
-from layers.incidents.services import LIMITED_STAGES, report_case
-from tests.factories import make_department, make_duty, make_person, small_tree
-from tests.factories_incidents import make_category, make_user
+from layers.incidents.services import LIMITED_STAGES
+from tests.factories import (
+    make_person_on_duty,
+    tree_with_departments,
+)
+from tests.factories_incidents import make_category, make_user, report_at
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.make_aware(datetime.datetime(2026, 11, 20, 10, 0))
 
 
 def report(category, lon, lat, *, at=NOW, text=""):
-    case, _ = report_case(
-        category=category,
-        point=Point(lon, lat, srid=4326),
-        input_point={"lon": lon, "lat": lat},
-        input_srs="EPSG:4326",
-        description=text,
-        now=at,
-    )
-    return case
+    return report_at(category, lon, lat, description=text, now=at)
 
 
 @pytest.fixture
 def world():
-    grids = small_tree()
-    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
-    water = make_department("JY-SW", name="水务局", district=grids["district"])
+    grids = tree_with_departments()
+    cgj, water = grids["cgj"], grids["water"]
     # On the clock, so that the hours below are plain hours (the lists on working time, and time left
     # in working hours on the screens, are in test_incidents_clocks.py and test_office_screens.py).
     on_the_clock = {f"{stage}_clock": "clock" for stage in LIMITED_STAGES}
     rubbish = make_category("0101", default_department=cgj, register_hours=2, **on_the_clock)
     parking = make_category("0401", default_department=water, register_hours=2, **on_the_clock)
-    officer = make_person("网格员")
-    make_duty(grids["g1"], DutyKind.OFFICER, officer)
-    leader = make_person("包片领导")
-    make_duty(grids["c1"], DutyKind.LEADER, leader)
+    make_person_on_duty(grids["g1"], DutyKind.OFFICER, "网格员")
+    leader = make_person_on_duty(grids["c1"], DutyKind.LEADER, "包片领导")
     users = {
         "dispatcher": make_user("dispatcher", name="调度员"),
         "handler": make_user(department=cgj, name="城管队员"),

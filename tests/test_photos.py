@@ -20,8 +20,7 @@ URL = "/api/v1/incidents/"
 
 
 @pytest.fixture(autouse=True)
-def world(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def world(media_root):
     grids = small_tree()
     make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
     make_category("0101", default_department=make_department("JY-CGJ", district=grids["district"]))

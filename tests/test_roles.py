@@ -36,12 +36,12 @@ from rest_framework.authtoken.models import Token
 from common.throttling import PerIPThrottle
 from layers.accounts.roles import ROLE_NAMES, scope_for
 from layers.estates.models import Estate, RenovationProject, ResidentSuggestion
-from layers.grids.models import Department, DutyKind
+from layers.grids.models import DutyKind
 from layers.incidents.models import Case
 from layers.incidents.services import report_case
 from layers.inspections.models import InspectionPoint
 from maps import tiles
-from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories import make_duty, make_person_on_duty, tree_with_departments
 from tests.factories_estates import make_estate, make_patrol, make_point, make_project
 from tests.factories_incidents import make_category, make_user
 from tests.factories_maps import tile_of
@@ -53,17 +53,13 @@ WHOLE_DISTRICT = "105.39,28.84,105.51,28.96"
 
 @pytest.fixture
 def world():
-    grids = small_tree()
-    make_department("JY-DD", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cg = make_department("JY-CG", name="城管局", district=grids["district"])
-    sw = make_department("JY-SW", name="水务局", district=grids["district"])
+    grids = tree_with_departments()
+    cg = grids["cgj"]
     rubbish = make_category("0101", default_department=cg)
-    manhole = make_category("0302", default_department=sw)
-    officer, leader = make_person("李网格员", phone="13811110000"), make_person("王书记", phone="13822220000")
-    make_duty(grids["g1"], DutyKind.OFFICER, officer)
-    make_duty(grids["c1"], DutyKind.LEADER, leader)
-    g2_officer = make_person("赵网格员")
-    make_duty(grids["g2"], DutyKind.OFFICER, g2_officer)
+    manhole = make_category("0302", default_department=grids["water"])
+    officer = make_person_on_duty(grids["g1"], DutyKind.OFFICER, "李网格员", phone="13811110000")
+    leader = make_person_on_duty(grids["c1"], DutyKind.LEADER, "王书记", phone="13822220000")
+    g2_officer = make_person_on_duty(grids["g2"], DutyKind.OFFICER, "赵网格员")
     users = {
         "anonymous": None,
         "citizen": make_user("citizen"),
@@ -229,7 +225,7 @@ def test_anyone_may_still_report_and_open311_stays_public(api, world):
     assert response.status_code == 201
     # The anonymous reporter learns where the case stands, not who holds it.
     properties = response.json()["properties"]
-    assert properties["grid"] == "510502001001001002" and properties["department"] == "JY-CG"
+    assert properties["grid"] == "510502001001001002" and properties["department"] == "JY-CGJ"
     assert not {"leader", "officer", "provenance"} & set(properties)
     assert "李网格员" not in response.content.decode()
     requests = api.get("/open311/v2/requests.json")

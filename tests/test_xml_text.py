@@ -33,8 +33,7 @@ def allowed_part(text: str) -> str:
 
 
 @pytest.fixture
-def world(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def world(media_root):
     grids = small_tree()
     make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
     make_category("0101", default_department=make_department("JY-CGJ", district=grids["district"]))

@@ -41,6 +41,18 @@ class Kind(models.TextChoices):
 
 # What a finding's measure counts: the area of a gap or overlap, how many, or for how many days.
 FINDING_UNITS = (Unit.SQUARE_METRE, Unit.COUNT, Unit.DAYS)
+# The knobs of a run that whoever starts it may set (the API's fields, the command's options); the rest
+# of AuditRun.parameters (snap_degrees) comes from settings only.
+RUN_PARAMETERS = (
+    "min_area_m2",
+    "leader_level",
+    "officer_level",
+    "on",
+    "hotspot_cases",
+    "hotspot_metres",
+    "hotspot_days",
+    "stale_days",
+)
 
 
 class AuditRun(models.Model):

@@ -2,6 +2,7 @@
 
 from django.contrib.gis import admin
 
+from common.admin_inlines import RecordInline
 from layers.estates.models import Estate, ProjectStatusChange, RenovationProject, ResidentSuggestion, WorkItem
 
 
@@ -13,25 +14,19 @@ class EstateAdmin(admin.GISModelAdmin):
     raw_id_fields = ["community"]
 
 
-class WorkItemInline(admin.TabularInline):
+class WorkItemInline(RecordInline):
     """Read-only here: work items are written through the API, which measures drawn pipes."""
 
     model = WorkItem
     fields = ["kind", "quantity", "unit", "description"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(RecordInline):
     model = ProjectStatusChange
     fields = ["from_status", "to_status", "changed_by", "changed_at", "note"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(RenovationProject)

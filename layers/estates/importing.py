@@ -9,17 +9,15 @@ are all or nothing unless rejects are allowed, and re-running the same file upda
 from __future__ import annotations
 
 import datetime
-import sys
 from pathlib import Path
 
 from django.db import transaction
-from tqdm import tqdm
 
 from common.crs import SRS
-from common.importing import read_source
+from common.importing import Source, read_source
 from layers.estates import services
 from layers.estates.models import Batch, Estate, ManagementType, ProjectStatus, RenovationProject
-from layers.grids.importing import ImportRejected, ImportSummary
+from layers.grids.importing import ImportSummary, all_or_nothing, features_of, first_value
 from layers.grids.models import Grid, Level
 
 NAME_FIELDS = ("name", "NAME", "xqmc", "XQMC", "mc", "MC")
@@ -46,13 +44,18 @@ MANAGEMENT_WORDS = {
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "有"}
 
 
-def _first(props: dict, explicit: str | None, defaults: tuple[str, ...]):
-    if explicit:
-        return props.get(explicit)
-    for name in defaults:
-        if props.get(name) not in (None, ""):
-            return props[name]
-    return None
+def _named_features(summary: ImportSummary, source: Source, name_field: str | None, progress: bool):
+    """(feature, name, label) for each feature of the source that has a name and no problem; the
+    others are recorded in the summary as rejects, with the reason."""
+    for feature in features_of(source, progress=progress):
+        name = first_value(feature.properties, name_field, NAME_FIELDS)
+        label = f"feature {feature.number}" + (f" ({name})" if name else "")
+        if feature.problem:
+            summary.rejected.append((label, feature.problem))
+        elif not name:
+            summary.rejected.append((label, f"no name (looked in {name_field or ', '.join(NAME_FIELDS)})"))
+        else:
+            yield feature, name, label
 
 
 def _count(value, what: str) -> int:
@@ -98,33 +101,19 @@ def import_estates(
     name within the community. The community comes from an attribute or from where the estate is."""
     source = read_source(path, srs=srs, encoding=encoding, layer=layer)
     summary = ImportSummary()
-    for feature in tqdm(
-        source.features,
-        total=source.count,
-        desc=f"importing {Path(path).name}",
-        file=sys.stderr,
-        disable=not progress or source.count < 200,
-    ):
+    for feature, name, label in _named_features(summary, source, name_field, progress):
         props = feature.properties
-        name = _first(props, name_field, NAME_FIELDS)
-        label = f"feature {feature.number}" + (f" ({name})" if name else "")
-        if feature.problem:
-            summary.rejected.append((label, feature.problem))
-            continue
-        if not name:
-            summary.rejected.append((label, f"no name (looked in {name_field or ', '.join(NAME_FIELDS)})"))
-            continue
         try:
-            community = _community_of(_first(props, community_field, COMMUNITY_FIELDS), feature.geometry)
-            management = str(_first(props, None, MANAGEMENT_FIELDS) or "").strip().lower()
+            community = _community_of(first_value(props, community_field, COMMUNITY_FIELDS), feature.geometry)
+            management = str(first_value(props, None, MANAGEMENT_FIELDS) or "").strip().lower()
             if management not in MANAGEMENT_WORDS:
                 raise ValueError(f"management {management!r} is not one of property/self/none (物业/自管/无)")
-            year = _count(_first(props, None, YEAR_FIELDS), "year built") or None
+            year = _count(first_value(props, None, YEAR_FIELDS), "year built") or None
             if year is not None and not 1900 <= year <= 2100:
                 raise ValueError(f"year built {year} is not plausible")
             fields = {
-                "households": _count(_first(props, None, HOUSEHOLD_FIELDS), "households"),
-                "buildings": _count(_first(props, None, BUILDING_FIELDS), "buildings"),
+                "households": _count(first_value(props, None, HOUSEHOLD_FIELDS), "households"),
+                "buildings": _count(first_value(props, None, BUILDING_FIELDS), "buildings"),
                 "year_built": year,
                 "management_type": MANAGEMENT_WORDS[management],
                 "has_party_organisation": str(props.get("party_org", props.get("has_party_organisation", "")))
@@ -141,7 +130,7 @@ def import_estates(
             summary.rejected.append((label, str(exc)))
             continue
         summary.warnings += [f"{label}: {w}" for w in feature.warnings]
-        code = str(_first(props, code_field, CODE_FIELDS) or "").strip()
+        code = str(first_value(props, code_field, CODE_FIELDS) or "").strip()
         existing = (
             Estate.objects.filter(code=code) if code else Estate.objects.filter(name=str(name), community=community)
         ).first()
@@ -153,10 +142,7 @@ def import_estates(
                 estate=existing, name=str(name), community=community, boundary=feature.geometry, **fields
             )
             summary.updated.append(str(name))
-    if summary.rejected and not allow_rejects:
-        transaction.set_rollback(True)
-        raise ImportRejected(summary)
-    return summary
+    return all_or_nothing(summary, allow_rejects=allow_rejects)
 
 
 def _date(value, what: str) -> datetime.date | None:
@@ -195,22 +181,8 @@ def import_footprints(
         raise ValueError(f"unknown batch {batch!r}; use one of {', '.join(Batch.values)}")
     source = read_source(path, srs=srs, encoding=encoding, layer=layer)
     summary = ImportSummary()
-    for feature in tqdm(
-        source.features,
-        total=source.count,
-        desc=f"importing {Path(path).name}",
-        file=sys.stderr,
-        disable=not progress or source.count < 200,
-    ):
+    for feature, name, label in _named_features(summary, source, name_field, progress):
         props = feature.properties
-        name = _first(props, name_field, NAME_FIELDS)
-        label = f"feature {feature.number}" + (f" ({name})" if name else "")
-        if feature.problem:
-            summary.rejected.append((label, feature.problem))
-            continue
-        if not name:
-            summary.rejected.append((label, f"no name (looked in {name_field or ', '.join(NAME_FIELDS)})"))
-            continue
         try:
             starts_on = _date(props.get("starts_on"), "starts_on")
             ends_on = _date(props.get("ends_on"), "ends_on")
@@ -223,32 +195,19 @@ def import_footprints(
             continue
         summary.warnings += [f"{label}: {w}" for w in feature.warnings]
         estates = list(Estate.objects.sharing_area_with(feature.geometry))
+        fields = {
+            "footprint": feature.geometry,
+            "batch": batch,
+            "estates": estates,
+            "starts_on": starts_on,
+            "ends_on": ends_on,
+            "budget": budget,
+        }
         existing = RenovationProject.objects.filter(name=str(name)).first()
         if existing is None:
-            services.create_project(
-                by=by,
-                name=str(name),
-                footprint=feature.geometry,
-                batch=batch,
-                estates=estates,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                budget=budget,
-                status=ProjectStatus.PLANNED,
-            )
+            services.create_project(by=by, name=str(name), status=ProjectStatus.PLANNED, **fields)
             summary.created.append(str(name))
         else:
-            services.update_project(
-                project=existing,
-                footprint=feature.geometry,
-                batch=batch,
-                estates=estates,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                budget=budget,
-            )
+            services.update_project(project=existing, **fields)
             summary.updated.append(str(name))
-    if summary.rejected and not allow_rejects:
-        transaction.set_rollback(True)
-        raise ImportRejected(summary)
-    return summary
+    return all_or_nothing(summary, allow_rejects=allow_rejects)

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db.models import F, Q
+from django.db.models import Q
 
 from common.units import Unit
 from layers.estates.querysets import EstateQuerySet, RenovationProjectQuerySet, WorkItemQuerySet
-from layers.grids.models import Grid, Level
+from layers.grids.models import Grid, Level, name_search_index
 
 
 class ManagementType(models.TextChoices):
@@ -61,8 +60,7 @@ class Estate(models.Model):
 
     class Meta:
         ordering = ["community__code", "name", "id"]
-        # Place search (layers/grids/places.py): trigram similarity and LIKE on names.
-        indexes = [GinIndex(OpClass(F("name"), name="gin_trgm_ops"), name="estate_name_trgm")]
+        indexes = [name_search_index("estate_name_trgm")]
         constraints = [
             models.CheckConstraint(
                 name="estate_year_built_plausible",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from common.crs import SRS
-from common.importing import read_source
+from common.importing import Source, SourceFeature, read_source
 from layers.grids.models import Grid, Level, code_problem
 
 DEFAULT_CODE_FIELDS = ("code", "adcode", "CODE", "ADCODE")
@@ -43,13 +44,34 @@ class ImportSummary:
         return out
 
 
-def _first(props: dict, explicit: str | None, defaults: tuple[str, ...]):
+def first_value(props: dict, explicit: str | None, defaults: tuple[str, ...]):
+    """The attribute `explicit` names (a command's --x-field), else the first of `defaults` that is set."""
     if explicit:
         return props.get(explicit)
     for name in defaults:
         if props.get(name) not in (None, ""):
             return props[name]
     return None
+
+
+def features_of(source: Source, *, progress: bool) -> Iterable[SourceFeature]:
+    """The source's features, with a progress bar on stderr when asked for and the file is large."""
+    return tqdm(
+        source.features,
+        total=source.count,
+        desc=f"importing {source.path.name}",
+        file=sys.stderr,
+        disable=not progress or source.count < 200,
+    )
+
+
+def all_or_nothing(summary: ImportSummary, *, allow_rejects: bool) -> ImportSummary:
+    """The import's summary; when features were rejected and that is not allowed, the import's
+    transaction is rolled back and ImportRejected raised (call it last, inside the atomic block)."""
+    if summary.rejected and not allow_rejects:
+        transaction.set_rollback(True)
+        raise ImportRejected(summary)
+    return summary
 
 
 @transaction.atomic
@@ -76,16 +98,9 @@ def import_grids(
     source = read_source(path, srs=srs, encoding=encoding)
     summary = ImportSummary()
     explicit_parent = Grid.objects.get(code=parent_code) if parent_code else None
-    features = tqdm(
-        source.features,
-        total=source.count,
-        desc=f"importing {Path(path).name}",
-        file=sys.stderr,
-        disable=not progress or source.count < 200,
-    )
     seen: set[str] = set()
-    for feature in features:
-        code = _first(feature.properties, code_field, DEFAULT_CODE_FIELDS)
+    for feature in features_of(source, progress=progress):
+        code = first_value(feature.properties, code_field, DEFAULT_CODE_FIELDS)
         code = str(code).strip() if code is not None else ""
         label = f"feature {feature.number}" + (f" (code {code})" if code else "")
         if feature.problem:
@@ -106,12 +121,9 @@ def import_grids(
             summary.rejected.append((label, problem))
             continue
         summary.warnings += [f"{label}: {w}" for w in feature.warnings]
-        grid_name = name or _first(feature.properties, name_field, DEFAULT_NAME_FIELDS) or code
+        grid_name = name or first_value(feature.properties, name_field, DEFAULT_NAME_FIELDS) or code
         _upsert(summary, code=code, level=level, parent=parent, name=str(grid_name), boundary=feature.geometry)
-    if summary.rejected and not allow_rejects:
-        transaction.set_rollback(True)
-        raise ImportRejected(summary)
-    return summary
+    return all_or_nothing(summary, allow_rejects=allow_rejects)
 
 
 def _upsert(summary: ImportSummary, *, code, level, parent, name, boundary) -> None:

@@ -33,6 +33,11 @@ from common.text import is_ascii_number
 from layers.grids.querysets import DutyQuerySet, GridQuerySet
 
 
+def name_search_index(index_name: str) -> GinIndex:
+    """The trigram index on `name` that place search (layers/grids/places.py) uses: similarity and LIKE."""
+    return GinIndex(OpClass(F("name"), name="gin_trgm_ops"), name=index_name)
+
+
 class Level(models.IntegerChoices):
     CITY = 0, "市 city"
     DISTRICT = 1, "区县 district"
@@ -129,8 +134,7 @@ class Grid(models.Model):
         ]
         indexes = [
             models.Index(fields=["level", "code"], name="grid_level_code"),
-            # Place search (layers/grids/places.py): trigram similarity and LIKE on names.
-            GinIndex(OpClass(F("name"), name="gin_trgm_ops"), name="grid_name_trgm"),
+            name_search_index("grid_name_trgm"),
         ]
 
     def __str__(self) -> str:

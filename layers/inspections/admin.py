@@ -2,6 +2,7 @@
 
 from django.contrib.gis import admin
 
+from common.admin_inlines import RecordInline
 from layers.inspections.models import CheckIn, InspectionCategory, InspectionPoint, Patrol, PatrolSchedule
 
 
@@ -25,12 +26,9 @@ class PatrolScheduleAdmin(admin.ModelAdmin):
     raw_id_fields = ["scope"]
 
 
-class CheckInInline(admin.TabularInline):
+class CheckInInline(RecordInline):
     model = CheckIn
     fields = ["point", "checked_at", "distance_m", "created_by"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
 
 @admin.register(Patrol)

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db.models import F, Q
 
-from layers.grids.models import Department, Grid, Level, Person
+from layers.grids.models import Department, Grid, Level, Person, name_search_index
 from layers.inspections.querysets import PatrolQuerySet, PointQuerySet
 
 
@@ -80,8 +79,7 @@ class InspectionPoint(models.Model):
 
     class Meta:
         ordering = ["category__sort_order", "name", "id"]
-        # Place search (layers/grids/places.py): trigram similarity and LIKE on names.
-        indexes = [GinIndex(OpClass(F("name"), name="gin_trgm_ops"), name="inspection_point_name_trgm")]
+        indexes = [name_search_index("inspection_point_name_trgm")]
 
     def __str__(self) -> str:
         return self.name

@@ -12,12 +12,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.scopes import request_scope
+from common.viewsets import valid_query
 from layers.accounts.permissions import SignedIn, StaffOnly
 from layers.grids.models import Level
 from maps import selectors, tiles
 from maps.api.serializers import BBoxField, GridBBoxQuerySerializer, LevelsField
 
 MVT_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+GEOJSON = "application/geo+json"
+
+
+def _geojson_read(operation_id: str, query_serializer):
+    """The schema of a GET whose answer is GeoJSON built by PostGIS, asked with `query_serializer`."""
+    return extend_schema(
+        operation_id=operation_id, parameters=[query_serializer], responses={(200, GEOJSON): OpenApiTypes.OBJECT}
+    )
 
 
 class MapAPIView(APIView):
@@ -34,15 +43,9 @@ class GridBBoxView(MapAPIView):
     more than `limit` grids matched (the page then asks for a coarser level).
     """
 
-    @extend_schema(
-        operation_id="map_grids_bbox",
-        parameters=[GridBBoxQuerySerializer],
-        responses={(200, "application/geo+json"): OpenApiTypes.OBJECT},
-    )
+    @_geojson_read("map_grids_bbox", GridBBoxQuerySerializer)
     def get(self, request):
-        query = GridBBoxQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        data = valid_query(request, GridBBoxQuerySerializer)
         body = selectors.grids_feature_collection(
             selectors.GridQuery(
                 bbox=data["bbox"],
@@ -52,39 +55,38 @@ class GridBBoxView(MapAPIView):
                 scope_patterns=_tuple_or_none(request_scope(request).code_patterns("grid")),
             )
         )
-        return HttpResponse(body, content_type="application/geo+json")
+        return HttpResponse(body, content_type=GEOJSON)
 
 
 def _tuple_or_none(patterns: list[str] | None) -> tuple[str, ...] | None:
     return None if patterns is None else tuple(patterns)
 
 
+GRID_OR_404 = {200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")}
+
+
+def _grid_found(answer, code: str):
+    """A selector's answer about the grid with `code`; a 404 when no active grid in scope has that code."""
+    if answer is None:
+        raise Http404(f"code: no active grid has code {code!r}")
+    return answer
+
+
 class GridExtentView(MapAPIView):
     """The bbox of the grid with a code, so a map can jump to it."""
 
-    @extend_schema(
-        operation_id="map_grid_extent",
-        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")},
-    )
+    @extend_schema(operation_id="map_grid_extent", responses=GRID_OR_404)
     def get(self, request, code: str):
-        extent = selectors.grid_extent(code, request_scope(request))
-        if extent is None:
-            raise Http404(f"code: no active grid has code {code!r}")
+        extent = _grid_found(selectors.grid_extent(code, request_scope(request)), code)
         return Response({"code": code, "bbox": list(extent)})
 
 
 class GridDetailView(MapAPIView):
     """A grid and who answers for it (leaders and officers walking up the tree, departments): a popup's body."""
 
-    @extend_schema(
-        operation_id="map_grid_detail",
-        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(description="no such grid")},
-    )
+    @extend_schema(operation_id="map_grid_detail", responses=GRID_OR_404)
     def get(self, request, code: str):
-        detail = selectors.grid_detail(code, request_scope(request))
-        if detail is None:
-            raise Http404(f"code: no active grid has code {code!r}")
-        return Response(detail)
+        return Response(_grid_found(selectors.grid_detail(code, request_scope(request)), code))
 
 
 class _TileView(MapAPIView):
@@ -138,14 +140,8 @@ class CaseCountsView(MapAPIView):
     """Case counts per grid (from the last refresh) at a point inside each grid: the heatmap's data,
     for the grids of the reader's subtree (all for supervisors and dispatchers)."""
 
-    @extend_schema(
-        operation_id="map_case_counts",
-        parameters=[CaseCountQuerySerializer],
-        responses={(200, "application/geo+json"): OpenApiTypes.OBJECT},
-    )
+    @_geojson_read("map_case_counts", CaseCountQuerySerializer)
     def get(self, request):
-        query = CaseCountQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        data = valid_query(request, CaseCountQuerySerializer)
         body = selectors.case_counts(bbox=data["bbox"], levels=data["level"], scope=request_scope(request))
-        return HttpResponse(body, content_type="application/geo+json")
+        return HttpResponse(body, content_type=GEOJSON)

@@ -110,54 +110,34 @@ RUNG = {
 }
 
 
-@register.filter
-def status_label(code: str) -> str:
-    return str(STATUS.get(code, code))
+def _label_filter(name: str, labels: dict, *, empty=None) -> None:
+    """Register the filter `name`: a code's label in the page's language, or the code itself when the
+    table has none. With `empty`, an empty code (None or "") reads as the table's "" row, else `empty`
+    (a case without a deadline, a case no rule placed)."""
+
+    def label(code) -> str:
+        if empty is not None and not code:
+            return str(labels.get("", empty))
+        return str(labels.get(code, code))
+
+    label.__name__ = name
+    register.filter(name, label)
 
 
-@register.filter
-def step_label(code: str) -> str:
-    return str(STEP.get(code, code))
-
-
-@register.filter
-def party_label(code: str) -> str:
-    return str(PARTY.get(code, code))
-
-
-@register.filter
-def rule_label(code: str) -> str:
-    return str(RULE.get(code, code or "—"))
-
-
-@register.filter
-def time_left_label(code: str) -> str:
-    return str(TIME_LEFT.get(code or "", code))
+_label_filter("status_label", STATUS)
+_label_filter("step_label", STEP)
+_label_filter("party_label", PARTY)
+_label_filter("rule_label", RULE, empty="—")
+_label_filter("time_left_label", TIME_LEFT, empty=TIME_LEFT[""])
+_label_filter("photo_label", PHOTO)
+_label_filter("unit_label", UNIT)
+_label_filter("level_label", LEVEL)
+_label_filter("rung_label", RUNG)
 
 
 @register.filter
 def time_left_class(code: str) -> str:
     return TIME_LEFT_CLASS.get(code or "", "due-none")
-
-
-@register.filter
-def photo_label(code: str) -> str:
-    return str(PHOTO.get(code, code))
-
-
-@register.filter
-def unit_label(code: str) -> str:
-    return str(UNIT.get(code, code))
-
-
-@register.filter
-def level_label(level: int) -> str:
-    return str(LEVEL.get(level, level))
-
-
-@register.filter
-def rung_label(level: int) -> str:
-    return str(RUNG.get(level, level))
 
 
 @register.filter

@@ -59,73 +59,79 @@
     return box;
   };
 
-  /* Adds who answers for a grid (leaders, officers, departments) to an open popup, as text. */
-  G.fillGridDetail = function (box, url) {
+  /* Fetches `url` for an open popup and hands the answer to `fill`, then marks the popup loaded; a
+     failure is kept in G.errors (the browser tests read it). */
+  function fillPopup(box, url, fill) {
     G.pending++;
     fetch(url, { credentials: 'same-origin' })
       .then(function (r) { if (!r.ok) { throw new Error(url + ': HTTP ' + r.status); } return r.json(); })
-      .then(function (detail) {
-        var table = box.querySelector('table');
-        var names = function (list) { return list.map(function (x) { return x.name; }).join('、'); };
-        [['leaders', names(detail.leaders)], ['officers', names(detail.officers)],
-         ['departments', names(detail.departments)]].forEach(function (row) {
-          if (!row[1]) { return; }
-          var tr = el('tr');
-          tr.appendChild(el('th', null, G.text(row[0])));
-          tr.appendChild(el('td', null, row[1]));
-          table.appendChild(tr);
-        });
+      .then(function (answer) {
+        fill(answer);
         box.setAttribute('data-detail', 'loaded');
       })
       .catch(function (err) { G.errors.push(String(err)); })
       .finally(function () { G.pending--; });
+  }
+
+  /* Appends [label key, text] rows to a popup's table, as text; empty ones are left out. */
+  function appendRows(table, rows) {
+    rows.forEach(function (row) {
+      if (!row[1]) { return; }
+      var tr = el('tr');
+      tr.appendChild(el('th', null, G.text(row[0])));
+      tr.appendChild(el('td', null, row[1]));
+      table.appendChild(tr);
+    });
+  }
+
+  function names(list) { return (list || []).map(function (x) { return x.name; }).join('、'); }
+
+  /* Adds who answers for a grid (leaders, officers, departments) to an open popup, as text. */
+  G.fillGridDetail = function (box, url) {
+    fillPopup(box, url, function (detail) {
+      appendRows(box.querySelector('table'), [['leaders', names(detail.leaders)],
+        ['officers', names(detail.officers)], ['departments', names(detail.departments)]]);
+    });
   };
 
   /* Adds a case's trail (who did what, when) to an open popup, oldest first, as text. */
   G.fillTrail = function (box, url) {
-    G.pending++;
-    fetch(url, { credentials: 'same-origin' })
-      .then(function (r) { if (!r.ok) { throw new Error(url + ': HTTP ' + r.status); } return r.json(); })
-      .then(function (entries) {
-        box.appendChild(el('div', 'gridgis-trail-title', G.text('trail')));
-        var list = el('ol', 'gridgis-trail');
-        entries.forEach(function (entry) {
-          var line = G.formatTime(entry.when) + ' ' +
-            (entry.who || '') + ' ' + entry.action + ' ' + (entry.from_status || '') + '→' + entry.to_status +
-            (entry.note ? ' · ' + entry.note : '');
-          list.appendChild(el('li', null, line));
-        });
-        box.appendChild(list);
-        box.setAttribute('data-detail', 'loaded');
-      })
-      .catch(function (err) { G.errors.push(String(err)); })
-      .finally(function () { G.pending--; });
+    fillPopup(box, url, function (entries) {
+      box.appendChild(el('div', 'gridgis-trail-title', G.text('trail')));
+      var list = el('ol', 'gridgis-trail');
+      entries.forEach(function (entry) {
+        var line = G.formatTime(entry.when) + ' ' +
+          (entry.who || '') + ' ' + entry.action + ' ' + (entry.from_status || '') + '→' + entry.to_status +
+          (entry.note ? ' · ' + entry.note : '');
+        list.appendChild(el('li', null, line));
+      });
+      box.appendChild(list);
+    });
   };
 
   /* Adds what a renovation footprint touches (grids, leaders, departments, open cases, projects that
      overlap it in space and time) to an open popup, as text. */
   G.fillOverlay = function (box, url) {
-    G.pending++;
-    fetch(url, { credentials: 'same-origin' })
-      .then(function (r) { if (!r.ok) { throw new Error(url + ': HTTP ' + r.status); } return r.json(); })
-      .then(function (overlay) {
-        var table = box.querySelector('table');
-        var names = function (list, key) { return (list || []).map(function (x) { return x[key || 'name']; }).join('、'); };
-        [['grids', names(overlay.grids)], ['leaders', names(overlay.leaders)],
-         ['departments', names(overlay.departments)],
-         ['open_cases_near', overlay.cases === null ? '' : String(overlay.cases_total)],
-         ['conflicts', names(overlay.conflicts)]].forEach(function (row) {
-          if (!row[1]) { return; }
-          var tr = el('tr');
-          tr.appendChild(el('th', null, G.text(row[0])));
-          tr.appendChild(el('td', null, row[1]));
-          table.appendChild(tr);
-        });
-        box.setAttribute('data-detail', 'loaded');
-      })
-      .catch(function (err) { G.errors.push(String(err)); })
-      .finally(function () { G.pending--; });
+    fillPopup(box, url, function (overlay) {
+      appendRows(box.querySelector('table'), [['grids', names(overlay.grids)], ['leaders', names(overlay.leaders)],
+        ['departments', names(overlay.departments)],
+        ['open_cases_near', overlay.cases === null ? '' : String(overlay.cases_total)],
+        ['conflicts', names(overlay.conflicts)]]);
+    });
   };
+
+  /* Calls `refresh` shortly after each pan or zoom, and when the layer is turned on. The layer reads as
+     not loaded at once, so that nobody reads the previous view's features as this one's. */
+  function refreshAfterMoves(map, layer, key, refresh) {
+    var timer = null;
+    function schedule() {
+      clearTimeout(timer);
+      if (map.hasLayer(layer)) { G.loaded[key] = false; }
+      timer = setTimeout(refresh, 120);
+    }
+    map.on('moveend', schedule);
+    layer.on('add', schedule);
+  }
 
   function clamp(v, lo, hi) { return Math.max(lo, Math.min(hi, v)); }
 
@@ -226,7 +232,6 @@
       }
     });
     var controller = null;
-    var timer = null;
     G.drawn[opts.key] = 0;
     G.loaded[opts.key] = false;
 
@@ -288,15 +293,7 @@
       });
     }
 
-    function schedule() {
-      clearTimeout(timer);
-      // Mark the layer stale at once, so that nobody reads the previous view's counts as this one's.
-      if (map.hasLayer(layer)) { G.loaded[opts.key] = false; }
-      timer = setTimeout(refresh, 120);
-    }
-
-    map.on('moveend', schedule);
-    layer.on('add', schedule);
+    refreshAfterMoves(map, layer, opts.key, refresh);
     if (opts.labelMinZoom) {
       var toggle = function () {
         map.getContainer().classList.toggle('gridgis-hide-' + opts.key, map.getZoom() < opts.labelMinZoom);
@@ -341,7 +338,6 @@
   /* A heat layer of case counts per grid, refilled by bbox like bboxLayer. */
   G.heatLayer = function (map, opts) {
     var heat = L.heatLayer([], { radius: 25, blur: 20, maxZoom: 17 });
-    var timer = null;
     function refresh() {
       if (!map.hasLayer(heat)) { return; }
       var params = new URLSearchParams(opts.params || {});
@@ -363,13 +359,7 @@
         .catch(function (err) { G.errors.push(String(err)); G.loaded[opts.key] = true; })
         .finally(function () { G.pending--; });
     }
-    function schedule() {
-      clearTimeout(timer);
-      if (map.hasLayer(heat)) { G.loaded[opts.key] = false; }
-      timer = setTimeout(refresh, 120);
-    }
-    map.on('moveend', schedule);
-    heat.on('add', schedule);
+    refreshAfterMoves(map, heat, opts.key, refresh);
     G.layers[opts.key] = heat;
     return heat;
   };

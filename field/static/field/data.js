@@ -117,3 +117,15 @@ export function element(tag, { text, className, attrs = {} } = {}, children = []
   for (const child of children) if (child) node.append(child);
   return node;
 }
+
+/* Shows in `done` (a status line, hidden until now) that the item is in the outbox: `message`, a link
+   to the outbox and `next` ({ href, text }) for what to do after. */
+export function showQueued(done, message, next) {
+  done.hidden = false;
+  done.replaceChildren(
+    document.createTextNode(message + " "),
+    element("a", { attrs: { href: config.urls.queue }, text: gettext("See the outbox") }),
+    document.createTextNode(" · "),
+    element("a", { attrs: { href: next.href }, text: next.text }),
+  );
+}

@@ -5,7 +5,7 @@
 import { gettext } from "../frontend/i18n.js";
 import { request } from "../frontend/net.js";
 import { createMap, loadLeaflet, mapConfig } from "../frontend/map.js";
-import { categoryName, config, element, loadHome } from "./data.js";
+import { categoryName, config, element, loadHome, showQueued } from "./data.js";
 import { get, put } from "./db.js";
 import { preview, shrink } from "./photos.js";
 import { enqueue } from "./queue.js";
@@ -180,13 +180,10 @@ async function queueReport() {
   await put("state", [chosen.code, ...recent.filter((code) => code !== chosen.code)].slice(0, 5), "recent-categories");
   form.hidden = true;
   const done = document.getElementById("report-done");
-  done.hidden = false;
-  done.replaceChildren(
-    document.createTextNode(gettext("Your report is in the outbox and will be sent as soon as there is a network.") + " "),
-    element("a", { attrs: { href: config.urls.queue }, text: gettext("See the outbox") }),
-    document.createTextNode(" · "),
-    element("a", { attrs: { href: config.urls.report }, text: gettext("Report another") }),
-  );
+  showQueued(done, gettext("Your report is in the outbox and will be sent as soon as there is a network."), {
+    href: config.urls.report,
+    text: gettext("Report another"),
+  });
   done.focus?.();
 }
 

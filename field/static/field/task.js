@@ -3,7 +3,7 @@
 // before and after and its trail come from the home data kept on the phone, so the screen works
 // offline; the answer goes into the outbox with the case version it was made against.
 import { formatDateTime, gettext } from "../frontend/i18n.js";
-import { actionText, config, deadline, element, loadHome, statusText, taskCategory } from "./data.js";
+import { actionText, config, deadline, element, loadHome, showQueued, statusText, taskCategory } from "./data.js";
 import { preview, shrink } from "./photos.js";
 import { enqueue } from "./queue.js";
 
@@ -92,14 +92,10 @@ async function answer(task, step) {
     },
   });
   document.getElementById("task-form").hidden = true;
-  const done = document.getElementById("task-done");
-  done.hidden = false;
-  done.replaceChildren(
-    document.createTextNode(gettext("Your answer is in the outbox.") + " "),
-    element("a", { attrs: { href: config.urls.queue }, text: gettext("See the outbox") }),
-    document.createTextNode(" · "),
-    element("a", { attrs: { href: config.urls.home }, text: gettext("Back to my tasks") }),
-  );
+  showQueued(document.getElementById("task-done"), gettext("Your answer is in the outbox."), {
+    href: config.urls.home,
+    text: gettext("Back to my tasks"),
+  });
 }
 
 document.getElementById("task-photo").addEventListener("change", async (event) => {

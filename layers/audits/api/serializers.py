@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from common.listing import parse_bbox
 from common.serializers import BoundedDateField
-from layers.audits.models import AuditRun, Kind
+from layers.audits.models import RUN_PARAMETERS, AuditRun, Kind
 
 
 class AuditRunRequestSerializer(serializers.Serializer):
@@ -44,17 +44,7 @@ class AuditRunRequestSerializer(serializers.Serializer):
     on = BoundedDateField(required=False, help_text="date the run looks from: duties in force, case windows")
 
     def parameters(self) -> dict:
-        keys = (
-            "min_area_m2",
-            "leader_level",
-            "officer_level",
-            "on",
-            "hotspot_cases",
-            "hotspot_metres",
-            "hotspot_days",
-            "stale_days",
-        )
-        return {k: (v.isoformat() if k == "on" else v) for k, v in self.validated_data.items() if k in keys}
+        return {k: (v.isoformat() if k == "on" else v) for k, v in self.validated_data.items() if k in RUN_PARAMETERS}
 
 
 class AuditRunSerializer(serializers.ModelSerializer):

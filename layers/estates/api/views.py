@@ -4,7 +4,6 @@ residents' suggestions. Views validate, call a selector or a service, and serial
 from __future__ import annotations
 
 from django.db import transaction
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -13,8 +12,8 @@ from rest_framework.response import Response
 
 from common.geometry import extent_problem
 from common.idempotency import IdempotentWrites
-from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
-from common.scopes import request_scope, visible
+from common.scopes import request_scope
+from common.viewsets import GeoJsonListing, ScopedRows, current_values_with
 from layers.accounts.permissions import SignedIn
 from layers.estates import selectors, services
 from layers.estates.api.serializers import (
@@ -33,24 +32,25 @@ from layers.estates.models import ResidentSuggestion, WorkItem
 from layers.estates.permissions import IsPlanner, IsPlannerOrReadOnly
 
 
-class EstateViewSet(IdempotentWrites, viewsets.ModelViewSet):
+class PlanLayerViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelViewSet):
+    """A mapped layer of the renovation plan (estates, footprints, work items) as GeoJSON: whoever's
+    scope holds a row reads it, planners write."""
+
+    permission_classes = [IsPlannerOrReadOnly]
+
+
+class EstateViewSet(PlanLayerViewSet):
     """Estates (小区) as GeoJSON; filter by community, management_type, in_bbox."""
 
     serializer_class = EstateSerializer
-    permission_classes = [IsPlannerOrReadOnly]
-    pagination_class = LimitedGeoJsonPagination
-    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
-    bbox_filter_field = "boundary"
-    bbox_filter_include_overlapping = True
+    scope_kind = "estate"
+    queryset = selectors.estates_list()
     filterset_fields = {
         "community__code": ["exact", "startswith"],
         "management_type": ["exact"],
         "has_owners_committee": ["exact"],
         "has_party_organisation": ["exact"],
     }
-
-    def get_queryset(self):
-        return visible("estate", selectors.estates_list(), request_scope(self.request))
 
     def perform_create(self, serializer):
         serializer.instance = services.create_estate(**serializer.validated_data)
@@ -59,19 +59,13 @@ class EstateViewSet(IdempotentWrites, viewsets.ModelViewSet):
         serializer.instance = services.update_estate(estate=serializer.instance, **serializer.validated_data)
 
 
-class RenovationProjectViewSet(IdempotentWrites, viewsets.ModelViewSet):
+class RenovationProjectViewSet(PlanLayerViewSet):
     """Renovation projects as GeoJSON; filter by batch, status, in_bbox. Status moves via POST status/."""
 
     serializer_class = ProjectSerializer
-    permission_classes = [IsPlannerOrReadOnly]
-    pagination_class = LimitedGeoJsonPagination
-    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
-    bbox_filter_field = "footprint"
-    bbox_filter_include_overlapping = True
+    scope_kind = "project"
+    queryset = selectors.projects_list()
     filterset_fields = ["batch", "status"]
-
-    def get_queryset(self):
-        return visible("project", selectors.projects_list(), request_scope(self.request))
 
     def perform_create(self, serializer):
         project = services.create_project(by=self.request.user, **serializer.validated_data)
@@ -159,49 +153,40 @@ class RenovationProjectViewSet(IdempotentWrites, viewsets.ModelViewSet):
         return Response(StatusChangeSerializer(changes, many=True).data)
 
 
-class WorkItemViewSet(IdempotentWrites, viewsets.ModelViewSet):
+class WorkItemViewSet(PlanLayerViewSet):
     """Work items as GeoJSON (geometry may be null); filter by project, kind."""
 
     serializer_class = WorkItemSerializer
-    permission_classes = [IsPlannerOrReadOnly]
-    pagination_class = LimitedGeoJsonPagination
-    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
-    bbox_filter_field = "geometry"
-    bbox_filter_include_overlapping = True
+    scope_kind = "work_item"
+    queryset = WorkItem.objects.select_related("project")
     filterset_fields = ["project", "kind"]
-
-    def get_queryset(self):
-        return visible("work_item", WorkItem.objects.select_related("project"), request_scope(self.request))
 
     def perform_create(self, serializer):
         serializer.instance = services.save_work_item(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        fields = {
-            "project": serializer.instance.project,
-            "kind": serializer.instance.kind,
-            "quantity": serializer.instance.quantity,
-            "unit": serializer.instance.unit,
-            "geometry": serializer.instance.geometry,
-            "description": serializer.instance.description,
-        }
-        fields.update(serializer.validated_data)
-        serializer.instance = services.save_work_item(item=serializer.instance, **fields)
+        item = serializer.instance
+        fields = current_values_with(
+            item, ["project", "kind", "quantity", "unit", "geometry", "description"], serializer.validated_data
+        )
+        serializer.instance = services.save_work_item(item=item, **fields)
 
 
 class SuggestionViewSet(
-    IdempotentWrites, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentWrites,
+    ScopedRows,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Residents' suggestions; filter by estate, project, status. Answer via POST answer/."""
 
     serializer_class = SuggestionSerializer
     permission_classes = [SignedIn]
+    scope_kind = "suggestion"
+    queryset = ResidentSuggestion.objects.select_related("answered_by")
     filterset_fields = ["estate", "project", "status"]
-
-    def get_queryset(self):
-        return visible(
-            "suggestion", ResidentSuggestion.objects.select_related("answered_by"), request_scope(self.request)
-        )
 
     def perform_create(self, serializer):
         serializer.instance = services.create_suggestion(**serializer.validated_data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import django_filters
 from django.conf import settings
 from django.db import transaction
@@ -218,6 +220,28 @@ class WorkflowRefused(APIException):
     default_detail = "refused"
 
 
+@contextmanager
+def workflow_refusals():
+    """A workflow service's refusal as the API's answer: 400 naming the field for bad input, else the
+    status the service chose (403 not your role, 409 stale version or impossible step) and its reason."""
+    try:
+        yield
+    except services.WorkflowError as exc:
+        if exc.status == 400:
+            raise ValidationError({exc.field or "detail": str(exc).split(": ", 1)[-1]}) from exc
+        error = WorkflowRefused(str(exc))
+        error.status_code = exc.status
+        raise error from exc
+
+
+def case_as_it_now_is(request, pk: int) -> Response:
+    """The case after a workflow step, with its trail and photos, and its ETag for the next step."""
+    fresh = selectors.case_queryset().prefetch_related("trail__photo", "photos").get(pk=pk)
+    response = Response(CaseDetailSerializer(fresh, context=case_context(request)).data)
+    response["ETag"] = fresh.etag
+    return response
+
+
 def _version_from(request, body_version: int | None) -> int | None:
     if body_version is not None:
         return body_version
@@ -245,7 +269,7 @@ class CaseTransitionView(IdempotentWrites, APIView):
         form = TransitionSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         values = form.validated_data
-        try:
+        with workflow_refusals():
             services.transition(
                 case_id=case.pk,
                 action=self.action_name,
@@ -256,16 +280,7 @@ class CaseTransitionView(IdempotentWrites, APIView):
                 department=values.get("department"),
                 duplicate_of=values.get("duplicate_of"),
             )
-        except services.WorkflowError as exc:
-            if exc.status == 400:
-                raise ValidationError({exc.field or "detail": str(exc).split(": ", 1)[-1]}) from exc
-            error = WorkflowRefused(str(exc))
-            error.status_code = exc.status
-            raise error from exc
-        fresh = selectors.case_queryset().prefetch_related("trail__photo", "photos").get(pk=case.pk)
-        response = Response(CaseDetailSerializer(fresh, context=case_context(request)).data)
-        response["ETag"] = fresh.etag
-        return response
+        return case_as_it_now_is(request, case.pk)
 
 
 def transition_view(action: str):
@@ -556,7 +571,7 @@ class CaseChangeGridView(IdempotentWrites, APIView):
         case = visible_case_or_404(request, pk, Case.objects.only("id"))
         form = ChangeGridSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
+        with workflow_refusals():
             services.change_grid(
                 case_id=case.pk,
                 grid=form.validated_data["grid"],
@@ -564,13 +579,4 @@ class CaseChangeGridView(IdempotentWrites, APIView):
                 version=form.validated_data["version"],
                 note=form.validated_data["note"],
             )
-        except services.WorkflowError as exc:
-            if exc.status == 400:
-                raise ValidationError({exc.field or "detail": str(exc).split(": ", 1)[-1]}) from exc
-            error = WorkflowRefused(str(exc))
-            error.status_code = exc.status
-            raise error from exc
-        fresh = selectors.case_queryset().prefetch_related("trail__photo", "photos").get(pk=case.pk)
-        response = Response(CaseDetailSerializer(fresh, context=case_context(request)).data)
-        response["ETag"] = fresh.etag
-        return response
+        return case_as_it_now_is(request, case.pk)

@@ -11,6 +11,7 @@ the case but never returned.
 from __future__ import annotations
 
 import datetime
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
@@ -48,6 +49,18 @@ def _bad_jurisdiction(request, fmt: str):
             fmt, 404, f"jurisdiction_id {given!r} is not served here; use {settings.GRIDGIS['OPEN311_JURISDICTION']!r}"
         )
     return None
+
+
+def _served_here(view):
+    """A read of the spec's: the format defaults to XML, and a jurisdiction_id this server does not
+    serve is answered 404 before the view runs."""
+
+    @wraps(view)
+    def read(request, *args, fmt=None, **kwargs):
+        fmt = _fmt(fmt)
+        return _bad_jurisdiction(request, fmt) or view(request, *args, fmt=fmt, **kwargs)
+
+    return read
 
 
 def _w3c(moment: datetime.datetime | None) -> str | None:
@@ -96,20 +109,14 @@ def _minors():
 
 
 @require_GET
-def services(request, fmt=None):
-    fmt = _fmt(fmt)
-    refusal = _bad_jurisdiction(request, fmt)
-    if refusal:
-        return refusal
+@_served_here
+def services(request, fmt):
     return respond(fmt, "services", "service", [_service(c) for c in _minors()])
 
 
 @require_GET
-def service_definition(request, code, fmt=None):
-    fmt = _fmt(fmt)
-    refusal = _bad_jurisdiction(request, fmt)
-    if refusal:
-        return refusal
+@_served_here
+def service_definition(request, code, fmt):
     category = _minors().filter(code=code).first()
     if category is None:
         return errors(fmt, 404, f"service_code {code!r} not found")
@@ -156,11 +163,8 @@ def _public_queryset():
 
 
 @require_GET
-def request_detail(request, request_id, fmt=None):
-    fmt = _fmt(fmt)
-    refusal = _bad_jurisdiction(request, fmt)
-    if refusal:
-        return refusal
+@_served_here
+def request_detail(request, request_id, fmt):
     case = _public_queryset().filter(pk=int(request_id)).first() if is_ascii_number(request_id) else None
     if case is None:
         return errors(fmt, 404, f"service_request_id {request_id!r} not found")

@@ -7,7 +7,6 @@ import datetime
 
 from django.conf import settings
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -17,8 +16,8 @@ from rest_framework.views import APIView
 
 from common.crs import WGS84
 from common.idempotency import IdempotentWrites
-from common.listing import LimitedGeoJsonPagination, SafeInBBoxFilter
 from common.scopes import request_scope, visible
+from common.viewsets import GeoJsonListing, ScopedRows, current_values_with
 from layers.accounts.permissions import SignedIn
 from layers.inspections import selectors, services
 from layers.inspections.api.serializers import (
@@ -55,14 +54,14 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-class PointViewSet(IdempotentWrites, viewsets.ModelViewSet):
+class PointViewSet(IdempotentWrites, GeoJsonListing, viewsets.ModelViewSet):
     """Inspection points as GeoJSON; filter by category__code, street__code, grid__code, in_bbox."""
 
     serializer_class = InspectionPointSerializer
     permission_classes = [IsSupervisorOrReadOnly]
-    pagination_class = LimitedGeoJsonPagination
-    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
-    bbox_filter_field = "location"
+    scope_kind = "point"
+    queryset = selectors.points_list()
+    bbox_filter_include_overlapping = False
     filterset_fields = {
         "category__code": ["exact"],
         "street__code": ["exact"],
@@ -70,22 +69,14 @@ class PointViewSet(IdempotentWrites, viewsets.ModelViewSet):
         "is_active": ["exact"],
     }
 
-    def get_queryset(self):
-        return visible("point", selectors.points_list(), request_scope(self.request))
-
     def perform_create(self, serializer):
         serializer.instance = services.save_point(**serializer.validated_data)
 
     def perform_update(self, serializer):
         point = serializer.instance
-        fields = {
-            "name": point.name,
-            "category": point.category,
-            "location": point.location,
-            "street": point.street,
-            "task_group": point.task_group,
-        }
-        fields.update(serializer.validated_data)
+        fields = current_values_with(
+            point, ["name", "category", "location", "street", "task_group"], serializer.validated_data
+        )
         serializer.instance = services.save_point(point=point, **fields)
 
 
@@ -103,6 +94,7 @@ def _read_track(data: dict):
 
 class PatrolViewSet(
     IdempotentWrites,
+    GeoJsonListing,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -114,19 +106,14 @@ class PatrolViewSet(
 
     serializer_class = PatrolSerializer
     permission_classes = [IsPatrolOfficerOrSupervisor]
-    pagination_class = LimitedGeoJsonPagination
-    filter_backends = [DjangoFilterBackend, SafeInBBoxFilter]
-    bbox_filter_field = "track"
-    bbox_filter_include_overlapping = True
+    scope_kind = "patrol"
+    queryset = selectors.patrols_list()
     filterset_fields = {
         "officer": ["exact"],
         "grid__code": ["exact", "startswith"],
         "schedule": ["exact"],
         "started_at": ["gte", "lt"],
     }
-
-    def get_queryset(self):
-        return visible("patrol", selectors.patrols_list(), request_scope(self.request))
 
     def perform_create(self, serializer):
         officer = serializer.validated_data["officer"]
@@ -203,14 +190,13 @@ class PatrolViewSet(
         return Response(LedgerRowSerializer(rows, many=True).data)
 
 
-class ScheduleViewSet(IdempotentWrites, viewsets.ModelViewSet):
+class ScheduleViewSet(IdempotentWrites, ScopedRows, viewsets.ModelViewSet):
     """Weekly patrol schedules ("walk the courtyards" every Tuesday); GET {id}/attendance/ for who missed it."""
 
     serializer_class = PatrolScheduleSerializer
     permission_classes = [IsSupervisorOrReadOnly]
-
-    def get_queryset(self):
-        return visible("schedule", PatrolSchedule.objects.select_related("scope"), request_scope(self.request))
+    scope_kind = "schedule"
+    queryset = PatrolSchedule.objects.select_related("scope")
 
     def perform_create(self, serializer):
         serializer.instance = services.create_schedule(**serializer.validated_data)

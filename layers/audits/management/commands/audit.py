@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from layers.audits import exports, services
-from layers.audits.models import AuditRun, Kind
+from layers.audits.models import RUN_PARAMETERS, AuditRun, Kind
 
 
 class Command(BaseCommand):
@@ -57,20 +57,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--resume: no audit run {options['resume']}")
             run_id = options["resume"]
         else:
-            given = {
-                k: options[k]
-                for k in (
-                    "min_area_m2",
-                    "leader_level",
-                    "officer_level",
-                    "on",
-                    "hotspot_cases",
-                    "hotspot_metres",
-                    "hotspot_days",
-                    "stale_days",
-                )
-                if options[k]
-            }
+            given = {k: options[k] for k in RUN_PARAMETERS if options[k]}
             try:
                 run_id = services.create_run(
                     district_code=options["district"],
