@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import itertools
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import Point
@@ -97,3 +99,12 @@ def intake_world() -> dict:
     make_category("0101", default_department=grids["cgj"], handle_hours=24)
     officer = make_person_on_duty(grids["g1"], DutyKind.OFFICER, "李网格员")
     return {"grids": grids, "cgj": grids["cgj"], "officer": officer}
+
+
+# The clocks count in China's time (the working day, the official calendar): tests give times there.
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def china_time(*parts) -> datetime.datetime:
+    """datetime(*parts) in China Standard Time."""
+    return datetime.datetime(*parts, tzinfo=CST)

@@ -8,20 +8,14 @@ with the State Council's 2026 schedule: 15-23 February off (Spring Festival), Sa
 """
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from common import workcalendar
 from common.models import CalendarDay, CalendarYear, DaySource, WorkPeriod, WorkSchedule
+from tests.factories_incidents import china_time as at
 
 pytestmark = pytest.mark.django_db
-
-CST = ZoneInfo("Asia/Shanghai")
-
-
-def at(*parts) -> datetime.datetime:
-    return datetime.datetime(*parts, tzinfo=CST)
 
 
 @pytest.fixture

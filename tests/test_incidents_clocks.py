@@ -6,7 +6,6 @@ single-case path on every generated case. Hand-computed times as in tests/test_c
 
 import datetime
 import itertools
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -19,24 +18,19 @@ from layers.incidents.bulk import generate_cases
 from layers.incidents.catalogue import load_categories
 from layers.incidents.escalation import escalate
 from layers.incidents.models import OPEN_STATUSES, Case, Category, TrailEntry
-from tests.factories import make_department, make_duty, make_person, small_tree
-from tests.factories_incidents import make_category, make_user
+from tests.factories import make_duty, make_person, tree_with_departments
+from tests.factories_incidents import CST, make_category, make_user
+from tests.factories_incidents import china_time as at
 
 pytestmark = pytest.mark.django_db
-CST = ZoneInfo("Asia/Shanghai")
 FRIDAY_16 = datetime.datetime(2026, 2, 13, 16, 0, tzinfo=CST)
-
-
-def at(*parts) -> datetime.datetime:
-    return datetime.datetime(*parts, tzinfo=CST)
 
 
 @pytest.fixture
 def world():
     workcalendar.load_package()
-    grids = small_tree()
-    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
+    grids = tree_with_departments()
+    cgj = grids["cgj"]
     rubbish = make_category("0101", default_department=cgj, handle_hours=8)
     manhole = make_category(
         "0302",

@@ -4,7 +4,6 @@ the trail, and the clock itself (deadlines hand-computed as in tests/test_calend
 14:00-17:30; 2026 Spring Festival 15-23 February off, Saturday 14 February worked)."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
@@ -12,29 +11,24 @@ from django.contrib.gis.geos import Point
 
 from common import workcalendar
 from layers.audits.assessment import assess
-from layers.grids.models import Department, DutyKind
+from layers.grids.models import DutyKind
 from layers.incidents import requests, selectors, services
 from layers.incidents.escalation import escalate, escalate_orders
 from layers.incidents.models import Case, ClockRequest, TrailEntry
-from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories import make_duty, make_person, tree_with_departments
+from tests.factories_incidents import china_time as at
 from tests.factories_incidents import make_category, make_user
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/incidents/"
-CST = ZoneInfo("Asia/Shanghai")
-
-
-def at(*parts) -> datetime.datetime:
-    return datetime.datetime(*parts, tzinfo=CST)
 
 
 @pytest.fixture
 def world():
     workcalendar.load_package()
-    grids = small_tree()
-    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
-    other = make_department("JY-SW", name="水务局", district=grids["district"])
+    grids = tree_with_departments()
+    cgj = grids["cgj"]
+    other = grids["water"]
     category = make_category("0101", default_department=cgj, handle_hours=8)
     make_duty(grids["g1"], DutyKind.OFFICER, make_person("李网格员"))
     chief = make_user("dispatcher", name="值班长")

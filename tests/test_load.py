@@ -12,9 +12,8 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from bench.load import run_load, server_for, verify
-from layers.grids.models import Department
 from layers.incidents.models import Case, TrailEntry
-from tests.factories import make_department, small_tree
+from tests.factories import tree_with_departments
 from tests.factories_incidents import make_category, make_user
 
 # The server's own connections see committed rows only: transactional.
@@ -23,9 +22,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def world():
-    grids = small_tree()
-    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
+    grids = tree_with_departments()
+    cgj = grids["cgj"]
     make_category("0101", default_department=cgj)
     return {"grids": grids, "cgj": cgj}
 

@@ -17,7 +17,6 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -27,18 +26,14 @@ from django.db import connection
 from common import notifications
 from common.models import Notification, NotificationPreference, OutboxMessage
 from common.photos import check_photo
-from layers.grids.models import Department, DutyKind
+from layers.grids.models import DutyKind
 from layers.incidents import requests, services
 from layers.incidents.models import Case, Category
-from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories import make_duty, make_person, tree_with_departments
+from tests.factories_incidents import china_time as at
 from tests.factories_incidents import image_upload, make_category, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
-CST = ZoneInfo("Asia/Shanghai")
-
-
-def at(*parts) -> datetime.datetime:
-    return datetime.datetime(*parts, tzinfo=CST)
 
 
 def free_port() -> int:
@@ -110,9 +105,8 @@ def verify(secret: str, header: str, body: bytes) -> bool:
 
 @pytest.fixture
 def world():
-    grids = small_tree()
-    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
+    grids = tree_with_departments()
+    cgj = grids["cgj"]
     make_category("0101", default_department=cgj)
     officer = make_person("李网格员")
     make_duty(grids["g1"], DutyKind.OFFICER, officer)

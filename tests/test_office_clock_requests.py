@@ -20,12 +20,12 @@ from rest_framework.test import APIClient
 from common import workcalendar
 from common.models import Notification
 from layers.accounts.roles import scope_for
-from layers.grids.models import Department, DutyKind
+from layers.grids.models import DutyKind
 from layers.incidents import requests, services
 from layers.incidents.models import Case, ClockRequest, Status, TrailEntry
 from layers.incidents.permissions import DUTY_CHIEF
 from office.access import SCREENS, allows
-from tests.factories import make_department, make_duty, make_person, small_tree
+from tests.factories import make_duty, make_person, tree_with_departments
 from tests.factories_incidents import make_category, make_user
 
 pytestmark = pytest.mark.django_db
@@ -35,9 +35,8 @@ INBOX, DISPATCH = "/office/inbox/", "/office/dispatch/"
 @pytest.fixture
 def world():
     workcalendar.load_package()
-    grids = small_tree()
-    make_department("JY-DISPATCH", kind=Department.Kind.DISPATCH_OFFICE, district=grids["district"])
-    cgj = make_department("JY-CGJ", name="城管局", district=grids["district"])
+    grids = tree_with_departments()
+    cgj = grids["cgj"]
     rubbish = make_category("0101", default_department=cgj, handle_hours=8)  # working time (the default)
     officer, leader = make_person("网格员"), make_person("包片领导")
     make_duty(grids["g1"], DutyKind.OFFICER, officer)

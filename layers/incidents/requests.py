@@ -38,7 +38,6 @@ from layers.incidents.models import (
     ClockRequest,
     Status,
     SupervisionOrder,
-    TrailEntry,
 )
 from layers.incidents.services import (
     ImpossibleTransition,
@@ -47,6 +46,7 @@ from layers.incidents.services import (
     StaleVersion,
     _actor_name,
     due_after,
+    record_step,
     stage_clock,
 )
 
@@ -107,20 +107,6 @@ def _locked_case(case_id: int, version: int | None) -> Case:
     if version != case.version:
         raise StaleVersion(f"version: the case is at version {case.version}, not {version}; reload it", field="version")
     return case
-
-
-def _trail(case: Case, *, user, now, action: str, from_status: str, note: str = "", data: dict | None = None):
-    TrailEntry.objects.create(
-        case=case,
-        at=now,
-        actor=user,
-        actor_name=_actor_name(user),
-        action=action,
-        from_status=from_status,
-        to_status=case.status,
-        note=note,
-        data=data or {},
-    )
 
 
 def _set_stage_clock(case: Case, *, status: str, due_at: datetime.datetime) -> None:
@@ -194,7 +180,7 @@ def ask(
         data["wanted_due_at"] = request.wanted_due_at.isoformat()
     if request.review_on:
         data["review_on"] = request.review_on.isoformat()
-    _trail(case, user=user, now=now, action=f"ask_{kind}", from_status=case.status, note=reason, data=data)
+    record_step(case, user=user, now=now, action=f"ask_{kind}", from_status=case.status, note=reason, data=data)
     notices.request_awaits_decision(request, now)
     return request
 
@@ -265,7 +251,9 @@ def decide(
     case.version += 1
     case.save()
     action = f"{'approve' if approve else 'refuse'}_{request.kind}"
-    _trail(case, user=user, now=now, action=action, from_status=from_status, note=note or request.reason, data=data)
+    record_step(
+        case, user=user, now=now, action=action, from_status=from_status, note=note or request.reason, data=data
+    )
     return request
 
 
@@ -292,7 +280,7 @@ def resume_case(*, case_id: int, user, version: int | None, note: str = "", now=
     case.suspended_left_s = case.suspended_final_left_s = None
     case.version += 1
     case.save()
-    _trail(case, user=user, now=now, action="resume", from_status=Status.SUSPENDED, note=note, data=data)
+    record_step(case, user=user, now=now, action="resume", from_status=Status.SUSPENDED, note=note, data=data)
     return case
 
 
@@ -330,7 +318,7 @@ def order_supervision(
     case.version += 1
     case.save(update_fields=["version", "updated_at"])
     data = {"order": order.pk, "answer_by": answer_by.isoformat()}
-    _trail(case, user=user, now=now, action="supervise", from_status=case.status, note=note, data=data)
+    record_step(case, user=user, now=now, action="supervise", from_status=case.status, note=note, data=data)
     notices.supervision_ordered(order, now)
     return order
 
@@ -351,6 +339,6 @@ def reply_supervision(*, order_id: int, user, reply: str, now=None) -> Supervisi
     order.save()
     case = order.case
     data = {"order": order.pk, "late": now > order.answer_by}
-    _trail(case, user=user, now=now, action="reply_supervision", from_status=case.status, note=reply, data=data)
+    record_step(case, user=user, now=now, action="reply_supervision", from_status=case.status, note=reply, data=data)
     notices.supervision_replied(order, now)
     return order

@@ -186,16 +186,15 @@ def report_case(
     if follow:
         _new_follow_link(case, for_reporter=True, now=now)
     note = f"me too: linked to case {original.pk}" if original else ""
-    TrailEntry.objects.create(
-        case=case,
-        at=now,
-        actor=reporter,
+    record_step(
+        case,
+        user=reporter,
         # The actor is who sent the report: a signed-in user by their account, anyone else by the
         # source alone; a reporter_name in the body is a contact, never the actor.
         actor_name=_actor_name(reporter) if reporter else source,
+        now=now,
         action="report",
         from_status="",
-        to_status=case.status,
         note=note,
         photo=saved[0] if saved else None,
     )
@@ -210,19 +209,46 @@ def report_case(
     return case, True
 
 
+def record_step(
+    case: Case,
+    *,
+    user,
+    now,
+    action: str,
+    from_status: str,
+    note: str = "",
+    photo: Photo | None = None,
+    data: dict | None = None,
+    actor_name: str | None = None,
+) -> TrailEntry:
+    """The trail entry of a step on `case`, which already holds its new status: who (the user, named
+    as the trail shows them unless `actor_name` says otherwise), when, what, from which status."""
+    return TrailEntry.objects.create(
+        case=case,
+        at=now,
+        actor=user,
+        actor_name=_actor_name(user) if actor_name is None else actor_name,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        note=note,
+        photo=photo,
+        data=data or {},
+    )
+
+
 def _count_me_too(original: Case, duplicate: Case, *, actor, actor_name: str, at, how: str) -> None:
     """One more "me too" on `original` (its count and trail), for `duplicate`. Not the version: anyone may
     say "me too", and bumping the optimistic lock would make the staff's next step on the original fail
     with 409."""
     Case.objects.filter(pk=original.pk).update(me_too_count=F("me_too_count") + 1)
-    TrailEntry.objects.create(
-        case=original,
-        at=at,
-        actor=actor,
+    record_step(
+        original,
+        user=actor,
         actor_name=actor_name,
+        now=at,
         action="me_too",
         from_status=original.status,
-        to_status=original.status,
         note=f"case {duplicate.pk} {how} the same problem",
         data={"duplicate": duplicate.pk},
     )
@@ -401,14 +427,12 @@ def transition(
     saved = (
         _save_photos(case, [photo], PHOTO_KIND_OF_ACTION.get(action, Photo.Kind.VERIFY)) if photo is not None else []
     )
-    TrailEntry.objects.create(
-        case=case,
-        at=now,
-        actor=user,
-        actor_name=_actor_name(user),
+    record_step(
+        case,
+        user=user,
+        now=now,
         action=action,
         from_status=from_status,
-        to_status=case.status,
         note=note,
         photo=saved[0] if saved else None,
         data=data,
@@ -542,17 +566,7 @@ def change_grid(
     }
     case.version += 1
     case.save()
-    TrailEntry.objects.create(
-        case=case,
-        at=now,
-        actor=user,
-        actor_name=by,
-        action="regrid",
-        from_status=case.status,
-        to_status=case.status,
-        note=note,
-        data=data,
-    )
+    record_step(case, user=user, actor_name=by, now=now, action="regrid", from_status=case.status, note=note, data=data)
     return case
 
 

@@ -22,9 +22,7 @@ from layers.accounts.permissions import SignedIn
 from layers.incidents import requests, selectors, services
 from layers.incidents.api.serializers import CaseFeatureSerializer
 from layers.incidents.api.views import (
-    CaseBBoxFilter,
-    CasePagination,
-    ScopedCaseSerializers,
+    CaseFeatureList,
     WorkflowRefused,
     _version_from,
     visible_case_or_404,
@@ -220,16 +218,8 @@ class ResumeView(IdempotentWrites, APIView):
         return Response(CaseFeatureSerializer(fresh, context={"request": request}).data)
 
 
-class SuspendedView(ScopedCaseSerializers, generics.ListAPIView):
+class SuspendedView(CaseFeatureList):
     """Suspended cases (挂账) of the reader's scope, earliest review first; `review_due=true`: date come."""
-
-    serializer_class = CaseFeatureSerializer
-    pagination_class = CasePagination
-    permission_classes = [SignedIn]
-    # The same bbox filter as the case list (every GeoJSON list goes through the safe one).
-    filter_backends = [CaseBBoxFilter]
-    bbox_filter_field = "location"
-    bbox_filter_include_overlapping = True
 
     def get_queryset(self):
         queryset = selectors.visible_cases(request_scope(self.request)).filter(status=Status.SUSPENDED)

@@ -313,8 +313,9 @@ def transition_view(action: str):
     return view
 
 
-class OverdueView(ScopedCaseSerializers, generics.ListAPIView):
-    """Overdue open cases as GeoJSON, filterable by escalation `level`; `counts` per level in the header."""
+class CaseFeatureList(ScopedCaseSerializers, generics.ListAPIView):
+    """A signed-in reader's list of cases as GeoJSON, paged, with the safe bbox filter (`in_bbox`): the
+    base of every case list but the main one (which also takes reports)."""
 
     serializer_class = CaseFeatureSerializer
     pagination_class = CasePagination
@@ -322,6 +323,10 @@ class OverdueView(ScopedCaseSerializers, generics.ListAPIView):
     filter_backends = [CaseBBoxFilter]
     bbox_filter_field = "location"
     bbox_filter_include_overlapping = True
+
+
+class OverdueView(CaseFeatureList):
+    """Overdue open cases as GeoJSON, filterable by escalation `level`; `counts` per level in the header."""
 
     @extend_schema(parameters=[OpenApiParameter("level", int, description="escalation rung 0-4")])
     def get(self, request, *args, **kwargs):
