@@ -22,22 +22,22 @@ import os
 import signal
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+from bench.sampling import Sampler
 from gridgis import cluster
 
 DATABASE = "gridgis_failover"
 
 
-class WriteProbe:
+class WriteProbe(Sampler):
     """A bare client inserting a row through the write port every 50 ms; the longest gap between two
     successful writes after a moment is that moment's outage."""
 
     def __init__(self):
+        super().__init__()
         self.successes: list[float] = []
-        self._stop = threading.Event()
 
     def _run(self):
         import psycopg
@@ -67,15 +67,6 @@ class WriteProbe:
             self._stop.wait(0.05)
         if connection is not None:
             connection.close()
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(10)
 
     def outage_after(self, moment: float) -> float | None:
         """Seconds from the last write before `moment` to the first after it; None if none came back."""

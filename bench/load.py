@@ -30,6 +30,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.sampling import Sampler
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 INTAKE = "/api/v1/incidents/"
 
@@ -391,7 +393,7 @@ def intake_while(
     return result, timings
 
 
-class LockWaits:
+class LockWaits(Sampler):
     """The longest any other backend of the database was seen waiting on a lock, sampled every 10 ms
     on a connection of its own while the block runs (a request that waits for a lock a maintenance job
     holds shows here; one that is merely slow on a busy machine does not)."""
@@ -402,10 +404,10 @@ class LockWaits:
     )
 
     def __init__(self, connect):
+        super().__init__()
         self.connect = connect
         self.longest_s = 0.0
         self.samples = 0
-        self._stop = threading.Event()
 
     def _run(self):
         connection = self.connect()
@@ -418,15 +420,6 @@ class LockWaits:
                 self._stop.wait(0.01)
         finally:
             connection.close()
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(10)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,13 @@ from rest_framework.views import APIView
 from common.idempotency import IdempotentWrites
 from common.scopes import request_scope
 from layers.accounts.permissions import SignedIn
-from layers.incidents import requests, selectors, services
+from layers.incidents import requests, selectors
 from layers.incidents.api.serializers import CaseFeatureSerializer
 from layers.incidents.api.views import (
     CaseFeatureList,
-    WorkflowRefused,
     _version_from,
     visible_case_or_404,
+    workflow_refusals,
 )
 from layers.incidents.models import Case, ClockRequest, Status, SupervisionOrder
 
@@ -96,14 +96,6 @@ class ReplySerializer(serializers.Serializer):
     reply = serializers.CharField(max_length=4000)
 
 
-def _refused(exc: services.WorkflowError):
-    if exc.status == 400:
-        return ValidationError({exc.field or "detail": str(exc).split(": ", 1)[-1]})
-    error = WorkflowRefused(str(exc))
-    error.status_code = exc.status
-    return error
-
-
 def _visible_request_or_404(request, request_id: int) -> ClockRequest:
     found = ClockRequest.objects.filter(pk=request_id).values_list("case_id", flat=True).first()
     if found is None:
@@ -130,7 +122,7 @@ class CaseRequestsView(IdempotentWrites, APIView):
         form = AskSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         values = form.validated_data
-        try:
+        with workflow_refusals():
             made = requests.ask(
                 case_id=case.pk,
                 kind=values["kind"],
@@ -140,8 +132,6 @@ class CaseRequestsView(IdempotentWrites, APIView):
                 wanted_due_at=values.get("wanted_due_at"),
                 review_on=values.get("review_on"),
             )
-        except services.WorkflowError as exc:
-            raise _refused(exc) from exc
         return Response(ClockRequestSerializer(made).data, status=status.HTTP_201_CREATED)
 
 
@@ -177,7 +167,7 @@ def decision_view(approve: bool):
             form = DecideSerializer(data=request.data)
             form.is_valid(raise_exception=True)
             values = form.validated_data
-            try:
+            with workflow_refusals():
                 decided = requests.decide(
                     request_id=found.pk,
                     approve=approve,
@@ -186,8 +176,6 @@ def decision_view(approve: bool):
                     note=values.get("note", ""),
                     due_at=values.get("due_at"),
                 )
-            except services.WorkflowError as exc:
-                raise _refused(exc) from exc
             return Response(ClockRequestSerializer(decided).data)
 
     DecisionView.__name__ = f"Request{'Approve' if approve else 'Refuse'}View"
@@ -205,15 +193,13 @@ class ResumeView(IdempotentWrites, APIView):
         case = visible_case_or_404(request, pk, Case.objects.only("id"))
         form = ResumeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
+        with workflow_refusals():
             requests.resume_case(
                 case_id=case.pk,
                 user=request.user,
                 version=_version_from(request, form.validated_data.get("version")),
                 note=form.validated_data.get("note", ""),
             )
-        except services.WorkflowError as exc:
-            raise _refused(exc) from exc
         fresh = selectors.case_queryset().get(pk=case.pk)
         return Response(CaseFeatureSerializer(fresh, context={"request": request}).data)
 
@@ -242,7 +228,7 @@ class SuperviseView(IdempotentWrites, APIView):
         form = SuperviseSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         values = form.validated_data
-        try:
+        with workflow_refusals():
             order = requests.order_supervision(
                 case_id=case.pk,
                 user=request.user,
@@ -250,8 +236,6 @@ class SuperviseView(IdempotentWrites, APIView):
                 answer_by=values["answer_by"],
                 note=values["note"],
             )
-        except services.WorkflowError as exc:
-            raise _refused(exc) from exc
         return Response(SupervisionOrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
 
@@ -268,8 +252,6 @@ class SupervisionReplyView(IdempotentWrites, APIView):
         visible_case_or_404(request, case_id, Case.objects.only("id"))
         form = ReplySerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
+        with workflow_refusals():
             order = requests.reply_supervision(order_id=pk, user=request.user, reply=form.validated_data["reply"])
-        except services.WorkflowError as exc:
-            raise _refused(exc) from exc
         return Response(SupervisionOrderSerializer(order).data)
