@@ -117,10 +117,23 @@ def working_time(args) -> list[Result]:
             extra={"deadlines": due["deadlines"]},
         ),
         Result(
-            "escalation with working-time deadlines (every case, rolled back)",
+            "escalation with working-time deadlines, steady state (every case, rolled back)",
             run["seconds"] * 1000.0,
+            None,
+            "the first run, catching up every overdue case",
+            run["catch_up_s"] * 1000.0,
             target="≤ 5 s at 2.2 M cases",
-            extra={"cases": run["cases"], "open_working": run["open_working"], "climbed": run["climbed"]},
+            extra={
+                "cases": run["cases"],
+                "open_working": run["open_working"],
+                "climbed": run["climbed"],
+                "catch_up_climbed": run["catch_up_climbed"],
+            },
+        ),
+        Result(
+            "working-time limits applied to every open case (one statement)",
+            run["apply_limits_s"] * 1000.0,
+            extra={"cases_changed": run["limits_applied_to"]},
         ),
     ]
 

@@ -31,6 +31,7 @@ import urllib.request
 from pathlib import Path
 
 from common.pgtools import postgres_program
+from common.waiting import wait_until
 from gridgis.machine_key import machine_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -252,12 +253,9 @@ def _http(port: int, path: str, method: str = "GET", timeout: float = 1.0) -> tu
 
 
 def _wait(what: str, check, seconds: float = 120.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
+    value = wait_until(check, seconds, every=0.25)
+    if value:
+        return value
     sys.exit(f"cluster: {what} did not happen within {seconds:.0f} s; see {ROOT}/*/log and {ROOT}/*.log")
 
 
@@ -409,9 +407,7 @@ def stop_process(name: str, seconds: float = 30.0) -> None:
         _pid_file(name).unlink(missing_ok=True)
         return
     os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + seconds
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: not _alive(pid), seconds)
     if _alive(pid):
         os.kill(pid, signal.SIGKILL)
     _pid_file(name).unlink(missing_ok=True)

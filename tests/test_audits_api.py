@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
+from common.waiting import wait_until
 from layers.audits import services
 from layers.audits.models import AuditRun
 from tests.factories import small_tree
@@ -45,13 +45,14 @@ def supervisor(api):
 def wait_until_finished(api, url: str, seconds: float = 30.0) -> dict:
     assert api.get(url).json()["status"] == "queued"  # the request only enqueued it
     run_queued_jobs()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    def finished():
         body = api.get(url).json()
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.1)
-    raise AssertionError(f"audit run at {url} still {body['status']} after {seconds} s")
+        return body if body["status"] in ("done", "failed") else None
+
+    body = wait_until(finished, seconds, every=0.1)
+    assert body, f"audit run at {url} not finished after {seconds} s"
+    return body
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,6 +9,7 @@ from django.contrib.sessions.models import Session
 from pyproj import Geod
 
 from common.spatial import GeographyLength
+from common.waiting import wait_until
 from layers.incidents.models import Case, Photo, TrailEntry
 from layers.incidents.services import transition
 from layers.inspections.models import CheckIn, Patrol
@@ -91,13 +92,12 @@ def queue_items(page) -> list[dict]:
 
 def wait_until_sent(page, count: int, seconds: float = 20.0) -> None:
     """Until the outbox holds `count` items and all of them are sent."""
-    deadline = time.monotonic() + seconds
-    while True:
+
+    def all_sent():
         items = queue_items(page)
-        if len(items) == count and all(i["status"] == "sent" for i in items):
-            return
-        assert time.monotonic() < deadline, items
-        time.sleep(0.2)
+        return len(items) == count and all(i["status"] == "sent" for i in items)
+
+    assert wait_until(all_sent, seconds), queue_items(page)
 
 
 def resend_everything_sent(page) -> None:

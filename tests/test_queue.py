@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -20,6 +19,7 @@ from procrastinate.contrib.django import utils as procrastinate_utils
 
 from common.models import JobRun
 from common.queue import AlreadyQueued
+from common.waiting import wait_until
 from layers.audits import services, tasks
 from layers.audits.models import AuditRun, Finding
 from layers.incidents.tasks import queue_reassignment
@@ -60,13 +60,9 @@ def start_worker(tmp_path: Path, name: str) -> subprocess.Popen:
 
 
 def wait_for(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not happen within {seconds} s")
+    value = wait_until(predicate, seconds)
+    assert value, f"{what} did not happen within {seconds} s"
+    return value
 
 
 def raw_connection() -> psycopg.Connection:
