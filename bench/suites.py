@@ -123,12 +123,7 @@ def working_time(args) -> list[Result]:
             "the first run, catching up every overdue case",
             run["catch_up_s"] * 1000.0,
             target="≤ 5 s at 2.2 M cases",
-            extra={
-                "cases": run["cases"],
-                "open_working": run["open_working"],
-                "climbed": run["climbed"],
-                "catch_up_climbed": run["catch_up_climbed"],
-            },
+            extra={key: run[key] for key in ("cases", "open_working", "climbed", "catch_up_climbed")},
         ),
         Result(
             "working-time limits applied to every open case (one statement)",

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from layers.incidents.case_fields import COUNTS_AND_TIMES
+
 
 class IncidentsConfig(AppConfig):
     name = "layers.incidents"
@@ -78,13 +80,7 @@ CASE_PROPERTIES = (
     "officer=officer_id",
     "dead_corner",
     "near_edge",
-    "me_too_count",
-    "rework_count",
-    "escalation_level",
-    "reported_at",
-    "due_at",
-    "final_due_at",
-    "closed_at",
+    *COUNTS_AND_TIMES,
 )
 
 

@@ -166,6 +166,20 @@ ATTRIBUTES = {
 
 
 @transaction.atomic
+def _described(entry, fixers: dict) -> dict:
+    """What a major and a minor category share: names, description, keywords, fixer, handling time."""
+    description_zh, description_en = DESCRIPTIONS.get(entry.code, ("", ""))
+    return {
+        "name_zh": entry.name_zh,
+        "name_en": entry.name_en,
+        "description_zh": description_zh,
+        "description_en": description_en,
+        "keywords": entry.keywords,
+        "default_department": fixers.get(entry.fixer),
+        "handle_hours": entry.handle_hours,
+    }
+
+
 def load_categories(*, fixers: dict[str, Department] | None = None) -> int:
     """Create or update the standard tree; `fixers` maps fixer kinds to default departments."""
     fixers = fixers or {}
@@ -176,13 +190,7 @@ def load_categories(*, fixers: dict[str, Department] | None = None) -> int:
             code=entry.code,
             defaults={
                 "parent": None,
-                "name_zh": entry.name_zh,
-                "name_en": entry.name_en,
-                "description_zh": DESCRIPTIONS.get(entry.code, ("", ""))[0],
-                "description_en": DESCRIPTIONS.get(entry.code, ("", ""))[1],
-                "keywords": entry.keywords,
-                "default_department": fixers.get(entry.fixer),
-                "handle_hours": entry.handle_hours,
+                **_described(entry, fixers),
                 "register_hours": 2,
                 "dispatch_hours": 2,
                 "verify_hours": 24,
@@ -194,13 +202,7 @@ def load_categories(*, fixers: dict[str, Department] | None = None) -> int:
             code=entry.code,
             defaults={
                 "parent": majors[entry.code[:2]],
-                "name_zh": entry.name_zh,
-                "name_en": entry.name_en,
-                "description_zh": DESCRIPTIONS.get(entry.code, ("", ""))[0],
-                "description_en": DESCRIPTIONS.get(entry.code, ("", ""))[1],
-                "keywords": entry.keywords,
-                "default_department": fixers.get(entry.fixer),
-                "handle_hours": entry.handle_hours,
+                **_described(entry, fixers),
                 "attributes": ATTRIBUTES.get(entry.code, []),
                 **{f"{stage}_clock": "clock" if entry.code in ON_THE_CLOCK else "" for stage in STAGE_NAMES},
             },

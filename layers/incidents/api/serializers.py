@@ -17,6 +17,7 @@ from common.photos import PhotoError, check_photo, check_photos
 from common.serializers import WorkflowFieldsGuard
 from layers.grids.models import Department
 from layers.incidents.api.photo_views import photo_url
+from layers.incidents.case_fields import COUNTS_AND_TIMES
 from layers.incidents.models import OPEN_STATUSES, Case, Category, Photo, Source, TrailEntry
 from layers.incidents.selectors import outside_service_area
 
@@ -249,13 +250,7 @@ class CaseFeatureSerializer(GeoFeatureModelSerializer):
             "suggested_grid",
             "suggested_distance_m",
             "duplicate_of",
-            "me_too_count",
-            "rework_count",
-            "escalation_level",
-            "reported_at",
-            "due_at",
-            "final_due_at",
-            "closed_at",
+            *COUNTS_AND_TIMES,
             "overdue",
             "due_clock",
             "stage_started_at",
