@@ -39,6 +39,22 @@ Where the time went and what changed (EXPLAIN (ANALYZE, BUFFERS) at city scale):
   aggregate over case_open_grid. Left: two assessments of ~0.8 s each (the trail steps of ~55,000
   cases per quarter, read from trail_case_at_steps) and patrol coverage (~0.5 s, inspections). Under
   1 s needs the quarter's per-case step times kept as the trail is written, not read back from it.
+
+Dashboard again on 2026-12-01 13:28 UTC (branch dashboard-rates; load average 4-6, another
+city-scale benchmark running on the machine, so ±30 % again), same database: the rates and the
+patrol coverage now come from per-grid summaries the queue keeps (audits RatePeriod/GridRate,
+inspections CoverageWeek/GridCoverage), refreshed just before the timing as the worker would:
+
+                                   before (same day, 13:20)      after
+    dashboard of a district        2,660 (1,810 1.5×) p99 6,069  236 (71 3.3×) p99 311   target ≤ 1,000
+    refresh of this quarter's rates (every grid, district to unit grid)   3.8-7.3 s, every 5 min
+    refresh of this week's coverage (27,490 grids, street to micro-grid)  14.8-25.4 s on a Tuesday,
+                                                                          every 15 min
+
+What is left of the district's 236 ms: ~210 ms is the open/overdue/ladder aggregate over the
+district's open cases (case_open_grid, joined to the grids for the child's code), ~15 ms the other
+16 queries (session, scope, children's outlines, hotspots, the kept rows), the rest rendering. The
+community baseline is small for the same reason, so the ratio grew while both fell.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ Supervisors rank the units that answer for cases each quarter, reward the best a
 (layers/audits/sql.py ASSESSMENT, where every rate is defined) over the incidents app's cases and
 their trail; this module parses the period, passes the knobs from settings.GRIDGIS["ASSESSMENT"] and
 shapes the result. Nothing is stored: an assessment is a read of the case history as it stood at
-the period's end (or now, while the period runs), so asking again gives the same table.
+the period's end (or now, while the period runs), so asking again gives the same table. The one
+exception is a cache, not a record: the leader's dashboard's rates per grid, which the queue keeps
+(summarise_rates, refresh_dashboard_rates) with the same statement and the moment it read them as of.
 """
 
 from __future__ import annotations

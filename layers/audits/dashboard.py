@@ -6,11 +6,17 @@ unit grid lists its open cases. Every figure comes from a rule that already has 
 
 - open and overdue cases per child: one aggregate over the cases (the incidents layer's scope rule);
 - on-time and closure rates of this quarter against the last: the quarterly assessment
-  (layers/audits/assessment.py, where the rates are defined), of the area and of each child;
+  (layers/audits/assessment.py, where the rates are defined), of the area and of each child, as the
+  queue last kept them per grid (assessment.refresh_dashboard_rates), read live for a quarter not
+  summarised yet;
 - cases on each rung of the escalation ladder: the overdue ones (incidents.selectors.overdue's rule)
   by escalation level, from the same aggregate as the open counts;
 - hotspots: the hotspot findings of the latest finished audit run that covers the area;
-- patrol coverage this week: inspections.selectors.patrol_coverage of the children.
+- patrol coverage this week: inspections.selectors.patrol_coverage of the children, likewise as the
+  queue last kept it (inspections.selectors.summarise_coverage), live for a week not summarised yet.
+
+Kept figures carry the moment they were read as of (Overview.rates_as_of, coverage_as_of), which
+the screens show: a leader should know how fresh a command-centre figure is.
 """
 
 from __future__ import annotations
