@@ -537,6 +537,10 @@ GRIDGIS = {
         "ESCALATE_CRON": os.environ.get("GRIDGIS_ESCALATE_CRON", "* * * * *"),
         # The per-grid case counts behind low-zoom tiles are rebuilt on this schedule.
         "CASE_COUNTS_CRON": os.environ.get("GRIDGIS_CASE_COUNTS_CRON", "*/5 * * * *"),
+        # The leader's dashboard's rates (this quarter's and the last's, per grid) are kept on this schedule.
+        "DASHBOARD_RATES_CRON": os.environ.get("GRIDGIS_DASHBOARD_RATES_CRON", "*/5 * * * *"),
+        # The dashboard's patrol coverage this week (per grid, every level) is kept on this schedule.
+        "PATROL_COVERAGE_CRON": os.environ.get("GRIDGIS_PATROL_COVERAGE_CRON", "*/15 * * * *"),
         # Notifications (e-mail, webhooks) due in the outbox are sent on this schedule (seconds field).
         "NOTIFY_CRON": os.environ.get("GRIDGIS_NOTIFY_CRON", "* * * * * */10"),
     },

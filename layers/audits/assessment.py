@@ -5,7 +5,9 @@ Supervisors rank the units that answer for cases each quarter, reward the best a
 (layers/audits/sql.py ASSESSMENT, where every rate is defined) over the incidents app's cases and
 their trail; this module parses the period, passes the knobs from settings.GRIDGIS["ASSESSMENT"] and
 shapes the result. Nothing is stored: an assessment is a read of the case history as it stood at
-the period's end (or now, while the period runs), so asking again gives the same table.
+the period's end (or now, while the period runs), so asking again gives the same table. The one
+exception is a cache, not a record: the leader's dashboard's rates per grid, which the queue keeps
+(summarise_rates, refresh_dashboard_rates) with the same statement and the moment it read them as of.
 """
 
 from __future__ import annotations
@@ -21,12 +23,27 @@ from django.db import connection
 from django.utils import timezone
 
 from layers.audits import sql
+from layers.audits.models import GridRate, RatePeriod
 from layers.grids.models import CODE_LENGTH, Grid, Level
 from layers.incidents.models import Case
 
 UNITS = ("grid", "department", "leader")
 
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:(?:Q(?P<quarter>[1-4]))|(?:-(?P<month>0[1-9]|1[0-2])))?$")
+
+
+# The grids whose rates the leader's dashboard shows (an area from a district down, and its children
+# above the micro-grids): the levels the kept summary covers.
+SUMMARY_LEVELS = (Level.DISTRICT, Level.STREET, Level.COMMUNITY, Level.GRID)
+
+
+def quarter_of(day: datetime.date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def previous_quarter(label: str) -> str:
+    year, quarter = int(label[:4]), int(label[5])
+    return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
 
 
 @dataclass(frozen=True)
@@ -105,13 +122,28 @@ def assess(
     if not 0 <= notice_size <= 100:
         raise ValidationError({"notice": "must be between 0 and 100"})
     now = now or timezone.now()
-    cutoff = min(parsed.end, now)
+    parameters = _parameters(parsed, unit=unit, grid_levels=grid_levels, district_code=district_code, now=now)
+    cutoff = parameters["cutoff"]
+    with connection.cursor() as cursor:
+        cursor.execute(sql.ASSESSMENT, parameters)
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    result = Assessment(period=parsed, unit=unit, cutoff=cutoff, min_sample=config["MIN_SAMPLE"], rows=rows)
+    result.notice = _notice(rows, notice_size)
+    return result
+
+
+def _parameters(
+    period: Period, *, unit: str, grid_levels: Sequence[Level], district_code: str, now: datetime.datetime
+) -> dict:
+    """sql.ASSESSMENT's parameters: the period read as of its end, or `now` while it runs."""
+    config = _config()
     weights = config["WEIGHTS"]
     deductions = config["DEDUCTIONS"]
-    parameters = {
-        "start": parsed.start,
-        "end": parsed.end,
-        "cutoff": cutoff,
+    return {
+        "start": period.start,
+        "end": period.end,
+        "cutoff": min(period.end, now),
         "unit": unit,
         "code_lens": sorted({CODE_LENGTH[grid_level] for grid_level in grid_levels}),
         "district": district_code or None,
@@ -123,13 +155,6 @@ def assess(
         "w_dispatch": weights["accurate_dispatch"],
         "w_rework": weights["rework"],
     }
-    with connection.cursor() as cursor:
-        cursor.execute(sql.ASSESSMENT, parameters)
-        names = [column.name for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    result = Assessment(period=parsed, unit=unit, cutoff=cutoff, min_sample=config["MIN_SAMPLE"], rows=rows)
-    result.notice = _notice(rows, notice_size)
-    return result
 
 
 def _notice(rows: list[dict], size: int) -> list[dict]:
@@ -160,3 +185,50 @@ def _notice(rows: list[dict], size: int) -> list[dict]:
             }
         )
     return notice
+
+
+def summarise_rates(*, period: str, now: datetime.datetime | None = None) -> dict:
+    """Keep `period`'s grid rates (every grid of SUMMARY_LEVELS in the city) as of `now`, in one
+    statement (sql.ASSESSMENT_SUMMARY); returns the rows written and removed."""
+    parsed = Period.parse(period)
+    now = now or timezone.now()
+    parameters = _parameters(parsed, unit="grid", grid_levels=SUMMARY_LEVELS, district_code="", now=now)
+    parameters.update(period=parsed.label, refreshed_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql.ASSESSMENT_SUMMARY, parameters)
+        written, removed, _ = cursor.fetchone()
+    return {"written": written, "removed": removed}
+
+
+def refresh_dashboard_rates(*, now: datetime.datetime | None = None) -> dict[str, dict]:
+    """The dashboard's two quarters kept up to date: this one always, the last one until a summary of
+    it reached its end (a finished quarter never changes, so it is computed once more at most)."""
+    now = now or timezone.now()
+    this = quarter_of(timezone.localdate(now))
+    last = previous_quarter(this)
+    done = {this: summarise_rates(period=this, now=now)}
+    if not RatePeriod.objects.filter(period=last, complete=True).exists():
+        done[last] = summarise_rates(period=last, now=now)
+    return done
+
+
+@dataclass(frozen=True)
+class KeptRates:
+    """A summarised period's rows for some grids, by grid code, and the moment they were read as of."""
+
+    as_of: datetime.datetime
+    rows: dict[str, dict]
+
+
+def kept_rates(*, period: str, levels: Sequence[Level], code_prefix: str) -> KeptRates | None:
+    """The kept rates of the grids of `levels` under `code_prefix` for `period` (the fields of an
+    assessment row the dashboard reads), or None when the period has not been summarised yet."""
+    summary = RatePeriod.objects.filter(period=period).first()
+    if summary is None:
+        return None
+    rows = GridRate.objects.filter(period=period, grid__level__in=list(levels), grid__code__startswith=code_prefix)
+    fields = ("received", "due", "closed", "on_time", "overdue", "on_time_rate", "closure_rate")
+    return KeptRates(
+        as_of=summary.cutoff,
+        rows={row.pop("grid__code"): row for row in rows.values("grid__code", *fields)},
+    )

@@ -6,11 +6,17 @@ unit grid lists its open cases. Every figure comes from a rule that already has 
 
 - open and overdue cases per child: one aggregate over the cases (the incidents layer's scope rule);
 - on-time and closure rates of this quarter against the last: the quarterly assessment
-  (layers/audits/assessment.py, where the rates are defined), of the area and of each child;
+  (layers/audits/assessment.py, where the rates are defined), of the area and of each child, as the
+  queue last kept them per grid (assessment.refresh_dashboard_rates), read live for a quarter not
+  summarised yet;
 - cases on each rung of the escalation ladder: the overdue ones (incidents.selectors.overdue's rule)
   by escalation level, from the same aggregate as the open counts;
 - hotspots: the hotspot findings of the latest finished audit run that covers the area;
-- patrol coverage this week: inspections.selectors.patrol_coverage of the children.
+- patrol coverage this week: inspections.selectors.patrol_coverage of the children, likewise as the
+  queue last kept it (inspections.selectors.summarise_coverage), live for a week not summarised yet.
+
+Kept figures carry the moment they were read as of (Overview.rates_as_of, coverage_as_of), which
+the screens show: a leader should know how fresh a command-centre figure is.
 """
 
 from __future__ import annotations
@@ -26,25 +32,16 @@ from django.utils import timezone
 
 from common.dbfuncs import SimplifyPreserveTopology
 from layers.accounts.roles import visible
-from layers.audits.assessment import assess
+from layers.audits.assessment import assess, kept_rates, previous_quarter, quarter_of
 from layers.audits.models import AuditRun, Finding, Kind
 from layers.grids.models import CODE_LENGTH, Grid, Level
 from layers.incidents import worklist
 from layers.incidents.models import OPEN_STATUSES
 from layers.incidents.selectors import visible_cases
-from layers.inspections.selectors import patrol_coverage, week_bounds
+from layers.inspections.selectors import kept_coverage, patrol_coverage, week_so_far
 
 # Child outlines on the dashboard map are simplified to about 10 m: enough to see and click.
 MAP_TOLERANCE_DEGREES = 0.0001
-
-
-def quarter_of(day: datetime.date) -> str:
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-def previous_quarter(label: str) -> str:
-    year, quarter = int(label[:4]), int(label[5])
-    return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
 
 
 def area_roots(scope) -> list[Grid]:
@@ -73,16 +70,25 @@ class Overview:
     ladder: dict[int, int] = field(default_factory=dict)
     hotspots: list[Finding] = field(default_factory=list)
     coverage: dict = field(default_factory=dict)
+    # When the rates and the coverage were read: the kept summary's moment, or now when read live.
+    rates_as_of: datetime.datetime | None = None
+    coverage_as_of: datetime.datetime | None = None
     cases: list = field(default_factory=list)
     map: dict = field(default_factory=dict)
 
 
-def _rates(period: str, levels: list[Level], area: Grid, now: datetime.datetime) -> dict[str, dict]:
-    """Assessment rows of the grids of `levels` inside `area` for `period`, by grid code: one statement
-    for the area and its children (their codes differ in length, so they never collide). No notice
-    list: the dashboard shows none, and it would load every overdue case of the worst units."""
+def _rates(
+    period: str, levels: list[Level], area: Grid, now: datetime.datetime
+) -> tuple[dict[str, dict], datetime.datetime]:
+    """Assessment rows of the grids of `levels` inside `area` for `period`, by grid code, and the
+    moment they were read as of: the kept summary (refreshed by the queue) when the period has one,
+    else the assessment itself, one statement for the area and its children (their codes differ in
+    length, so they never collide), without the notice list the dashboard does not show."""
     if not levels:
-        return {}
+        return {}, now
+    kept = kept_rates(period=period, levels=levels, code_prefix=area.code)
+    if kept is not None:
+        return kept.rows, kept.as_of
     table = assess(
         period=period,
         unit="grid",
@@ -91,7 +97,24 @@ def _rates(period: str, levels: list[Level], area: Grid, now: datetime.datetime)
         notice_size=0,
         now=now,
     )
-    return {row["unit_code"]: row for row in table.rows if row["unit_code"] and row["unit_code"].startswith(area.code)}
+    rows = {row["unit_code"]: row for row in table.rows if row["unit_code"] and row["unit_code"].startswith(area.code)}
+    return rows, table.cutoff
+
+
+def _coverage(scope, area: Grid, level: Level, now: datetime.datetime) -> tuple[dict[str, dict], datetime.datetime]:
+    """This week's patrol coverage of the grids of `level` in `area` that `scope` sees, by grid code,
+    and the moment it was measured as of: the kept summary (refreshed by the queue) when the week has
+    one, else the coverage statement itself."""
+    kept = kept_coverage(now=now, code_prefix=area.code, level=level, scope=scope)
+    if kept is not None:
+        for row in kept.rows.values():
+            row["share"] = row["covered_m2"] / row["area_m2"] if row["area_m2"] else 0.0
+        return kept.rows, kept.as_of
+    _, days = week_so_far(now)
+    rows = patrol_coverage(
+        code_prefix=area.code, level=level, days=days, until=now, scope_patterns=scope.code_patterns("grid")
+    )
+    return {row["code"]: row for row in rows}, now
 
 
 def _rate_pair(this: dict | None, last: dict | None) -> dict:
@@ -146,21 +169,12 @@ def overview(scope, area: Grid, *, now: datetime.datetime | None = None) -> Over
     levels = [Level(area.level)] if area.level >= Level.DISTRICT else []
     if children and not is_leaf_view:
         levels.append(child_level)
-    this_rates = _rates(period, levels, area, now)
-    last_rates = _rates(last_period, levels, area, now)
+    this_rates, result.rates_as_of = _rates(period, levels, area, now)
+    last_rates, _ = _rates(last_period, levels, area, now)
     result.rates = _rate_pair(this_rates.get(area.code), last_rates.get(area.code))
     child_this, child_last = this_rates, last_rates
-    since, _ = week_bounds(timezone.localdate(now))
-    coverage_rows = {
-        row["code"]: row
-        for row in patrol_coverage(
-            code_prefix=area.code,
-            level=child_level if children else area.level,
-            days=max(1, (now - since).days + 1),
-            until=now,
-            scope_patterns=scope.code_patterns("grid"),
-        )
-    }
+    since, _ = week_so_far(now)
+    coverage_rows, result.coverage_as_of = _coverage(scope, area, Level(child_level if children else area.level), now)
     for child in children:
         counts = per_child.get(child.code, {})
         result.children.append(

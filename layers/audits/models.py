@@ -129,3 +129,44 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.grid_code} {self.measure:.1f} {self.unit}"
+
+
+class RatePeriod(models.Model):
+    """A period whose per-grid rates are kept in `GridRate` for the leader's dashboard, and as of when.
+
+    The dashboard's on-time and closure rates come from the assessment (layers/audits/assessment.py),
+    which reads a quarter of trail for every request (~0.8 s a quarter at city scale); the queue's
+    `refresh_dashboard_rates` job computes them for every grid at once and the dashboard reads them
+    here. `cutoff` is the moment the trail was read as of (the "as of" the dashboard shows);
+    `complete` says the cutoff reached the period's end, so the period's rows never change again and
+    are not recomputed. A period without a row has not been summarised: the dashboard asks the
+    assessment itself.
+    """
+
+    period = models.CharField(max_length=7, unique=True)
+    cutoff = models.DateTimeField()
+    complete = models.BooleanField(default=False)
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.period} as of {self.cutoff:%Y-%m-%d %H:%M}"
+
+
+class GridRate(models.Model):
+    """One grid's assessment figures for one summarised period (the rows of sql.ASSESSMENT it shows)."""
+
+    period = models.CharField(max_length=7)
+    grid = models.ForeignKey("grids.Grid", on_delete=models.CASCADE, related_name="+")
+    received = models.IntegerField()
+    due = models.IntegerField()
+    closed = models.IntegerField()
+    on_time = models.IntegerField()
+    overdue = models.IntegerField()
+    on_time_rate = models.FloatField(null=True)
+    closure_rate = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "grid"], name="gridrate_period_grid")]
+
+    def __str__(self) -> str:
+        return f"{self.period} grid {self.grid_id}"

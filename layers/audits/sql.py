@@ -489,3 +489,40 @@ SELECT scored.unit_id,
   LEFT JOIN grids_person up ON %(unit)s = 'leader' AND up.id = scored.unit_id
  ORDER BY ranked DESC, rank, received DESC, unit_code
 """
+
+# The leader's dashboard's rates kept per grid and period (models.RatePeriod, GridRate), refreshed by
+# the queue (tasks.refresh_dashboard_rates): ASSESSMENT itself, for the whole city (%(district)s NULL)
+# and every level the dashboard shows at once (%(code_lens)s), so the kept figures are the live
+# statement's by construction; the statement is pasted in as a constant (no input goes into the text).
+# One statement: the period's marker (%(period)s, as of %(cutoff)s, complete once the cutoff reached
+# the period's end %(end)s) and its rows are written together, and rows of grids that no longer have
+# a case in the period are removed, so a reader sees the old summary or the new one, never a mix.
+ASSESSMENT_SUMMARY = (
+    """
+WITH assessed AS MATERIALIZED (
+    SELECT a.unit_id, a.received, a.due, a.closed, a.on_time, a.overdue, a.on_time_rate, a.closure_rate
+      FROM ("""  # noqa: S608 (module constants joined, no input)
+    + ASSESSMENT
+    + """) AS a
+     WHERE a.unit_id IS NOT NULL
+), marked AS (
+    INSERT INTO audits_rateperiod (period, cutoff, complete, refreshed_at)
+    VALUES (%(period)s, %(cutoff)s, %(cutoff)s >= %(end)s, %(refreshed_at)s)
+    ON CONFLICT (period) DO UPDATE
+       SET cutoff = EXCLUDED.cutoff, complete = EXCLUDED.complete, refreshed_at = EXCLUDED.refreshed_at
+    RETURNING 1
+), gone AS (
+    DELETE FROM audits_gridrate r
+     WHERE r.period = %(period)s AND NOT EXISTS (SELECT 1 FROM assessed a WHERE a.unit_id = r.grid_id)
+    RETURNING 1
+), written AS (
+    INSERT INTO audits_gridrate (period, grid_id, received, due, closed, on_time, overdue, on_time_rate, closure_rate)
+    SELECT %(period)s, unit_id, received, due, closed, on_time, overdue, on_time_rate, closure_rate FROM assessed
+    ON CONFLICT (period, grid_id) DO UPDATE
+       SET received = EXCLUDED.received, due = EXCLUDED.due, closed = EXCLUDED.closed, on_time = EXCLUDED.on_time,
+           overdue = EXCLUDED.overdue, on_time_rate = EXCLUDED.on_time_rate, closure_rate = EXCLUDED.closure_rate
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM gone), (SELECT count(*) FROM marked)
+"""
+)

@@ -4,6 +4,9 @@
   resumes: the chunks the first attempt committed are skipped. One per district at a time.
 - export_findings: a run's findings ledger (.xlsx or .csv) written to MEDIA_ROOT/exports/, for ledgers
   too large to build inside a request; the JobRun carries the file's name for the download.
+- refresh_dashboard_rates: the leader's dashboard's on-time and closure rates of this quarter and the
+  last, kept per grid (assessment.refresh_dashboard_rates) on a schedule (GRIDGIS QUEUE
+  DASHBOARD_RATES_CRON), so the dashboard reads a small table instead of a quarter of trail.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from django.conf import settings
 
 from common import jobs
 from common.models import JobRun
-from common.queue import enqueue, task
-from layers.audits import exports, services
+from common.queue import enqueue, periodic, task
+from layers.audits import assessment, exports, services
 from layers.audits.models import AuditRun
 
 EXPORT_FORMATS = {"xlsx": exports.XLSX_CONTENT_TYPE, "csv": exports.CSV_CONTENT_TYPE}
@@ -30,6 +33,11 @@ def run_audit(*, run_id: int, district: str = "") -> None:
 def queue_run(run: AuditRun) -> int:
     """Enqueue the run (inside the caller's transaction, so the job exists iff the run row does)."""
     return enqueue(run_audit, run_id=run.pk, district=run.district_code)
+
+
+@periodic(cron=settings.GRIDGIS["QUEUE"]["DASHBOARD_RATES_CRON"], queue="audits")
+def refresh_dashboard_rates(timestamp: int) -> dict:
+    return assessment.refresh_dashboard_rates()
 
 
 @task(queue="exports")

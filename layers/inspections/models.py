@@ -172,3 +172,38 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.point} @ {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class CoverageWeek(models.Model):
+    """A week whose patrol coverage per grid is kept in `GridCoverage` for the leader's dashboard.
+
+    The coverage statement (sql.PATROL_COVERAGE) buffers the week's tracks near each grid (~0.5 s for
+    a district's streets at city scale); the queue's `refresh_patrol_coverage` job measures every
+    grid the dashboard shows at once and the dashboard reads the rows. `since` and `until` are the
+    window the tracks were read from (`until` is the "as of" the dashboard shows). A week without a
+    row has not been summarised: the dashboard measures it itself.
+    """
+
+    week_start = models.DateField(unique=True)
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"week of {self.week_start} as of {self.until:%Y-%m-%d %H:%M}"
+
+
+class GridCoverage(models.Model):
+    """One grid's patrol coverage in a summarised week (a row of sql.PATROL_COVERAGE)."""
+
+    week_start = models.DateField()
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
+    area_m2 = models.FloatField()
+    covered_m2 = models.FloatField()
+    patrols = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["week_start", "grid"], name="gridcoverage_week_grid")]
+
+    def __str__(self) -> str:
+        return f"week of {self.week_start} grid {self.grid_id}"

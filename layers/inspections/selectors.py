@@ -15,7 +15,11 @@ from common.dbfuncs import SEGMENT_DEGREES
 from common.scopes import Scope, visible
 from layers.grids.models import Duty, DutyKind, Grid, Level
 from layers.inspections import sql
-from layers.inspections.models import CheckIn, InspectionPoint, Patrol, PatrolSchedule
+from layers.inspections.models import CheckIn, CoverageWeek, GridCoverage, InspectionPoint, Patrol, PatrolSchedule
+
+# The grids whose coverage this week the leader's dashboard shows (a district's streets down to a
+# unit grid's micro-grids): the levels the kept summary covers.
+SUMMARY_LEVELS = (Level.STREET, Level.COMMUNITY, Level.GRID, Level.MICROGRID)
 
 
 def points_list() -> QuerySet[InspectionPoint]:
@@ -37,6 +41,13 @@ def week_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
     monday = day - datetime.timedelta(days=day.weekday())
     start = timezone.make_aware(datetime.datetime.combine(monday, datetime.time()))
     return start, start + datetime.timedelta(days=7)
+
+
+def week_so_far(now: datetime.datetime) -> tuple[datetime.datetime, int]:
+    """This week's Monday 00:00 and the whole days of tracks that cover the week up to `now` (the
+    dashboard's "patrol coverage this week")."""
+    since, _ = week_bounds(timezone.localdate(now))
+    return since, max(1, (now - since).days + 1)
 
 
 def patrol_ledger(
@@ -138,25 +149,65 @@ def patrol_coverage(
     """Per active grid of `level` under `code_prefix`: area, area within `radius_m` of a track of the
     last `days` days, and their ratio (one SQL statement, see sql.PATROL_COVERAGE). `scope_patterns`
     (Scope.code_patterns) keeps the grids a reader may see; None keeps all."""
-    days = int(settings.GRIDGIS.get("PATROL_COVERAGE_DAYS", 7)) if days is None else days
-    until = until or timezone.now()
-    params = {
-        "radius": coverage_radius_m() if radius_m is None else radius_m,
-        "level": int(level),
-        "since": until - datetime.timedelta(days=days),
-        "until": until,
-        "code_prefix": f"{code_prefix}%",
-        "segment": SEGMENT_DEGREES,
-        "scope_patterns": scope_patterns,
-    }
     with connection.cursor() as cursor:
-        cursor.execute(sql.PATROL_COVERAGE, params)
+        cursor.execute(
+            sql.PATROL_COVERAGE, _coverage_parameters([level], code_prefix, days, until, radius_m, scope_patterns)
+        )
         columns = [c.name for c in cursor.description]
         rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
     for row in rows:
         row["level"] = Level(row["level"]).name.lower()
         row["share"] = row["covered_m2"] / row["area_m2"] if row["area_m2"] else 0.0
     return rows
+
+
+def _coverage_parameters(levels, code_prefix, days, until, radius_m, scope_patterns) -> dict:
+    days = int(settings.GRIDGIS.get("PATROL_COVERAGE_DAYS", 7)) if days is None else days
+    until = until or timezone.now()
+    return {
+        "radius": coverage_radius_m() if radius_m is None else radius_m,
+        "levels": [int(level) for level in levels],
+        "since": until - datetime.timedelta(days=days),
+        "until": until,
+        "code_prefix": f"{code_prefix}%",
+        "segment": SEGMENT_DEGREES,
+        "scope_patterns": scope_patterns,
+    }
+
+
+def summarise_coverage(*, now: datetime.datetime | None = None) -> dict:
+    """Keep this week's coverage so far of every grid of SUMMARY_LEVELS in the city, as of `now`, in
+    one statement (sql.PATROL_COVERAGE_SUMMARY); returns the rows written and removed."""
+    now = now or timezone.now()
+    week_start, days = week_so_far(now)
+    parameters = _coverage_parameters(SUMMARY_LEVELS, "", days, now, None, None)
+    parameters.update(week=timezone.localdate(week_start), refreshed_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql.PATROL_COVERAGE_SUMMARY, parameters)
+        written, removed, _ = cursor.fetchone()
+    return {"week": parameters["week"].isoformat(), "written": written, "removed": removed}
+
+
+@dataclass(frozen=True)
+class KeptCoverage:
+    """A summarised week's coverage rows for some grids, by grid code, and the moment they were read as of."""
+
+    as_of: datetime.datetime
+    rows: dict[str, dict]
+
+
+def kept_coverage(*, now: datetime.datetime, code_prefix: str, level: int, scope: Scope) -> KeptCoverage | None:
+    """The kept coverage this week (the week of `now`) of the grids of `level` under `code_prefix` that
+    `scope` sees, shaped as patrol_coverage's rows; None when the week has not been summarised yet."""
+    week_start, _ = week_so_far(now)
+    week = CoverageWeek.objects.filter(week_start=timezone.localdate(week_start)).first()
+    if week is None:
+        return None
+    grids = visible("grid", Grid.objects.filter(level=level, code__startswith=code_prefix), scope)
+    rows = GridCoverage.objects.filter(week_start=week.week_start, grid__in=grids).values(
+        "grid__code", "area_m2", "covered_m2", "patrols"
+    )
+    return KeptCoverage(as_of=week.until, rows={row.pop("grid__code"): row for row in rows})
 
 
 def point_places() -> QuerySet[InspectionPoint]:

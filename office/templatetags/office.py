@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -172,3 +173,13 @@ def hours_left(case) -> str:
     else:
         text = gettext("%(hours)s working hours left") if working else gettext("%(hours)s h left")
     return text % {"hours": hours}
+
+
+@register.filter
+def as_of(moment) -> str:
+    """When a kept figure was read: HH:MM today, with the date before it when older (a stopped worker
+    must not pass yesterday's figures off as this morning's)."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return local.strftime("%H:%M") if local.date() == timezone.localdate() else local.strftime("%Y-%m-%d %H:%M")
