@@ -7,14 +7,15 @@
   computed once per rung), rolled back so that it can be repeated. Target: 2.2 M cases ≤ 5 s.
 
 Run: `.venv/bin/python -m bench.clocks [--deadlines N]` (prints JSON); `make bench` runs the suite
-"clocks". Not measured at city scale on the shared development machine; figures come from `make bench`.
+"clocks".
 
-Smoke figures on 2026-12-01, on the shared 2-core machine with five other sessions running (load ~8), so
-an upper bound: 100,000 deadlines 1.29 s set-based against 0.10 s of plain additions (13x; about 13 s
-per million at that load, to be checked against the 10 s target by `make bench` on a quiet machine);
-the demo smoke run (3,000 cases): 28 ms against 1.7 ms, escalation over 3,000 cases 0.20 s. Before the
-rule was inlined (a scalar SQL function per row, with a double-precision comparison that kept the
-interval index out), 100,000 deadlines took 35 s.
+City scale on 2026-12-01 (2.2 M cases, 78,971 open on working time; the 2-core machine shared with a
+full test suite and another benchmark, load 3-5, so upper bounds): 1,000,000 working-time deadlines
+3.24 s against 0.28 s of plain additions (11.5x; target 10 s); escalation in the steady state 3.50 s
+(target 5 s), beside the first run that catches up every overdue case (265,418 climbs with their trail
+entries) in 101 s; the seed's limits applied to every open case in one statement (78,971 changed, each
+with its trail entry) 17.4 s. Before the rule was inlined (a scalar SQL function per row, with a
+double-precision comparison that kept the interval index out), 100,000 deadlines took 35 s.
 """
 
 from __future__ import annotations
