@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
 from layers.audits.assessment import assess
@@ -270,7 +271,8 @@ def test_the_inbox_asks_for_a_return_and_the_console_approves_it(desk, live_serv
     trail = list(case.trail.order_by("at", "id").values_list("action", "actor_name"))
     assert trail[-2:] == [("ask_return", "赵队员"), ("approve_return", "张调度")]
     assert "批准回退" in dispatcher.locator(".trail li").last.inner_text()
-    assert dispatcher.locator("#pending-requests").count() == 0  # the queue is empty again
+    # The queue is empty again once the list is redrawn after the decision (expect waits for it).
+    expect(dispatcher.locator("#pending-requests")).to_have_count(0)
 
     # Dispatched again, the handler asks for an extension with the due time wanted; the dispatcher
     # refuses it with a reason, and the deadline stays.
