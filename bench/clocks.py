@@ -65,14 +65,14 @@ def due_times(total: int = 1_000_000, runs: int = 3) -> dict:
 def escalation_working() -> dict:
     """Escalation over every case with working-time deadlines, in one transaction rolled back at the end:
 
-    1. open cases generated before the clocks (no stage start, no clock: a bench database built by an
-       older generator) get their stage start from the report and the seed's working-time limits, by
-       the one statement an administrator's limit change uses (services.apply_stage_limits, timed);
+    1. the seed's limits are applied to every open case by the one statement an administrator's limit
+       change uses (services.apply_stage_limits, timed); cases generated before the clocks were kept
+       (no stage start: a bench database built by an older generator) get theirs from the trail;
     2. a first escalation run catches up (every overdue case climbs the rungs it has earned);
     3. a second run is the steady state, what the worker's run every minute costs (the target).
     """
     _setup_django()
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
 
     from layers.incidents.escalation import escalate
@@ -82,8 +82,6 @@ def escalation_working() -> dict:
     now = timezone.now()
     cases = Case.objects.count()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(BACKFILL_STAGE_STARTS, {"open_statuses": list(OPEN_STATUSES)})
         started = time.perf_counter()
         changed = apply_stage_limits(now=now, note="bench: limits applied")
         apply_s = time.perf_counter() - started
@@ -105,14 +103,6 @@ def escalation_working() -> dict:
         "climbed": steady,
         "seconds": seconds,
     }
-
-
-# Open cases without a stage start (generated before the clocks): their stage started when reported,
-# so apply_stage_limits can give them the deadline their category's limit and clock say.
-BACKFILL_STAGE_STARTS = """
-UPDATE incidents_case SET stage_started_at = reported_at
-WHERE status = ANY(%(open_statuses)s) AND stage_started_at IS NULL
-"""
 
 
 if __name__ == "__main__":

@@ -177,6 +177,33 @@ def test_a_changed_limit_applies_to_open_cases_in_one_statement(world, django_as
     assert services.apply_stage_limits(categories=[world["rubbish"]]) == 0
 
 
+def test_open_cases_from_before_the_clocks_take_their_stage_start_from_the_trail(world):
+    # A database upgraded with open cases: no stage start, no clock, the old clock-hour deadline. The
+    # one statement takes the stage start from the trail entry that moved the case into its status.
+    case = step(world, report(world["rubbish"], FRIDAY_16), "register", "dispatcher", FRIDAY_16)
+    case = step(world, case, "dispatch", "dispatcher", at(2026, 2, 14, 16, 0))
+    never_moved = report(world["rubbish"], FRIDAY_16)
+    old_due = at(2026, 2, 20, 0, 0)
+    Case.objects.filter(pk__in=[case.pk, never_moved.pk]).update(
+        stage_started_at=None, due_clock="", due_at=old_due
+    )
+    assert services.apply_stage_limits(now=at(2026, 2, 25)) == 2
+    case.refresh_from_db()
+    never_moved.refresh_from_db()
+    # Dispatched Saturday 14th 16:00 (a worked day), 8 working hours to handle: 1.5 h on Saturday,
+    # then Tuesday 24th 08:30-12:00 and 14:00-17:00.
+    assert (case.stage_started_at, case.due_clock, case.due_at) == (
+        at(2026, 2, 14, 16, 0),
+        "working",
+        at(2026, 2, 24, 17, 0),
+    )
+    # Still waiting to be registered: its stage began with the report (2 working hours from Friday 16:00).
+    assert (never_moved.stage_started_at, never_moved.due_at) == (FRIDAY_16, at(2026, 2, 14, 9, 0))
+    entry = TrailEntry.objects.get(case=case, action="limits")
+    assert entry.data["stage_start_from_trail"] is True and entry.data["due_at"]["from"] is not None
+    assert services.apply_stage_limits(now=at(2026, 2, 25)) == 0  # once filled, nothing more to do
+
+
 def test_the_on_time_rate_counts_against_the_working_deadline(world):
     case = report(world["rubbish"], FRIDAY_16)  # final deadline Friday 27 February 17:00 (see above)
     Case.objects.filter(pk=case.pk).update(grid=world["grids"]["g1"])

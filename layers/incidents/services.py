@@ -579,8 +579,9 @@ def apply_stage_limits(
 ) -> int:
     """Give every open case of `categories` (and their minors, which may inherit; all categories when
     None) the deadline that its category's current limits give from when its stage started, in one
-    statement (sql.APPLY_STAGE_LIMITS), each change a trail entry. Also after a calendar change.
-    Returns how many cases changed."""
+    statement (sql.APPLY_STAGE_LIMITS), each change a trail entry. Also after a calendar change, and
+    once after upgrading a database with open cases from before the clocks: their stage start is taken
+    from the trail, and their deadlines move onto the category's clocks. Returns how many cases changed."""
     now = now or timezone.now()
     chosen = Category.objects.select_related("parent")
     if categories is not None:

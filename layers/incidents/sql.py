@@ -474,25 +474,36 @@ WITH limits AS (
     SELECT * FROM unnest(%(category_ids)s::bigint[], %(statuses)s::text[], %(minutes)s::int[], %(clocks)s::text[])
         AS l(category_id, status, minutes, clock)
 ),
-recomputed AS (
-    SELECT o.id, o.due_at AS old_due, d.due AS new_due, l.clock, l.minutes
+started AS (
+    -- When the stage began: as recorded, or, for a case opened before the clocks were kept (a database
+    -- upgraded with open cases), the trail entry that moved it into its status, else its report.
+    SELECT o.id, o.due_at, o.status, l.clock, l.minutes, o.stage_started_at IS NULL AS from_trail,
+           coalesce(o.stage_started_at,
+                    (SELECT max(t.at) FROM incidents_trailentry t
+                      WHERE t.case_id = o.id AND t.to_status = o.status AND t.from_status <> t.to_status),
+                    o.reported_at) AS began
     FROM limits l
     JOIN incidents_case o ON o.category_id = l.category_id AND o.status = l.status
-    CROSS JOIN LATERAL gridgis_due_at(o.stage_started_at, l.minutes, l.clock) AS d
-    WHERE o.stage_started_at IS NOT NULL
+),
+recomputed AS (
+    SELECT s.id, s.due_at AS old_due, d.due AS new_due, s.clock, s.minutes, s.began, s.from_trail
+    FROM started s
+    CROSS JOIN LATERAL gridgis_due_at(s.began, s.minutes, s.clock) AS d
 ),
 changed AS (
     UPDATE incidents_case c
-    SET due_at = r.new_due, due_clock = r.clock, version = c.version + 1, updated_at = %(now)s
+    SET due_at = r.new_due, due_clock = r.clock, stage_started_at = r.began, version = c.version + 1,
+        updated_at = %(now)s
     FROM recomputed r
-    WHERE r.id = c.id AND (c.due_at IS DISTINCT FROM r.new_due OR c.due_clock IS DISTINCT FROM r.clock)
-    RETURNING c.id, c.status, r.old_due, c.due_at AS new_due, c.due_clock, r.minutes
+    WHERE r.id = c.id
+      AND (c.due_at IS DISTINCT FROM r.new_due OR c.due_clock IS DISTINCT FROM r.clock OR r.from_trail)
+    RETURNING c.id, c.status, r.old_due, c.due_at AS new_due, c.due_clock, r.minutes, r.from_trail
 )
 INSERT INTO incidents_trailentry
     (case_id, at, actor_id, actor_name, action, from_status, to_status, note, escalation_level, data)
 SELECT id, %(now)s, %(actor_id)s, %(actor_name)s, 'limits', status, status, %(note)s, NULL,
        jsonb_build_object('due_at', jsonb_build_object('from', old_due, 'to', new_due),
-                          'clock', due_clock, 'limit_minutes', minutes)
+                          'clock', due_clock, 'limit_minutes', minutes, 'stage_start_from_trail', from_trail)
 FROM changed
 """
 
