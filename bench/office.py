@@ -48,9 +48,10 @@ suite and other sessions' browser tests running alongside, so ±30 % and more), 
 
                                    before (bench as it was)   after
     Playwright's round trip        250-640 (408-942)          323-461 (454-818)
-    in the page (the row's figure)     -                      236-309 (259-508)    target ≤ 300
-      of which the server's answer     -                      179-250 (232-449)
-    bare ?part=list (in process)   63-74                      56-95
+    in the page (the row's figure)     -                      209-309 (259-508)    target ≤ 300
+      of which the server's answer     -                      177-250 (232-449)
+    bare ?part=list (in process)   63-74                      56-96
+(the lowest "after" figures are `python -m bench.run --only office` at 14:00, load average 3.5.)
 
 Where the ~350 ms between the bare request and the old figure went (resource timing of the browser's
 request beside the page's measure, six changes a run): the browser sends the same URL as the bare
