@@ -184,9 +184,7 @@ def test_open_cases_from_before_the_clocks_take_their_stage_start_from_the_trail
     case = step(world, case, "dispatch", "dispatcher", at(2026, 2, 14, 16, 0))
     never_moved = report(world["rubbish"], FRIDAY_16)
     old_due = at(2026, 2, 20, 0, 0)
-    Case.objects.filter(pk__in=[case.pk, never_moved.pk]).update(
-        stage_started_at=None, due_clock="", due_at=old_due
-    )
+    Case.objects.filter(pk__in=[case.pk, never_moved.pk]).update(stage_started_at=None, due_clock="", due_at=old_due)
     assert services.apply_stage_limits(now=at(2026, 2, 25)) == 2
     case.refresh_from_db()
     never_moved.refresh_from_db()

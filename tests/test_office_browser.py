@@ -311,6 +311,8 @@ def test_the_console_keeps_state_in_the_url_back_works_and_next_case_by_key(desk
     page.goto(f"{live_server.url}/office/dispatch/")
     page.select_option("#f-time-left", "due_soon")  # filters apply on change, into the URL
     page.wait_for_url(re.compile(r"time_left=due_soon"))
+    # The URL changes before the new list arrives: a row picked before then would be replaced.
+    page.wait_for_function("() => document.body.dataset.listLoads === '2'")
     page.click("#case-list li:first-child .case-link")
     first = page.locator("#case-list li.selected").get_attribute("data-case-id")
     page.keyboard.press("j")

@@ -75,8 +75,10 @@ DECIDER = {
 
 def kinds_decided_by(user) -> list[str]:
     """The kinds of request `user` may decide, for the deciders' queue on the screens (the deciders'
-    roles, dispatcher and duty chief, do not depend on the case)."""
-    return [kind for kind, role in DECIDER.items() if permissions.refusal(user, role, None) is None]
+    roles, dispatcher and duty chief, do not depend on the case). Each role is asked once: a question
+    works out the user's scope again, and three kinds share the dispatcher."""
+    may = {role: permissions.refusal(user, role, None) is None for role in set(DECIDER.values())}
+    return [kind for kind, role in DECIDER.items() if may[role]]
 
 
 def kinds_askable(user, case: Case) -> list[str]:
