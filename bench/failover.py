@@ -9,7 +9,8 @@ Ends with one line a script can read:
 
     failover: postmaster <s> s, node <s> s, accepted <n>, lost <n>, duplicates <n>
 
-`accepted`: reports answered 201; `lost`: a 201 whose case is not stored; `duplicates`: cases beyond
+`accepted`: reports acknowledged in the end, answered 201 or, when the first try was stored but its
+answer died with the leader, the retry's replay of it; `lost`: a 201 whose case is not stored; `duplicates`: cases beyond
 the first for one key, and keys answered 201 twice. Exit status 0 when lost and duplicates are 0 and
 both rounds recovered.
 """
@@ -156,7 +157,10 @@ def drill_round(port: int, kind: str, *, submissions: int, clients: int, deadlin
         "new_leader": cluster.leader(),
         "without_writes_s": None if "at" not in fault else probe.outage_after(fault["at"]),
         "rejoined_s": rejoined_s,
-        "accepted": figures.created_201,
+        # Reports acknowledged in the end, one per Idempotency-Key: a report whose first try was stored
+        # but whose answer died with the leader is acknowledged by a replay (and never stored twice).
+        "accepted": sum(1 for answers in figures.answers.values() if any(a[0] in (200, 201) for a in answers)),
+        "answered_201": figures.created_201,
         "refused": figures.status_5xx + figures.connection_errors,
         "unanswered": figures.unanswered,
         "lost": checks["lost"],

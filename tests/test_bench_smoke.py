@@ -29,7 +29,8 @@ EXPECTED_ROWS = {
     "office: filter change to overdue",
     "office: leader dashboard of district",
     "due times set-based, working hours",
-    "escalation with working-time deadlines (every case, rolled back)",
+    "escalation with working-time deadlines, steady state (every case, rolled back)",
+    "working-time limits applied to every open case (one statement)",
 }
 
 
