@@ -200,13 +200,14 @@ class Page:
 
 
 def _after(cursor: Cursor) -> Q:
-    if cursor.due_at is None:  # inside the tail of cases without a due time
+    """The cases after `cursor` in its part of the list: the dated cases (by due_at, then id) or the
+    tail without a due time (by id). Each is one AND-ed range, so that the planner starts the index
+    walk at the cursor (an Index Cond) instead of filtering every row before it; an OR with the
+    undated tail would let it do that, or not, as the statistics fall. work_page() follows the dated
+    part with the undated tail when the first runs out inside a page."""
+    if cursor.due_at is None:
         return Q(due_at__isnull=True, pk__gt=cursor.case_id)
-    # due_at >= x leads, so that the planner can start the index walk at the cursor (an Index Cond)
-    # instead of filtering every row before it; the cases without a due time sort after all others.
-    return (Q(due_at__gte=cursor.due_at) & (Q(due_at__gt=cursor.due_at) | Q(pk__gt=cursor.case_id))) | Q(
-        due_at__isnull=True
-    )
+    return Q(due_at__gte=cursor.due_at) & (Q(due_at__gt=cursor.due_at) | Q(pk__gt=cursor.case_id))
 
 
 def work_page(
@@ -217,13 +218,15 @@ def work_page(
     size: int | None = None,
     now: datetime.datetime | None = None,
 ) -> Page:
-    """One page of the work list: `size` cases of `filters` by time left (due_at, then id), starting
-    after `after`. One indexed query of size + 1 rows, whatever the page and the queue's length."""
+    """One page of the work list: `size` cases of `filters` by time left (due_at, then id; the cases
+    without a due time last), starting after `after`. One indexed query of size + 1 rows, whatever the
+    page and the queue's length (two on the page where the dated cases end and the undated begin)."""
     size = size or settings.GRIDGIS["WORKLIST_PAGE_SIZE"]
     cases = filtered_cases(scope, filters, now=now, cases=listed_cases())
-    if after is not None:
-        cases = cases.filter(_after(after))
-    rows = list(cases.order_by("due_at", "id")[: size + 1])
+    ordered = cases.order_by("due_at", "id")
+    rows = list((ordered.filter(_after(after)) if after is not None else ordered)[: size + 1])
+    if after is not None and after.due_at is not None and len(rows) <= size:
+        rows += list(cases.filter(due_at__isnull=True).order_by("id")[: size + 1 - len(rows)])
     more = len(rows) > size
     rows = rows[:size]
     last = rows[-1] if rows and more else None
