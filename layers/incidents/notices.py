@@ -100,7 +100,8 @@ def supervision_replied(order: SupervisionOrder, now: datetime.datetime) -> int:
 
 def cases_escalated(now: datetime.datetime) -> int:
     """One notice per leader and rung for the cases that climbed in the escalation run at `now`."""
-    climbs = (
+    # Read once: the users' lookup and the loop below both need the rows.
+    climbs = list(
         TrailEntry.objects.filter(action="escalate", at=now, case__leader__user__isnull=False)
         .values("case__leader__user", "escalation_level")
         .annotate(cases=Count("case"))
