@@ -36,6 +36,11 @@ def redraw(grid, outline) -> None:
     grid.save()
 
 
+def deactivate(grid) -> None:
+    grid.is_active = False
+    grid.save()
+
+
 def findings(run: AuditRun, kind: str):
     return list(Finding.objects.filter(run=run, kind=kind).order_by("grid_code", "other_grid_code"))
 
@@ -52,8 +57,7 @@ def test_a_clean_tiling_yields_no_gap_no_overlap_no_part_outside():
 
 def test_an_inactive_child_leaves_one_gap_of_its_area():
     tree = small_tree()
-    tree["g2"].is_active = False
-    tree["g2"].save()
+    deactivate(tree["g2"])
     run = audit(kinds=GEOMETRY_KINDS)
     gaps = findings(run, "gap")
     assert [g.grid_code for g in gaps] == ["510502001001"]  # the community g2 belonged to
@@ -68,8 +72,7 @@ def test_an_inactive_child_leaves_one_gap_of_its_area():
 def test_a_parent_whose_children_are_all_inactive_is_one_gap_as_big_as_itself():
     tree = small_tree()
     for key in ("m1", "m2"):
-        tree[key].is_active = False
-        tree[key].save()
+        deactivate(tree[key])
     run = audit(kinds=["gap"])
     gaps = findings(run, "gap")
     assert [g.grid_code for g in gaps] == ["510502001001001"]
@@ -79,8 +82,7 @@ def test_a_parent_whose_children_are_all_inactive_is_one_gap_as_big_as_itself():
 def test_an_overlapping_redraw_is_found_with_its_overlap_area():
     tree = small_tree()
     # Grid 002 redrawn 0.005° west, over its sibling 001: the overlap is (105.415, 28.90)-(105.42, 28.95).
-    tree["g2"].boundary = box(105.415, 28.90, 105.45, 28.95)
-    tree["g2"].save()
+    redraw(tree["g2"], box(105.415, 28.90, 105.45, 28.95))
     run = audit(kinds=GEOMETRY_KINDS)
     overlaps = findings(run, "overlap")
     assert [(o.grid_code, o.other_grid_code) for o in overlaps] == [("510502001001001", "510502001001002")]
@@ -95,8 +97,7 @@ def test_an_overlapping_redraw_is_found_with_its_overlap_area():
 def test_a_child_sticking_out_of_its_parent_is_found_with_the_part_outside():
     tree = small_tree()
     # Micro-grid 001 redrawn 0.005° east, past its grid's edge at 105.42.
-    tree["m1"].boundary = box(105.40, 28.92, 105.425, 28.95)
-    tree["m1"].save()
+    redraw(tree["m1"], box(105.40, 28.92, 105.425, 28.95))
     run = audit(kinds=GEOMETRY_KINDS)
     outside = findings(run, "outside_parent")
     assert [(o.grid_code, o.other_grid_code) for o in outside] == [("510502001001001001", "510502001001001")]
@@ -158,8 +159,7 @@ def test_duty_levels_are_parameters_of_the_run():
 
 def test_a_district_run_only_looks_at_that_district():
     tree = small_tree()
-    tree["g2"].is_active = False
-    tree["g2"].save()
+    deactivate(tree["g2"])
     other = make_grid("510503", Level.DISTRICT, (105.50, 28.85, 105.60, 28.95), name="纳溪区")
     make_grid("510503001", Level.STREET, (105.50, 28.85, 105.55, 28.95), other)  # the east half is a gap
     run = audit(district_code="510502", kinds=["gap"])
@@ -171,8 +171,7 @@ def test_a_district_run_only_looks_at_that_district():
 
 def test_rerunning_a_run_recomputes_without_duplicates():
     tree = small_tree()
-    tree["g2"].is_active = False
-    tree["g2"].save()
+    deactivate(tree["g2"])
     run = audit(kinds=GEOMETRY_KINDS)
     again = services.execute_run(run.pk)
     assert again.status == AuditRun.Status.DONE
@@ -182,8 +181,7 @@ def test_rerunning_a_run_recomputes_without_duplicates():
 
 def test_an_interrupted_run_resumes_where_it_stopped():
     tree = small_tree()
-    tree["g2"].is_active = False
-    tree["g2"].save()
+    deactivate(tree["g2"])
     make_duty(tree["c1"], DutyKind.LEADER, make_person())
     run = services.create_run(kinds=["gap", "orphan"], via="test")
 

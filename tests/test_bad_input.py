@@ -61,6 +61,11 @@ def intake(**body):
     return {"category": "0101", **body}
 
 
+def bad_intake(name: str, names: str, **body) -> Bad:
+    """A JSON case report, valid but for `body`, refused with a message naming `names`."""
+    return Bad(name, "post", CASES, intake(**body), names=names)
+
+
 def bad_geometry(name: str, geometry) -> Bad:
     """A case report whose `geometry` is refused, with a message naming the field."""
     return Bad(name, "post", CASES, intake(geometry=geometry), names="geometry")
@@ -118,52 +123,22 @@ CATALOGUE = [
     ),
     Bad("malformed json body", "post", CASES, '{"category": "0101", "lon": 105.4', fmt="raw", names="JSON"),
     Bad("NaN in a json body", "post", CASES, '{"category": "0101", "lon": NaN, "lat": 28.9}', fmt="raw", names="JSON"),
-    Bad("lon/lat swapped", "post", CASES, intake(lon=28.93, lat=105.41), names="lat"),
+    bad_intake("lon/lat swapped", "lat", lon=28.93, lat=105.41),
     bad_geometry("lon/lat swapped in geojson", point(28.93, 105.41)),
-    Bad("point far outside every district", "post", CASES, intake(lon=-74.0, lat=40.7), names="lon"),
-    Bad("out-of-range longitude", "post", CASES, intake(lon=185.0, lat=28.9), names="lon"),
+    bad_intake("point far outside every district", "lon", lon=-74.0, lat=40.7),
+    bad_intake("out-of-range longitude", "lon", lon=185.0, lat=28.9),
     Bad("infinite latitude (form)", "post", CASES, intake(lon="105.41", lat="inf"), fmt="multipart", names="lat"),
     Bad("nan longitude (form)", "post", CASES, intake(lon="nan", lat="28.93"), fmt="multipart", names="lon"),
-    Bad("unknown srid", "post", CASES, intake(lon=105.41, lat=28.93, srs="EPSG:99999"), names="srs"),
-    Bad(
-        "srs given as a proj string",
-        "post",
-        CASES,
-        intake(lon=105.41, lat=28.93, srs="+proj=longlat +nadgrids=/etc/passwd"),
-        names="srs",
-    ),
-    Bad(
-        "srs given as a url",
-        "post",
-        CASES,
-        intake(geometry=point(105.41, 28.93), srs="http://127.0.0.1:1/crs.wkt"),
-        names="srs",
-    ),
-    Bad(
-        "wrong srid: degrees sent as CGCS2000 GK metres",
-        "post",
-        CASES,
-        intake(lon=105.41, lat=28.93, srs="EPSG:4543"),
-        names="lon",
-    ),
-    Bad("no location at all", "post", CASES, intake(description="no place"), names="geometry"),
+    bad_intake("unknown srid", "srs", lon=105.41, lat=28.93, srs="EPSG:99999"),
+    bad_intake("srs given as a proj string", "srs", lon=105.41, lat=28.93, srs="+proj=longlat +nadgrids=/etc/passwd"),
+    bad_intake("srs given as a url", "srs", geometry=point(105.41, 28.93), srs="http://127.0.0.1:1/crs.wkt"),
+    bad_intake("wrong srid: degrees sent as CGCS2000 GK metres", "lon", lon=105.41, lat=28.93, srs="EPSG:4543"),
+    bad_intake("no location at all", "geometry", description="no place"),
     # --- intake: what ---
     Bad("unknown category", "post", CASES, {"category": "9999", "lon": 105.41, "lat": 28.93}, names="category"),
     Bad("category missing", "post", CASES, {"lon": 105.41, "lat": 28.93}, names="category"),
-    Bad(
-        "source open311 through the json api",
-        "post",
-        CASES,
-        intake(lon=105.41, lat=28.93, source="open311"),
-        names="source",
-    ),
-    Bad(
-        "description too long",
-        "post",
-        CASES,
-        intake(lon=105.41, lat=28.93, description="x" * 4001),
-        names="description",
-    ),
+    bad_intake("source open311 through the json api", "source", lon=105.41, lat=28.93, source="open311"),
+    bad_intake("description too long", "description", lon=105.41, lat=28.93, description="x" * 4001),
     Bad(
         "idempotency key too long",
         "post",

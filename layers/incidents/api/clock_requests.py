@@ -24,6 +24,7 @@ from layers.incidents.api.serializers import CaseFeatureSerializer
 from layers.incidents.api.views import (
     CaseFeatureList,
     _version_from,
+    visible_case_and_input,
     visible_case_or_404,
     workflow_refusals,
 )
@@ -118,10 +119,7 @@ class CaseRequestsView(IdempotentWrites, APIView):
         operation_id="incidents_case_requests_ask", request=AskSerializer, responses={201: ClockRequestSerializer}
     )
     def post(self, request, pk: int):
-        case = visible_case_or_404(request, pk, Case.objects.only("id"))
-        form = AskSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        values = form.validated_data
+        case, values = visible_case_and_input(request, pk, AskSerializer)
         with workflow_refusals():
             made = requests.ask(
                 case_id=case.pk,
@@ -190,15 +188,13 @@ class ResumeView(IdempotentWrites, APIView):
 
     @extend_schema(request=ResumeSerializer, responses=CaseFeatureSerializer)
     def post(self, request, pk: int):
-        case = visible_case_or_404(request, pk, Case.objects.only("id"))
-        form = ResumeSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
+        case, values = visible_case_and_input(request, pk, ResumeSerializer)
         with workflow_refusals():
             requests.resume_case(
                 case_id=case.pk,
                 user=request.user,
-                version=_version_from(request, form.validated_data.get("version")),
-                note=form.validated_data.get("note", ""),
+                version=_version_from(request, values.get("version")),
+                note=values.get("note", ""),
             )
         fresh = selectors.case_queryset().get(pk=case.pk)
         return Response(CaseFeatureSerializer(fresh, context={"request": request}).data)
@@ -224,10 +220,7 @@ class SuperviseView(IdempotentWrites, APIView):
 
     @extend_schema(request=SuperviseSerializer, responses={201: SupervisionOrderSerializer})
     def post(self, request, pk: int):
-        case = visible_case_or_404(request, pk, Case.objects.only("id"))
-        form = SuperviseSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        values = form.validated_data
+        case, values = visible_case_and_input(request, pk, SuperviseSerializer)
         with workflow_refusals():
             order = requests.order_supervision(
                 case_id=case.pk,
