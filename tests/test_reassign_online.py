@@ -44,6 +44,21 @@ def test_an_online_run_writes_in_batches_and_never_touches_indexes_or_keys(world
     assert not ReassignAnswer.objects.exists()  # a finished run's answers are forgotten
 
 
+@pytest.mark.django_db(transaction=True)  # each writer has a connection of its own: committed rows only
+def test_two_writers_share_the_answers_each_with_its_own_checkpoint(world, settings):  # noqa: F811
+    settings.GRIDGIS = {**settings.GRIDGIS, "REASSIGN_BATCH_CASES": 1, "REASSIGN_WRITERS": 2}
+    Case.objects.update(grid=None, grid_version=None)
+    report = reassign(full=True)
+    assert report.moved == 4 and report.batches == 4
+    run = JobRun.objects.get(pk=report.run_id)
+    slices = run.state["slices"]
+    assert [part["answers"] for part in slices] == [2, 2] and [part["batches"] for part in slices] == [2, 2]
+    assert slices[0]["until"] == slices[1]["after"] and slices[1]["through"] == slices[1]["until"]
+    assert run.status == "done" and run.progress == 1.0
+    assert TrailEntry.objects.filter(action="reassign").count() == 4  # each case moved once
+    assert grid_of(world["cases"]["in_m2"]) == "510502001001001002"
+
+
 @pytest.mark.django_db
 def test_an_interrupted_online_run_resumes_from_its_checkpoint(world, settings, monkeypatch):  # noqa: F811
     settings.GRIDGIS = {**settings.GRIDGIS, "REASSIGN_BATCH_CASES": 1}
@@ -62,7 +77,7 @@ def test_an_interrupted_online_run_resumes_from_its_checkpoint(world, settings, 
         reassign(full=True)
     assert Case.objects.exclude(grid=None).count() == 2  # two batches committed, each with its trail
     run = latest_unfinished_run()
-    assert run.state["applied_answers"] == 2 and run.state["answers"] == 4 and 0.5 < run.progress < 1.0
+    assert run.state["slices"][0]["answers"] == 2 and run.state["answers"] == 4 and 0.5 < run.progress < 1.0
 
     monkeypatch.setattr(reassign_module, "_write_batch", real_batch)
     out = io.StringIO()

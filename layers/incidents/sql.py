@@ -314,7 +314,7 @@ STORE_ANSWERS_FOR_CHANGED_GRIDS = _CHANGED_GRID_ANSWERS + _STORE_CHANGED_ANSWERS
 NEXT_BATCH_END = """
 SELECT max(case_id), count(*) FROM (
     SELECT case_id FROM incidents_reassignanswer
-    WHERE run_id = %(run)s AND case_id > %(after)s ORDER BY case_id LIMIT %(batch)s
+    WHERE run_id = %(run)s AND case_id > %(after)s AND case_id <= %(until)s ORDER BY case_id LIMIT %(batch)s
 ) b
 """
 LOAD_BATCH = """
@@ -326,6 +326,25 @@ WHERE a.run_id = %(run)s AND a.case_id > %(after)s AND a.case_id <= %(through)s
   AND (c.grid_id IS DISTINCT FROM a.grid_id OR c.grid_version IS DISTINCT FROM a.grid_version)
 """
 STORED_ANSWERS = "SELECT count(*) FROM incidents_reassignanswer WHERE run_id = %(run)s"
+
+# The writers of an online run share its answers in %(slices)s runs of case ids about as long each:
+# the last case id of each (fewer when there are fewer answers than writers).
+ANSWER_SLICES = """
+SELECT max(case_id) FROM (
+    SELECT case_id, ntile(%(slices)s) OVER (ORDER BY case_id) AS slice
+    FROM incidents_reassignanswer WHERE run_id = %(run)s
+) s
+GROUP BY slice ORDER BY slice
+"""
+
+# One writer's checkpoint: its slice of the run's state (common_jobrun.state -> 'slices' -> %(index)s),
+# committed with the batch it counts. Only that slice is written, so writers never undo each other's.
+CHECKPOINT_SLICE = """
+UPDATE common_jobrun
+SET state = jsonb_set(state, ARRAY['slices', %(index)s], %(slice)s::jsonb),
+    progress = %(progress)s, message = %(message)s
+WHERE id = %(run)s
+"""
 FORGET_ANSWERS = "DELETE FROM incidents_reassignanswer WHERE run_id = %(run)s"
 
 # How many answers there are to write, and about how many cases the table holds.
