@@ -303,7 +303,9 @@ def reassign_every_case_moves() -> dict:
     grids (a complete redraw writes the same). The hand-written case-driven UPDATE runs on that state
     first and is rolled back; then the project's reassign() puts every case back in its grid."""
     _setup_django()
+    from django.conf import settings
     from django.db import connection, transaction
+    from django.test import override_settings
 
     _, clear_s = _clear_grids(1.0)
     with transaction.atomic():
@@ -313,9 +315,16 @@ def reassign_every_case_moves() -> dict:
             hand_s, hand_rows = time.perf_counter() - started, cursor.rowcount
         transaction.set_rollback(True)
     seconds, report, steps = _timed_full_reassign()
+    # The same with two writers side by side (GRIDGIS_REASSIGN_WRITERS=2), for a redraw in a quiet hour.
+    _clear_grids(1.0)
+    with override_settings(GRIDGIS={**settings.GRIDGIS, "REASSIGN_WRITERS": 2}):
+        two_s, _, two_steps = _timed_full_reassign()
     _clear_grids(1.0)
     offline_s, offline_report, _ = _timed_full_reassign(offline=True)
     return {
+        "writers": settings.GRIDGIS["REASSIGN_WRITERS"],
+        "two_writers_all_rows_s": round(two_s, 2),
+        "two_writers_steps": two_steps,
         "offline_all_rows_s": round(offline_s, 2),
         "offline_strategy": offline_report.strategy,
         "set_based_all_rows_s": round(seconds, 2),
@@ -455,6 +464,7 @@ def intake_during_reassignment(share: float = 0.5, quiet_s: float = 20.0, client
     import tempfile
 
     import psycopg
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
     from procrastinate.contrib.django.utils import connector_params
@@ -515,4 +525,5 @@ def intake_during_reassignment(share: float = 0.5, quiet_s: float = 20.0, client
         "reassign_s": round(seconds, 2),
         "moved": report.moved,
         "batches": report.batches,
+        "writers": settings.GRIDGIS["REASSIGN_WRITERS"],
     }

@@ -344,25 +344,64 @@ def _write_slice(run: JobRun, state: dict, index: int, lock, progress: Callable[
             progress(f"{_written(state, 'answers'):,} of {state['answers']:,} answers written")
 
 
-def _in_own_connection(work, *args):
-    """`work(*args)` in a thread of its own, with a database connection of its own, closed after."""
-    try:
-        return work(*args)
-    finally:
-        connection.close()
+def _side_by_side(width: int, work: Callable, items: list) -> list:
+    """`work(item)` for each item, `width` at a time, each in a thread with a database connection of
+    its own (closed after); with width 1 (or one item) in this thread, on this connection, in order.
+    An error in any is raised here."""
+    if width <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+
+    def on_own_connection(item):
+        try:
+            return work(item)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=min(width, len(items)), thread_name_prefix="reassign") as pool:
+        return list(pool.map(on_own_connection, items))
 
 
 def _write_slices(run: JobRun, state: dict, progress: Callable[[str], None]) -> int:
-    """Write every slice, each by a writer of its own (one slice: in this thread, on this connection)."""
+    """Write every slice, each by a writer of its own; how many times they waited on locked rows."""
     lock = threading.Lock()
-    if len(state["slices"]) == 1:
-        return _write_slice(run, state, 0, lock, progress)
-    with ThreadPoolExecutor(max_workers=len(state["slices"]), thread_name_prefix="reassign-writer") as pool:
-        writers = [
-            pool.submit(_in_own_connection, _write_slice, run, state, index, lock, progress)
-            for index in range(len(state["slices"]))
-        ]
-        return sum(writer.result() for writer in writers)  # a writer's error is raised here
+    indexes = list(range(len(state["slices"])))
+    return sum(_side_by_side(len(indexes), lambda index: _write_slice(run, state, index, lock, progress), indexes))
+
+
+def _examine_district(run: JobRun, state: dict, code: str, lock, progress: Callable[[str], None]) -> None:
+    """Store the answers for one district's cases, with the district's checkpoint, in one transaction."""
+    tick = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Room for the join's sort (DISTINCT ON over a district's cases) and hashes in memory.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(
+            sql.STORE_ANSWERS_FOR_DISTRICT, {"run": run.pk, "district": code, "deepest": int(Level.MICROGRID)}
+        )
+        examined = cursor.fetchone()[0]
+        with lock:
+            done = {
+                **state,
+                "examined": state["examined"] + examined,
+                "examined_districts": [*state["examined_districts"], code],
+            }
+        cursor.execute(
+            sql.CHECKPOINT_DISTRICT,
+            {
+                "run": run.pk,
+                "district": code,
+                "examined": examined,
+                "progress": round(_progress_of(done), 4),
+                "message": f"district {code or '(none)'} examined",
+            },
+        )
+    with lock:
+        state["examined"] += examined
+        state["examined_districts"].append(code)
+        number = len(state["examined_districts"])
+    progress(
+        f"[{number}/{len(state['districts'])}] district {code or '(none)'}: {examined:,} cases "
+        f"examined in {time.perf_counter() - tick:.1f} s"
+    )
 
 
 def _slices(ends: list[int]) -> list[dict]:
@@ -401,24 +440,9 @@ def _online(*, district: str | None, full: bool, run: JobRun | None, progress: C
     report.mode = state["mode"]
     report.changed_grids = len(state["changed"])
 
-    for number, code in enumerate(state["districts"], 1):
-        if code in state["examined_districts"]:
-            continue
-        tick = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Room for the join's sort (DISTINCT ON over a district's cases) and hashes in memory.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute(
-                sql.STORE_ANSWERS_FOR_DISTRICT, {"run": run.pk, "district": code, "deepest": int(Level.MICROGRID)}
-            )
-            examined = cursor.fetchone()[0]
-            state["examined"] += examined
-            state["examined_districts"].append(code)
-            _checkpoint(run, state, f"district {code or '(none)'} examined")
-        progress(
-            f"[{number}/{len(state['districts'])}] district {code or '(none)'}: {examined:,} cases "
-            f"examined in {time.perf_counter() - tick:.1f} s"
-        )
+    lock = threading.Lock()
+    pending = [code for code in state["districts"] if code not in state["examined_districts"]]
+    _side_by_side(config["REASSIGN_WRITERS"], lambda code: _examine_district(run, state, code, lock, progress), pending)
     if state["mode"] == "affected" and not state["examined_changed"]:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql.STORE_ANSWERS_FOR_CHANGED_GRIDS, {"run": run.pk, "grid_ids": state["changed"]})

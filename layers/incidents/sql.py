@@ -337,6 +337,18 @@ SELECT max(case_id) FROM (
 GROUP BY slice ORDER BY slice
 """
 
+# One district's checkpoint in the examine step, committed with its answers: the district joins the
+# examined ones and its count the total, merged into the run's state by the row's own update, so that
+# districts examined side by side never undo each other's.
+CHECKPOINT_DISTRICT = """
+UPDATE common_jobrun
+SET state = jsonb_set(
+        jsonb_set(state, '{examined_districts}', (state -> 'examined_districts') || to_jsonb(%(district)s::text)),
+        '{examined}', to_jsonb((state ->> 'examined')::bigint + %(examined)s)),
+    progress = %(progress)s, message = %(message)s
+WHERE id = %(run)s
+"""
+
 # One writer's checkpoint: its slice of the run's state (common_jobrun.state -> 'slices' -> %(index)s),
 # committed with the batch it counts. Only that slice is written, so writers never undo each other's.
 CHECKPOINT_SLICE = """
