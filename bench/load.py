@@ -360,14 +360,22 @@ class WorkflowSteps:
     """What a dispatcher's console does beside the reports: `cases` ((id, status) of cases reported or
     registered) taken in turn through register and dispatch, one step every `every_s` seconds, as the
     user whose API token is `token`. Before each step the case is read (its version, as the console
-    shows it); only the step itself is timed, in `timings`. A case whose step is refused is left there
-    (the refusal is counted, not retried)."""
+    shows it); only the step itself is timed, in `timings`. A step refused as stale (409) is read and
+    sent again; any other refusal leaves the case there.
+
+    `retry_errors` (the failover drill): a read or step that gets no answer or a 5xx is sent again
+    with the same Idempotency-Key after a back-off, until answered, as the phone app and the console
+    do; `answered` then holds each step's final answer by (case id, action)."""
 
     token: str
     cases: list[tuple[int, str]]
     every_s: float = 0.1
+    retry_errors: bool = False
     timings: RequestTimings = field(default_factory=RequestTimings)
     taken: list[int] = field(default_factory=list)  # the ids stepped, for the caller to put back
+    answered: dict = field(default_factory=dict)  # (case id, action) -> the step's final answer
+    errors: int = 0  # sends that got no answer or a 5xx (each sent again when retry_errors)
+    refusals: Counter = field(default_factory=Counter)  # (status, the answer's detail) of refused steps
 
     NEXT = {"reported": ("register", "dispatch"), "registered": ("dispatch",)}
 
@@ -376,35 +384,44 @@ class WorkflowSteps:
         for case_id, status in self.cases:
             self.taken.append(case_id)
             for action in self.NEXT[status]:
-                # A step refused as stale (409: the case changed since it was read, e.g. the
-                # reassignment moved it) is read again and sent again, as the console would.
                 for attempt in range(3):
                     if stop.is_set() or time.monotonic() >= deadline:
                         return
-                    answer = self._step(client, case_id, action, f"{prefix}{case_id}-{action}-{attempt}")
+                    answer = self._step(client, case_id, action, f"{prefix}{case_id}-{action}-{attempt}", deadline)
                     if answer != 409:
                         break
+                self.answered[(case_id, action)] = answer
                 if answer != 200:
                     break
 
-    def _step(self, client: _Client, case_id: int, action: str, key: str) -> int:
+    def _send(self, send, deadline: float):
+        """`send()` once, or (retry_errors) until it is answered below 500 or `deadline` passes."""
+        delay = 0.05
+        while True:
+            try:
+                answer = send()
+            except (OSError, http.client.HTTPException):
+                answer = None
+            if answer is not None and answer[0] < 500:
+                return answer
+            self.errors += 1
+            if not self.retry_errors or time.monotonic() >= deadline:
+                return answer or (0, {})
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def _step(self, client: _Client, case_id: int, action: str, key: str, deadline: float) -> int:
         """Read the case, then take `action` at the version read; the step's answer (0: no answer)."""
-        try:
-            read_status, case = client.get(f"{INTAKE}{case_id}/", token=self.token)
-        except (OSError, http.client.HTTPException):
-            return 0
+        read_status, case = self._send(lambda: client.get(f"{INTAKE}{case_id}/", token=self.token), deadline)
         if read_status != 200:
             return read_status
+        body = json.dumps({"version": case.get("properties", case)["version"]}).encode()
         began, started = time.monotonic(), time.perf_counter()
-        try:
-            status, _answer, _ = client.post(
-                json.dumps({"version": case.get("properties", case)["version"]}).encode(),
-                key,
-                path=f"{INTAKE}{case_id}/{action}/",
-                token=self.token,
-            )
-        except (OSError, http.client.HTTPException):
-            status = 0
+        status, answer = self._send(
+            lambda: client.post(body, key, path=f"{INTAKE}{case_id}/{action}/", token=self.token)[:2], deadline
+        )
+        if status != 200:
+            self.refusals[(status, str(answer.get("detail", ""))[:120])] += 1
         self.timings.started.append(began)
         self.timings.seconds.append(time.perf_counter() - started)
         self.timings.statuses[status] += 1
