@@ -9,6 +9,11 @@ Ends with one line a script can read:
 
     failover: postmaster <s> s, node <s> s, accepted <n>, lost <n>, duplicates <n>
 
+Beside the reports, a dispatcher registers and dispatches reports posted just before the fault
+(bench/load.py WorkflowSteps), each send retried with its key until answered; every step answered 200
+must be in its case's trail once. `lost` and `duplicates` count reports and steps; the steps' own
+figures follow on a line `failover steps: …`.
+
 `accepted`: reports acknowledged in the end, answered 201 or, when the first try was stored but its
 answer died with the leader, the retry's replay of it; `lost`: a 201 whose case is not stored; `duplicates`: cases beyond
 the first for one key, and keys answered 201 twice. Exit status 0 when lost and duplicates are 0 and
@@ -24,6 +29,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench.sampling import Sampler
@@ -114,8 +120,54 @@ def wait_for_rejoin(old_leader: str, seconds: float = 180.0) -> float | None:
     return None
 
 
+def _steps_for_round(port: int, count: int, kind: str):
+    """A dispatcher's steps for one round: `count` reports waiting (posted now, before the fault) to be
+    registered and dispatched through the round, each send retried with its key until answered."""
+    import threading
+
+    from bench.incidents import _dispatcher_token
+    from bench.load import WorkflowSteps, run_load
+    from layers.incidents.models import Case, Status
+
+    made = run_load(port, submissions=count, clients=2, prefix=f"failover-{kind}-steps-{int(time.time() * 1000)}-")
+    # Reports this close to an open one of their category become its "me too" duplicates, which cannot
+    # be registered: the steps take the latest reports still waiting (these, and earlier rounds').
+    cases = list(Case.objects.filter(status=Status.REPORTED).order_by("-id").values_list("id", flat=True)[:count])
+    # Four steps a second, so that they go on through the fault and the outage.
+    steps = WorkflowSteps(_dispatcher_token(), [(case_id, "reported") for case_id in cases], 0.25, True)
+    stop = threading.Event()
+    thread = threading.Thread(target=steps.run, args=(port, stop, time.monotonic() + 600, f"{made.prefix}step-"))
+    return steps, stop, thread
+
+
+def verify_steps(steps) -> dict:
+    """Each step answered 200 must be in the case's trail once; no step may be there twice."""
+    from django.db.models import Count
+
+    from layers.incidents.models import TrailEntry
+
+    rows = (
+        TrailEntry.objects.filter(case_id__in=steps.taken, action__in=("register", "dispatch"))
+        .values("case_id", "action")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    counts = {(row["case_id"], row["action"]): row["count"] for row in rows}
+    accepted = [step for step, answer in steps.answered.items() if answer == 200]
+    return {
+        "steps_accepted": len(accepted),
+        "steps_answers": {str(status): n for status, n in Counter(steps.answered.values()).items()},
+        "steps_refusals": [f"{status} {detail} (x{n})" for (status, detail), n in steps.refusals.most_common(3)],
+        "steps_refused": steps.errors,
+        "steps_unanswered": sum(1 for answer in steps.answered.values() if answer == 0),
+        "steps_lost": sum(1 for step in accepted if counts.get(step, 0) == 0),
+        "steps_duplicates": sum(count - 1 for count in counts.values() if count > 1),
+    }
+
+
 def drill_round(port: int, kind: str, *, submissions: int, clients: int, deadline_s: float) -> dict:
-    """One round: load, then `kind` ("postmaster" or "node") of the leader killed after a quarter."""
+    """One round: load and a dispatcher's steps, then `kind` ("postmaster" or "node") of the leader
+    killed after a quarter of the reports."""
     from bench.load import run_load, verify
 
     deadline = time.monotonic() + 120
@@ -132,7 +184,9 @@ def drill_round(port: int, kind: str, *, submissions: int, clients: int, deadlin
             _kill(cluster._running(leader))  # Patroni first, so that nothing restarts the postmaster
         _kill(cluster.postmaster_pid(leader))
 
+    steps, stop_steps, stepper = _steps_for_round(port, max(10, submissions // 4), kind)
     with WriteProbe() as probe:
+        stepper.start()
         figures = run_load(
             port,
             submissions=submissions,
@@ -142,6 +196,8 @@ def drill_round(port: int, kind: str, *, submissions: int, clients: int, deadlin
             deadline_s=deadline_s,
             prefix=f"failover-{kind}-{int(time.time() * 1000)}-",
         )
+        stop_steps.set()  # the step in hand is still sent until it is answered
+        stepper.join(120)
         if kind == "node":
             cluster.start_node(leader)  # the machine comes back
         rejoined_s = wait_for_rejoin(leader)
@@ -152,6 +208,7 @@ def drill_round(port: int, kind: str, *, submissions: int, clients: int, deadlin
     checks = verify(figures)
     checks["duplicate_cases"] = duplicate_cases(figures.prefix)
     return {
+        **verify_steps(steps),
         "kind": kind,
         "old_leader": leader,
         "new_leader": cluster.leader(),
@@ -212,11 +269,20 @@ def summary_line(result: dict) -> str:
         return "?" if value is None else f"{value:.1f}"
 
     accepted = sum(r["accepted"] for r in result["rounds"])
-    lost = sum(r["lost"] for r in result["rounds"])
-    duplicates = sum(r["duplicates"] for r in result["rounds"])
+    lost = sum(r["lost"] + r["steps_lost"] for r in result["rounds"])
+    duplicates = sum(r["duplicates"] + r["steps_duplicates"] for r in result["rounds"])
     return (
         f"failover: postmaster {seconds('postmaster')} s, node {seconds('node')} s, "
         f"accepted {accepted}, lost {lost}, duplicates {duplicates}"
+    )
+
+
+def steps_line(result: dict) -> str:
+    rounds = result["rounds"]
+    return (
+        f"failover steps: accepted {sum(r['steps_accepted'] for r in rounds)}, "
+        f"lost {sum(r['steps_lost'] for r in rounds)}, duplicates {sum(r['steps_duplicates'] for r in rounds)}, "
+        f"sends without an answer (sent again) {sum(r['steps_refused'] for r in rounds)}"
     )
 
 
@@ -229,6 +295,10 @@ def passed(result: dict) -> bool:
         and r["unanswered"] == 0
         and r["without_writes_s"] is not None
         and r["rejoined_s"] is not None
+        and r["steps_accepted"] > 0
+        and r["steps_lost"] == 0
+        and r["steps_duplicates"] == 0
+        and r["steps_unanswered"] == 0
         for r in result["rounds"]
     )
 
@@ -244,6 +314,7 @@ def main(argv: list[str]) -> int:
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+    print(steps_line(result))
     print(summary_line(result), flush=True)
     return 0 if passed(result) else 1
 

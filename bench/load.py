@@ -71,23 +71,37 @@ class _Client:
         self.port = port
         self.connection: http.client.HTTPConnection | None = None
 
-    def post(self, body: bytes, key: str) -> tuple[int, dict, bool]:
+    def post(self, body: bytes, key: str, path: str = INTAKE, token: str | None = None) -> tuple[int, dict, bool]:
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+        response, data = self._send("POST", path, body, headers, token)
+        return response.status, _json_object(data), response.getheader("Idempotent-Replayed") == "true"
+
+    def get(self, path: str, token: str | None = None) -> tuple[int, dict]:
+        response, data = self._send("GET", path, None, {}, token)
+        return response.status, _json_object(data)
+
+    def _send(self, method: str, path: str, body: bytes | None, headers: dict, token: str | None):
         if self.connection is None:
             self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        if token:
+            headers = {**headers, "Authorization": f"Token {token}"}
         try:
-            self.connection.request("POST", INTAKE, body, {"Content-Type": "application/json", "Idempotency-Key": key})
+            self.connection.request(method, path, body, headers)
             response = self.connection.getresponse()
-            data = response.read()
-            replayed = response.getheader("Idempotent-Replayed") == "true"
+            return response, response.read()
         except (OSError, http.client.HTTPException):
             self.connection.close()
             self.connection = None
             raise
-        try:
-            parsed = json.loads(data) if data else {}
-        except ValueError:
-            parsed = {}
-        return response.status, parsed if isinstance(parsed, dict) else {}, replayed
+
+
+def _json_object(data: bytes) -> dict:
+    """An answer's JSON object ({} for an empty, malformed or non-object body)."""
+    try:
+        parsed = json.loads(data) if data else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def _restart_database(figures: LoadFigures) -> None:
@@ -320,8 +334,8 @@ def main(argv: list[str]) -> int:
 
 
 @dataclass
-class IntakeTimings:
-    """Reports posted while something else ran: each request's seconds and answer."""
+class RequestTimings:
+    """Requests sent while something else ran (reports, workflow steps): each one's seconds and answer."""
 
     seconds: list[float] = field(default_factory=list)
     started: list[float] = field(default_factory=list)  # time.monotonic() at each request's start
@@ -341,6 +355,80 @@ class IntakeTimings:
         }
 
 
+@dataclass
+class WorkflowSteps:
+    """What a dispatcher's console does beside the reports: `cases` ((id, status) of cases reported or
+    registered) taken in turn through register and dispatch, one step every `every_s` seconds, as the
+    user whose API token is `token`. Before each step the case is read (its version, as the console
+    shows it); only the step itself is timed, in `timings`. A step refused as stale (409) is read and
+    sent again; any other refusal leaves the case there.
+
+    `retry_errors` (the failover drill): a read or step that gets no answer or a 5xx is sent again
+    with the same Idempotency-Key after a back-off, until answered, as the phone app and the console
+    do; `answered` then holds each step's final answer by (case id, action)."""
+
+    token: str
+    cases: list[tuple[int, str]]
+    every_s: float = 0.1
+    retry_errors: bool = False
+    timings: RequestTimings = field(default_factory=RequestTimings)
+    taken: list[int] = field(default_factory=list)  # the ids stepped, for the caller to put back
+    answered: dict = field(default_factory=dict)  # (case id, action) -> the step's final answer
+    errors: int = 0  # sends that got no answer or a 5xx (each sent again when retry_errors)
+    refusals: Counter = field(default_factory=Counter)  # (status, the answer's detail) of refused steps
+
+    NEXT = {"reported": ("register", "dispatch"), "registered": ("dispatch",)}
+
+    def run(self, port: int, stop: threading.Event, deadline: float, prefix: str) -> None:
+        client = _Client(port)
+        for case_id, status in self.cases:
+            self.taken.append(case_id)
+            for action in self.NEXT[status]:
+                for attempt in range(3):
+                    if stop.is_set() or time.monotonic() >= deadline:
+                        return
+                    answer = self._step(client, case_id, action, f"{prefix}{case_id}-{action}-{attempt}", deadline)
+                    if answer != 409:
+                        break
+                self.answered[(case_id, action)] = answer
+                if answer != 200:
+                    break
+
+    def _send(self, send, deadline: float):
+        """`send()` once, or (retry_errors) until it is answered below 500 or `deadline` passes."""
+        delay = 0.05
+        while True:
+            try:
+                answer = send()
+            except (OSError, http.client.HTTPException):
+                answer = None
+            if answer is not None and answer[0] < 500:
+                return answer
+            self.errors += 1
+            if not self.retry_errors or time.monotonic() >= deadline:
+                return answer or (0, {})
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def _step(self, client: _Client, case_id: int, action: str, key: str, deadline: float) -> int:
+        """Read the case, then take `action` at the version read; the step's answer (0: no answer)."""
+        read_status, case = self._send(lambda: client.get(f"{INTAKE}{case_id}/", token=self.token), deadline)
+        if read_status != 200:
+            return read_status
+        body = json.dumps({"version": case.get("properties", case)["version"]}).encode()
+        began, started = time.monotonic(), time.perf_counter()
+        status, answer = self._send(
+            lambda: client.post(body, key, path=f"{INTAKE}{case_id}/{action}/", token=self.token)[:2], deadline
+        )
+        if status != 200:
+            self.refusals[(status, str(answer.get("detail", ""))[:120])] += 1
+        self.timings.started.append(began)
+        self.timings.seconds.append(time.perf_counter() - started)
+        self.timings.statuses[status] += 1
+        time.sleep(max(0.0, self.every_s - (time.perf_counter() - started)))
+        return status
+
+
 def intake_while(
     port: int,
     busy,
@@ -350,13 +438,15 @@ def intake_while(
     bbox: tuple[float, float, float, float] = (105.40, 28.85, 105.50, 28.95),
     seed: int = 5,
     at_most_s: float = 600.0,
+    steps: WorkflowSteps | None = None,
 ):
-    """Post reports from `clients` threads for as long as `busy()` runs in this thread; returns
-    (busy's result, IntakeTimings). Each report has its own Idempotency-Key; nothing is retried, so a
+    """Post reports from `clients` threads for as long as `busy()` runs in this thread, and take
+    `steps` in one more thread if given; returns (busy's result, RequestTimings of the reports; the
+    steps' are in steps.timings). Each request has its own Idempotency-Key; nothing is retried, so a
     slow answer shows as it is."""
     rng = random.Random(seed)
     prefix = f"intake-{int(time.time() * 1000)}-"
-    timings = IntakeTimings()
+    timings = RequestTimings()
     lock = threading.Lock()
     stop = threading.Event()
     deadline = time.monotonic() + at_most_s
@@ -382,6 +472,8 @@ def intake_while(
                 timings.statuses[status] += 1
 
     threads = [threading.Thread(target=poster, daemon=True) for _ in range(clients)]
+    if steps is not None:
+        threads.append(threading.Thread(target=steps.run, args=(port, stop, deadline, f"{prefix}step-"), daemon=True))
     for thread in threads:
         thread.start()
     try:

@@ -466,8 +466,10 @@ GRIDGIS = {
     ),
     # Online reassignment (layers/incidents/reassign.py): cases written per batch, each batch its own
     # transaction (its rows stay locked that long: ~0.1 s at city scale); how long a batch waits for a
-    # row another transaction holds before it gives up and is tried again, and how many times.
+    # row another transaction holds before it gives up and is tried again, and how many times. Writers:
+    # how many connections write at once, each its own run of case ids.
     "REASSIGN_BATCH_CASES": env_int("GRIDGIS_REASSIGN_BATCH_CASES", 2000),
+    "REASSIGN_WRITERS": env_int("GRIDGIS_REASSIGN_WRITERS", 1),
     "REASSIGN_LOCK_TIMEOUT_MS": env_int("GRIDGIS_REASSIGN_LOCK_TIMEOUT_MS", 200),
     "REASSIGN_LOCK_RETRIES": env_int("GRIDGIS_REASSIGN_LOCK_RETRIES", 300),
     # Audits (layers/audits): parts of a gap/overlap/outside_parent under this many m² are slivers,

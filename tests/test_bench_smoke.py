@@ -19,6 +19,7 @@ EXPECTED_ROWS = {
     "per-case ORM loop (sample, extrapolated to all cases)",
     "reassign after redrawing 10 micro-grids (affected cases only)",
     "intake during reassignment (50% of cases move, online batches)",
+    "workflow steps during reassignment (50% of cases move, online batches)",
     "audit gap + overlap (run, chunks, findings written)",
     "assessment by grid, 2026Q4",
     "grids bbox GeoJSON via API (719 unit grids)",

@@ -1,6 +1,6 @@
 """A short failover drill on the live cluster (the full one is `make failover`): while reports come in
-through HAProxy, kill -9 the leader's postmaster, then a whole node. No acknowledged report is lost,
-none is stored twice, the same gunicorn recovers unaided, and each old leader comes back as a replica."""
+through HAProxy and a dispatcher registers and dispatches, kill -9 the leader's postmaster, then a
+whole node. No acknowledged report or step is lost, none is stored twice, the same gunicorn recovers unaided, and each old leader comes back as a replica."""
 
 from __future__ import annotations
 
@@ -45,3 +45,7 @@ def test_a_short_drill_loses_no_report_and_stores_none_twice(live_cluster):
         assert result["new_leader"] != result["old_leader"]  # a replica took over
         assert result["rejoined_s"] is not None  # and the old leader runs again as a replica
         assert result["refused"] > 0  # the clients did see the outage and retried
+        # The dispatcher's register and dispatch steps through the same outage: each acknowledged
+        # step is in its case's trail, once.
+        assert result["steps_accepted"] > 0 and result["steps_unanswered"] == 0, result
+        assert result["steps_lost"] == 0 and result["steps_duplicates"] == 0, result

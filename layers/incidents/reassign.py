@@ -12,9 +12,11 @@ Online (the default; the server keeps taking reports and workflow steps):
    together with the run's checkpoint (common.models.JobRun.state);
 2. apply: those answers are written in batches of GRIDGIS REASSIGN_BATCH_CASES case ids, each batch
    its own short transaction (the case rows it writes stay locked only that long), with a trail entry
-   for each case that moved, the checkpoint advancing with it. A batch that meets a row locked by a
-   long transaction gives up after REASSIGN_LOCK_TIMEOUT_MS and is tried again, so that it never makes
-   a queue of requests behind it;
+   for each case that moved, the checkpoint advancing with it. With GRIDGIS REASSIGN_WRITERS above 1,
+   the answers are cut into that many runs of case ids, each written by a connection of its own at
+   the same time, each with its own checkpoint. A batch that meets a row locked by a long transaction
+   gives up after REASSIGN_LOCK_TIMEOUT_MS and is tried again, so that it never makes a queue of
+   requests behind it;
 3. the stamps are refreshed and the run's answers forgotten.
 No index or key of the live table is touched. An interrupted run (Ctrl-C, a killed worker) is resumed
 with `reassign(run=...)` / `manage.py reassign --resume`: it skips the districts examined and the
@@ -30,8 +32,11 @@ reports (common.serving: every web process holds a shared advisory lock).
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -223,14 +228,18 @@ def _plan(*, district: str | None, full: bool) -> dict | None:
         "changed": changed,
         "examined_districts": [],
         "examined_changed": False,
-        "applied_through": 0,
-        "applied_answers": 0,
         "answers": None,
         "examined": 0,
-        "updated": 0,
-        "moved": 0,
-        "batches": 0,
+        # The write step's share of the answers for each writer, made once the answers are counted:
+        # {"after", "until": the case ids bounding it, "through": written up to here, and what it has
+        # written: "answers", "updated", "moved", "batches"}.
+        "slices": None,
     }
+
+
+def _written(state: dict, key: str) -> int:
+    """What the writers have written so far, in all: "answers", "updated", "moved" or "batches"."""
+    return sum(part[key] for part in state["slices"] or [])
 
 
 def _progress_of(state: dict) -> float:
@@ -238,7 +247,7 @@ def _progress_of(state: dict) -> float:
     steps = len(state["districts"]) + (1 if state["mode"] == "affected" else 0)
     done = len(state["examined_districts"]) + (1 if state["examined_changed"] else 0)
     examined = done / max(steps, 1)
-    written = state["applied_answers"] / state["answers"] if state["answers"] else 0.0
+    written = _written(state, "answers") / state["answers"] if state["answers"] else 0.0
     return 0.5 * examined + 0.5 * written
 
 
@@ -265,33 +274,143 @@ def _is_lock_timeout(exc: OperationalError) -> bool:
     )
 
 
-def _write_batch(run: JobRun, state: dict, batch_size: int, lock_timeout_ms: int) -> bool:
-    """Write the next batch of stored answers in one short transaction; False when none is left."""
+def _write_batch(run: JobRun, state: dict, index: int, batch_size: int, lock_timeout_ms: int, lock) -> bool:
+    """Write the next batch of slice `index`'s stored answers in one short transaction; False when the
+    slice is done. The slice's checkpoint commits with the batch; `state` (shared by the writers, under
+    `lock`) takes the new slice only once that commit is through."""
+    part = state["slices"][index]
     with transaction.atomic(), connection.cursor() as cursor:
         # A row held by a long transaction makes this batch give up rather than hold its own rows
         # (and every request waiting on them) for as long.
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{lock_timeout_ms}ms"])
-        cursor.execute(sql.NEXT_BATCH_END, {"run": run.pk, "after": state["applied_through"], "batch": batch_size})
-        through = cursor.fetchone()[0]
+        # The batch's commit need not wait for its WAL to reach the disk (or a synchronous replica):
+        # a crash can lose only whole batches, each together with the checkpoint that counts it, and
+        # the resumed run writes them again. A later request's own commit flushes them first anyway.
+        cursor.execute("SELECT set_config('synchronous_commit', 'off', true)")
+        cursor.execute(
+            sql.NEXT_BATCH_END, {"run": run.pk, "after": part["through"], "until": part["until"], "batch": batch_size}
+        )
+        through, answers = cursor.fetchone()
         if through is None:
             return False
-        params = {**_batch_params(run), "after": state["applied_through"], "through": through}
+        params = {**_batch_params(run), "after": part["through"], "through": through}
         cursor.execute(sql.CREATE_ANSWERS)
         cursor.execute(sql.LOAD_BATCH, params)
         batch = ReassignReport()
         _write(cursor, batch, params)
+        done = {
+            **part,
+            "through": through,
+            "answers": part["answers"] + answers,
+            "updated": part["updated"] + batch.updated,
+            "moved": part["moved"] + batch.moved,
+            "batches": part["batches"] + 1,
+        }
+        with lock:
+            progress = _progress_of(
+                {**state, "slices": [done if i == index else p for i, p in enumerate(state["slices"])]}
+            )
         cursor.execute(
-            "SELECT count(*) FROM incidents_reassignanswer WHERE run_id = %(run)s "
-            "AND case_id > %(after)s AND case_id <= %(through)s",
-            params,
+            sql.CHECKPOINT_SLICE,
+            {
+                "run": run.pk,
+                "index": str(index),
+                "slice": json.dumps(done),
+                "progress": round(progress, 4),
+                "message": f"writer {index + 1}: written through case {through}",
+            },
         )
-        state["applied_answers"] += cursor.fetchone()[0]
-        state["applied_through"] = through
-        state["updated"] += batch.updated
-        state["moved"] += batch.moved
-        state["batches"] += 1
-        _checkpoint(run, state, f"batch {state['batches']}: written through case {through}")
+    with lock:
+        state["slices"][index] = done
     return True
+
+
+def _write_slice(run: JobRun, state: dict, index: int, lock, progress: Callable[[str], None]) -> int:
+    """One writer: slice `index`'s batches until none is left; how many times it waited on locked rows."""
+    config = settings.GRIDGIS
+    batch_size, lock_timeout_ms = config["REASSIGN_BATCH_CASES"], config["REASSIGN_LOCK_TIMEOUT_MS"]
+    waits = 0
+    while True:
+        try:
+            if not _write_batch(run, state, index, batch_size, lock_timeout_ms, lock):
+                return waits
+        except OperationalError as exc:
+            if not _is_lock_timeout(exc) or waits >= config["REASSIGN_LOCK_RETRIES"]:
+                raise
+            waits += 1
+            time.sleep(min(0.05 * waits, 1.0))  # the failed batch left its slice as it was
+            continue
+        if state["slices"][index]["batches"] % 20 == 0:
+            progress(f"{_written(state, 'answers'):,} of {state['answers']:,} answers written")
+
+
+def _side_by_side(width: int, work: Callable, items: list) -> list:
+    """`work(item)` for each item, `width` at a time, each in a thread with a database connection of
+    its own (closed after); with width 1 (or one item) in this thread, on this connection, in order.
+    An error in any is raised here."""
+    if width <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+
+    def on_own_connection(item):
+        try:
+            return work(item)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=min(width, len(items)), thread_name_prefix="reassign") as pool:
+        return list(pool.map(on_own_connection, items))
+
+
+def _write_slices(run: JobRun, state: dict, progress: Callable[[str], None]) -> int:
+    """Write every slice, each by a writer of its own; how many times they waited on locked rows."""
+    lock = threading.Lock()
+    indexes = list(range(len(state["slices"])))
+    return sum(_side_by_side(len(indexes), lambda index: _write_slice(run, state, index, lock, progress), indexes))
+
+
+def _examine_district(run: JobRun, state: dict, code: str, lock, progress: Callable[[str], None]) -> None:
+    """Store the answers for one district's cases, with the district's checkpoint, in one transaction."""
+    tick = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Room for the join's sort (DISTINCT ON over a district's cases) and hashes in memory.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(
+            sql.STORE_ANSWERS_FOR_DISTRICT, {"run": run.pk, "district": code, "deepest": int(Level.MICROGRID)}
+        )
+        examined = cursor.fetchone()[0]
+        with lock:
+            done = {
+                **state,
+                "examined": state["examined"] + examined,
+                "examined_districts": [*state["examined_districts"], code],
+            }
+        cursor.execute(
+            sql.CHECKPOINT_DISTRICT,
+            {
+                "run": run.pk,
+                "district": code,
+                "examined": examined,
+                "progress": round(_progress_of(done), 4),
+                "message": f"district {code or '(none)'} examined",
+            },
+        )
+    with lock:
+        state["examined"] += examined
+        state["examined_districts"].append(code)
+        number = len(state["examined_districts"])
+    progress(
+        f"[{number}/{len(state['districts'])}] district {code or '(none)'}: {examined:,} cases "
+        f"examined in {time.perf_counter() - tick:.1f} s"
+    )
+
+
+def _slices(ends: list[int]) -> list[dict]:
+    """The writers' slices of a run's answers, from the last case id of each (none: one empty slice)."""
+    ends = ends or [0]
+    return [
+        {"after": after, "until": until, "through": after, "answers": 0, "updated": 0, "moved": 0, "batches": 0}
+        for after, until in zip([0, *ends[:-1]], ends, strict=True)
+    ]
 
 
 def _online(*, district: str | None, full: bool, run: JobRun | None, progress: Callable[[str], None]) -> ReassignReport:
@@ -307,7 +426,7 @@ def _online(*, district: str | None, full: bool, run: JobRun | None, progress: C
         report.resumed = True
         progress(
             f"resuming run {run.pk}: {len(state['examined_districts'])} district(s) examined, "
-            f"{state['applied_answers']:,} answers written"
+            f"{_written(state, 'answers'):,} answers written"
         )
     else:
         state = _plan(district=district, full=full)
@@ -321,24 +440,9 @@ def _online(*, district: str | None, full: bool, run: JobRun | None, progress: C
     report.mode = state["mode"]
     report.changed_grids = len(state["changed"])
 
-    for number, code in enumerate(state["districts"], 1):
-        if code in state["examined_districts"]:
-            continue
-        tick = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Room for the join's sort (DISTINCT ON over a district's cases) and hashes in memory.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute(
-                sql.STORE_ANSWERS_FOR_DISTRICT, {"run": run.pk, "district": code, "deepest": int(Level.MICROGRID)}
-            )
-            examined = cursor.fetchone()[0]
-            state["examined"] += examined
-            state["examined_districts"].append(code)
-            _checkpoint(run, state, f"district {code or '(none)'} examined")
-        progress(
-            f"[{number}/{len(state['districts'])}] district {code or '(none)'}: {examined:,} cases "
-            f"examined in {time.perf_counter() - tick:.1f} s"
-        )
+    lock = threading.Lock()
+    pending = [code for code in state["districts"] if code not in state["examined_districts"]]
+    _side_by_side(config["REASSIGN_WRITERS"], lambda code: _examine_district(run, state, code, lock, progress), pending)
     if state["mode"] == "affected" and not state["examined_changed"]:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql.STORE_ANSWERS_FOR_CHANGED_GRIDS, {"run": run.pk, "grid_ids": state["changed"]})
@@ -351,26 +455,15 @@ def _online(*, district: str | None, full: bool, run: JobRun | None, progress: C
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql.STORED_ANSWERS, {"run": run.pk})
             state["answers"] = cursor.fetchone()[0]
-            _checkpoint(run, state, f"{state['answers']:,} cases to write")
-    batch_size, lock_timeout_ms = config["REASSIGN_BATCH_CASES"], config["REASSIGN_LOCK_TIMEOUT_MS"]
-    tick, waits = time.perf_counter(), 0
-    while True:
-        try:
-            if not _write_batch(run, state, batch_size, lock_timeout_ms):
-                break
-        except OperationalError as exc:
-            if not _is_lock_timeout(exc) or waits >= config["REASSIGN_LOCK_RETRIES"]:
-                raise
-            waits += 1
-            run.refresh_from_db(fields=["state"])
-            state = run.state  # the failed batch's changes to `state` were not committed
-            time.sleep(min(0.05 * waits, 1.0))
-            continue
-        if state["batches"] % 20 == 0:
-            progress(f"{state['applied_answers']:,} of {state['answers']:,} answers written")
+            cursor.execute(sql.ANSWER_SLICES, {"run": run.pk, "slices": max(1, config["REASSIGN_WRITERS"])})
+            state["slices"] = _slices([row[0] for row in cursor.fetchall()])
+            _checkpoint(run, state, f"{state['answers']:,} cases to write by {len(state['slices'])} writer(s)")
+    tick = time.perf_counter()
+    waits = _write_slices(run, state, progress)
     progress(
-        f"{state['applied_answers']:,} answers written in {state['batches']} batch(es) of at most "
-        f"{batch_size:,} in {time.perf_counter() - tick:.1f} s ({waits} wait(s) on locked rows)"
+        f"{_written(state, 'answers'):,} answers written in {_written(state, 'batches')} batch(es) of at most "
+        f"{config['REASSIGN_BATCH_CASES']:,} by {len(state['slices'])} writer(s) in "
+        f"{time.perf_counter() - tick:.1f} s ({waits} wait(s) on locked rows)"
     )
 
     with transaction.atomic(), connection.cursor() as cursor:
@@ -379,8 +472,12 @@ def _online(*, district: str | None, full: bool, run: JobRun | None, progress: C
         elif state["changed"]:
             restamp(state["changed"])
         cursor.execute(sql.FORGET_ANSWERS, {"run": run.pk})
-    report.examined, report.updated, report.moved = state["examined"], state["updated"], state["moved"]
-    report.batches, report.districts = state["batches"], list(state["examined_districts"])
+    report.examined, report.updated, report.moved = (
+        state["examined"],
+        _written(state, "updated"),
+        _written(state, "moved"),
+    )
+    report.batches, report.districts = _written(state, "batches"), list(state["examined_districts"])
     summary = (
         f"{report.examined:,} cases examined, {report.moved:,} moved to another grid, "
         f"{report.updated:,} updated ({report.batches} batch(es))"

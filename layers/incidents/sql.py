@@ -196,11 +196,12 @@ SET version = EXCLUDED.version, digest = EXCLUDED.digest, is_active = EXCLUDED.i
 # the one rule gives it now), by one of the two statements below, which answer how many cases they
 # examined; then APPLY_ANSWERS writes those cases and TRAIL_MOVES a trail entry for each case that
 # moved to another grid. Between the two, reassign.py chooses how to write.
-# ON COMMIT DROP cleans up after a run; inside an enclosing transaction (tests) an earlier run's table
-# may still be there, hence the DROP first.
+# The table is made once per connection and emptied at every commit (ON COMMIT DELETE ROWS): an online
+# run fills it once per batch, a thousand times at city scale, and a table made and dropped each time
+# would write and delete its rows in the system catalogues as often. Inside an enclosing transaction
+# (tests) an earlier run's rows may still be there, hence the DELETE.
 CREATE_ANSWERS = """
-DROP TABLE IF EXISTS reassign_answer;
-CREATE TEMP TABLE reassign_answer (
+CREATE TEMP TABLE IF NOT EXISTS reassign_answer (
     id bigint PRIMARY KEY,
     status varchar(12) NOT NULL,
     old_grid_id bigint,
@@ -208,7 +209,8 @@ CREATE TEMP TABLE reassign_answer (
     grid_id bigint,
     grid_version integer,
     new_district varchar(6)
-) ON COMMIT DROP
+) ON COMMIT DELETE ROWS;
+DELETE FROM reassign_answer
 """
 
 # The shared tail of the two statements below, which each end with a CTE `answers` (id, status,
@@ -306,13 +308,13 @@ ANSWERS_FOR_CHANGED_GRIDS = _CHANGED_GRID_ANSWERS + _KEEP_CHANGED_ANSWERS
 STORE_ANSWERS_FOR_CHANGED_GRIDS = _CHANGED_GRID_ANSWERS + _STORE_CHANGED_ANSWERS
 
 # An online run writes its stored answers in batches of case ids, each batch its own short transaction:
-# the last case id of the next batch after %(after)s, then that batch copied into reassign_answer for
+# the last case id of the next batch after %(after)s and how many answers it holds, then that batch copied into reassign_answer for
 # the shared statements below. The case's current grid and status are read again at that moment: an
 # answer a case no longer needs (already written by an earlier attempt) is left out.
 NEXT_BATCH_END = """
-SELECT max(case_id) FROM (
+SELECT max(case_id), count(*) FROM (
     SELECT case_id FROM incidents_reassignanswer
-    WHERE run_id = %(run)s AND case_id > %(after)s ORDER BY case_id LIMIT %(batch)s
+    WHERE run_id = %(run)s AND case_id > %(after)s AND case_id <= %(until)s ORDER BY case_id LIMIT %(batch)s
 ) b
 """
 LOAD_BATCH = """
@@ -324,6 +326,37 @@ WHERE a.run_id = %(run)s AND a.case_id > %(after)s AND a.case_id <= %(through)s
   AND (c.grid_id IS DISTINCT FROM a.grid_id OR c.grid_version IS DISTINCT FROM a.grid_version)
 """
 STORED_ANSWERS = "SELECT count(*) FROM incidents_reassignanswer WHERE run_id = %(run)s"
+
+# The writers of an online run share its answers in %(slices)s runs of case ids about as long each:
+# the last case id of each (fewer when there are fewer answers than writers).
+ANSWER_SLICES = """
+SELECT max(case_id) FROM (
+    SELECT case_id, ntile(%(slices)s) OVER (ORDER BY case_id) AS slice
+    FROM incidents_reassignanswer WHERE run_id = %(run)s
+) s
+GROUP BY slice ORDER BY slice
+"""
+
+# One district's checkpoint in the examine step, committed with its answers: the district joins the
+# examined ones and its count the total, merged into the run's state by the row's own update, so that
+# districts examined side by side never undo each other's.
+CHECKPOINT_DISTRICT = """
+UPDATE common_jobrun
+SET state = jsonb_set(
+        jsonb_set(state, '{examined_districts}', (state -> 'examined_districts') || to_jsonb(%(district)s::text)),
+        '{examined}', to_jsonb((state ->> 'examined')::bigint + %(examined)s)),
+    progress = %(progress)s, message = %(message)s
+WHERE id = %(run)s
+"""
+
+# One writer's checkpoint: its slice of the run's state (common_jobrun.state -> 'slices' -> %(index)s),
+# committed with the batch it counts. Only that slice is written, so writers never undo each other's.
+CHECKPOINT_SLICE = """
+UPDATE common_jobrun
+SET state = jsonb_set(state, ARRAY['slices', %(index)s], %(slice)s::jsonb),
+    progress = %(progress)s, message = %(message)s
+WHERE id = %(run)s
+"""
 FORGET_ANSWERS = "DELETE FROM incidents_reassignanswer WHERE run_id = %(run)s"
 
 # How many answers there are to write, and about how many cases the table holds.
@@ -335,8 +368,10 @@ FROM reassign_answer
 # Who is on duty for each grid a case moves to (grids_on_duty, the one rule), once per grid: the
 # write and the trail below both read it.
 STAFF_ANSWERS = """
-DROP TABLE IF EXISTS reassign_staffed;
-CREATE TEMP TABLE reassign_staffed ON COMMIT DROP AS
+CREATE TEMP TABLE IF NOT EXISTS reassign_staffed (id bigint PRIMARY KEY, leader_id bigint, officer_id bigint)
+    ON COMMIT DELETE ROWS;
+DELETE FROM reassign_staffed;
+INSERT INTO reassign_staffed (id, leader_id, officer_id)
 SELECT g.id,
        (SELECT person_id FROM grids_on_duty(g.code, 'leader', %(today)s)) AS leader_id,
        (SELECT person_id FROM grids_on_duty(g.code, 'officer', %(today)s)) AS officer_id
