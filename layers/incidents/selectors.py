@@ -76,10 +76,10 @@ def nearest_district(point: Point) -> tuple[Grid | None, float | None]:
 def outside_service_area(point: Point) -> float | None:
     """The distance in metres to the nearest district if `point` is farther than GRIDGIS SERVICE_AREA_KM
     from every district (a swapped lon/lat, a wrong srs), else None. With no districts loaded, None."""
-    row = _one(sql.NEAREST_DISTRICT, {"point": _ewkt(point)})
-    if row is None or row[2] <= settings.GRIDGIS["SERVICE_AREA_KM"] * 1000:
+    (metres,) = execute_prepared("incidents_service_area_distance", sql.SERVICE_AREA_DISTANCE, [point.x, point.y])
+    if metres is None or metres <= settings.GRIDGIS["SERVICE_AREA_KM"] * 1000:
         return None
-    return row[2]
+    return metres
 
 
 def nearest_grid(point: Point) -> tuple[Grid | None, float | None]:

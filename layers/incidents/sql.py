@@ -116,6 +116,29 @@ ORDER BY metres, level DESC, code
 LIMIT 1
 """
 
+# How far the point ($1 lon, $2 lat, EPSG:4326) is from the districts this server serves, in metres:
+# 0 when a district covers it (every report a grid can take: one index probe and a point-in-polygon
+# test), else the distance to the nearest district's boundary as NEAREST_DISTRICT measures it (the
+# geography distance to a 1,200-vertex outline costs milliseconds); null with no district at all. A
+# prepared statement (common.prepared): every report asks it before anything else.
+SERVICE_AREA_DISTANCE = """
+WITH pt AS MATERIALIZED (
+    SELECT ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326) AS geom
+)
+SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM grids_grid g CROSS JOIN pt
+                 WHERE g.is_active AND g.level = 1 AND ST_Covers(g.boundary, pt.geom)) THEN 0.0
+    ELSE (SELECT min(ST_Distance(c.boundary::geography, pt.geom::geography))
+          FROM pt CROSS JOIN LATERAL (
+              SELECT g.boundary FROM grids_grid g
+              WHERE g.is_active AND g.level = 1
+              ORDER BY g.boundary <-> pt.geom
+              LIMIT 8
+          ) c)
+END
+FROM pt
+"""
+
 # The district whose boundary is nearest to the point (0 m when it covers it).
 NEAREST_DISTRICT = """
 WITH candidates AS (
