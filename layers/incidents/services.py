@@ -29,7 +29,7 @@ from layers.incidents.models import (
     Status,
     TrailEntry,
 )
-from layers.incidents.selectors import intake_facts, me_too_original, open_cases_near, visible_cases
+from layers.incidents.selectors import intake_decision, me_too_original, open_cases_near, visible_cases
 from layers.incidents.worklist import edge_alternatives
 
 STAGES = ("register", "dispatch", "handle", "verify")
@@ -53,11 +53,14 @@ def due_after(category: Category, status: str, start: datetime.datetime) -> date
     return workcalendar.due(start, category.limit_hours(stage) * 60, category.limit_clock(stage))
 
 
+def loop_limits(category: Category) -> list[tuple[int, str]]:
+    """(minutes, clock) of each of the loop's stages in turn: what a case's final deadline adds up."""
+    return [(category.limit_hours(stage) * 60, category.limit_clock(stage)) for stage in STAGES]
+
+
 def final_due_after(category: Category, start: datetime.datetime) -> datetime.datetime:
     """The deadline to close a case reported at `start`: every stage's limit, one after the other."""
-    return workcalendar.due_after_stages(
-        start, [(category.limit_hours(stage) * 60, category.limit_clock(stage)) for stage in STAGES]
-    )
+    return workcalendar.due_after_stages(start, loop_limits(category))
 
 
 def _save_photos(case: Case, photos: Sequence[CheckedPhoto], kind: str) -> list[Photo]:
@@ -136,7 +139,15 @@ def report_case(
     transaction (see FollowLink).
     """
     now = now or timezone.now()
-    assignment, original = intake_facts(point, category, now)
+    reported = STAGE_OF_STATUS[Status.REPORTED]
+    # The deadlines come in the intake statement's round trip, by the same rule as due_after and
+    # final_due_after (gridgis_due); a duplicate starts no workflow and keeps only the final one.
+    assignment, original, deadlines = intake_decision(
+        point,
+        category,
+        now,
+        ((category.limit_hours(reported) * 60, category.limit_clock(reported)), loop_limits(category)),
+    )
     if me_too_of is not None:
         original = me_too_original(point, me_too_of)
         if original is None:
@@ -176,10 +187,10 @@ def report_case(
         reported_at=now,
         status=Status.DUPLICATE if original else Status.REPORTED,
         duplicate_of=original,
-        due_at=None if original else due_after(category, Status.REPORTED, now),
+        due_at=None if original else deadlines.due_at,
         due_clock="" if original else stage_clock(category, Status.REPORTED),
         stage_started_at=None if original else now,
-        final_due_at=final_due_after(category, now),
+        final_due_at=deadlines.final_due_at,
     )
     case.save()
     saved = _save_photos(case, photos, Photo.Kind.REPORT)
@@ -202,10 +213,13 @@ def report_case(
         _count_me_too(original, case, actor=reporter, actor_name="system", at=now, how="reported")
     # The clock facts the intake answer shows (as case_queryset() annotates them), read inside this
     # transaction: the answer then needs no query after the commit, so a database lost just after it
-    # cannot turn a stored case into a 5xx.
-    case.time_left_s, case.deadline_on_calendar = workcalendar.clock_facts(
-        now, case.stage_started_at, case.due_at, case.due_clock
-    )
+    # cannot turn a stored case into a 5xx. A new workflow's came with its deadlines.
+    if original is None:
+        case.time_left_s, case.deadline_on_calendar = deadlines.time_left_s, deadlines.deadline_on_calendar
+    else:
+        case.time_left_s, case.deadline_on_calendar = workcalendar.clock_facts(
+            now, case.stage_started_at, case.due_at, case.due_clock
+        )
     return case, True
 
 
