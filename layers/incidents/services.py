@@ -136,7 +136,7 @@ def report_case(
     `me_too_of` joins the report to that case ("me too", chosen by the reporter among those shown
     near the point) instead of the one intake would pick; it must be open and within the radius of
     open_cases_near, else IntakeRefused. `follow` makes the reporter's follow link in the same
-    transaction (see FollowLink).
+    transaction (see FollowLink), kept on the case as `reporter_link` (None without `follow`).
     """
     now = now or timezone.now()
     reported = STAGE_OF_STATUS[Status.REPORTED]
@@ -194,8 +194,7 @@ def report_case(
     )
     case.save()
     saved = _save_photos(case, photos, Photo.Kind.REPORT)
-    if follow:
-        _new_follow_link(case, for_reporter=True, now=now)
+    case.reporter_link = _new_follow_link(case, for_reporter=True, now=now) if follow else None
     note = f"me too: linked to case {original.pk}" if original else ""
     record_step(
         case,
