@@ -14,7 +14,7 @@ from common import workcalendar
 from common.crs import UnknownSRS, parse_srs
 from common.geometry import GeoJSONGeometryField, LonLatSerializer
 from common.photos import PhotoError, check_photo, check_photos
-from common.serializers import WorkflowFieldsGuard
+from common.serializers import FieldsBuiltOnce, WorkflowFieldsGuard
 from layers.grids.models import Department
 from layers.incidents.api.photo_views import photo_url
 from layers.incidents.case_fields import COUNTS_AND_TIMES
@@ -204,7 +204,7 @@ class TrailEntrySerializer(serializers.ModelSerializer):
         return entry
 
 
-class CaseFeatureSerializer(GeoFeatureModelSerializer):
+class CaseFeatureSerializer(FieldsBuiltOnce, GeoFeatureModelSerializer):
     """A case as a GeoJSON Feature, with its assignment and where it stands (leader, officer and
     provenance for staff readers only)."""
 
