@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -107,35 +106,9 @@ def intake_duplicate_since(now: datetime.datetime | None = None) -> datetime.dat
     return (now or timezone.now()) - datetime.timedelta(days=settings.GRIDGIS["DUPLICATE_DAYS"])
 
 
-@dataclass(frozen=True)
-class Deadlines:
-    """A new workflow's clock as the intake statement computed it: the reported stage's due time, the
-    deadline to close the case, and the clock facts its answer shows (as with_clock_facts gives them)."""
-
-    due_at: datetime.datetime | None
-    final_due_at: datetime.datetime | None
-    time_left_s: float | None
-    deadline_on_calendar: bool | None
-
-
-# Stage limits of a new workflow, as intake_decision takes them: (minutes, clock) of the reported
-# stage, then of each of the loop's four stages in turn. NO_LIMITS asks for no deadline.
-StageLimits = tuple[tuple[int | None, str | None], Sequence[tuple[int | None, str | None]]]
-NO_LIMITS: StageLimits = ((None, None), ((None, None),) * 4)
-
-
 def intake_facts(point: Point, category: Category, now: datetime.datetime) -> tuple[Assignment, Case | None]:
-    """What intake decides for a report at `point` (see intake_decision), without deadlines."""
-    assignment, original, _ = intake_decision(point, category, now, NO_LIMITS)
-    return assignment, original
-
-
-def intake_decision(
-    point: Point, category: Category, now: datetime.datetime, limits: StageLimits
-) -> tuple[Assignment, Case | None, Deadlines]:
     """Everything intake decides for a report at `point` (EPSG:4326): its assignment (grid,
-    department, leader, officer, with the rule that chose each), the open case it repeats, if any,
-    and the Deadlines a new workflow started at `now` with `limits` would have.
+    department, leader, officer, with the rule that chose each) and the open case it repeats, if any.
 
     One round trip (sql.INTAKE_FACTS, a prepared statement) for a point a grid covers. The grid is the
     one rule, grids_smallest_covering; leader and officer walk up the tree; the department is the most
@@ -146,8 +119,7 @@ def intake_decision(
     """
     since = intake_duplicate_since(now)
     category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
-    (first_minutes, first_clock), loop = limits
-    facts, *clock = execute_prepared(
+    facts = execute_prepared(
         "incidents_intake_facts",
         sql.INTAKE_FACTS,
         [
@@ -160,17 +132,11 @@ def intake_decision(
             list(OPEN_STATUSES),
             since,
             float(settings.GRIDGIS["DUPLICATE_METRES"]),
-            now,
-            first_minutes,
-            first_clock,
-            [minutes for minutes, _ in loop],
-            [clock for _, clock in loop],
         ],
-    )
-    deadlines = Deadlines(*clock)
+    )[0]
     original = _loaded(Case, facts["duplicate"])
     if facts["grid"] is None:
-        return _dead_corner(point), original, deadlines
+        return _dead_corner(point), original
 
     result = Assignment(grid=_loaded(Grid, facts["grid"]), district=_loaded(Grid, facts["district"]))
     grid = result.grid
@@ -224,7 +190,7 @@ def intake_decision(
         }
     else:
         result.provenance["department"] = {"rule": "none", "district": result.district_code or None}
-    return result, original, deadlines
+    return result, original
 
 
 def _dead_corner(point: Point) -> Assignment:

@@ -29,7 +29,7 @@ from layers.incidents.models import (
     Status,
     TrailEntry,
 )
-from layers.incidents.selectors import intake_decision, me_too_original, open_cases_near, visible_cases
+from layers.incidents.selectors import intake_facts, me_too_original, open_cases_near, visible_cases
 from layers.incidents.worklist import edge_alternatives
 
 STAGES = ("register", "dispatch", "handle", "verify")
@@ -139,15 +139,7 @@ def report_case(
     transaction (see FollowLink), kept on the case as `reporter_link` (None without `follow`).
     """
     now = now or timezone.now()
-    reported = STAGE_OF_STATUS[Status.REPORTED]
-    # The deadlines come in the intake statement's round trip, by the same rule as due_after and
-    # final_due_after (gridgis_due); a duplicate starts no workflow and keeps only the final one.
-    assignment, original, deadlines = intake_decision(
-        point,
-        category,
-        now,
-        ((category.limit_hours(reported) * 60, category.limit_clock(reported)), loop_limits(category)),
-    )
+    assignment, original = intake_facts(point, category, now)
     if me_too_of is not None:
         original = me_too_original(point, me_too_of)
         if original is None:
@@ -155,6 +147,12 @@ def report_case(
             raise IntakeRefused(
                 "me_too_of", f"case {me_too_of} is not an open report within {metres:g} m of this point"
             )
+    # The deadlines as due_after and final_due_after give them, and the clock facts the answer shows,
+    # in one round trip; a duplicate starts no workflow and keeps only the final deadline.
+    reported = STAGE_OF_STATUS[Status.REPORTED]
+    due_at, final_due_at, time_left_s, deadline_on_calendar = workcalendar.new_workflow_clock(
+        now, (category.limit_hours(reported) * 60, category.limit_clock(reported)), loop_limits(category)
+    )
     provenance = dict(assignment.provenance)
     provenance["input"] = {"point": input_point, "srs": input_srs}
     case = Case(
@@ -187,10 +185,10 @@ def report_case(
         reported_at=now,
         status=Status.DUPLICATE if original else Status.REPORTED,
         duplicate_of=original,
-        due_at=None if original else deadlines.due_at,
+        due_at=None if original else due_at,
         due_clock="" if original else stage_clock(category, Status.REPORTED),
         stage_started_at=None if original else now,
-        final_due_at=deadlines.final_due_at,
+        final_due_at=final_due_at,
     )
     case.save()
     saved = _save_photos(case, photos, Photo.Kind.REPORT)
@@ -214,7 +212,7 @@ def report_case(
     # transaction: the answer then needs no query after the commit, so a database lost just after it
     # cannot turn a stored case into a 5xx. A new workflow's came with its deadlines.
     if original is None:
-        case.time_left_s, case.deadline_on_calendar = deadlines.time_left_s, deadlines.deadline_on_calendar
+        case.time_left_s, case.deadline_on_calendar = time_left_s, deadline_on_calendar
     else:
         case.time_left_s, case.deadline_on_calendar = workcalendar.clock_facts(
             now, case.stage_started_at, case.due_at, case.due_clock

@@ -22,16 +22,10 @@ always taken from the geography distance.
 # - duplicate ("me too"): the nearest open case of the same category within $9 metres reported since
 #   $8 (the box below keeps it on the location index); locked FOR UPDATE so that
 #   concurrent "me too" counts add up.
-# - deadlines: a new workflow's, by the one rule (gridgis_due, common migrations): when the reported
-#   stage is due ($11 minutes in clock $12 from $10, the report's instant), when the case must be
-#   closed (the loop's four limits, $13 minutes in clocks $14, one after the other), and the clock
-#   facts the answer shows (as selectors.with_clock_facts annotates them). Computed here because
-#   each was a round trip of its own; a report that turns out to be a duplicate ignores them.
 # A point no grid covers gets grid null (and its duplicate); the dead-corner path then asks for the
 # nearest district and grid (NEAREST_DISTRICT, NEAREST_GRID): rare, so not folded in here.
 # $1 lon, $2 lat (EPSG:4326), $3 the day whose duties count, $4 category id, $5 the category and its
-# major, $6 metric SRID, $7 open statuses, $8 since, $9 metres, $10 now, $11 minutes and $12 clock
-# of the reported stage, $13 minutes and $14 clocks of the loop's stages.
+# major, $6 metric SRID, $7 open statuses, $8 since, $9 metres.
 INTAKE_FACTS = """
 WITH pt AS MATERIALIZED (
     SELECT ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326) AS geom
@@ -90,16 +84,6 @@ duplicate AS (
     ORDER BY ST_Distance(c.location::geography, pt.geom::geography), c.id
     LIMIT 1
     FOR UPDATE OF c
-),
-deadlines AS (
-    -- gridgis_due is `SELECT due FROM gridgis_due_at(...)`; called in FROM, the table function is
-    -- inlined into this statement's plan, where the scalar wrapper would be planned again per call.
-    SELECT reported.due AS due_at, s4.due AS final_due_at
-    FROM gridgis_due_at($10::timestamptz, $11::int, $12::text) reported
-    CROSS JOIN gridgis_due_at($10::timestamptz, ($13::int[])[1], ($14::text[])[1]) s1
-    CROSS JOIN LATERAL gridgis_due_at(s1.due, ($13::int[])[2], ($14::text[])[2]) s2
-    CROSS JOIN LATERAL gridgis_due_at(s2.due, ($13::int[])[3], ($14::text[])[3]) s3
-    CROSS JOIN LATERAL gridgis_due_at(s3.due, ($13::int[])[4], ($14::text[])[4]) s4
 )
 SELECT json_build_object(
     'grid', (SELECT json_build_object('id', id, 'code', code, 'name', name, 'level', level, 'version', version,
@@ -113,10 +97,7 @@ SELECT json_build_object(
     'rule', (SELECT row_to_json(rule) FROM rule),
     'office', (SELECT row_to_json(office) FROM office),
     'duplicate', (SELECT row_to_json(duplicate) FROM duplicate)
-), d.due_at, d.final_due_at,
-   gridgis_time_left_seconds($10::timestamptz, d.due_at, $12::text),
-   gridgis_deadline_on_calendar($10::timestamptz, d.due_at, $12::text)
-FROM deadlines d
+)
 """
 
 # The nearest active grid to a point no grid covers (a dead corner): the deepest levels first among
