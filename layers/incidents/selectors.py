@@ -100,6 +100,22 @@ def _loaded(model, values: dict | None):
     return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
+def reportable_category(code: str) -> Category | None:
+    """The active category `code`, with its major and the default departments of both loaded (not
+    their jurisdictions), as intake reads them; None if there is none. One prepared statement
+    (sql.REPORTABLE_CATEGORY), the instances built as select_related would build them."""
+    row = execute_prepared("incidents_reportable_category", sql.REPORTABLE_CATEGORY, [code])
+    if row is None:
+        return None
+    (found,) = row
+    category, parent = _loaded(Category, found["category"]), _loaded(Category, found["parent"])
+    category.default_department = _loaded(Department, found["default_department"])
+    if parent is not None:
+        parent.default_department = _loaded(Department, found["parent_default_department"])
+    category.parent = parent
+    return category
+
+
 def intake_duplicate_since(now: datetime.datetime | None = None) -> datetime.datetime:
     """Intake links a report by itself to an open case of its category reported since then (GRIDGIS
     DUPLICATE_DAYS before `now`)."""
