@@ -24,7 +24,7 @@ import json
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.response import Response
@@ -111,39 +111,56 @@ def _kept_for() -> datetime.timedelta:
     return datetime.timedelta(days=settings.GRIDGIS["IDEMPOTENCY_KEY_DAYS"])
 
 
+# The first send's claim on (client, key), in one statement: the row goes in unless the pair is
+# there already; a racing send's uncommitted row is waited for on the unique index, and then counts
+# as there if it committed. Answers the new row's id, or no row when the key was taken.
+CLAIM_KEY = """
+INSERT INTO common_idempotentrequest (client, key, fingerprint, method, path, status, body, headers, created_at)
+VALUES (%(client)s, %(key)s, %(fingerprint)s, %(method)s, %(path)s, 0, '', '{}', %(now)s)
+ON CONFLICT (client, key) DO NOTHING
+RETURNING id
+"""
+
+
+def _claim(client: str, key: str, digest: str, request, now) -> int | None:
+    params = {
+        "client": client,
+        "key": key,
+        "fingerprint": digest,
+        "method": request.method,
+        "path": request.path[:300],
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_KEY, params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
 def run_once(request, key: str, handler, *args, **kwargs):
     """Run `handler` for the first send of (client, key); answer any later send with the first answer."""
     digest = fingerprint(request)
     client = client_of(request, key, digest)
     now = timezone.now()
     with transaction.atomic():
-        found = IdempotentRequest.objects.filter(client=client, key=key).first()
-        if found is not None and found.created_at >= now - _kept_for():
-            return _replay(found, digest)
-        if found is not None:
-            found.delete()  # expired: the key starts afresh
-        try:
-            with transaction.atomic():
-                record = IdempotentRequest.objects.create(
-                    client=client,
-                    key=key,
-                    fingerprint=digest,
-                    method=request.method,
-                    path=request.path[:300],
-                    status=0,
-                    created_at=now,
-                )
-        except IntegrityError:
-            # A racing send of the same key committed first (we waited on the unique index): replay it.
-            return _replay(IdempotentRequest.objects.get(client=client, key=key), digest)
+        record_id = _claim(client, key, digest, request, now)
+        if record_id is None:
+            # Sent before (or by a racing send that committed first): replay that answer, unless it
+            # expired, when the key starts afresh.
+            found = IdempotentRequest.objects.get(client=client, key=key)
+            if found.created_at >= now - _kept_for():
+                return _replay(found, digest)
+            found.delete()
+            record_id = _claim(client, key, digest, request, now)
         response = handler(request, *args, **kwargs)
         if not 200 <= response.status_code < 300:
             transaction.set_rollback(True)  # a refused write keeps nothing, not even the key
             return response
-        record.status = response.status_code
-        record.body = "" if response.data is None else json.dumps(response.data, cls=JSONEncoder)
-        record.headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-        record.save(update_fields=["status", "body", "headers"])
+        IdempotentRequest.objects.filter(pk=record_id).update(
+            status=response.status_code,
+            body="" if response.data is None else json.dumps(response.data, cls=JSONEncoder),
+            headers={name: response[name] for name in KEPT_HEADERS if response.has_header(name)},
+        )
         return response
 
 

@@ -3,6 +3,7 @@ mass assignment of the fields only workflows change."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 
 from django.contrib.gis.db import models as gis_models
@@ -40,6 +41,30 @@ class StoredGeometryField(GeoJSONGeometryField):
         if self.multi is not None and not isinstance(geometry, self.multi):
             geometry = self.multi(geometry, srid=geometry.srid)
         return geometry
+
+
+class FieldsBuiltOnce:
+    """ModelSerializer mixin: the field map is built from the model once per class, and each instance
+    gets a copy of every field. ModelSerializer.get_fields() inspects the model and builds every field
+    again for every instance, and DRF deep-copies the declared ones: 1.2 ms of a case Feature's 1.6.
+    A plain field is copied shallow (binding it to its serializer sets attributes of its own: name,
+    parent, source); one that holds fields of its own (a nested serializer, a list of them, a
+    ListField) is copied whole, since those are bound to it and read the context through it.
+    Only for read serializers whose fields depend on the class alone (not on context or instance)."""
+
+    def get_fields(self):
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return {name: _copy_of(field) for name, field in built.items()}
+
+
+def _copy_of(field: serializers.Field) -> serializers.Field:
+    holds_fields = (
+        isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation")
+    )
+    return copy.deepcopy(field) if holds_fields else copy.copy(field)
 
 
 class GeoFeatureSerializer(GeoFeatureModelSerializer):

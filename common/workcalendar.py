@@ -16,6 +16,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from common.models import CalendarDay, CalendarYear, Clock, DaySource
+from common.prepared import execute_prepared
 
 # Working time is tabulated from 2000 to 2099 (the migration's interval table); the API refuses
 # anything that would run past it. A year holds about 250 working days × 7 h = 105,000 minutes.
@@ -26,6 +27,22 @@ DUE = "SELECT gridgis_due(%(start)s, %(minutes)s, %(clock)s)"
 DUE_CHAIN = """
 SELECT gridgis_due(gridgis_due(gridgis_due(gridgis_due(%(start)s, %(m1)s, %(c1)s), %(m2)s, %(c2)s),
                                %(m3)s, %(c3)s), %(m4)s, %(c4)s)
+"""
+# A new workflow's clock in one round trip (intake): when its first stage is due ($2 minutes in clock
+# $3 from $1), its final deadline (the loop's four limits, $4 minutes in clocks $5, one after the
+# other, as DUE_CHAIN) and the clock facts its answer shows (as CLOCK_FACTS, at $1). gridgis_due is
+# `SELECT due FROM gridgis_due_at(...)`: called in FROM, the table function is inlined into this
+# statement's plan, which a prepared statement keeps (common.prepared), where each call of the scalar
+# wrapper is planned again.
+NEW_WORKFLOW_CLOCK = """
+SELECT first.due, s4.due,
+       gridgis_time_left_seconds($1::timestamptz, first.due, $3::text),
+       gridgis_deadline_on_calendar($1::timestamptz, first.due, $3::text)
+FROM gridgis_due_at($1::timestamptz, $2::int, $3::text) first
+CROSS JOIN gridgis_due_at($1::timestamptz, ($4::int[])[1], ($5::text[])[1]) s1
+CROSS JOIN LATERAL gridgis_due_at(s1.due, ($4::int[])[2], ($5::text[])[2]) s2
+CROSS JOIN LATERAL gridgis_due_at(s2.due, ($4::int[])[3], ($5::text[])[3]) s3
+CROSS JOIN LATERAL gridgis_due_at(s3.due, ($4::int[])[4], ($5::text[])[4]) s4
 """
 WORKING_SECONDS = "SELECT gridgis_working_seconds(%(a)s, %(b)s)"
 CALENDAR_COMPLETE = "SELECT gridgis_calendar_complete(%(a)s, %(b)s)"
@@ -52,6 +69,24 @@ def due_after_stages(start: datetime.datetime, stages: list[tuple[int, str]]) ->
     for index, (minutes, clock) in enumerate(stages, start=1):
         params[f"m{index}"], params[f"c{index}"] = minutes, clock
     return _one(DUE_CHAIN, params)
+
+
+def new_workflow_clock(
+    start: datetime.datetime, first: tuple[int, str], stages: list[tuple[int, str]]
+) -> tuple[datetime.datetime, datetime.datetime, float, bool]:
+    """A workflow started at `start`: when its first stage is due (`first`: minutes, clock), when it
+    must be done (the four `stages` one after the other, as due_after_stages), and the seconds left
+    and whether the deadline is on the calendar at `start` (as clock_facts), in one round trip."""
+    if len(stages) != 4:
+        raise ValueError("four stage limits: register, dispatch, handle, verify")
+    for _, clock in (first, *stages):
+        if clock not in Clock.values:
+            raise ValueError(f"clock must be one of {', '.join(Clock.values)}, not {clock!r}")
+    return execute_prepared(
+        "gridgis_new_workflow_clock",
+        NEW_WORKFLOW_CLOCK,
+        [start, *first, [minutes for minutes, _ in stages], [clock for _, clock in stages]],
+    )
 
 
 def working_seconds(a: datetime.datetime, b: datetime.datetime) -> float:

@@ -76,10 +76,10 @@ def nearest_district(point: Point) -> tuple[Grid | None, float | None]:
 def outside_service_area(point: Point) -> float | None:
     """The distance in metres to the nearest district if `point` is farther than GRIDGIS SERVICE_AREA_KM
     from every district (a swapped lon/lat, a wrong srs), else None. With no districts loaded, None."""
-    row = _one(sql.NEAREST_DISTRICT, {"point": _ewkt(point)})
-    if row is None or row[2] <= settings.GRIDGIS["SERVICE_AREA_KM"] * 1000:
+    (metres,) = execute_prepared("incidents_service_area_distance", sql.SERVICE_AREA_DISTANCE, [point.x, point.y])
+    if metres is None or metres <= settings.GRIDGIS["SERVICE_AREA_KM"] * 1000:
         return None
-    return row[2]
+    return metres
 
 
 def nearest_grid(point: Point) -> tuple[Grid | None, float | None]:
@@ -98,6 +98,22 @@ def _loaded(model, values: dict | None):
         return None
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
     return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def reportable_category(code: str) -> Category | None:
+    """The active category `code`, with its major and the default departments of both loaded (not
+    their jurisdictions), as intake reads them; None if there is none. One prepared statement
+    (sql.REPORTABLE_CATEGORY), the instances built as select_related would build them."""
+    row = execute_prepared("incidents_reportable_category", sql.REPORTABLE_CATEGORY, [code])
+    if row is None:
+        return None
+    (found,) = row
+    category, parent = _loaded(Category, found["category"]), _loaded(Category, found["parent"])
+    category.default_department = _loaded(Department, found["default_department"])
+    if parent is not None:
+        parent.default_department = _loaded(Department, found["parent_default_department"])
+    category.parent = parent
+    return category
 
 
 def intake_duplicate_since(now: datetime.datetime | None = None) -> datetime.datetime:

@@ -53,11 +53,14 @@ def due_after(category: Category, status: str, start: datetime.datetime) -> date
     return workcalendar.due(start, category.limit_hours(stage) * 60, category.limit_clock(stage))
 
 
+def loop_limits(category: Category) -> list[tuple[int, str]]:
+    """(minutes, clock) of each of the loop's stages in turn: what a case's final deadline adds up."""
+    return [(category.limit_hours(stage) * 60, category.limit_clock(stage)) for stage in STAGES]
+
+
 def final_due_after(category: Category, start: datetime.datetime) -> datetime.datetime:
     """The deadline to close a case reported at `start`: every stage's limit, one after the other."""
-    return workcalendar.due_after_stages(
-        start, [(category.limit_hours(stage) * 60, category.limit_clock(stage)) for stage in STAGES]
-    )
+    return workcalendar.due_after_stages(start, loop_limits(category))
 
 
 def _save_photos(case: Case, photos: Sequence[CheckedPhoto], kind: str) -> list[Photo]:
@@ -133,7 +136,7 @@ def report_case(
     `me_too_of` joins the report to that case ("me too", chosen by the reporter among those shown
     near the point) instead of the one intake would pick; it must be open and within the radius of
     open_cases_near, else IntakeRefused. `follow` makes the reporter's follow link in the same
-    transaction (see FollowLink).
+    transaction (see FollowLink), kept on the case as `reporter_link` (None without `follow`).
     """
     now = now or timezone.now()
     assignment, original = intake_facts(point, category, now)
@@ -144,6 +147,12 @@ def report_case(
             raise IntakeRefused(
                 "me_too_of", f"case {me_too_of} is not an open report within {metres:g} m of this point"
             )
+    # The deadlines as due_after and final_due_after give them, and the clock facts the answer shows,
+    # in one round trip; a duplicate starts no workflow and keeps only the final deadline.
+    reported = STAGE_OF_STATUS[Status.REPORTED]
+    due_at, final_due_at, time_left_s, deadline_on_calendar = workcalendar.new_workflow_clock(
+        now, (category.limit_hours(reported) * 60, category.limit_clock(reported)), loop_limits(category)
+    )
     provenance = dict(assignment.provenance)
     provenance["input"] = {"point": input_point, "srs": input_srs}
     case = Case(
@@ -176,15 +185,14 @@ def report_case(
         reported_at=now,
         status=Status.DUPLICATE if original else Status.REPORTED,
         duplicate_of=original,
-        due_at=None if original else due_after(category, Status.REPORTED, now),
+        due_at=None if original else due_at,
         due_clock="" if original else stage_clock(category, Status.REPORTED),
         stage_started_at=None if original else now,
-        final_due_at=final_due_after(category, now),
+        final_due_at=final_due_at,
     )
     case.save()
     saved = _save_photos(case, photos, Photo.Kind.REPORT)
-    if follow:
-        _new_follow_link(case, for_reporter=True, now=now)
+    case.reporter_link = _new_follow_link(case, for_reporter=True, now=now) if follow else None
     note = f"me too: linked to case {original.pk}" if original else ""
     record_step(
         case,
@@ -202,10 +210,13 @@ def report_case(
         _count_me_too(original, case, actor=reporter, actor_name="system", at=now, how="reported")
     # The clock facts the intake answer shows (as case_queryset() annotates them), read inside this
     # transaction: the answer then needs no query after the commit, so a database lost just after it
-    # cannot turn a stored case into a 5xx.
-    case.time_left_s, case.deadline_on_calendar = workcalendar.clock_facts(
-        now, case.stage_started_at, case.due_at, case.due_clock
-    )
+    # cannot turn a stored case into a 5xx. A new workflow's came with its deadlines.
+    if original is None:
+        case.time_left_s, case.deadline_on_calendar = time_left_s, deadline_on_calendar
+    else:
+        case.time_left_s, case.deadline_on_calendar = workcalendar.clock_facts(
+            now, case.stage_started_at, case.due_at, case.due_clock
+        )
     return case, True
 
 

@@ -100,6 +100,28 @@ SELECT json_build_object(
 )
 """
 
+# The category a report names ($1, its code), if active, with its major and the default departments of
+# both (without their jurisdiction polygons): what intake reads of it (selectors.reportable_category).
+# Every column of a category is a JSON type (numbers, text, the attributes list), so its row goes
+# whole; a department's are listed to leave its polygon out. A prepared statement: the ORM took
+# longer to compile the same select_related query (1.2 ms) than the database to run it.
+REPORTABLE_CATEGORY = """
+SELECT json_build_object(
+    'category', to_jsonb(c),
+    'parent', to_jsonb(p),
+    'default_department', (SELECT json_build_object('id', d.id, 'code', d.code, 'name', d.name, 'name_en', d.name_en,
+                                                    'kind', d.kind, 'phone', d.phone, 'district_id', d.district_id)
+                           FROM grids_department d WHERE d.id = c.default_department_id),
+    'parent_default_department', (SELECT json_build_object('id', d.id, 'code', d.code, 'name', d.name,
+                                                           'name_en', d.name_en, 'kind', d.kind, 'phone', d.phone,
+                                                           'district_id', d.district_id)
+                                  FROM grids_department d WHERE d.id = p.default_department_id)
+)
+FROM incidents_category c
+LEFT JOIN incidents_category p ON p.id = c.parent_id
+WHERE c.code = $1::text AND c.is_active
+"""
+
 # The nearest active grid to a point no grid covers (a dead corner): the deepest levels first among
 # the 32 nearest by bounding box, then the true distance in metres.
 NEAREST_GRID = """
@@ -114,6 +136,29 @@ SELECT id, ST_Distance(boundary::geography, ST_GeomFromEWKT(%(point)s)::geograph
 FROM candidates
 ORDER BY metres, level DESC, code
 LIMIT 1
+"""
+
+# How far the point ($1 lon, $2 lat, EPSG:4326) is from the districts this server serves, in metres:
+# 0 when a district covers it (every report a grid can take: one index probe and a point-in-polygon
+# test), else the distance to the nearest district's boundary as NEAREST_DISTRICT measures it (the
+# geography distance to a 1,200-vertex outline costs milliseconds); null with no district at all. A
+# prepared statement (common.prepared): every report asks it before anything else.
+SERVICE_AREA_DISTANCE = """
+WITH pt AS MATERIALIZED (
+    SELECT ST_SetSRID(ST_MakePoint($1::float8, $2::float8), 4326) AS geom
+)
+SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM grids_grid g CROSS JOIN pt
+                 WHERE g.is_active AND g.level = 1 AND ST_Covers(g.boundary, pt.geom)) THEN 0.0
+    ELSE (SELECT min(ST_Distance(c.boundary::geography, pt.geom::geography))
+          FROM pt CROSS JOIN LATERAL (
+              SELECT g.boundary FROM grids_grid g
+              WHERE g.is_active AND g.level = 1
+              ORDER BY g.boundary <-> pt.geom
+              LIMIT 8
+          ) c)
+END
+FROM pt
 """
 
 # The district whose boundary is nearest to the point (0 m when it covers it).

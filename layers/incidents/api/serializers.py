@@ -6,6 +6,7 @@ import json
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.encoding import smart_str
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -14,12 +15,12 @@ from common import workcalendar
 from common.crs import UnknownSRS, parse_srs
 from common.geometry import GeoJSONGeometryField, LonLatSerializer
 from common.photos import PhotoError, check_photo, check_photos
-from common.serializers import WorkflowFieldsGuard
+from common.serializers import FieldsBuiltOnce, WorkflowFieldsGuard
 from layers.grids.models import Department
 from layers.incidents.api.photo_views import photo_url
 from layers.incidents.case_fields import COUNTS_AND_TIMES
 from layers.incidents.models import OPEN_STATUSES, Case, Category, Photo, Source, TrailEntry
-from layers.incidents.selectors import outside_service_area
+from layers.incidents.selectors import outside_service_area, reportable_category
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -46,6 +47,21 @@ class CategorySerializer(serializers.ModelSerializer):
         return {stage: category.limit_hours(stage) for stage in ("confirm", "register", "dispatch", "handle", "verify")}
 
 
+class ReportableCategoryField(serializers.SlugRelatedField):
+    """A report's `category` by code, read by selectors.reportable_category (one prepared statement)
+    instead of the queryset, which stays for the schema and for the choices; the same answers and
+    the same errors as SlugRelatedField's lookup (the code compared as text, as the ORM does)."""
+
+    def to_internal_value(self, data):
+        try:
+            found = reportable_category(data if isinstance(data, str) else str(data))
+        except (TypeError, ValueError):
+            self.fail("invalid")
+        if found is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+        return found
+
+
 class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):
     """A report: where (GeoJSON `geometry`, or `lon`/`lat`), what, and optional photos (multipart).
 
@@ -56,7 +72,7 @@ class IntakeSerializer(WorkflowFieldsGuard, serializers.Serializer):
 
     workflow_hint = "set by intake and changed only by the workflow actions (POST /api/v1/incidents/{id}/<action>/)"
 
-    category = serializers.SlugRelatedField(
+    category = ReportableCategoryField(
         slug_field="code",
         queryset=Category.objects.filter(is_active=True)
         .select_related("parent", "default_department", "parent__default_department")
@@ -204,7 +220,7 @@ class TrailEntrySerializer(serializers.ModelSerializer):
         return entry
 
 
-class CaseFeatureSerializer(GeoFeatureModelSerializer):
+class CaseFeatureSerializer(FieldsBuiltOnce, GeoFeatureModelSerializer):
     """A case as a GeoJSON Feature, with its assignment and where it stands (leader, officer and
     provenance for staff readers only)."""
 

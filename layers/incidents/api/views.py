@@ -183,8 +183,7 @@ class CaseListCreateView(IdempotentWrites, ScopedCaseSerializers, generics.ListC
         answer = CaseFeatureSerializer(case, context=case_context(request)).data
         # The reporter's private follow link: shown in this answer only (and in its replay, which
         # common/idempotency.py answers with this very answer), never in lists, details or Open311.
-        link = selectors.reporter_follow_link(case)
-        answer["properties"]["follow_token"] = link.token if link else None
+        answer["properties"]["follow_token"] = case.reporter_link.token
         response = Response(answer, status=status.HTTP_201_CREATED)
         response["ETag"] = case.etag
         response["Location"] = f"/api/v1/incidents/{case.pk}/"
