@@ -453,7 +453,9 @@ def _dispatcher_token() -> str:
     return Token.objects.get_or_create(user=user)[0].key
 
 
-def intake_during_reassignment(share: float = 0.5, quiet_s: float = 20.0, clients: int = 2) -> dict:
+def intake_during_reassignment(
+    share: float = 0.5, quiet_s: float = 20.0, clients: int = 2, every_s: float | None = None
+) -> dict:
     """Intake through gunicorn (two clients posting reports) and a dispatcher's workflow steps (register,
     dispatch: ten a second on cases the run is moving), beside nothing, then beside an online full
     reassignment that moves `share` of the cases (the issue's targets at city scale: intake p99 ≤ 40 ms,
@@ -500,7 +502,7 @@ def intake_during_reassignment(share: float = 0.5, quiet_s: float = 20.0, client
         started = time.perf_counter()
         with LockWaits(lambda: psycopg.connect(**connector_params("default"), autocommit=True)) as waits:
             report, busy = intake_while(
-                port, lambda: reassign(full=True), clients=clients, category=category, steps=busy_steps
+                port, lambda: reassign(full=True), clients=clients, category=category, steps=busy_steps, every_s=every_s
             )
         seconds = time.perf_counter() - started
     # Put the city back as it was: the reports posted during the run go (with their trails, photos and
@@ -526,4 +528,5 @@ def intake_during_reassignment(share: float = 0.5, quiet_s: float = 20.0, client
         "moved": report.moved,
         "batches": report.batches,
         "writers": settings.GRIDGIS["REASSIGN_WRITERS"],
+        "every_s": every_s,
     }

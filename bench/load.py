@@ -439,11 +439,14 @@ def intake_while(
     seed: int = 5,
     at_most_s: float = 600.0,
     steps: WorkflowSteps | None = None,
+    every_s: float | None = None,
 ):
     """Post reports from `clients` threads for as long as `busy()` runs in this thread, and take
     `steps` in one more thread if given; returns (busy's result, RequestTimings of the reports; the
     steps' are in steps.timings). Each request has its own Idempotency-Key; nothing is retried, so a
-    slow answer shows as it is."""
+    slow answer shows as it is. Each client posts as soon as its last report is answered, or with
+    `every_s`, one report every that many seconds (a steady rate, so that a slow answer is the
+    server's doing and not the clients' own queue)."""
     rng = random.Random(seed)
     prefix = f"intake-{int(time.time() * 1000)}-"
     timings = RequestTimings()
@@ -470,6 +473,8 @@ def intake_while(
                 timings.started.append(began)
                 timings.seconds.append(time.perf_counter() - started)
                 timings.statuses[status] += 1
+            if every_s:
+                stop.wait(max(0.0, every_s - (time.perf_counter() - started)))
 
     threads = [threading.Thread(target=poster, daemon=True) for _ in range(clients)]
     if steps is not None:

@@ -20,6 +20,8 @@ EXPECTED_ROWS = {
     "reassign after redrawing 10 micro-grids (affected cases only)",
     "intake during reassignment (50% of cases move, online batches)",
     "workflow steps during reassignment (50% of cases move, online batches)",
+    "intake during reassignment (50% of cases move, online batches, reports every 0.2 s a client)",
+    "workflow steps during reassignment (50% of cases move, online batches, reports every 0.2 s a client)",
     "audit gap + overlap (run, chunks, findings written)",
     "assessment by grid, 2026Q4",
     "grids bbox GeoJSON via API (719 unit grids)",
