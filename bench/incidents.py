@@ -524,6 +524,7 @@ def intake_during_reassignment(
         "steps_quiet": quiet_steps.timings.as_dict(),
         "steps_during": busy_steps.timings.as_dict(),
         "longest_lock_wait_ms": round(1000 * waits.longest_s, 1),
+        "longest_lock_wait": waits.longest_what,
         "reassign_s": round(seconds, 2),
         "moved": report.moved,
         "batches": report.batches,

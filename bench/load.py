@@ -493,10 +493,13 @@ def intake_while(
 class LockWaits(Sampler):
     """The longest any other backend of the database was seen waiting on a lock, sampled every 10 ms
     on a connection of its own while the block runs (a request that waits for a lock a maintenance job
-    holds shows here; one that is merely slow on a busy machine does not)."""
+    holds shows here; one that is merely slow on a busy machine does not). A wait is timed from the
+    first sample that saw that backend waiting in that query to the last, so that a long query's
+    moment of waiting (e.g. two writers extending one table) is not counted as its whole length.
+    `longest_what` says which: the backend's application_name, wait event and query's first words."""
 
     SAMPLE = (
-        "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - query_start)), 0) FROM pg_stat_activity "
+        "SELECT pid, query_start, application_name, wait_event, left(query, 60) FROM pg_stat_activity "
         "WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
     )
 
@@ -504,15 +507,26 @@ class LockWaits(Sampler):
         super().__init__()
         self.connect = connect
         self.longest_s = 0.0
+        self.longest_what = ""
         self.samples = 0
 
     def _run(self):
         connection = self.connect()
+        waiting: dict = {}  # (pid, query_start) -> when first seen waiting
         try:
             while not self._stop.is_set():
+                now = time.monotonic()
                 with connection.cursor() as cursor:
                     cursor.execute(self.SAMPLE)
-                    self.longest_s = max(self.longest_s, float(cursor.fetchone()[0]))
+                    rows = cursor.fetchall()
+                seen = {}
+                for pid, query_start, application, event, query in rows:
+                    since = waiting.get((pid, query_start), now)
+                    seen[(pid, query_start)] = since
+                    if now - since > self.longest_s:
+                        self.longest_s = now - since
+                        self.longest_what = f"{application or '?'}: {event} in {' '.join(query.split())}"
+                waiting = seen
                 self.samples += 1
                 self._stop.wait(0.01)
         finally:

@@ -121,6 +121,7 @@ def _beside_reassignment(what: str, request: str, during: dict, prefix: str, tar
             "requests": busy["requests"],
             "statuses": busy["statuses"],
             "longest_lock_wait_ms": during["longest_lock_wait_ms"],
+            "longest_lock_wait": during["longest_lock_wait"],
             "reassign_s": during["reassign_s"],
             "moved": during["moved"],
             "batches": during["batches"],
