@@ -497,7 +497,7 @@ def intake_during_reassignment(
     ):
         intake_while(port, lambda: time.sleep(2), clients=clients, category=category)  # warm up
         _, quiet = intake_while(
-            port, lambda: time.sleep(quiet_s), clients=clients, category=category, steps=quiet_steps
+            port, lambda: time.sleep(quiet_s), clients=clients, category=category, steps=quiet_steps, every_s=every_s
         )
         started = time.perf_counter()
         with LockWaits(lambda: psycopg.connect(**connector_params("default"), autocommit=True)) as waits:
