@@ -204,6 +204,13 @@ def _pid_file(name: str) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    # A server this process started and that has died stays a zombie until reaped, and a zombie still
+    # answers kill(pid, 0): reap it first (the drill starts the cluster itself, then kills nodes).
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not this process's child
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
