@@ -81,7 +81,7 @@ cluster: setup         ## 3 Patroni nodes + etcd + HAProxy (write :15400, read :
 	@python3 -m gridgis.cluster env
 	@echo "  make demo   (in a shell with those variables)"
 
-cluster-stop:          ## stop the cluster (its data stays under var/cluster/)
+cluster-stop:          ## stop the cluster (its data stays under var/cluster/, or /var/lib/gridgis/<checkout>-cluster)
 	@python3 -m gridgis.cluster stop
 
 failover: setup        ## the drill: load through HAProxy, kill -9 the leader's postmaster, then a whole node

@@ -5,7 +5,8 @@
     python3 -m gridgis.cluster status     # who leads, who replicates, the lag
     python3 -m gridgis.cluster env        # the two database URLs and the key for the app
 
-Everything lives under var/cluster/ (data, configuration, logs, pid files) and listens on 127.0.0.1
+Everything lives under var/cluster/ (data, configuration, logs, pid files; for a checkout the
+`postgres` user cannot reach, a folder of its own under /var/lib/gridgis) and listens on 127.0.0.1
 only, from GRIDGIS_CLUSTER_PORT (default 15400): HAProxy's write port (the leader, by Patroni's
 `OPTIONS /primary` check) at +0 and read port (the streaming replicas, `OPTIONS /replica`) at +1; the
 nodes' PostgreSQL at +11..+13, their Patroni REST API at +21..+23; etcd at +79 (client) and +80
@@ -32,10 +33,13 @@ from pathlib import Path
 
 from common.pgtools import postgres_program
 from common.waiting import wait_until
+from gridgis.localdb import SYSTEM_ROOT, _service_account, cluster_root
 from gridgis.machine_key import machine_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-ROOT = BASE_DIR / "var" / "cluster"
+# var/cluster/ in the checkout, or, for a checkout the `postgres` user cannot reach (a private home
+# folder, `mktemp -d`), /var/lib/gridgis/<checkout folder name>-<hash>-cluster (as gridgis.localdb).
+ROOT = cluster_root(BASE_DIR, _service_account(), folder="cluster", made="etcd")
 PORT = int(os.environ.get("GRIDGIS_CLUSTER_PORT", 15400))
 WRITE_PORT, READ_PORT = PORT, PORT + 1
 NODES = ["n1", "n2", "n3"]
@@ -380,6 +384,9 @@ def start() -> None:
         _need(program)
     _dir(ROOT, 0o755)
     _dir(ROOT / "pids", 0o755)
+    if ROOT.is_relative_to(SYSTEM_ROOT):
+        # Which checkout a folder of SYSTEM_ROOT belongs to, for whoever tidies the machine up.
+        (ROOT / "checkout").write_text(f"{BASE_DIR}\n", encoding="utf-8")
     if os.geteuid() == 0:
         for parent in [ROOT.parent, *ROOT.parent.parents]:
             if not os.stat(parent).st_mode & 0o001:

@@ -57,19 +57,22 @@ def checkout_folder_name(checkout: Path) -> str:
     return f"{checkout.name}-{hashlib.sha256(str(checkout).encode()).hexdigest()[:12]}"
 
 
-def cluster_root(checkout: Path, service_account: tuple[int, set[int]] | None) -> Path:
+def cluster_root(
+    checkout: Path, service_account: tuple[int, set[int]] | None, folder: str = "pg", made: str = "data/PG_VERSION"
+) -> Path:
     """The folder that holds the checkout's cluster (data/, run/, server.log).
 
     `service_account` is (uid, gids) of the user the cluster runs as when that is not the caller (the
-    caller is root), else None. The cluster stays in the checkout's var/pg unless that user cannot
-    reach the checkout; then, and whenever a cluster was already made there, it is kept in the
-    checkout's folder under SYSTEM_ROOT.
+    caller is root), else None. The cluster stays in the checkout's var/`folder` unless that user
+    cannot reach the checkout; then, and whenever a cluster was already made there (its `made` file
+    exists), it is kept in the checkout's folder under SYSTEM_ROOT. gridgis.cluster keeps its three
+    nodes the same way (folder "cluster", in a folder of SYSTEM_ROOT of its own).
     """
-    local = checkout / "var" / "pg"
+    local = checkout / "var" / folder
     if service_account is None:
         return local
-    system = SYSTEM_ROOT / checkout_folder_name(checkout)
-    if (system / "data" / "PG_VERSION").exists() or not searchable_by(checkout, *service_account):
+    system = SYSTEM_ROOT / (checkout_folder_name(checkout) + ("" if folder == "pg" else f"-{folder}"))
+    if (system / made).exists() or not searchable_by(checkout, *service_account):
         return system
     return local
 

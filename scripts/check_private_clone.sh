@@ -35,6 +35,12 @@ case "$cluster" in
   *) echo "check_private_clone: expected the cluster under /var/lib/gridgis, not $cluster" >&2; exit 1 ;;
 esac
 
+nodes="$(.venv/bin/python -c 'from gridgis import cluster; print(cluster.ROOT)')"
+case "$nodes" in
+  /var/lib/gridgis/*-cluster) echo "check_private_clone: its three-node cluster would live in $nodes" ;;
+  *) echo "check_private_clone: expected the three-node cluster under /var/lib/gridgis, not $nodes" >&2; exit 1 ;;
+esac
+
 make test PYTEST_ARGS="-p no:cacheprovider -q tests/test_locate.py tests/test_grid_tree.py"
 
 port="$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"

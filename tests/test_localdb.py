@@ -70,3 +70,11 @@ def test_the_cluster_moves_to_the_system_folder_only_when_the_service_user_canno
     (private / "data" / "PG_VERSION").write_text("15\n")
     reachable.add(Path("/home/ann/gridgis"))
     assert localdb.cluster_root(Path("/home/ann/gridgis"), POSTGRES) == private
+
+    # The three-node cluster (gridgis.cluster) follows the same rule, in folders of its own.
+    nodes = localdb.cluster_root(Path("/home/bob/gridgis"), POSTGRES, folder="cluster", made="etcd")
+    assert nodes.parent == tmp_path / "system" and nodes.name.endswith("-cluster")
+    assert nodes != localdb.cluster_root(Path("/home/bob/gridgis"), POSTGRES)
+    assert localdb.cluster_root(Path("/srv/gridgis"), POSTGRES, folder="cluster", made="etcd") == Path(
+        "/srv/gridgis/var/cluster"
+    )
