@@ -71,7 +71,12 @@ def test_no_operation_answers_5xx_to_generated_input(live_server, world):
     assert len(operations) >= 15
     for identity in ({}, {"Authorization": f"Token {world['token']}"}):
         session = requests.Session()
-        session.headers.update(identity)
+        # A connection of its own for every request: Django's live server (wsgiref, not the gunicorn
+        # the product runs on) has been seen, once in several runs, to read a generated request's
+        # leftovers on a kept-alive connection as the next request line and answer with its own
+        # HTTP/0.9 error page, which the client cannot parse (BadStatusLine). The test is about the
+        # app's answers, not that server's keep-alive.
+        session.headers.update(identity, Connection="close")
         for operation in operations:
             fuzz_operation(operation, live_server.url, session, failures, counter)
     elapsed = time.monotonic() - started
