@@ -19,6 +19,7 @@ Standard library only, like gridgis.localdb: it runs before the virtualenv matte
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -210,11 +211,9 @@ def _pid_file(name: str) -> Path:
 def _alive(pid: int) -> bool:
     # A server this process started and that has died stays a zombie until reaped, and a zombie still
     # answers kill(pid, 0): reap it first (the drill starts the cluster itself, then kills nodes).
-    try:
+    with contextlib.suppress(ChildProcessError):  # raised for a server this process did not start
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False
-    except ChildProcessError:
-        pass  # not this process's child
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

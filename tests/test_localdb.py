@@ -78,3 +78,21 @@ def test_the_cluster_moves_to_the_system_folder_only_when_the_service_user_canno
     assert localdb.cluster_root(Path("/srv/gridgis"), POSTGRES, folder="cluster", made="etcd") == Path(
         "/srv/gridgis/var/cluster"
     )
+
+
+def test_a_dead_server_this_process_started_does_not_count_as_running():
+    import subprocess
+    import sys
+    import time
+
+    from gridgis import cluster
+
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert cluster._alive(server.pid)
+        server.kill()
+        time.sleep(0.2)  # dead and not yet reaped: a zombie, which kill(pid, 0) still finds
+        assert not cluster._alive(server.pid)
+    finally:
+        server.kill()
+    assert cluster._alive(1)  # not this process's child: asked with kill(pid, 0) alone
