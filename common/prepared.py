@@ -11,12 +11,20 @@ from __future__ import annotations
 import weakref
 
 from django.db import connection
+from psycopg.pq import TransactionStatus
 
 _prepared: dict[str, weakref.WeakSet] = {}
 
 
-def execute_prepared(name: str, sql: str, params: list):
-    """Run the `$n`-parameterised `sql` as prepared statement `name`; returns the first row."""
+def execute_prepared(name: str, sql: str, params: list, *, generic_plan: bool = False):
+    """Run the `$n`-parameterised `sql` as prepared statement `name`; returns the first row.
+
+    `generic_plan`: execute it with the plan made once for any parameters. PostgreSQL keeps planning a
+    statement for each call's values as long as its generic plan's estimate looks dearer, which for
+    a statement of many small index lookups it may always do. Only for a statement whose plan does
+    not depend on its values (EXPLAIN it on city-scale data first); the setting is restored after the
+    call, and a failed call's transaction undoes it anyway.
+    """
     connection.ensure_connection()
     raw = connection.connection
     done = _prepared.setdefault(name, weakref.WeakSet())
@@ -26,5 +34,14 @@ def execute_prepared(name: str, sql: str, params: list):
             cursor.execute(f"PREPARE {name} AS {sql}")  # noqa: S608
             done.add(raw)
         placeholders = ", ".join(["%s"] * len(params))
-        cursor.execute(f"EXECUTE {name}({placeholders})", params)  # noqa: S608
-        return cursor.fetchone()
+        if not generic_plan:
+            cursor.execute(f"EXECUTE {name}({placeholders})", params)  # noqa: S608
+            return cursor.fetchone()
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        try:
+            cursor.execute(f"EXECUTE {name}({placeholders})", params)  # noqa: S608
+            return cursor.fetchone()
+        finally:
+            # In a failed transaction the SET is undone with it, and nothing more may be sent.
+            if raw.info.transaction_status != TransactionStatus.INERROR:
+                cursor.execute("RESET plan_cache_mode")

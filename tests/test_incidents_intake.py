@@ -3,9 +3,11 @@
 import math
 
 import pytest
+from django.db import DataError, connection, transaction
 
 from common import workcalendar
 from common.crs import wgs84_to_gcj02
+from common.prepared import execute_prepared
 from layers.grids.models import DutyKind
 from layers.incidents.models import Case, Status, TrailEntry
 from tests.factories import make_person_on_duty, tree_with_departments
@@ -288,3 +290,35 @@ def test_bad_input_is_refused_naming_the_field(api, world, body, field):
     assert response.status_code == 400
     assert response.json()["detail"].startswith(field), response.json()
     assert Case.objects.count() == 0 and TrailEntry.objects.count() == 0
+
+
+def _prepared_plans(name):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s", [name])
+        return cursor.fetchone()
+
+
+def _plan_cache_mode():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
+def test_the_intake_statement_is_planned_once_and_the_session_keeps_its_planner_setting(api, world):
+    """Left to itself PostgreSQL planned the intake statement anew for every report (about as long as
+    running it); it runs on its generic plan instead, and the session's setting is as it was after."""
+    # The statement is prepared once per connection, which earlier tests may have used already.
+    before = _prepared_plans("incidents_intake_facts") or (0, 0)
+    for index in range(8):
+        response = post(api, {"category": "0101", "lon": 105.405 + index * 0.001, "lat": 28.93, "description": "x"})
+        assert response.status_code == 201, response.json()
+    generic, custom = _prepared_plans("incidents_intake_facts")
+    assert (generic - before[0], custom - before[1]) == (8, 0)
+    assert _plan_cache_mode() == "auto"
+
+
+def test_a_failed_generic_plan_call_leaves_the_session_setting_as_it_was(db):
+    with pytest.raises(DataError), transaction.atomic():
+        execute_prepared("tests_divide", "SELECT 1 / $1::int", [0], generic_plan=True)
+    assert _plan_cache_mode() == "auto"
+    assert execute_prepared("tests_divide", "SELECT 1 / $1::int", [1]) == (1,)

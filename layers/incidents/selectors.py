@@ -149,6 +149,7 @@ def intake_facts(point: Point, category: Category, now: datetime.datetime) -> tu
             since,
             float(settings.GRIDGIS["DUPLICATE_METRES"]),
         ],
+        generic_plan=True,
     )[0]
     original = _loaded(Case, facts["duplicate"])
     if facts["grid"] is None:

@@ -7,7 +7,10 @@ always taken from the geography distance.
 
 # Intake in one round trip: everything a new report at a point covered by a grid needs, as one JSON
 # document (see selectors.intake_facts). Kept as a server-side prepared statement per connection
-# (common.prepared), like the locate statement: planning it costs as much as running it.
+# (common.prepared), like the locate statement: planning it costs as much as running it. It runs on
+# its generic plan (generic_plan=True): on the city-scale bench PostgreSQL kept making a custom plan
+# for every report (0 generic against 140 custom), 1.1 ms of planning for 1.2 ms of execution, and
+# the generic plan is the same index lookups for any point (in-process: the statement 4.8 → 2.9 ms).
 # - grid: grids_smallest_covering, the one rule; the district from its chain (the code rule).
 # - edge_m: metres from the point to the nearest edge of the grid (0 on the edge). The edges are
 #   stored as straight lines in lon/lat; read as geography they would be great-circle arcs that bow
