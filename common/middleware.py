@@ -7,6 +7,8 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from rest_framework.exceptions import Throttled
 
+from common import scopes
+
 
 class RequestSizeLimitMiddleware:
     """Refuse with 413 a request whose declared body is over the limit, before it is read.
@@ -65,3 +67,19 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if request.path_info.startswith("/admin/") and getattr(response, "_csp_update", None) is None:
             response._csp_update = {"script-src": ["'unsafe-inline'"]}
         return super().get_policy_parts(request, response, report_only)
+
+
+class RequestScopeMiddleware:
+    """Lets request_scope's answer serve the checks deeper down for this request only (common.scopes.
+    serving_scope): empty when the request starts, as it was before once the response is made."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = scopes.serving_scope.set(None)
+        request.gridgis_scope_served = True
+        try:
+            return self.get_response(request)
+        finally:
+            scopes.serving_scope.reset(token)

@@ -3,9 +3,13 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from common import scopes
 from layers.grids.models import Department, DutyKind
 from layers.incidents.escalation import escalate
 from layers.incidents.models import Case, TrailEntry
@@ -240,3 +244,28 @@ def test_registering_an_edge_case_records_the_confirmation(api, world):
     response = act(api, world, "dispatcher", "register")
     entry = response.json()["properties"]["trail"][-1]
     assert entry["data"]["edge_confirmed"]["grid"] == "510502001001001001"
+
+
+def _role_lookups(queries):
+    return [q["sql"] for q in queries if 'FROM "auth_group"' in q["sql"]]
+
+
+def test_a_step_works_out_who_the_user_is_once(api, world):
+    """The view's scope serves the workflow's own role check in the same request (one look at the
+    user's groups, not two), and is gone once the request is answered."""
+    with CaptureQueriesContext(connection) as queries:
+        assert act(api, world, "dispatcher", "register").status_code == 200
+    assert len(_role_lookups(queries.captured_queries)) == 1
+    assert scopes.serving_scope.get() is None
+
+
+def test_a_role_taken_away_between_two_requests_counts_at_the_second(api, world):
+    """The same user object in two requests (as force_authenticate keeps it): the second request
+    works the user out again, so a dispatcher moved to supervision (who still reads every case) is
+    refused the next step there."""
+    dispatcher = world["users"]["dispatcher"]
+    assert act(api, world, "dispatcher", "register").status_code == 200
+    dispatcher.groups.set([Group.objects.get(name="supervisor")])
+    response = act(api, world, "dispatcher", "dispatch")
+    assert response.status_code == 403, response.json()
+    assert Case.objects.get(pk=world["case_id"]).status == "registered"
