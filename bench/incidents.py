@@ -472,7 +472,7 @@ def intake_during_reassignment(
     from procrastinate.contrib.django.utils import connector_params
 
     from bench.load import LockWaits, WorkflowSteps, intake_while, server_for
-    from common.models import Notification
+    from common.models import IdempotentRequest, Notification
     from layers.incidents.models import Case, Status, TrailEntry
     from layers.incidents.reassign import reassign
 
@@ -507,10 +507,12 @@ def intake_during_reassignment(
         seconds = time.perf_counter() - started
     # Put the city back as it was: the reports posted during the run go (with their trails, photos and
     # follow links, by the ORM's cascade), the stepped cases get their workflow columns back, and the
-    # trail entries and notifications the steps and the reassignment wrote go.
+    # trail entries, notifications and idempotency records the steps, the reports and the reassignment
+    # wrote go (else each run leaves some 7,000 records in the table the next run writes to).
     stepped = quiet_steps.taken + busy_steps.taken
     TrailEntry.objects.filter(at__gte=since, action__in=("reassign", "register", "dispatch")).delete()
     Notification.objects.filter(kind="case_dispatched", created_at__gte=since).delete()
+    IdempotentRequest.objects.filter(created_at__gte=since, key__startswith="intake-").delete()
     Case.objects.bulk_update([snapshot[pk] for pk in stepped], STEPPED_CASE_FIELDS, batch_size=500)
     posted = Case.objects.filter(id__gt=first_id)
     posted.update(duplicate_of=None)
