@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from common import notifications
+from common import idempotency, notifications
 from common.queue import app, periodic, retry_stalled_jobs_now
 
 
@@ -34,6 +34,14 @@ def deliver_notifications(timestamp: int) -> int:
             break
         sent += batch
     return sent
+
+
+@periodic(cron=settings.GRIDGIS["QUEUE"]["IDEMPOTENCY_PURGE_CRON"], queue="default")
+def purge_idempotency_keys(timestamp: int) -> int:
+    """Delete the Idempotency-Keys kept past their lifetime: every write sent with a key keeps a row
+    with its whole answer (about 2 KB), so without this the table grows for as long as the service
+    runs. `manage.py purge_idempotency_keys` is the same for a deployment without a queue worker."""
+    return idempotency.purge_expired()
 
 
 # At most this many messages a tick, so that one tick cannot hold the notifications queue for long.

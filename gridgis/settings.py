@@ -546,5 +546,7 @@ GRIDGIS = {
         "PATROL_COVERAGE_CRON": os.environ.get("GRIDGIS_PATROL_COVERAGE_CRON", "*/15 * * * *"),
         # Notifications (e-mail, webhooks) due in the outbox are sent on this schedule (seconds field).
         "NOTIFY_CRON": os.environ.get("GRIDGIS_NOTIFY_CRON", "* * * * * */10"),
+        # Idempotency-Keys older than IDEMPOTENCY_KEY_DAYS are deleted on this schedule.
+        "IDEMPOTENCY_PURGE_CRON": os.environ.get("GRIDGIS_IDEMPOTENCY_PURGE_CRON", "23 * * * *"),
     },
 }

@@ -216,3 +216,20 @@ def test_expired_keys_are_purged_and_start_afresh(world, settings):
     IdempotentRequest.objects.update(created_at=timezone.now() - datetime.timedelta(days=8))
     call_command("purge_idempotency_keys")
     assert IdempotentRequest.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)  # the queue's worker reads committed rows on its own connection
+def test_the_queue_worker_purges_expired_keys_on_its_schedule(world):
+    from common.queue import app
+    from common.tasks import purge_idempotency_keys
+    from tests.queue_helpers import job_statuses, run_queued_jobs
+
+    scheduled = {name: task.cron for (name, _), task in app.periodic_registry.periodic_tasks.items()}
+    assert scheduled["common.tasks.purge_idempotency_keys"] == "23 * * * *"
+    dispatcher = client_for(make_user("dispatcher"))
+    assert report(dispatcher, "kept-a-week").status_code == report(dispatcher, "kept-a-day").status_code == 201
+    IdempotentRequest.objects.filter(key="kept-a-week").update(created_at=timezone.now() - datetime.timedelta(days=8))
+    purge_idempotency_keys.defer(timestamp=0)  # one tick, as the worker's scheduler would defer it
+    run_queued_jobs(["default"])
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["kept-a-day"]
+    assert set(job_statuses("purge_idempotency_keys")) == {"succeeded"}
