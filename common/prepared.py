@@ -34,14 +34,12 @@ def execute_prepared(name: str, sql: str, params: list, *, generic_plan: bool = 
             cursor.execute(f"PREPARE {name} AS {sql}")  # noqa: S608
             done.add(raw)
         placeholders = ", ".join(["%s"] * len(params))
-        if not generic_plan:
-            cursor.execute(f"EXECUTE {name}({placeholders})", params)  # noqa: S608
-            return cursor.fetchone()
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        if generic_plan:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
         try:
             cursor.execute(f"EXECUTE {name}({placeholders})", params)  # noqa: S608
             return cursor.fetchone()
         finally:
             # In a failed transaction the SET is undone with it, and nothing more may be sent.
-            if raw.info.transaction_status != TransactionStatus.INERROR:
+            if generic_plan and raw.info.transaction_status != TransactionStatus.INERROR:
                 cursor.execute("RESET plan_cache_mode")
