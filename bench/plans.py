@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection
+from psycopg import ClientCursor
 
 from bench.common import Result, sample_points
 
@@ -51,13 +52,17 @@ def _explain(cursor, check: PlanCheck) -> tuple[dict, float]:
         cursor.execute("DEALLOCATE ALL")
         cursor.execute(f"PREPARE {check.prepared} AS {check.statement}")  # noqa: S608  (module constants)
         placeholders = ", ".join(["%s"] * len(check.params))
-        cursor.execute(
-            f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {check.prepared}({placeholders})",  # noqa: S608
-            check.params,
-        )
+        # EXECUTE is a utility statement, which takes no bound parameters: the values are written
+        # into its text (client-side binding), as PREPARE's $n will type them.
+        with connection.make_cursor(ClientCursor(connection.connection)) as client_cursor:
+            client_cursor.execute(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {check.prepared}({placeholders})",  # noqa: S608
+                check.params,
+            )
+            document = client_cursor.fetchone()[0]
     else:
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {check.statement}", check.params)  # noqa: S608
-    document = cursor.fetchone()[0]
+        document = cursor.fetchone()[0]
     document = json.loads(document) if isinstance(document, str) else document
     return document[0]["Plan"], document[0]["Execution Time"]
 

@@ -83,7 +83,6 @@ def new_workflow_clock(
         if clock not in Clock.values:
             raise ValueError(f"clock must be one of {', '.join(Clock.values)}, not {clock!r}")
     return execute_prepared(
-        "gridgis_new_workflow_clock",
         NEW_WORKFLOW_CLOCK,
         [start, *first, [minutes for minutes, _ in stages], [clock for _, clock in stages]],
     )

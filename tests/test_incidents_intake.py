@@ -9,6 +9,7 @@ from common import workcalendar
 from common.crs import wgs84_to_gcj02
 from common.prepared import execute_prepared
 from layers.grids.models import DutyKind
+from layers.incidents import sql
 from layers.incidents.models import Case, Status, TrailEntry
 from tests.factories import make_person_on_duty, tree_with_departments
 from tests.factories_incidents import (
@@ -292,9 +293,11 @@ def test_bad_input_is_refused_naming_the_field(api, world, body, field):
     assert Case.objects.count() == 0 and TrailEntry.objects.count() == 0
 
 
-def _prepared_plans(name):
+def _prepared_plans(statement):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s", [name])
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = %s", [statement]
+        )
         return cursor.fetchone()
 
 
@@ -308,17 +311,17 @@ def test_the_intake_statement_is_planned_once_and_the_session_keeps_its_planner_
     """Left to itself PostgreSQL planned the intake statement anew for every report (about as long as
     running it); it runs on its generic plan instead, and the session's setting is as it was after."""
     # The statement is prepared once per connection, which earlier tests may have used already.
-    before = _prepared_plans("incidents_intake_facts") or (0, 0)
+    before = _prepared_plans(sql.INTAKE_FACTS) or (0, 0)
     for index in range(8):
         response = post(api, {"category": "0101", "lon": 105.405 + index * 0.001, "lat": 28.93, "description": "x"})
         assert response.status_code == 201, response.json()
-    generic, custom = _prepared_plans("incidents_intake_facts")
+    generic, custom = _prepared_plans(sql.INTAKE_FACTS)
     assert (generic - before[0], custom - before[1]) == (8, 0)
     assert _plan_cache_mode() == "auto"
 
 
 def test_a_failed_generic_plan_call_leaves_the_session_setting_as_it_was(db):
     with pytest.raises(DataError), transaction.atomic():
-        execute_prepared("tests_divide", "SELECT 1 / $1::int", [0], generic_plan=True)
+        execute_prepared("SELECT 1 / $1::int", [0], generic_plan=True)
     assert _plan_cache_mode() == "auto"
-    assert execute_prepared("tests_divide", "SELECT 1 / $1::int", [1]) == (1,)
+    assert execute_prepared("SELECT 1 / $1::int", [1]) == (1,)

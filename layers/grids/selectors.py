@@ -69,7 +69,7 @@ def responsibility_at(point: Point, on: datetime.date | None = None) -> Responsi
 def locate_document(point: Point, on: datetime.date | None = None) -> dict:
     """What GET /locate/ answers, in one round trip (LOCATE_SQL): the same facts as
     responsibility_at(), already shaped as the API's JSON."""
-    row = execute_prepared("grids_locate", LOCATE_SQL, [point.x, point.y, on or datetime.date.today()])
+    row = execute_prepared(LOCATE_SQL, [point.x, point.y, on or datetime.date.today()])
     return row[0]  # psycopg2 decodes json into a dict
 
 

@@ -95,6 +95,7 @@ def case_districts() -> list[str]:
 
 
 def _write(cursor, report: ReassignReport, params: dict) -> None:
+    cursor.execute(sql.STAFF_TABLE)
     cursor.execute(sql.STAFF_ANSWERS, params)
     cursor.execute(sql.APPLY_ANSWERS, params)
     report.updated = cursor.rowcount

@@ -76,7 +76,7 @@ def nearest_district(point: Point) -> tuple[Grid | None, float | None]:
 def outside_service_area(point: Point) -> float | None:
     """The distance in metres to the nearest district if `point` is farther than GRIDGIS SERVICE_AREA_KM
     from every district (a swapped lon/lat, a wrong srs), else None. With no districts loaded, None."""
-    (metres,) = execute_prepared("incidents_service_area_distance", sql.SERVICE_AREA_DISTANCE, [point.x, point.y])
+    (metres,) = execute_prepared(sql.SERVICE_AREA_DISTANCE, [point.x, point.y])
     if metres is None or metres <= settings.GRIDGIS["SERVICE_AREA_KM"] * 1000:
         return None
     return metres
@@ -104,7 +104,7 @@ def reportable_category(code: str) -> Category | None:
     """The active category `code`, with its major and the default departments of both loaded (not
     their jurisdictions), as intake reads them; None if there is none. One prepared statement
     (sql.REPORTABLE_CATEGORY), the instances built as select_related would build them."""
-    row = execute_prepared("incidents_reportable_category", sql.REPORTABLE_CATEGORY, [code])
+    row = execute_prepared(sql.REPORTABLE_CATEGORY, [code])
     if row is None:
         return None
     (found,) = row
@@ -136,7 +136,6 @@ def intake_facts(point: Point, category: Category, now: datetime.datetime) -> tu
     since = intake_duplicate_since(now)
     category_ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
     facts = execute_prepared(
-        "incidents_intake_facts",
         sql.INTAKE_FACTS,
         [
             point.x,

@@ -414,11 +414,14 @@ FROM reassign_answer
 """
 
 # Who is on duty for each grid a case moves to (grids_on_duty, the one rule), once per grid: the
-# write and the trail below both read it.
-STAFF_ANSWERS = """
+# write and the trail below both read it. The table first, then its rows: a statement with parameters
+# is one command (server-side binding).
+STAFF_TABLE = """
 CREATE TEMP TABLE IF NOT EXISTS reassign_staffed (id bigint PRIMARY KEY, leader_id bigint, officer_id bigint)
     ON COMMIT DELETE ROWS;
 DELETE FROM reassign_staffed;
+"""
+STAFF_ANSWERS = """
 INSERT INTO reassign_staffed (id, leader_id, officer_id)
 SELECT g.id,
        (SELECT person_id FROM grids_on_duty(g.code, 'leader', %(today)s)) AS leader_id,
