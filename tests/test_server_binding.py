@@ -81,3 +81,26 @@ def test_small_ints_are_typed_as_integer_literals_would_be():
         # The call that broke: generate_series has integer, bigint and numeric forms, none for smallint.
         cursor.execute("SELECT count(*) FROM generate_series(%s, %s)", [1, 3])
         assert cursor.fetchone() == (3,)
+
+
+@pytest.mark.django_db
+def test_a_query_run_as_often_as_the_threshold_is_prepared_on_its_connection():
+    """The saving itself: once a query has run five times on a connection, it is prepared there and
+    executed by name, instead of parsed and planned anew each time."""
+    from layers.grids.models import Grid
+
+    def prepared_runs():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements"
+                " WHERE statement LIKE %s",
+                ['%FROM "grids_grid" WHERE "grids_grid"."code" = $1%'],
+            )
+            return cursor.fetchone()[0]
+
+    assert settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"] == 5
+    before = prepared_runs()
+    for code in ["510502", "510503", "510504", "510521", "510522", "510524", "510525"]:
+        list(Grid.objects.filter(code=code))
+    # Runs one to five go unprepared; psycopg prepares the sixth, and the seventh runs by name.
+    assert prepared_runs() - before == 2
