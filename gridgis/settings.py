@@ -145,7 +145,7 @@ TEMPLATES = [
     },
 ]
 
-# GeoDjango's PostGIS backend, with PostGIS's type OIDs looked up per connection (gridgis/postgis/base.py).
+# GeoDjango's PostGIS backend, made safe for server-side binding (gridgis/postgis/base.py).
 DATABASE_ENGINE = "gridgis.postgis"
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], engine=DATABASE_ENGINE)}

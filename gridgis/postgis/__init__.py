@@ -1,1 +1,1 @@
-"""gridgis's database engine: GeoDjango's PostGIS backend, with the geometry types looked up per connection."""
+"""gridgis's database engine: GeoDjango's PostGIS backend, made safe for server-side binding (base.py)."""

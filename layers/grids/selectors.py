@@ -70,7 +70,7 @@ def locate_document(point: Point, on: datetime.date | None = None) -> dict:
     """What GET /locate/ answers, in one round trip (LOCATE_SQL): the same facts as
     responsibility_at(), already shaped as the API's JSON."""
     row = execute_prepared(LOCATE_SQL, [point.x, point.y, on or datetime.date.today()])
-    return row[0]  # psycopg2 decodes json into a dict
+    return row[0]  # psycopg decodes json into a dict
 
 
 # Levels a citizen may look a place up by: micro-grids are single buildings or households' groups
