@@ -476,8 +476,9 @@ def intake_during_reassignment(
     dispatch: ten a second on cases the run is moving), beside nothing, then beside an online full
     reassignment that moves `share` of the cases (the issue's targets at city scale: intake p99 ≤ 40 ms,
     none over 1 s; steps p99 ≤ 100 ms). Also the longest any request waited for a lock, sampled in
-    pg_stat_activity. Afterwards the reports go, the stepped cases get their workflow columns back, and
-    the steps' and the run's trail entries and notifications are deleted."""
+    pg_stat_activity, and how this machine's cores were spent in each round (bench.sampling.MachineCores).
+    Afterwards the reports go, the stepped cases get their workflow columns back, and the steps' and
+    the run's trail entries and notifications are deleted."""
     _setup_django()
     import tempfile
 
@@ -488,6 +489,7 @@ def intake_during_reassignment(
     from procrastinate.contrib.django.utils import connector_params
 
     from bench.load import LockWaits, WorkflowSteps, intake_while, server_for
+    from bench.sampling import MachineCores
     from common.models import IdempotentRequest, Notification
     from layers.incidents.models import Case, Status, TrailEntry
     from layers.incidents.reassign import reassign
@@ -512,11 +514,20 @@ def intake_during_reassignment(
         server_for(connection.settings_dict["NAME"], media) as (port, _pid),
     ):
         intake_while(port, lambda: time.sleep(2), clients=clients, category=category)  # warm up
-        _, quiet = intake_while(
-            port, lambda: time.sleep(quiet_s), clients=clients, category=category, steps=quiet_steps, every_s=every_s
-        )
+        with MachineCores() as quiet_cores:
+            _, quiet = intake_while(
+                port,
+                lambda: time.sleep(quiet_s),
+                clients=clients,
+                category=category,
+                steps=quiet_steps,
+                every_s=every_s,
+            )
         started = time.perf_counter()
-        with LockWaits(lambda: psycopg.connect(**connector_params("default"), autocommit=True)) as waits:
+        with (
+            MachineCores() as busy_cores,
+            LockWaits(lambda: psycopg.connect(**connector_params("default"), autocommit=True)) as waits,
+        ):
             report, busy = intake_while(
                 port, lambda: reassign(full=True), clients=clients, category=category, steps=busy_steps, every_s=every_s
             )
@@ -541,6 +552,8 @@ def intake_during_reassignment(
         "during": busy.as_dict(),
         "steps_quiet": quiet_steps.timings.as_dict(),
         "steps_during": busy_steps.timings.as_dict(),
+        "cores_quiet": quiet_cores.figures,
+        "cores_during": busy_cores.figures,
         "longest_lock_wait_ms": round(1000 * waits.longest_s, 1),
         "longest_lock_wait": waits.longest_what,
         "reassign_s": round(seconds, 2),

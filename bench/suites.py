@@ -120,6 +120,9 @@ def _beside_reassignment(what: str, request: str, during: dict, prefix: str, tar
             "quiet_max_ms": quiet["max_ms"],
             "requests": busy["requests"],
             "statuses": busy["statuses"],
+            # This machine's cores in each round: busy, idle, taken by the hypervisor (steal).
+            "cores_during": during["cores_during"],
+            "cores_quiet": during["cores_quiet"],
             "longest_lock_wait_ms": during["longest_lock_wait_ms"],
             "longest_lock_wait": during["longest_lock_wait"],
             "reassign_s": during["reassign_s"],

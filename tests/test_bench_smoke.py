@@ -73,3 +73,9 @@ def test_every_benchmark_runs_on_the_demo_city_and_records_its_figures(tmp_path)
         if row["baseline_median_ms"]:
             assert row["ratio"] == row["median_ms"] / row["baseline_median_ms"]
     assert "what" in run.stdout and "ratio" in run.stdout  # the printed table
+    # The rows beside a reassignment say how the machine's cores were spent in each round.
+    beside = [row for what, row in rows.items() if "during reassignment" in what]
+    assert len(beside) == 4
+    for row in beside:
+        for round_ in ("cores_quiet", "cores_during"):
+            assert sum(row["extra"][round_].values()) == pytest.approx(os.cpu_count(), abs=0.05)
