@@ -258,9 +258,8 @@ def _checkpoint() -> None:
 def _clear_grids(share: float) -> tuple[int, float]:
     """Clear the grid of `share` of the cases (spread over the city by id; every case at 1.0), as if
     they had arrived without one; committed, then VACUUM and a CHECKPOINT, outside any timing. Without
-    the checkpoint, the one that a million updated rows set off ran through the next measurement:
-    with nothing running, intake's slowest report took 589-836 ms in each of eleven runs, and 148 and
-    177 ms in two runs after a CHECKPOINT (docs/scaling.md)."""
+    the checkpoint, the one that a million updated rows set off ran through the next measurement
+    (its figures: docs/scaling.md)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
